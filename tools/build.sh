@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the binaries Tether's tests, demo and agent run (kube-apiserver, etcd, kwok, sops, age, helm,
+# kustomize, ...) from the Go modules pinned under tools/<name>/, into a cache outside the repository
+# keyed by the module's go.mod + go.sum, then links them into .tools/bin. A tool already in the cache is
+# not rebuilt, so a warm run takes about a second.
+#   bash tools/build.sh            build everything that is missing
+#   bash tools/build.sh sops helm  only these
+# TETHER_TOOLS_CACHE moves the cache (default ~/.cache/tether/tools).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cache=${TETHER_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tether/tools}
+bindir="$root/.tools/bin"
+
+# dir:module whose version names the build. Ordered so the quick ones come first.
+tools=(
+  age:filippo.io/age
+  sops:github.com/getsops/sops/v3
+  kustomize:sigs.k8s.io/kustomize/kustomize/v5
+  helm:helm.sh/helm/v3
+  etcd:go.etcd.io/etcd/server/v3
+  kwok:sigs.k8s.io/kwok
+  kubernetes:k8s.io/kubernetes
+)
+
+log() { printf '[tools] %s\n' "$*" >&2; }
+
+command -v go >/dev/null || { log "error: 'go' is not on PATH. Install Go 1.26 (https://go.dev/dl) and run again."; exit 1; }
+
+# The version a go.mod requires for a module, read without calling the network.
+modversion() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$1/go.mod"; }
+
+ldflags() {
+  local name=$1 dir=$2 version=$3 flags="-s -w"
+  case $name in
+    kubernetes)
+      local minor; minor=$(cut -d. -f2 <<<"$version")
+      for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        flags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+        flags+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+      done ;;
+    helm)
+      # helm derives the Kubernetes version it templates for from these (see helm's Makefile).
+      local cg major minor; cg=$(modversion "$dir" k8s.io/client-go); cg=${cg#v}
+      major=$(( ${cg%%.*} + 1 )); minor=$(cut -d. -f2 <<<"$cg")
+      flags+=" -X helm.sh/helm/v3/internal/version.version=$version"
+      for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+        flags+=" -X $p.k8sVersionMajor=$major -X $p.k8sVersionMinor=$minor"
+      done ;;
+    kwok) flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=$version" ;;
+  esac
+  printf '%s' "$flags"
+}
+
+# Data files that belong with a binary, taken from the same module version.
+extras() {
+  local name=$1 dir=$2 out=$3 src
+  case $name in
+    kwok)
+      # Standalone kwok has no built-in stages (kwokctl injects them): ship the upstream ones.
+      src=$(cd "$dir" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage
+      for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+               pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+        printf -- '---\n'; cat "$src/$f"
+      done > "$out/kwok-stages.yaml" ;;
+  esac
+}
+
+want=("$@")
+mkdir -p "$cache" "$bindir"
+for entry in "${tools[@]}"; do
+  name=${entry%%:*}; module=${entry#*:}
+  if ((${#want[@]})) && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
+  dir="$root/tools/$name"
+  version=$(modversion "$dir" "$module")
+  flags=$(ldflags "$name" "$dir" "$version")
+  key=$( { cat "$dir/go.mod" "$dir/go.sum"; echo "$flags"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -c1-12)
+  out="$cache/$name-$version-$key"
+  if [[ -f "$out/.complete" ]]; then
+    log "$name $version: cached"
+  else
+    log "$name $version: building (first time only; kubernetes takes the longest) ..."
+    start=$SECONDS
+    rm -rf "$out.tmp"
+    (cd "$dir" && go build -trimpath -ldflags "$flags" -o "$out.tmp/" tool)
+    extras "$name" "$dir" "$out.tmp"
+    touch "$out.tmp/.complete"
+    rm -rf "$out" && mv "$out.tmp" "$out"
+    log "$name $version: built in $((SECONDS - start))s"
+  fi
+  for bin in "$out"/*; do ln -sfn "$bin" "$bindir/$(basename "$bin")"; done
+done
+log "binaries in $bindir"
