@@ -1,0 +1,39 @@
+// The inventory is the list of objects an Application applied, kept in its status so that prune
+// needs nothing from memory and survives agent restarts (as Flux keeps it in the Kustomization).
+import type { Manifest, ObjectRef } from "../api/types.ts";
+
+/** `group/version/kind/namespace/name`; empty segments for the core group and cluster-scoped objects. */
+export function refKey(ref: ObjectRef): string {
+  return [ref.group, ref.version, ref.kind, ref.namespace ?? "", ref.name].join("/");
+}
+
+/** Identity without the version: the same object served under two versions is one object. */
+export function identity(ref: ObjectRef): string {
+  return [ref.group, ref.kind, ref.namespace ?? "", ref.name].join("/");
+}
+
+export function parseRefKey(key: string): ObjectRef {
+  const [group = "", version = "", kind = "", namespace = "", name = ""] = key.split("/");
+  return { group, version, kind, name, ...(namespace ? { namespace } : {}) };
+}
+
+export function refOf(obj: Manifest): ObjectRef {
+  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") as [string, string] : ["", obj.apiVersion];
+  const namespace = obj.metadata.namespace;
+  return { group, version, kind: obj.kind, name: obj.metadata.name ?? "", ...(namespace ? { namespace } : {}) };
+}
+
+export function apiVersionOf(ref: Pick<ObjectRef, "group" | "version">): string {
+  return ref.group ? `${ref.group}/${ref.version}` : ref.version;
+}
+
+/** `Kind/namespace/name` (or `Kind/name`): how objects are named in messages. */
+export function displayRef(ref: Pick<ObjectRef, "kind" | "namespace" | "name">): string {
+  return [ref.kind, ref.namespace, ref.name].filter(Boolean).join("/");
+}
+
+/** Entries of the previous inventory that the new desired set no longer holds: what prune may delete. */
+export function staleEntries(previous: readonly string[], desired: readonly ObjectRef[]): ObjectRef[] {
+  const wanted = new Set(desired.map(identity));
+  return previous.map(parseRefKey).filter((ref) => !wanted.has(identity(ref)));
+}

@@ -1,0 +1,137 @@
+// Turns rendered manifests into the objects to apply: namespaced kinds get the destination namespace,
+// every object gets the tracking label and annotation, and the order (phase, wave) is fixed here so
+// the applier only walks a list.
+import {
+  HOOK_ANNOTATIONS, SYNC_OPTIONS_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
+  type Manifest, type ObjectRef,
+} from "../api/types.ts";
+import { TetherError } from "../errors.ts";
+import { displayRef, refOf } from "./inventory.ts";
+
+/** Whether a kind is namespaced, from discovery; undefined when the API server does not know it (yet). */
+export type ScopeLookup = (apiVersion: string, kind: string) => boolean | undefined;
+
+export interface ObjectOptions {
+  /** `Prune=false`: never deleted by prune, even when it leaves Git. */
+  readonly prune: boolean;
+  /** `PruneLast=true`: deleted after every other stale object. */
+  readonly pruneLast: boolean;
+}
+
+export interface PlannedObject {
+  readonly manifest: Manifest;
+  readonly ref: ObjectRef;
+  /** 0: CRDs and Namespaces, which everything else may need; 1: the rest. */
+  readonly phase: 0 | 1;
+  readonly wave: number;
+  readonly options: ObjectOptions;
+}
+
+export interface PlanInput {
+  readonly app: { readonly name: string; readonly namespace: string };
+  readonly manifests: readonly Manifest[];
+  readonly defaultNamespace: string;
+  readonly isNamespaced: ScopeLookup;
+}
+
+/** The tracking id written on every managed object: only the app it names may prune it. */
+export function trackingId(app: PlanInput["app"], ref: ObjectRef): string {
+  return `${app.namespace}/${app.name}:${ref.group}/${ref.kind}:${ref.namespace ?? ""}/${ref.name}`;
+}
+
+export function annotation(obj: Manifest, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = obj.metadata.annotations?.[name];
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** Objects in apply order. Throws RenderFailed for duplicates and unknown kinds. */
+export function plan(input: PlanInput): PlannedObject[] {
+  const crdScopes = scopesFromCrds(input.manifests);
+  const lookup: ScopeLookup = (apiVersion, kind) => input.isNamespaced(apiVersion, kind) ?? crdScopes.get(`${apiVersion.split("/")[0]}/${kind}`);
+  const seen = new Set<string>();
+  const planned: PlannedObject[] = [];
+  for (const source of input.manifests) {
+    if (annotation(source, HOOK_ANNOTATIONS)?.split(",").map((h) => h.trim()).includes("Skip")) continue;
+    const manifest = placed(source, lookup, input.defaultNamespace);
+    const ref = refOf(manifest);
+    const id = displayRef(ref) + ref.group;
+    if (seen.has(id)) {
+      throw new TetherError("RenderFailed", `${displayRef(ref)} is rendered twice; each object may appear once in an application`, { object: displayRef(ref) });
+    }
+    seen.add(id);
+    planned.push({
+      manifest: tracked(manifest, trackingId(input.app, ref), input.app.name),
+      ref,
+      phase: ref.kind === "CustomResourceDefinition" || ref.kind === "Namespace" ? 0 : 1,
+      wave: waveOf(manifest),
+      options: optionsOf(manifest),
+    });
+  }
+  return planned.sort((a, b) => a.phase - b.phase || a.wave - b.wave);
+}
+
+/** Groups planned objects into the batches applied one after another; each batch may go in parallel. */
+export function batches(objects: readonly PlannedObject[]): PlannedObject[][] {
+  const out: PlannedObject[][] = [];
+  let key = "";
+  for (const obj of objects) {
+    const k = `${obj.phase}:${obj.wave}`;
+    if (k !== key) out.push([]);
+    key = k;
+    out[out.length - 1]!.push(obj);
+  }
+  return out;
+}
+
+function placed(obj: Manifest, isNamespaced: ScopeLookup, defaultNamespace: string): Manifest {
+  const namespaced = isNamespaced(obj.apiVersion, obj.kind);
+  const where = `${obj.kind}/${obj.metadata.name ?? "?"}`;
+  if (namespaced === undefined) {
+    throw new TetherError("RenderFailed",
+      `${where}: the API server does not serve kind ${obj.kind} in ${obj.apiVersion}; install its CRD first (or in the same application) or fix apiVersion`,
+      { object: where, retryable: true });
+  }
+  const metadata = { ...obj.metadata };
+  if (namespaced) metadata.namespace = obj.metadata.namespace ?? defaultNamespace;
+  else delete metadata.namespace;
+  return { ...obj, metadata };
+}
+
+function tracked(obj: Manifest, id: string, appName: string): Manifest {
+  return {
+    ...obj,
+    metadata: {
+      ...obj.metadata,
+      labels: { ...obj.metadata.labels, [TRACKING_LABEL]: appName },
+      annotations: { ...obj.metadata.annotations, [TRACKING_ANNOTATION]: id },
+    },
+  };
+}
+
+function waveOf(obj: Manifest): number {
+  const raw = annotation(obj, SYNC_WAVE_ANNOTATIONS);
+  if (raw === undefined) return 0;
+  const wave = Number.parseInt(raw, 10);
+  if (!Number.isFinite(wave)) {
+    throw new TetherError("RenderFailed", `${displayRef(refOf(obj))}: sync-wave "${raw}" is not an integer`, { object: displayRef(refOf(obj)) });
+  }
+  return wave;
+}
+
+function optionsOf(obj: Manifest): ObjectOptions {
+  const opts = (annotation(obj, SYNC_OPTIONS_ANNOTATIONS) ?? "").split(",").map((o) => o.trim());
+  return { prune: !opts.includes("Prune=false"), pruneLast: opts.includes("PruneLast=true") };
+}
+
+function scopesFromCrds(manifests: readonly Manifest[]): Map<string, boolean> {
+  const scopes = new Map<string, boolean>();
+  for (const m of manifests) {
+    if (m.kind !== "CustomResourceDefinition") continue;
+    const spec = m.spec as { group?: string; scope?: string; names?: { kind?: string } } | undefined;
+    if (spec?.group && spec.names?.kind) scopes.set(`${spec.group}/${spec.names.kind}`, spec.scope !== "Cluster");
+  }
+  return scopes;
+}

@@ -1,0 +1,107 @@
+// Applies planned objects batch by batch (CRDs and Namespaces, then each sync wave) with bounded
+// parallelism inside a batch, and prunes stale objects last. Returns a change set; never throws for
+// one object's failure, so one bad object does not hide what happened to the others.
+import { setTimeout as sleep } from "node:timers/promises";
+import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
+import { errorMessage } from "../errors.ts";
+import { mapLimit, type Change } from "./changeset.ts";
+import type { Cluster } from "./cluster.ts";
+import { displayRef } from "./inventory.ts";
+import { batches, type PlannedObject } from "./plan.ts";
+
+export interface ApplyOptions {
+  readonly cluster: Cluster;
+  /** Requests in flight at once within one batch. */
+  readonly concurrency?: number;
+  /** Objects already found equal to Git: reported unchanged without a request. */
+  readonly unchanged?: ReadonlySet<PlannedObject>;
+  /** The live objects read before the sync, to tell `created` from `configured`. */
+  readonly before?: ReadonlyMap<PlannedObject, Manifest | undefined>;
+}
+
+export interface ApplyResult {
+  readonly changes: Change[];
+  /** Live objects as the server returned them after apply, keyed by planned object. */
+  readonly live: Map<PlannedObject, Manifest>;
+}
+
+/** Applies every planned object in order. A failed batch stops later batches (later waves may depend on it). */
+export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOptions): Promise<ApplyResult> {
+  const changes: Change[] = [];
+  const live = new Map<PlannedObject, Manifest>();
+  let failed = false;
+  for (const batch of batches(objects)) {
+    if (failed) {
+      changes.push(...batch.map((o) => ({ ref: o.ref, action: "skipped" as const, message: "an earlier wave failed" })));
+      continue;
+    }
+    const results = await mapLimit(batch, opts.concurrency ?? 8, (o) => applyOne(o, opts));
+    for (const [i, r] of results.entries()) {
+      changes.push(r.change);
+      if (r.live) live.set(batch[i]!, r.live);
+    }
+    failed = results.some((r) => r.change.action === "failed");
+    if (!failed && batch.some((o) => o.ref.kind === "CustomResourceDefinition")) {
+      await waitEstablished(batch.filter((o) => o.ref.kind === "CustomResourceDefinition"), opts.cluster);
+    }
+  }
+  return { changes, live };
+}
+
+async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<{ change: Change; live?: Manifest }> {
+  if (opts.unchanged?.has(obj)) return { change: { ref: obj.ref, action: "unchanged" } };
+  try {
+    const live = await opts.cluster.apply(obj.manifest);
+    return { change: { ref: obj.ref, action: opts.before?.get(obj) ? "configured" : "created" }, live };
+  } catch (err) {
+    return { change: { ref: obj.ref, action: "failed", message: errorMessage(err) } };
+  }
+}
+
+/** Custom resources of a CRD applied in the same sync need the CRD served first. */
+async function waitEstablished(crds: readonly PlannedObject[], cluster: Cluster, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    while (Date.now() < deadline) {
+      const live = await cluster.get(crd.ref);
+      const conditions = (live?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+      if (conditions.some((c) => c.type === "Established" && c.status === "True")) break;
+      await sleep(200);
+    }
+  }
+}
+
+export interface PruneOptions {
+  readonly cluster: Cluster;
+  /** The tracking id an object must carry to be ours; anything else is left alone. */
+  readonly trackingIdOf: (ref: ObjectRef) => string;
+  readonly concurrency?: number;
+}
+
+/**
+ * Deletes stale objects that still carry this app's tracking id, most dependent first: other kinds,
+ * then Namespaces and CRDs (deleting those first would take their contents with them).
+ */
+export async function pruneAll(stale: readonly ObjectRef[], opts: PruneOptions): Promise<Change[]> {
+  const last = (r: ObjectRef) => r.kind === "Namespace" || r.kind === "CustomResourceDefinition";
+  const ordered = [stale.filter((r) => !last(r)), stale.filter(last)];
+  const changes: Change[] = [];
+  for (const group of ordered) {
+    changes.push(...await mapLimit(group, opts.concurrency ?? 8, (ref) => pruneOne(ref, opts)));
+  }
+  return changes;
+}
+
+async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {
+  try {
+    const live = await opts.cluster.get(ref);
+    if (!live) return { ref, action: "deleted", message: "already gone" };
+    if (live.metadata.annotations?.[TRACKING_ANNOTATION] !== opts.trackingIdOf(ref)) {
+      return { ref, action: "skipped", message: `${displayRef(ref)} is no longer tracked by this application; left in place` };
+    }
+    await opts.cluster.delete(ref);
+    return { ref, action: "deleted" };
+  } catch (err) {
+    return { ref, action: "failed", message: errorMessage(err) };
+  }
+}

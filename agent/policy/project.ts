@@ -1,0 +1,60 @@
+// AppProject rules, as Argo CD applies them: which repositories an app may read, where it may deploy,
+// and which kinds it may create. Pure: the project and the planned objects in, the first violation out.
+import type { AppProject, Application, Manifest } from "../api/types.ts";
+import { TetherError } from "../errors.ts";
+
+/** `*` and `?` globs, as AppProject fields use them. */
+export function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.split("*").map((p) => p.split("?").map(escape).join(".")).join(".*")}$`);
+  return re.test(value);
+}
+
+const escape = (s: string) => s.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+const negatable = (patterns: readonly string[], value: string) =>
+  patterns.some((p) => !p.startsWith("!") && globMatch(p, value)) && !patterns.some((p) => p.startsWith("!") && globMatch(p.slice(1), value));
+
+export const IN_CLUSTER = "https://kubernetes.default.svc";
+
+/** Throws PolicyViolation when the app's source or destination is outside its project. */
+export function checkApplication(project: AppProject, app: Application): void {
+  const name = `Application ${app.metadata?.name ?? "?"}`;
+  const repos = project.spec.sourceRepos ?? [];
+  if (!negatable(repos, app.spec.source.repoURL)) {
+    throw new TetherError("PolicyViolation",
+      `${name}: repository ${app.spec.source.repoURL} is not permitted in project ${project.metadata?.name}; add it to the project's sourceRepos`, { object: name });
+  }
+  const server = app.spec.destination.server ?? IN_CLUSTER;
+  const namespace = app.spec.destination.namespace ?? "";
+  const allowed = (project.spec.destinations ?? []).some((d) =>
+    globMatch(d.server ?? "*", server) && globMatch(d.namespace ?? "*", namespace));
+  if (!allowed) {
+    throw new TetherError("PolicyViolation",
+      `${name}: destination ${server} namespace "${namespace}" is not permitted in project ${project.metadata?.name}; add it to the project's destinations`, { object: name });
+  }
+}
+
+type GroupKind = { readonly group: string; readonly kind: string };
+const matches = (list: readonly GroupKind[] | undefined, group: string, kind: string) =>
+  (list ?? []).some((gk) => globMatch(gk.group || "", group) && globMatch(gk.kind, kind));
+
+/** Throws PolicyViolation for the first object whose kind the project does not allow, or that lands outside its destinations. */
+export function checkObjects(project: AppProject, objects: readonly { manifest: Manifest; namespaced: boolean }[]): void {
+  const spec = project.spec;
+  for (const { manifest, namespaced } of objects) {
+    const group = manifest.apiVersion.includes("/") ? manifest.apiVersion.split("/")[0]! : "";
+    const where = `${manifest.kind}/${[manifest.metadata.namespace, manifest.metadata.name].filter(Boolean).join("/")}`;
+    const fail = (why: string) => new TetherError("PolicyViolation", `${where}: ${why} in project ${project.metadata?.name}`, { object: where });
+    if (namespaced) {
+      const white = spec.namespaceResourceWhitelist;
+      if ((white && !matches(white, group, manifest.kind)) || matches(spec.namespaceResourceBlacklist, group, manifest.kind)) {
+        throw fail(`kind ${manifest.kind} is not permitted; allow it in namespaceResourceWhitelist/Blacklist`);
+      }
+      const ns = manifest.metadata.namespace ?? "";
+      if (!(spec.destinations ?? []).some((d) => globMatch(d.namespace ?? "*", ns))) {
+        throw fail(`namespace "${ns}" is not a permitted destination; add it to the project's destinations`);
+      }
+    } else if (!matches(spec.clusterResourceWhitelist, group, manifest.kind) || matches(spec.clusterResourceBlacklist, group, manifest.kind)) {
+      throw fail(`cluster-scoped kind ${manifest.kind} is not permitted; add {group: "${group}", kind: ${manifest.kind}} to clusterResourceWhitelist`);
+    }
+  }
+}

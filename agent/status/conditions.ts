@@ -1,0 +1,42 @@
+// One place maps a typed error to what a person sees: the condition on the Application, the Event
+// and the log line.
+import type { Condition } from "../api/types.ts";
+import { TetherError, errorMessage, type Reason } from "../errors.ts";
+
+export interface Reported {
+  readonly reason: Reason | "Unknown";
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** Any thrown value as a reason and a message (an unknown error is retried: it may be transient). */
+export function report(err: unknown): Reported {
+  if (err instanceof TetherError) return { reason: err.reason, message: err.message, retryable: err.retryable };
+  return { reason: "Unknown", message: errorMessage(err), retryable: true };
+}
+
+/** The condition for an error; `type` is the reason, as Argo CD names its error conditions. */
+export function conditionOf(r: Reported, now: string): Condition {
+  return { type: r.reason === "Unknown" ? "ReconcileError" : r.reason, message: r.message, lastTransitionTime: now };
+}
+
+/** The Event for an error: a Warning with the reason and message. */
+export function eventOf(r: Reported): { type: "Warning"; reason: string; message: string } {
+  return { type: "Warning", reason: r.reason, message: r.message };
+}
+
+/** The log line for an error. */
+export function logLineOf(app: string, r: Reported): string {
+  return `${app}: ${r.reason}: ${r.message}${r.retryable ? " (will retry)" : ""}`;
+}
+
+/**
+ * New conditions, keeping the previous transition time of a condition that did not change, so an
+ * unchanged state writes an unchanged status (and so no write at all).
+ */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly Condition[]): Condition[] {
+  return next.map((c) => {
+    const same = previous?.find((p) => p.type === c.type && p.message === c.message);
+    return same ? { ...c, lastTransitionTime: same.lastTransitionTime } : c;
+  });
+}
