@@ -1,0 +1,213 @@
+// The directory renderer: plain YAML and JSON manifests under spec.source.path, as Argo CD's
+// directory source reads them.
+import { readFile, readdir, stat } from "node:fs/promises";
+import { join, posix } from "node:path";
+import { LineCounter, parseAllDocuments } from "yaml";
+import type { DirectorySource, Manifest } from "../api/types.ts";
+import { TetherError, errorMessage } from "../errors.ts";
+import { safeJoin } from "../source/safe-join.ts";
+import { compileGlob } from "./glob.ts";
+import type { DecryptFn, RenderedObject, SopsFormat } from "./types.ts";
+
+/** What {@link renderDirectory} reads. */
+export interface DirectoryRenderInput {
+  /** The checkout's root directory: no file outside it is ever read. */
+  readonly root: string;
+  /** `spec.source.path`, relative to `root`; `""` or `"."` for the root itself. */
+  readonly path: string;
+  readonly directory?: DirectorySource;
+  /** Decrypts SOPS files; without it an encrypted file is a DecryptionFailed error. */
+  readonly decrypt?: DecryptFn;
+}
+
+const MANIFEST_FILE = /\.(ya?ml|json)$/;
+
+/**
+ * Reads every manifest under `root/path` (subdirectories only with `directory.recurse`, filtered by
+ * `directory.include` / `directory.exclude`; exclude wins), in path order then document order.
+ * Multi-document YAML, JSON, and `List` kinds are flattened to single objects.
+ */
+export async function renderDirectory(input: DirectoryRenderInput): Promise<RenderedObject[]> {
+  const sourcePath = normalizeSourcePath(input.path);
+  const base = await sourceDirectory(input.root, sourcePath);
+  const files = await listManifestFiles(base, input.directory ?? {});
+  const objects: RenderedObject[] = [];
+  // One file at a time: each encrypted file spawns a decryption process.
+  for (const rel of files) {
+    const file = sourcePath === "" ? rel : `${sourcePath}/${rel}`;
+    const text = await readRepoFile(input.root, file);
+    objects.push(...(await renderFile({ file, text, decrypt: input.decrypt })));
+  }
+  return objects;
+}
+
+function normalizeSourcePath(path: string): string {
+  const normal = posix.normalize(path === "" ? "." : path).replace(/\/+$/, "");
+  return normal === "." ? "" : normal;
+}
+
+async function sourceDirectory(root: string, sourcePath: string): Promise<string> {
+  const dir = await safeJoin(root, sourcePath);
+  const info = await stat(dir).catch(() => undefined);
+  if (info?.isDirectory() !== true) {
+    const why = info === undefined ? "does not exist" : "is not a directory";
+    throw new TetherError("RenderFailed", `path '${sourcePath || "."}' ${why} at this revision: fix spec.source.path`, { object: sourcePath, retryable: false });
+  }
+  return dir;
+}
+
+/** Manifest files under `base`, relative to it with `/` separators, sorted. */
+async function listManifestFiles(base: string, directory: DirectorySource): Promise<string[]> {
+  const include = directory.include ? compileGlob(directory.include, "include") : undefined;
+  const exclude = directory.exclude ? compileGlob(directory.exclude, "exclude") : undefined;
+  const files = await walk(base, "", directory.recurse === true);
+  return files
+    .filter((rel) => exclude?.test(rel) !== true && include?.test(rel) !== false)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+async function walk(dir: string, rel: string, recurse: boolean): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    // Hidden entries are tooling (.git, .github, .sops.yaml), never manifests.
+    if (entry.name.startsWith(".")) continue;
+    const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (recurse) found.push(...(await walk(join(dir, entry.name), child, recurse)));
+    } else if ((entry.isFile() || entry.isSymbolicLink()) && MANIFEST_FILE.test(entry.name)) {
+      // Symlinked directories are not followed (as in Argo CD: no cycles); symlinked files are read
+      // through safeJoin, which refuses links that leave the repository.
+      found.push(child);
+    }
+  }
+  return found;
+}
+
+async function readRepoFile(root: string, file: string): Promise<string> {
+  const path = await safeJoin(root, file);
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    const code = err instanceof Error && "code" in err ? String(err.code) : errorMessage(err);
+    throw new TetherError("RenderFailed", `${file}: cannot read the file (${code})`, { object: file, retryable: false });
+  }
+}
+
+/** One document of a file, with what a message needs to point at it. */
+interface ParsedDocument {
+  readonly value: unknown;
+  /** 1-based position in the file's document stream. */
+  readonly index: number;
+  readonly line: number;
+}
+
+interface FileToRender {
+  readonly file: string;
+  readonly text: string;
+  readonly decrypt: DecryptFn | undefined;
+}
+
+async function renderFile({ file, text, decrypt }: FileToRender): Promise<RenderedObject[]> {
+  const format: SopsFormat = file.endsWith(".json") ? "json" : "yaml";
+  const documents = parseDocuments({ text, file, format, decrypted: false });
+  if (!documents.some((doc) => isRecord(doc.value) && Object.hasOwn(doc.value, "sops"))) {
+    return documents.flatMap((doc) => toObjects(doc, file, false));
+  }
+  if (decrypt === undefined) {
+    throw new TetherError("DecryptionFailed", `${file} is encrypted with SOPS but no decryption is configured: provide the key (an *.agekey entry in the agent's key Secret)`, { object: file, retryable: false });
+  }
+  // The whole original text goes to SOPS: its MAC covers the file as written, so re-serialized
+  // documents would fail to verify.
+  const plaintext = await decryptFile({ decrypt, text, file, format });
+  return parseDocuments({ text: plaintext, file, format, decrypted: true }).flatMap((doc) => toObjects(doc, file, true));
+}
+
+async function decryptFile(args: { decrypt: DecryptFn; text: string; file: string; format: SopsFormat }): Promise<string> {
+  try {
+    return await args.decrypt(args.text, args.file, args.format);
+  } catch (err) {
+    if (err instanceof TetherError) throw err;
+    throw new TetherError("DecryptionFailed", `${args.file}: cannot decrypt: ${errorMessage(err)}`, { object: args.file, retryable: false, cause: err });
+  }
+}
+
+interface TextToParse {
+  readonly text: string;
+  readonly file: string;
+  readonly format: SopsFormat;
+  /** Plaintext of a secret: errors then name only the error code, never the offending text. */
+  readonly decrypted: boolean;
+}
+
+/**
+ * The non-empty documents of a file. JSON goes through the YAML parser too (JSON is YAML 1.2), so
+ * both get line numbers in their errors.
+ */
+function parseDocuments({ text, file, format, decrypted }: TextToParse): ParsedDocument[] {
+  const lineCounter = new LineCounter();
+  // `merge`: Kubernetes' own YAML reader accepts `<<: *anchor` merge keys, so manifests use them.
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
+  const parsed: ParsedDocument[] = [];
+  for (const [i, doc] of documents.entries()) {
+    const error = doc.errors[0];
+    if (error !== undefined) {
+      const line = lineCounter.linePos(error.pos[0]).line;
+      const why = decrypted ? `the decrypted content is not valid ${format.toUpperCase()} (${error.code})` : error.message;
+      throw new TetherError("RenderFailed", `${file}:${line}: ${why}`, { object: file, retryable: false });
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    const start = doc.contents?.range[0] ?? doc.range[0];
+    parsed.push({ value, index: i + 1, line: lineCounter.linePos(start).line });
+  }
+  return parsed;
+}
+
+/** A document as objects: itself, or the items of a List (nested Lists flattened too). */
+function toObjects(doc: ParsedDocument, file: string, decrypted: boolean): RenderedObject[] {
+  return flattenLists(doc.value, `document ${doc.index}`).map(({ value, label }) => ({
+    manifest: asManifest(value, { file, line: doc.line, label }),
+    file,
+    decrypted,
+  }));
+}
+
+function flattenLists(value: unknown, label: string): { value: unknown; label: string }[] {
+  if (isRecord(value) && Array.isArray(value.items) && typeof value.kind === "string" && value.kind.endsWith("List")) {
+    const items: unknown[] = value.items;
+    return items.flatMap((item, i) => flattenLists(item, `${label}, item ${i + 1}`));
+  }
+  return [{ value, label }];
+}
+
+function asManifest(value: unknown, where: { file: string; line: number; label: string }): Manifest {
+  const prefix = `${where.file}:${where.line}: ${where.label}`;
+  const opts = { object: where.file, retryable: false };
+  if (!isRecord(value)) {
+    throw new TetherError("RenderFailed", `${prefix} is not a Kubernetes object: a manifest is a mapping with apiVersion, kind and metadata.name`, opts);
+  }
+  const missing = missingFields(value);
+  if (missing.length > 0) {
+    throw new TetherError("RenderFailed", `${prefix} has no ${missing.join(", ")}: every manifest needs apiVersion, kind and metadata.name`, opts);
+  }
+  return value as Manifest;
+}
+
+function missingFields(value: Record<string, unknown>): string[] {
+  const missing: string[] = [];
+  if (!isNonEmptyString(value.apiVersion)) missing.push("apiVersion");
+  if (!isNonEmptyString(value.kind)) missing.push("kind");
+  const metadata = value.metadata;
+  // generateName is how hooks (Jobs run on every sync) get a fresh name each time.
+  const named = isRecord(metadata) && (isNonEmptyString(metadata.name) || isNonEmptyString(metadata.generateName));
+  if (!named) missing.push("metadata.name");
+  return missing;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value !== "";
+}

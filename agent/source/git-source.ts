@@ -1,0 +1,232 @@
+// The source stage: one bare mirror per repository, revisions resolved to commits, commits
+// materialised as throwaway trees.
+import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { execa } from "execa";
+import type { SimpleGit } from "simple-git";
+import { TetherError, errorMessage } from "../errors.ts";
+import { classifyFetchError, gitClient, gitEnv, gitReason, scrub } from "./git.ts";
+import { mirrorName, parseRepoUrl, type Credentials, type RepoLocation } from "./repo-url.ts";
+
+/** Looks up credentials for an HTTPS repository URL (without any `user:password@` in it). */
+export type CredentialsProvider = (url: string) => Promise<Credentials | undefined>;
+
+/** Options for {@link GitSource}. */
+export interface GitSourceOptions {
+  /** Where mirrors and checkouts live; on a persistent volume a restart does not clone again. */
+  readonly cacheDir: string;
+  /** Asked before every fetch, so a rotated Secret is used at the next poll. HTTPS only. */
+  readonly credentials?: CredentialsProvider;
+  /** A git command that prints nothing for this long is killed, so a stalled server cannot stall the agent. */
+  readonly timeoutMs?: number;
+}
+
+/** Options for {@link GitSource.fetch}. */
+export interface FetchOptions {
+  /**
+   * Reuse a fetch of the same repository that was requested at or after this time (ms since the
+   * epoch), finished or still running. The controller passes the start of its poll so that all the
+   * apps of one poll share one fetch; a webhook or refresh passes nothing and gets a fetch that starts
+   * after the request, so it always sees the push that caused it. Default: now.
+   */
+  readonly since?: number;
+}
+
+/** A tree of one commit in a throwaway directory. */
+export interface Checkout {
+  readonly dir: string;
+  /** Removes the directory; safe to call twice. */
+  cleanup(): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const SHORT_SHA = /^[0-9a-f]{4,64}$/i;
+
+/**
+ * Git repositories as the agent sees them. Fetches of one repository run one at a time and are
+ * shared by callers that ask within the same window (see {@link FetchOptions.since}); resolve and
+ * checkout only read the mirror and may run alongside a fetch.
+ */
+export class GitSource {
+  private readonly options: GitSourceOptions;
+  /** The latest fetch requested per repository key; a new one is chained behind it. */
+  private readonly fetches = new Map<string, { readonly requestedAt: number; readonly done: Promise<void> }>();
+
+  constructor(options: GitSourceOptions) {
+    this.options = options;
+  }
+
+  /** Brings the mirror of `url` up to date with the remote (branches, tags, default branch). */
+  fetch(url: string, options: FetchOptions = {}): Promise<void> {
+    let repo: RepoLocation;
+    try {
+      repo = repoOf(url);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const since = options.since ?? Date.now();
+    const last = this.fetches.get(repo.key);
+    if (last !== undefined && last.requestedAt >= since) return last.done;
+    // Chained behind the previous fetch: two git fetches into one mirror would race on its refs.
+    const previous = last?.done.catch(() => undefined) ?? Promise.resolve();
+    const done = previous.then(() => this.fetchNow(repo));
+    this.fetches.set(repo.key, { requestedAt: Date.now(), done });
+    return done;
+  }
+
+  /**
+   * The full commit SHA that `revision` names in the fetched mirror of `url`: a branch, a tag
+   * (annotated tags peeled), a full ref, a full or short SHA, or `HEAD`/empty for the remote's
+   * default branch. Branches win over tags of the same name.
+   */
+  async resolve(url: string, revision = ""): Promise<string> {
+    const repo = repoOf(url);
+    const git = await this.mirrorClient(repo);
+    const rev = revision.trim();
+    for (const candidate of revisionCandidates(rev)) {
+      const sha = await revParseCommit(git, candidate);
+      if (sha !== undefined) return sha;
+    }
+    throw revisionNotFound(repo, rev);
+  }
+
+  /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory. */
+  async checkout(url: string, commit: string): Promise<Checkout> {
+    const repo = repoOf(url);
+    if (!FULL_SHA.test(commit)) {
+      throw new TetherError("SourceFailed", `cannot check out '${commit}' of ${repo.url}: a full commit SHA is needed, resolve the revision first`, { object: repo.url });
+    }
+    const mirror = await this.existingMirror(repo);
+    const parent = join(this.options.cacheDir, "checkouts");
+    await mkdir(parent, { recursive: true });
+    const dir = await mkdtemp(join(parent, "tree-"));
+    const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+    try {
+      // `git archive` writes the tree without index or worktree bookkeeping in the mirror.
+      await execa("git", ["--git-dir", mirror, "archive", "--format=tar", commit], { env: gitEnv(), extendEnv: false })
+        .pipe("tar", ["-x", "-f", "-", "-C", dir]);
+    } catch (err) {
+      await cleanup();
+      const reason = scrub(gitReason(stderrOf(err)), [], [this.options.cacheDir]);
+      throw new TetherError("SourceFailed", `cannot check out ${commit} of ${repo.url}: ${reason}`, { object: repo.url, retryable: true, cause: err });
+    }
+    return { dir, cleanup };
+  }
+
+  private mirrorDir(repo: RepoLocation): string {
+    return join(this.options.cacheDir, "mirrors", mirrorName(repo.key));
+  }
+
+  private async existingMirror(repo: RepoLocation): Promise<string> {
+    const dir = this.mirrorDir(repo);
+    try {
+      await access(join(dir, "HEAD"));
+    } catch {
+      throw new TetherError("SourceFailed", `${repo.url} has not been fetched yet: fetch it before resolving or checking out`, { object: repo.url, retryable: true });
+    }
+    return dir;
+  }
+
+  private async mirrorClient(repo: RepoLocation): Promise<SimpleGit> {
+    const dir = await this.existingMirror(repo);
+    return gitClient({ baseDir: dir, timeoutMs: this.timeoutMs() });
+  }
+
+  private timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  private async fetchNow(repo: RepoLocation): Promise<void> {
+    const dir = this.mirrorDir(repo);
+    await ensureMirror(dir);
+    const credentials = await this.credentialsFor(repo);
+    const git = gitClient({ baseDir: dir, credentials, timeoutMs: this.timeoutMs() });
+    try {
+      const head = await git.raw(["ls-remote", "--symref", repo.url, "HEAD"]);
+      // Heads and tags only: `--mirror` would also copy refs/pull/* and similar, often thousands.
+      // `--progress` keeps stderr busy on a long first clone, so the silence timeout only hits a stall.
+      await git.raw(["fetch", "--prune", "--no-tags", "--progress", repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
+      await followDefaultBranch(git, head);
+    } catch (err) {
+      throw this.fetchError(repo, err, credentials);
+    }
+  }
+
+  private async credentialsFor(repo: RepoLocation): Promise<Credentials | undefined> {
+    if (!repo.isHttp) return undefined;
+    return (await this.options.credentials?.(repo.url)) ?? repo.inlineCredentials;
+  }
+
+  private fetchError(repo: RepoLocation, err: unknown, credentials: Credentials | undefined): TetherError {
+    const secrets = [credentials?.password ?? "", repo.inlineCredentials?.password ?? ""];
+    const stderr = scrub(errorMessage(err), secrets, [this.options.cacheDir]);
+    const failure = classifyFetchError(stderr, credentials !== undefined);
+    // The cause keeps git's text for logs, scrubbed like the message: the raw error may hold the password.
+    return new TetherError("SourceFailed", `cannot fetch ${repo.url}: ${gitReason(stderr)}; ${failure.hint}`, {
+      object: repo.url,
+      retryable: failure.retryable,
+      cause: new Error(stderr),
+    });
+  }
+}
+
+/** Creates the bare mirror on first use. */
+async function ensureMirror(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const exists = await access(join(dir, "HEAD")).then(() => true, () => false);
+  if (!exists) await gitClient({ baseDir: dir, timeoutMs: DEFAULT_TIMEOUT_MS }).init(true);
+  // Highest-precedence attributes: `git archive` would otherwise drop `export-ignore` files and
+  // expand `export-subst` placeholders, and the checkout would differ from the commit.
+  await mkdir(join(dir, "info"), { recursive: true });
+  await writeFile(join(dir, "info", "attributes"), "* -export-ignore -export-subst\n");
+}
+
+/** Points the mirror's HEAD where the remote's HEAD points, so `HEAD` means the default branch. */
+async function followDefaultBranch(git: SimpleGit, lsRemote: string): Promise<void> {
+  const match = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(lsRemote);
+  if (match?.[1] !== undefined) await git.raw(["symbolic-ref", "HEAD", match[1]]);
+}
+
+/** Refs to try for a revision, in order of preference. */
+function revisionCandidates(rev: string): string[] {
+  if (rev === "" || rev === "HEAD") return ["HEAD"];
+  const candidates = rev.startsWith("refs/") ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`];
+  if (SHORT_SHA.test(rev)) candidates.push(rev.toLowerCase());
+  return candidates;
+}
+
+async function revParseCommit(git: SimpleGit, candidate: string): Promise<string | undefined> {
+  try {
+    const sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${candidate}^{commit}`])).trim();
+    return FULL_SHA.test(sha) ? sha : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function revisionNotFound(repo: RepoLocation, rev: string): TetherError {
+  const opts = { object: repo.url, retryable: false };
+  if (rev === "" || rev === "HEAD") {
+    return new TetherError("SourceFailed", `the default branch (HEAD) of ${repo.url} has no commit: push a commit or set spec.source.targetRevision to a branch`, opts);
+  }
+  const hint = SHORT_SHA.test(rev) ? " (a short SHA must be unique: use more characters)" : "";
+  return new TetherError("SourceFailed", `revision '${rev}' not found in ${repo.url}${hint}: push the branch or tag, or fix spec.source.targetRevision`, opts);
+}
+
+function repoOf(url: string): RepoLocation {
+  try {
+    return parseRepoUrl(url);
+  } catch {
+    // Not even parseable, so the password cannot be cut out precisely: hide all of the user info.
+    const shown = url.replace(/\/\/[^/]*@/, "//***@");
+    throw new TetherError("SourceFailed", `'${shown}' is not a valid repository URL: fix spec.source.repoURL`, { object: shown, retryable: false });
+  }
+}
+
+function stderrOf(err: unknown): string {
+  if (typeof err === "object" && err !== null && "stderr" in err && typeof err.stderr === "string" && err.stderr !== "") {
+    return err.stderr;
+  }
+  return errorMessage(err);
+}

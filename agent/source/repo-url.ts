@@ -1,0 +1,63 @@
+// Turning a `spec.source.repoURL` into what git is given and what the mirror is keyed by.
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A username and password (or token) for an HTTPS repository. */
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** A repository URL taken apart. */
+export interface RepoLocation {
+  /** What git is given and what messages show: the URL without any `user:password@`. */
+  readonly url: string;
+  /** Identity of the repository: spellings of one repository share one mirror. */
+  readonly key: string;
+  /** Only HTTP(S) remotes get credentials; local paths and SSH never ask for a password. */
+  readonly isHttp: boolean;
+  /** Credentials written into the URL itself, moved out of it so they are never stored with the mirror. */
+  readonly inlineCredentials?: Credentials;
+}
+
+/** Parses a repoURL: `https://…`, `http://…`, `file://…`, `ssh://…`, `git@host:path` or a plain path. */
+export function parseRepoUrl(raw: string): RepoLocation {
+  const text = raw.trim();
+  if (/^https?:\/\//i.test(text)) return parseHttpUrl(text);
+  if (/^file:\/\//i.test(text)) {
+    return { url: text, key: `file://${resolve(fileURLToPath(text))}`, isHttp: false };
+  }
+  // scp-like `git@host:path` and `ssh://`: git reads keys itself, nothing to move out of the URL.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^[^/]+@[^/:]+:/.test(text)) {
+    return { url: text, key: trimRepoSuffix(text.toLowerCase()), isHttp: false };
+  }
+  const path = resolve(text);
+  return { url: path, key: `file://${path}`, isHttp: false };
+}
+
+function parseHttpUrl(text: string): RepoLocation {
+  const parsed = new URL(text);
+  const inline = parsed.password === "" ? undefined : {
+    username: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+  };
+  parsed.username = "";
+  parsed.password = "";
+  const url = parsed.toString();
+  // GitHub, GitLab and Gitea serve `/org/repo` and `/org/repo.git` as one repository.
+  const key = trimRepoSuffix(`${parsed.protocol}//${parsed.host}${parsed.pathname.toLowerCase()}${parsed.search}`);
+  return inline === undefined ? { url, key, isHttp: true } : { url, key, isHttp: true, inlineCredentials: inline };
+}
+
+function trimRepoSuffix(url: string): string {
+  return url.replace(/\/+$/, "").replace(/\.git$/, "");
+}
+
+/** The mirror's directory name: readable for a person looking at the cache, unique by hash. */
+export function mirrorName(key: string): string {
+  const hash = createHash("sha256").update(key).digest("hex").slice(0, 16);
+  const base = key.split(/[/:]/).filter((part) => part !== "").pop() ?? "repo";
+  const slug = base.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").slice(0, 40);
+  return `${slug}-${hash}.git`;
+}

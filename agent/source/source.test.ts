@@ -1,0 +1,296 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { TetherError } from "../errors.ts";
+import { gitConfig, gitEnv } from "./git.ts";
+import { GitSource, safeJoin } from "./index.ts";
+
+const GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"];
+
+/** Runs git in a test repository, synchronously so a test can change the remote at an exact moment. */
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", [...GIT_IDENTITY, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+async function commitFiles(repo: string, files: Record<string, string>, message: string): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(repo, path)), { recursive: true });
+    await writeFile(join(repo, path), content);
+  }
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", message);
+  return git(repo, "rev-parse", "HEAD");
+}
+
+async function allFilesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+async function expectSourceError(promise: Promise<unknown>): Promise<TetherError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(TetherError);
+  const tether = err as TetherError;
+  expect(tether.reason).toBe("SourceFailed");
+  return tether;
+}
+
+let work: string;
+let origin: string;
+let cacheDir: string;
+let source: GitSource;
+const commits: Record<string, string> = {};
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "tether-source-"));
+  origin = join(work, "origin");
+  await mkdir(origin);
+  git(origin, "init", "-q", "-b", "main");
+  commits.first = await commitFiles(origin, { "apps/a.yaml": "a: 1\n", "old.txt": "gone later\n" }, "first");
+  git(origin, "tag", "v1");
+  git(origin, "tag", "-a", "v1.1", "-m", "annotated release");
+  git(origin, "branch", "feature");
+  git(origin, "checkout", "-q", "feature");
+  commits.feature = await commitFiles(origin, { "apps/feature.yaml": "f: 1\n" }, "feature work");
+  git(origin, "checkout", "-q", "main");
+  git(origin, "rm", "-q", "old.txt");
+  commits.second = await commitFiles(origin, {
+    "apps/b.yaml": "b: 2\n",
+    ".gitattributes": "ignored.txt export-ignore\n",
+    "ignored.txt": "still part of the commit\n",
+  }, "second");
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  cacheDir = await mkdtemp(join(work, "cache-"));
+  source = new GitSource({ cacheDir });
+});
+
+describe("GitSource.resolve", () => {
+  it.each([
+    ["a branch", "feature", "feature"],
+    ["the default branch by name", "main", "second"],
+    ["HEAD", "HEAD", "second"],
+    ["an empty revision", "", "second"],
+    ["a lightweight tag", "v1", "first"],
+    ["an annotated tag (peeled)", "v1.1", "first"],
+    ["a full ref", "refs/heads/feature", "feature"],
+  ])("resolves %s to a commit", async (_name, revision, commit) => {
+    await source.fetch(origin);
+    expect(await source.resolve(origin, revision)).toBe(commits[commit]);
+  });
+
+  it("resolves a full and a short SHA to the full SHA", async () => {
+    await source.fetch(origin);
+    const full = commits.feature!;
+    expect(await source.resolve(origin, full)).toBe(full);
+    expect(await source.resolve(origin, full.slice(0, 8))).toBe(full);
+    expect(await source.resolve(origin, full.slice(0, 8).toUpperCase())).toBe(full);
+  });
+
+  it("reads the same repository through a file:// URL and a plain path, sharing one mirror", async () => {
+    const url = pathToFileURL(origin).href;
+    await source.fetch(url);
+    expect(await source.resolve(url, "main")).toBe(commits.second);
+    expect(await source.resolve(`${origin}/`, "main")).toBe(commits.second);
+    expect(await readdir(join(cacheDir, "mirrors"))).toHaveLength(1);
+  });
+
+  it("names the URL and the revision when a revision does not exist, and says the fix", async () => {
+    await source.fetch(origin);
+    const err = await expectSourceError(source.resolve(origin, "v9"));
+    expect(err.message).toBe(`revision 'v9' not found in ${origin}: push the branch or tag, or fix spec.source.targetRevision`);
+    expect(err.object).toBe(origin);
+    expect(err.retryable).toBe(false);
+  });
+
+  it("asks for a fetch first when the repository was never fetched", async () => {
+    const err = await expectSourceError(source.resolve(origin, "main"));
+    expect(err.message).toContain("has not been fetched yet");
+  });
+});
+
+describe("GitSource.fetch", () => {
+  let remote: string;
+
+  beforeEach(async () => {
+    remote = join(work, `remote-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+    await mkdir(remote);
+    git(remote, "init", "-q", "-b", "main");
+    await commitFiles(remote, { "x.yaml": "x: 1\n" }, "one");
+    git(remote, "branch", "doomed");
+    git(remote, "tag", "moving");
+  });
+
+  it("sees a new commit, a moved tag and a deleted branch after the next fetch", async () => {
+    await source.fetch(remote);
+    expect(await source.resolve(remote, "doomed")).toBe(git(remote, "rev-parse", "HEAD"));
+
+    const next = await commitFiles(remote, { "x.yaml": "x: 2\n" }, "two");
+    git(remote, "tag", "-f", "moving");
+    git(remote, "branch", "-D", "doomed");
+    await source.fetch(remote);
+
+    expect(await source.resolve(remote, "main")).toBe(next);
+    expect(await source.resolve(remote, "moving")).toBe(next);
+    await expectSourceError(source.resolve(remote, "doomed"));
+  });
+
+  it("follows the remote when its default branch changes", async () => {
+    git(remote, "checkout", "-q", "-b", "trunk");
+    const trunk = await commitFiles(remote, { "t.yaml": "t: 1\n" }, "trunk");
+    await source.fetch(remote);
+    expect(await source.resolve(remote, "HEAD")).toBe(trunk);
+
+    git(remote, "checkout", "-q", "main");
+    await source.fetch(remote);
+    expect(await source.resolve(remote, "HEAD")).toBe(git(remote, "rev-parse", "main"));
+  });
+
+  it("shares one fetch between the callers of one poll, and fetches again for a later request", async () => {
+    const pollStart = Date.now();
+    const first = source.fetch(remote, { since: pollStart });
+    const second = source.fetch(remote, { since: pollStart });
+    expect(second).toBe(first);
+
+    // A push lands while that fetch may still be running: a request made after it must see it.
+    const pushed = await commitFiles(remote, { "x.yaml": "x: 3\n" }, "pushed during the poll");
+    const afterPush = source.fetch(remote);
+    expect(afterPush).not.toBe(first);
+    await Promise.all([first, afterPush]);
+    expect(await source.resolve(remote, "main")).toBe(pushed);
+  });
+
+  it("fails fast with a retryable SourceFailed when the server cannot be reached", async () => {
+    const url = "https://127.0.0.1:1/org/repo.git";
+    const err = await expectSourceError(source.fetch(url));
+    expect(err.retryable).toBe(true);
+    expect(err.object).toBe(url);
+    expect(err.message).toMatch(/^cannot fetch https:\/\/127\.0\.0\.1:1\/org\/repo\.git: .*; will retry$/);
+  });
+
+  it("says the repository does not exist, without retrying, for a wrong path", async () => {
+    const missing = join(work, "no-such-repo");
+    const err = await expectSourceError(source.fetch(missing));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toContain(`cannot fetch ${missing}`);
+    expect(err.message).toContain("check spec.source.repoURL");
+    expect(err.message).not.toContain(cacheDir);
+  });
+
+  it("never writes credentials to the cache and never shows them in errors", async () => {
+    const withProvider = new GitSource({
+      cacheDir,
+      credentials: () => Promise.resolve({ username: "robot", password: "pr0vider-S3cret" }),
+    });
+    const inline = "https://robot:inl1ne-S3cret@127.0.0.1:1/org/private.git";
+    const errors = await Promise.all([
+      expectSourceError(withProvider.fetch("https://127.0.0.1:1/org/private.git")),
+      expectSourceError(source.fetch(inline)),
+    ]);
+    for (const err of errors) {
+      const text = `${err.message}\n${(err.cause as Error).message}`;
+      expect(text).not.toMatch(/S3cret/);
+      expect(err.object).not.toMatch(/S3cret/);
+    }
+    expect(errors[1].message).toContain("https://127.0.0.1:1/org/private.git");
+
+    const files = await allFilesUnder(cacheDir);
+    expect(files.some((f) => f.endsWith("config"))).toBe(true);
+    for (const file of files) {
+      expect(await readFile(file, "utf8"), file).not.toMatch(/S3cret/);
+    }
+  });
+
+  it("hands git the credentials through its environment only", async () => {
+    const credentials = { username: "robot", password: "p@ss word$`'\"" };
+    const args = gitConfig(credentials).flatMap((setting) => ["-c", setting]);
+    expect(args.join(" ")).not.toContain(credentials.password);
+    const filled = await execa("git", [...args, "credential", "fill"], {
+      input: "protocol=https\nhost=git.example.com\npath=org/repo.git\n\n",
+      env: gitEnv(credentials),
+      extendEnv: false,
+    });
+    expect(filled.stdout).toContain("username=robot");
+    expect(filled.stdout).toContain(`password=${credentials.password}`);
+  });
+});
+
+describe("GitSource.checkout", () => {
+  it("writes the files of that commit, and only those", async () => {
+    await source.fetch(origin);
+    const old = await source.checkout(origin, commits.first!);
+    const current = await source.checkout(origin, commits.second!);
+    try {
+      expect((await allFilesUnder(old.dir)).map((f) => f.slice(old.dir.length + 1)).sort()).toEqual(["apps/a.yaml", "old.txt"]);
+      expect((await allFilesUnder(current.dir)).map((f) => f.slice(current.dir.length + 1)).sort())
+        .toEqual([".gitattributes", "apps/a.yaml", "apps/b.yaml", "ignored.txt"]);
+      expect(await readFile(join(current.dir, "apps/b.yaml"), "utf8")).toBe("b: 2\n");
+    } finally {
+      await old.cleanup();
+      await current.cleanup();
+    }
+    await expect(stat(old.dir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses anything but a full SHA, so an unresolved revision never reaches the tree", async () => {
+    await source.fetch(origin);
+    const err = await expectSourceError(source.checkout(origin, "main"));
+    expect(err.message).toContain("resolve the revision first");
+  });
+
+  it("reports a commit missing from the mirror without leaving a directory behind", async () => {
+    await source.fetch(origin);
+    const err = await expectSourceError(source.checkout(origin, "0".repeat(40)));
+    expect(err.message).toContain(`cannot check out ${"0".repeat(40)} of ${origin}`);
+    expect(err.message).not.toContain(cacheDir);
+    expect(await readdir(join(cacheDir, "checkouts"))).toEqual([]);
+  });
+});
+
+describe("safeJoin", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(work, "tree-"));
+    await mkdir(join(root, "apps/web"), { recursive: true });
+    await writeFile(join(root, "apps/web/deploy.yaml"), "kind: x\n");
+    await writeFile(join(work, "outside.yaml"), "secret\n");
+    await symlink("web", join(root, "apps/current"));
+    await symlink("../../outside.yaml", join(root, "apps/escape.yaml"));
+    await symlink("/etc", join(root, "etc"));
+    await symlink("nowhere", join(root, "dangling"));
+  });
+
+  it.each([
+    ["a plain path", "apps/web/deploy.yaml", "apps/web/deploy.yaml"],
+    ["the root itself", "", ""],
+    ["a path with '..' that stays inside", "apps/web/../web/deploy.yaml", "apps/web/deploy.yaml"],
+    ["a symlink that stays inside", "apps/current/deploy.yaml", "apps/web/deploy.yaml"],
+    ["a path that does not exist yet", "apps/new/x.yaml", "apps/new/x.yaml"],
+  ])("accepts %s", async (_name, relPath, expected) => {
+    expect(await safeJoin(root, relPath)).toBe(join(await realpath(root), expected));
+  });
+
+  it.each([
+    ["a '..' escape", "../outside.yaml", /leaves the repository through '\.\.'/],
+    ["an absolute path", "/etc/passwd", /is absolute/],
+    ["a symlinked file pointing outside", "apps/escape.yaml", /symlink that points outside the repository/],
+    ["a symlinked directory pointing outside", "etc/passwd", /symlink that points outside the repository/],
+    ["a dangling symlink", "dangling/x.yaml", /points to nothing/],
+  ])("refuses %s", async (_name, relPath, message) => {
+    const err = await safeJoin(root, relPath).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(TetherError);
+    expect((err as TetherError).message).toMatch(message);
+    expect((err as TetherError).message).toContain(`'${relPath}'`);
+    expect((err as TetherError).message).not.toContain(root);
+  });
+});
