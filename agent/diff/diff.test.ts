@@ -1,0 +1,270 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { Manifest } from "../api/types.ts";
+import { compare, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff } from "./index.ts";
+import { diffLines } from "./lines.ts";
+
+function fixture(name: string): Manifest {
+  return parse(readFileSync(new URL(`./testdata/${name}.yaml`, import.meta.url), "utf8")) as Manifest;
+}
+
+/** A deep copy of `obj` changed by `edit`, for "someone changed the live object" cases. */
+function edited(obj: Manifest, edit: (copy: any) => void): Manifest {
+  const copy = structuredClone(obj);
+  edit(copy);
+  return copy;
+}
+
+const desired = fixture("deployment-desired");
+const live = fixture("deployment-live");
+
+describe("normalize", () => {
+  const normalized = normalize(live) as any;
+
+  it("removes what the server owns: managedFields, resourceVersion, uid, generation, creationTimestamp, status", () => {
+    expect(Object.keys(normalize(live).metadata).sort()).toEqual(["annotations", "labels", "name", "namespace"]);
+    expect(normalized.status).toBeUndefined();
+  });
+
+  it("drops null fields, such as the pod template's creationTimestamp", () => {
+    expect(normalized.spec.template.metadata).toEqual({ labels: { "app.kubernetes.io/name": "guestbook-ui" } });
+  });
+
+  it("keeps empty maps that mean something, such as emptyDir", () => {
+    expect(normalized.spec.template.spec.volumes).toEqual([{ emptyDir: {}, name: "cache" }]);
+  });
+
+  it("drops the last-applied annotation and the annotations map it leaves empty", () => {
+    expect(normalize(fixture("secret-live")).metadata.annotations).toBeUndefined();
+  });
+
+  it("folds a Secret's stringData into base64 data, as the API server stores it", () => {
+    expect(normalize(fixture("secret-desired"))).toMatchObject({
+      data: { username: "bWVzc2FnZXM=", password: "Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5LXN0YXBsZQ==" },
+    });
+    expect(normalize(fixture("secret-desired")).stringData).toBeUndefined();
+  });
+
+  it("does not change the object it is given", () => {
+    const before = structuredClone(live);
+    normalize(live, { ignoreDifferences: [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }] });
+    expect(live).toEqual(before);
+  });
+});
+
+describe("compare", () => {
+  it("does not count defaults added by the server as drift", () => {
+    expect(compare({ desired, live })).toMatchObject({ status: "Synced", differences: [] });
+  });
+
+  it("reports a changed replica count as drift, naming the field", () => {
+    const scaled = edited(live, (d) => (d.spec.replicas = 5));
+    expect(compare({ desired, live: scaled })).toMatchObject({ status: "OutOfSync", differences: ["/spec/replicas"] });
+  });
+
+  it("reports an object missing from the cluster as OutOfSync", () => {
+    expect(compare({ desired, live: undefined })).toMatchObject({ status: "OutOfSync", differences: [""], live: undefined });
+  });
+
+  it("reports a container added by hand as drift, because lists compare by position and length", () => {
+    const sidecar = edited(live, (d) => (d.spec.template.spec.containers as unknown[]).push({ name: "debug", image: "busybox:1.36" }));
+    expect(compare({ desired, live: sidecar })).toMatchObject({ status: "OutOfSync", differences: ["/spec/template/spec/containers"] });
+  });
+
+  it("reports a changed field inside a list item by its index", () => {
+    const retagged = edited(live, (d) => (d.spec.template.spec.containers[0].image = "gcr.io/heptio-images/ks-guestbook-demo:0.1"));
+    expect(compare({ desired, live: retagged }).differences).toEqual(["/spec/template/spec/containers/0/image"]);
+  });
+
+  it("reports a label removed from the live object as drift", () => {
+    const unlabelled = edited(live, (d) => delete d.metadata.labels["tether.dev/app"]);
+    expect(compare({ desired, live: unlabelled }).differences).toEqual(["/metadata/labels/tether.dev~1app"]);
+  });
+
+  it("hides a field named by an ignoreDifferences jsonPointer (e.g. replicas owned by an HPA)", () => {
+    const scaled = edited(live, (d) => (d.spec.replicas = 5));
+    const ignoreDifferences = [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }];
+    expect(compare({ desired, live: scaled, ignoreDifferences }).status).toBe("Synced");
+  });
+
+  it("matches ignoreDifferences against the live object, so a desired object without a namespace loses the same fields", () => {
+    const scaled = edited(live, (d) => (d.spec.replicas = 5));
+    const unplaced = edited(desired, (d) => delete d.metadata.namespace);
+    const ignoreDifferences = [{ group: "apps", kind: "Deployment", name: "guestbook-ui", namespace: "staging", jsonPointers: ["/spec/replicas"] }];
+    expect(compare({ desired: unplaced, live: scaled, ignoreDifferences }).status).toBe("Synced");
+  });
+
+  it("reads escaped jsonPointer tokens (~1 for /) as RFC 6901 does", () => {
+    const restarted = edited(live, (d) => (d.metadata.annotations["kubectl.kubernetes.io/restartedAt"] = "2025-05-12T10:00:00Z"));
+    const withAnnotation = edited(desired, (d) => (d.metadata.annotations["kubectl.kubernetes.io/restartedAt"] = "2025-05-01T08:00:00Z"));
+    const ignoreDifferences = [{ group: "apps", kind: "Deployment", jsonPointers: ["/metadata/annotations/kubectl.kubernetes.io~1restartedAt"] }];
+    expect(compare({ desired: withAnnotation, live: restarted }).status).toBe("OutOfSync");
+    expect(compare({ desired: withAnnotation, live: restarted, ignoreDifferences }).status).toBe("Synced");
+  });
+
+  it.each([
+    ["another kind", { group: "apps", kind: "StatefulSet" }],
+    ["another name", { group: "apps", kind: "Deployment", name: "message-app" }],
+    ["another namespace", { group: "apps", kind: "Deployment", namespace: "production" }],
+    ["the core group (group omitted)", { kind: "Deployment" }],
+  ])("does not apply an ignoreDifferences rule for %s", (_what, rule) => {
+    const scaled = edited(live, (d) => (d.spec.replicas = 5));
+    const ignoreDifferences = [{ ...rule, jsonPointers: ["/spec/replicas"] }];
+    expect(compare({ desired, live: scaled, ignoreDifferences }).status).toBe("OutOfSync");
+  });
+
+  it("applies an ignoreDifferences rule with * for group and kind to every object", () => {
+    const scaled = edited(live, (d) => (d.spec.replicas = 5));
+    const ignoreDifferences = [{ group: "*", kind: "*", jsonPointers: ["/spec/replicas"] }];
+    expect(compare({ desired, live: scaled, ignoreDifferences }).status).toBe("Synced");
+  });
+
+  it("treats an empty list in Git as the absent field the server stores", () => {
+    const withArgs = edited(desired, (d) => (d.spec.template.spec.containers[0].args = []));
+    expect(compare({ desired: withArgs, live }).status).toBe("Synced");
+  });
+
+  it("compares a Secret given as stringData with the base64 data stored in the cluster", () => {
+    expect(compare({ desired: fixture("secret-desired"), live: fixture("secret-live") }).status).toBe("Synced");
+    const rotated = edited(fixture("secret-desired"), (d) => (d.stringData.password = "Tr0ub4dor&3"));
+    expect(compare({ desired: rotated, live: fixture("secret-live") })).toMatchObject({ status: "OutOfSync", differences: ["/data/password"] });
+  });
+
+  describe("with a server-side-apply dry-run result (predicted)", () => {
+    it("is Synced when the dry-run stores what is live", () => {
+      expect(compare({ desired, live, predicted: live }).status).toBe("Synced");
+    });
+
+    it("sees through canonicalization the subset rule cannot, such as 1024Mi stored as 1Gi", () => {
+      const asWritten = edited(desired, (d) => (d.spec.template.spec.containers[0].resources.limits.memory = "1024Mi"));
+      const stored = edited(live, (d) => (d.spec.template.spec.containers[0].resources.limits.memory = "1Gi"));
+      expect(compare({ desired: asWritten, live: stored }).status).toBe("OutOfSync");
+      expect(compare({ desired: asWritten, live: stored, predicted: stored }).status).toBe("Synced");
+    });
+
+    it("compares the whole object, so a field only live has is drift", () => {
+      const predicted = edited(live, (d) => delete d.spec.template.spec.containers[0].imagePullPolicy);
+      expect(compare({ desired, live, predicted }).differences).toEqual(["/spec/template/spec/containers/0/imagePullPolicy"]);
+    });
+
+    it("still applies ignoreDifferences to both sides", () => {
+      const predicted = edited(live, (d) => (d.spec.replicas = 2));
+      const scaled = edited(live, (d) => (d.spec.replicas = 7));
+      const ignoreDifferences = [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }];
+      expect(compare({ desired, live: scaled, predicted, ignoreDifferences }).status).toBe("Synced");
+    });
+  });
+});
+
+describe("maskSecret", () => {
+  it("replaces every data and stringData value with the mask and masks the last-applied copy", () => {
+    const masked = maskSecret({ ...fixture("secret-live"), stringData: { token: "s3cr3t" } });
+    expect(masked.data).toEqual({ username: SECRET_MASK, password: SECRET_MASK });
+    expect(masked.stringData).toEqual({ token: SECRET_MASK });
+    expect(JSON.stringify(masked)).not.toMatch(/correct-horse|Y29ycmVjdC1ob3JzZ|s3cr3t/);
+  });
+
+  it("leaves other kinds alone", () => {
+    const configMap: Manifest = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings" }, data: { GREETING: "hello" } };
+    expect(maskSecret(configMap)).toEqual(configMap);
+  });
+
+  it("does not change the object it is given", () => {
+    const secret = fixture("secret-live");
+    maskSecret(secret);
+    expect(secret.data).toEqual({ username: "bWVzc2FnZXM=", password: "Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5LXN0YXBsZQ==" });
+  });
+
+  it("gives equal values the same mask and different values a different one", () => {
+    const before = normalize(fixture("secret-live"));
+    const after = edited(before, (d) => (d.data.password = "VHIwdWI0ZG9yJjM="));
+    const [a, b] = maskSecrets([after, before]) as any[];
+    expect(a.data).toEqual({ username: "++++++++", password: "++++++++" });
+    expect(b.data).toEqual({ username: "++++++++", password: "+++++++++" });
+  });
+});
+
+describe("unifiedDiff", () => {
+  it("is empty when nothing differs", () => {
+    const { target, live: normalizedLive } = compare({ desired, live });
+    expect(unifiedDiff(target, normalizedLive, "apps/Deployment/staging/guestbook-ui")).toBe("");
+  });
+
+  it("shows a changed replica count as one removed and one added line with context", () => {
+    const scaled = edited(live, (d) => (d.spec.replicas = 5));
+    const { target, live: normalizedLive } = compare({ desired, live: scaled });
+    expect(unifiedDiff(target, normalizedLive, "apps/Deployment/staging/guestbook-ui")).toBe(
+      [
+        "--- live/apps/Deployment/staging/guestbook-ui",
+        "+++ desired/apps/Deployment/staging/guestbook-ui",
+        "@@ -11,7 +11,7 @@",
+        "   namespace: staging",
+        " spec:",
+        "   progressDeadlineSeconds: 600",
+        "-  replicas: 5",
+        "+  replicas: 2",
+        "   revisionHistoryLimit: 10",
+        "   selector:",
+        "     matchLabels:",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("shows an object to create as all added lines", () => {
+    const text = unifiedDiff(desired, undefined, "apps/Deployment/staging/guestbook-ui");
+    const lines = text.trimEnd().split("\n");
+    expect(lines[2]).toBe(`@@ -0,0 +1,${lines.length - 3} @@`);
+    expect(lines.slice(3).every((line) => line.startsWith("+"))).toBe(true);
+  });
+
+  it("never shows Secret values, in plaintext, base64 or the last-applied annotation", () => {
+    const rotated = edited(fixture("secret-desired"), (d) => (d.stringData.password = "Tr0ub4dor&3"));
+    const text = unifiedDiff(rotated, fixture("secret-live"), "Secret/staging/message-app-db");
+    expect(text).toContain("-  password: +++++++++");
+    expect(text).toContain("+  password: ++++++++");
+    for (const secret of ["correct-horse", "Y29ycmVjdC1ob3JzZ", "Tr0ub4dor", "VHIwdWI0ZG9yJjM", "messages", "bWVzc2FnZXM"]) {
+      expect(text).not.toContain(secret);
+    }
+  });
+
+  it("never shows Secret values of an object to create or to prune", () => {
+    const created = unifiedDiff(fixture("secret-desired"), undefined, "Secret/staging/message-app-db");
+    const pruned = unifiedDiff(undefined, fixture("secret-live"), "Secret/staging/message-app-db");
+    expect(created + pruned).not.toMatch(/correct-horse|Y29ycmVjdC1ob3JzZ|bWVzc2FnZXM|messages/);
+  });
+});
+
+describe("diffLines", () => {
+  /** Lines of a tiny alphabet, so random inputs share many lines. */
+  function randomLines(seed: number, length: number): string[] {
+    let state = seed;
+    return Array.from({ length }, () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return "abcd"[state % 4] ?? "a";
+    });
+  }
+
+  function lcsLength(a: readonly string[], b: readonly string[]): number {
+    const row = new Array<number>(b.length + 1).fill(0);
+    for (const line of a) {
+      let diagonal = 0;
+      for (let j = 1; j <= b.length; j++) {
+        const above = row[j] ?? 0;
+        row[j] = line === b[j - 1] ? diagonal + 1 : Math.max(above, row[j - 1] ?? 0);
+        diagonal = above;
+      }
+    }
+    return row[b.length] ?? 0;
+  }
+
+  it.each(Array.from({ length: 40 }, (_, i) => [i]))("finds a shortest edit script that rebuilds both sides (seed %i)", (seed) => {
+    const a = randomLines(seed + 1, seed % 13);
+    const b = randomLines(seed + 101, (seed * 7) % 17);
+    const script = diffLines(a, b);
+    expect(script.filter((e) => e.op !== "+").map((e) => e.text)).toEqual(a);
+    expect(script.filter((e) => e.op !== "-").map((e) => e.text)).toEqual(b);
+    expect(script.filter((e) => e.op === " ").length).toBe(lcsLength(a, b));
+  });
+});
