@@ -8,6 +8,8 @@ import { apiVersionOf } from "./inventory.ts";
 export interface Cluster {
   /** Whether the kind is namespaced; undefined when the server does not serve it. */
   isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
+  /** The resource name (plural) a kind is served under, for watch paths. */
+  plural(apiVersion: string, kind: string): Promise<string | undefined>;
   get(ref: ObjectRef): Promise<Manifest | undefined>;
   /** Server-side apply with field manager `tether`, taking over conflicting fields (as Flux does). */
   apply(obj: Manifest, opts?: { readonly dryRun?: boolean }): Promise<Manifest>;
@@ -38,6 +40,15 @@ export class KubeCluster implements Cluster {
   async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
     try {
       return (await this.api.lookup(apiVersion, kind))?.namespaced;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async plural(apiVersion: string, kind: string): Promise<string | undefined> {
+    try {
+      return (await this.api.lookup(apiVersion, kind))?.name;
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -1,0 +1,53 @@
+// In-memory shortcuts. Both only save work: after a restart they are empty and the agent reaches the
+// same state with a few more requests, so nothing needed for correctness lives here.
+import { createHash } from "node:crypto";
+import type { Application, Manifest } from "../api/types.ts";
+import type { PlannedObject } from "../apply/plan.ts";
+import type { RenderedObject } from "../render/types.ts";
+
+/** Rendered objects by render key (commit + source options), so an unchanged commit is not rendered again. */
+export class RenderCache {
+  private readonly entries = new Map<string, RenderedObject[]>();
+
+  constructor(private readonly capacity = 64) {}
+
+  get(key: string): RenderedObject[] | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      // Most recently used last, so the oldest is evicted first.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, value: RenderedObject[]): void {
+    this.entries.set(key, value);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
+
+/**
+ * Which live object versions were last found (or made) equal to which desired manifests: an object
+ * whose resourceVersion and desired manifest are both unchanged needs no dry-run to compare again.
+ */
+export class SyncMemo {
+  private readonly seen = new Map<string, string>();
+
+  remember(app: Application, obj: PlannedObject, live: Manifest): void {
+    this.seen.set(this.key(app, obj), this.value(obj, live));
+  }
+
+  unchangedSinceApply(app: Application, obj: PlannedObject, live: Manifest): boolean {
+    return this.seen.get(this.key(app, obj)) === this.value(obj, live);
+  }
+
+  private key(app: Application, obj: PlannedObject): string {
+    return `${app.metadata?.uid ?? app.metadata?.name}:${obj.ref.group}/${obj.ref.kind}/${obj.ref.namespace ?? ""}/${obj.ref.name}`;
+  }
+
+  private value(obj: PlannedObject, live: Manifest): string {
+    const digest = createHash("sha256").update(JSON.stringify(obj.manifest)).digest("hex");
+    return `${digest}@${String(live.metadata.resourceVersion)}`;
+  }
+}

@@ -1,0 +1,80 @@
+// A work queue keyed by Application name, as client-go's: an app queued twice runs once, an app is
+// never reconciled twice at the same time (a request that arrives meanwhile runs after), at most
+// `workers` run at once, and failures come back with exponential backoff.
+import { errorMessage } from "../errors.ts";
+
+export interface ItemOptions {
+  /** Fetch git now instead of sharing the poll's fetch (refresh, webhook). */
+  readonly fetchNow?: boolean;
+}
+
+/** Runs one item; returns -1 to be retried with backoff. */
+export type Runner = (name: string, opts: ItemOptions) => Promise<number | undefined>;
+
+export interface WorkQueueOptions {
+  readonly workers: number;
+  readonly run: Runner;
+  readonly log: (line: string) => void;
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+export class WorkQueue {
+  private readonly pending = new Map<string, ItemOptions>();
+  private readonly running = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly idle = new Set<() => void>();
+  private closed = false;
+
+  constructor(private readonly opts: WorkQueueOptions) {}
+
+  add(name: string, item: ItemOptions = {}): void {
+    if (!name || this.closed) return;
+    const merged = { fetchNow: (this.pending.get(name)?.fetchNow ?? false) || (item.fetchNow ?? false) };
+    this.pending.set(name, merged);
+    this.pump();
+  }
+
+  /** Stops taking work and resolves once running reconciles finished. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.pending.clear();
+    if (this.running.size === 0) return;
+    await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private pump(): void {
+    for (const [name, item] of this.pending) {
+      if (this.running.size >= this.opts.workers) return;
+      if (this.running.has(name)) continue;
+      this.pending.delete(name);
+      this.running.add(name);
+      void this.runOne(name, item);
+    }
+  }
+
+  private async runOne(name: string, item: ItemOptions): Promise<void> {
+    let retry = false;
+    try {
+      retry = (await this.opts.run(name, item)) === -1;
+    } catch (err) {
+      this.opts.log(`${name}: reconcile failed: ${errorMessage(err)}`);
+      retry = true;
+    }
+    this.running.delete(name);
+    if (retry) this.backoff(name);
+    else this.failures.delete(name);
+    if (this.running.size === 0) for (const resolve of this.idle) resolve();
+    this.pump();
+  }
+
+  private backoff(name: string): void {
+    const n = (this.failures.get(name) ?? 0) + 1;
+    this.failures.set(name, n);
+    const delay = Math.min((this.opts.baseDelayMs ?? 1000) * 2 ** (n - 1), this.opts.maxDelayMs ?? 300_000);
+    clearTimeout(this.timers.get(name));
+    this.timers.set(name, setTimeout(() => { this.timers.delete(name); this.add(name); }, delay));
+  }
+}

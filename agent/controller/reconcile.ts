@@ -1,0 +1,338 @@
+// One reconcile of one Application, top to bottom: source -> render -> policy -> plan -> diff ->
+// sync (apply, prune) -> health -> status. It returns the new status and the change set; the
+// controller writes them. Every early exit leaves what runs in the cluster as it was.
+import { createHash } from "node:crypto";
+import type { AppProject, Application, ApplicationStatus, Condition, HealthStatusCode, Manifest, ObjectRef, ResourceStatus } from "../api/types.ts";
+import { FINALIZER, SYNC_OPTIONS_ANNOTATIONS, TRACKING_ANNOTATION } from "../api/types.ts";
+import { summarize, count, mapLimit, type Change } from "../apply/changeset.ts";
+import type { Cluster } from "../apply/cluster.ts";
+import { displayRef, identity, parseRefKey, refKey, staleEntries } from "../apply/inventory.ts";
+import { annotation, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
+import { applyAll, pruneAll } from "../apply/sync.ts";
+import { compare } from "../diff/index.ts";
+import { TetherError } from "../errors.ts";
+import { assessHealth, worst } from "../health/index.ts";
+import { checkApplication, checkObjects } from "../policy/project.ts";
+import { checkPlaintextSecrets } from "../policy/plaintext.ts";
+import type { RenderedObject } from "../render/types.ts";
+import { conditionOf, mergeConditions, report, type Reported } from "../status/conditions.ts";
+import { nextHistory } from "../status/history.ts";
+import type { RenderCache, SyncMemo } from "./memo.ts";
+
+/** Renders the tree of one commit; the render stage's dispatch (directory, Kustomize, Helm). */
+export type RenderFn = (input: { root: string; app: Application; decryptionKeys: readonly string[] }) => Promise<RenderedObject[]>;
+
+export interface SourceStage {
+  fetch(url: string, opts?: { since?: number }): Promise<void>;
+  resolve(url: string, revision?: string): Promise<string>;
+  checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
+}
+
+export interface ReconcileDeps {
+  readonly cluster: Cluster;
+  readonly source: SourceStage;
+  readonly render: RenderFn;
+  /** age identities for this app, read from its key Secret; never logged. */
+  readonly decryptionKeys: (app: Application) => Promise<readonly string[]>;
+  readonly project: (name: string) => Promise<AppProject | undefined>;
+  readonly renderCache: RenderCache;
+  readonly memo: SyncMemo;
+  readonly concurrency: number;
+}
+
+export interface ReconcileRequest {
+  readonly app: Application;
+  /** Share a fetch started at or after this time (the poll's start); undefined fetches now. */
+  readonly fetchSince?: number;
+}
+
+export interface ReconcileOutcome {
+  readonly status: ApplicationStatus;
+  readonly changes: readonly Change[];
+  /** Set when the reconcile stopped on an error. */
+  readonly error?: Reported;
+  /** Whether a requested `operation.sync` was carried out and should be cleared. */
+  readonly operationDone: boolean;
+}
+
+export interface Desired {
+  readonly revision: string;
+  readonly renderKey: string;
+  readonly rendered: readonly RenderedObject[];
+}
+
+/** Reconciles one Application and returns its next status. Never throws. */
+export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Promise<ReconcileOutcome> {
+  const { app } = req;
+  const previous = app.status ?? {};
+  const now = new Date().toISOString();
+  let desired: Desired | undefined;
+  try {
+    desired = await fetchAndRender(req, deps);
+    return await syncDesired(app, desired, deps);
+  } catch (err) {
+    const error = report(err);
+    // Nothing was applied or pruned: keep the last known resources, inventory and health.
+    const status: ApplicationStatus = {
+      ...previous,
+      sync: { status: "Unknown", revision: desired?.revision ?? previous.sync?.revision ?? "" },
+      conditions: mergeConditions(previous.conditions, [conditionOf(error, now)]),
+      reconciledAt: now,
+    };
+    return { status, changes: [], error, operationDone: false };
+  }
+}
+
+/** Source and render: the objects Git wants for `app` at its target revision (also used by `tether app diff`). */
+export async function fetchAndRender(req: ReconcileRequest, deps: Pick<ReconcileDeps, "source" | "render" | "decryptionKeys" | "project" | "renderCache">): Promise<Desired> {
+  const { app } = req;
+  const src = app.spec.source;
+  const project = await deps.project(app.spec.project ?? "default");
+  if (!project) {
+    throw new TetherError("PolicyViolation", `project "${app.spec.project ?? "default"}" does not exist; create the AppProject or fix spec.project`,
+      { object: `AppProject/${app.spec.project ?? "default"}`, retryable: true });
+  }
+  checkApplication(project, app);
+  await deps.source.fetch(src.repoURL, req.fetchSince === undefined ? {} : { since: req.fetchSince });
+  const revision = await deps.source.resolve(src.repoURL, src.targetRevision ?? "HEAD");
+  const renderKey = hash({ revision, source: { ...src, targetRevision: undefined }, namespace: app.spec.destination.namespace });
+  let rendered = deps.renderCache.get(renderKey);
+  if (!rendered) {
+    const keys = await deps.decryptionKeys(app);
+    const tree = await deps.source.checkout(src.repoURL, revision);
+    try {
+      rendered = await deps.render({ root: tree.dir, app, decryptionKeys: keys });
+    } finally {
+      await tree.cleanup();
+    }
+    checkPlaintextSecrets(rendered, app.metadata?.annotations);
+    deps.renderCache.set(renderKey, rendered);
+  }
+  return { revision, renderKey, rendered };
+}
+
+interface Compared {
+  readonly planned: PlannedObject[];
+  readonly live: Map<PlannedObject, Manifest | undefined>;
+  readonly inSync: Set<PlannedObject>;
+  /** Objects another Application tracks: never taken over. */
+  readonly shared: Set<PlannedObject>;
+  readonly stale: { ref: ObjectRef; live: Manifest | undefined }[];
+}
+
+async function syncDesired(app: Application, desired: Desired, deps: ReconcileDeps): Promise<ReconcileOutcome> {
+  const previous = app.status ?? {};
+  const project = (await deps.project(app.spec.project ?? "default"))!;
+  const cmp = await compareDesired(app, desired, deps, project);
+  const policy = app.spec.syncPolicy;
+  const operation = app.operation?.sync;
+  const outOfSync = cmp.planned.some((o) => !cmp.inSync.has(o) && !cmp.shared.has(o)) || cmp.stale.some((s) => s.live);
+  const newDesired = desired.renderKey !== previous.observedRenderKey;
+  const automated = policy?.automated !== undefined && outOfSync && (newDesired || policy.automated.selfHeal === true);
+  const doSync = (operation !== undefined && operation.dryRun !== true) || automated;
+  const prune = operation ? operation.prune === true : policy?.automated?.prune === true;
+
+  if (cmp.planned.length === 0 && (previous.inventory?.length ?? 0) > 0 && doSync && prune && policy?.automated?.allowEmpty !== true) {
+    throw new TetherError("EmptyRender",
+      `${app.spec.source.path ?? "."} at ${desired.revision.slice(0, 7)} rendered no objects; nothing was pruned. ` +
+      "If the application really should be empty, set syncPolicy.automated.allowEmpty: true", { object: app.spec.source.path ?? "." });
+  }
+
+  let changes: Change[] = [];
+  const live = new Map(cmp.live);
+  let inventory = previous.inventory ?? [];
+  if (doSync) {
+    await createNamespace(app, deps.cluster);
+    const applicable = cmp.planned.filter((o) => !cmp.shared.has(o));
+    const applied = await applyAll(applicable, { cluster: deps.cluster, concurrency: deps.concurrency, unchanged: cmp.inSync, before: cmp.live });
+    for (const [obj, manifest] of applied.live) {
+      live.set(obj, manifest);
+      deps.memo.remember(app, obj, manifest);
+    }
+    changes = applied.changes;
+    const staleLive = cmp.stale.filter((s) => s.live);
+    const prunable = prune ? staleLive.filter((s) => !neverPrune(s.live)).map((s) => s.ref) : [];
+    if (prunable.length > 0 && !changes.some((c) => c.action === "failed")) {
+      changes.push(...await pruneAll(prunable, { cluster: deps.cluster, trackingIdOf: (ref) => trackingIdFor(app, ref), concurrency: deps.concurrency }));
+    }
+    inventory = nextInventory(cmp, changes, previous.inventory ?? []);
+  }
+  return { status: buildStatus({ app, desired, cmp, live, changes, inventory, synced: doSync }), changes, operationDone: operation !== undefined };
+}
+
+async function compareDesired(app: Application, desired: Desired, deps: ReconcileDeps, project: AppProject): Promise<Compared> {
+  const planned = await planDesired(app, desired, deps.cluster);
+  checkObjects(project, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
+  const liveList = await mapLimit(planned, deps.concurrency, (o) => deps.cluster.get(o.ref));
+  const live = new Map(planned.map((o, i) => [o, liveList[i]]));
+  const inSync = new Set<PlannedObject>();
+  const shared = new Set<PlannedObject>();
+  await mapLimit(planned, deps.concurrency, async (o) => {
+    const current = live.get(o);
+    const owner = current?.metadata.annotations?.[TRACKING_ANNOTATION];
+    if (current && owner !== undefined && owner !== o.manifest.metadata.annotations?.[TRACKING_ANNOTATION]) {
+      shared.add(o);
+      return;
+    }
+    if (await isInSync(app, o, current, deps)) inSync.add(o);
+  });
+  const stale = await mapLimit(staleEntries(previousInventory(app), planned.map((o) => o.ref)), deps.concurrency,
+    async (ref) => ({ ref, live: await deps.cluster.get(ref) }));
+  return { planned, live, inSync, shared, stale };
+}
+
+/**
+ * Equal to Git? First without any request (every field Git sets has that value live); then, for
+ * what that cannot decide, a server-side dry-run apply compared with the live object (the server
+ * normalises quantities and fills defaults), remembered until either side changes.
+ */
+async function isInSync(app: Application, obj: PlannedObject, live: Manifest | undefined, deps: ReconcileDeps): Promise<boolean> {
+  if (!live) return false;
+  const ignoreDifferences = app.spec.ignoreDifferences ?? [];
+  if (compare({ desired: obj.manifest, live, ignoreDifferences }).status === "Synced") return true;
+  if (deps.memo.unchangedSinceApply(app, obj, live)) return true;
+  const predicted = await deps.cluster.apply(obj.manifest, { dryRun: true });
+  const synced = compare({ desired: obj.manifest, live, predicted, ignoreDifferences }).status === "Synced";
+  if (synced) deps.memo.remember(app, obj, live);
+  return synced;
+}
+
+/** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
+export async function planDesired(app: Application, desired: Desired, cluster: Cluster): Promise<PlannedObject[]> {
+  const appRef = { name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" };
+  const manifests = desired.rendered.map((r) => r.manifest);
+  const scopes = await discover(manifests, cluster);
+  return plan({
+    app: appRef, manifests, defaultNamespace: app.spec.destination.namespace ?? "default",
+    isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
+  });
+}
+
+async function discover(manifests: readonly Manifest[], cluster: Cluster): Promise<Map<string, boolean>> {
+  const kinds = [...new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`))];
+  const scopes = new Map<string, boolean>();
+  for (const key of kinds) {
+    const kind = key.slice(key.lastIndexOf("/") + 1);
+    const apiVersion = key.slice(0, key.lastIndexOf("/"));
+    const namespaced = await cluster.isNamespaced(apiVersion, kind);
+    if (namespaced !== undefined) scopes.set(key, namespaced);
+  }
+  return scopes;
+}
+
+async function createNamespace(app: Application, cluster: Cluster): Promise<void> {
+  const ns = app.spec.destination.namespace;
+  if (!ns || !(app.spec.syncPolicy?.syncOptions ?? []).includes("CreateNamespace=true")) return;
+  if (await cluster.get({ group: "", version: "v1", kind: "Namespace", name: ns })) return;
+  await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+}
+
+function neverPrune(live: Manifest | undefined): boolean {
+  return (annotation(live ?? { apiVersion: "", kind: "", metadata: {} }, SYNC_OPTIONS_ANNOTATIONS) ?? "").includes("Prune=false");
+}
+
+function trackingIdFor(app: Application, ref: ObjectRef): string {
+  return trackingId({ name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" }, ref);
+}
+
+function previousInventory(app: Application): string[] {
+  return app.status?.inventory ?? [];
+}
+
+/** What this app now owns: what it applied, plus stale objects still there (not pruned, or prune failed). */
+function nextInventory(cmp: Compared, changes: readonly Change[], previous: readonly string[]): string[] {
+  const failed = new Set(changes.filter((c) => c.action === "failed").map((c) => identity(c.ref)));
+  const deleted = new Set(changes.filter((c) => c.action === "deleted" || c.action === "skipped").map((c) => identity(c.ref)));
+  const before = new Set(previous.map((k) => identity(parseRefKey(k))));
+  const applied = cmp.planned
+    .filter((o) => !cmp.shared.has(o) && (!failed.has(identity(o.ref)) || before.has(identity(o.ref))))
+    .map((o) => refKey(o.ref));
+  const kept = cmp.stale.filter((s) => s.live && !deleted.has(identity(s.ref)) && !neverPrune(s.live)).map((s) => refKey(s.ref));
+  return [...applied, ...kept].sort();
+}
+
+interface StatusInput {
+  readonly app: Application;
+  readonly desired: Desired;
+  readonly cmp: Compared;
+  readonly live: Map<PlannedObject, Manifest | undefined>;
+  readonly changes: readonly Change[];
+  readonly inventory: readonly string[];
+  readonly synced: boolean;
+}
+
+function buildStatus(input: StatusInput): ApplicationStatus {
+  const { app, desired, cmp, live, changes } = input;
+  const previous = app.status ?? {};
+  const now = new Date().toISOString();
+  const changed = new Map(changes.map((c) => [identity(c.ref), c]));
+  const objectInSync = (o: PlannedObject) => {
+    const c = changed.get(identity(o.ref));
+    return c ? c.action !== "failed" && c.action !== "skipped" : cmp.inSync.has(o);
+  };
+  const resources: ResourceStatus[] = cmp.planned.map((o) => ({
+    ...o.ref,
+    status: cmp.shared.has(o) ? "OutOfSync" : objectInSync(o) ? "Synced" : "OutOfSync",
+    health: assessHealth(live.get(o)),
+  }));
+  for (const s of cmp.stale) {
+    const c = changed.get(identity(s.ref));
+    if (!s.live || c?.action === "deleted") continue;
+    resources.push({ ...s.ref, status: "OutOfSync", health: assessHealth(s.live) });
+  }
+  const health = appHealth(resources.slice(0, cmp.planned.length));
+  const conditions: Condition[] = [];
+  if (cmp.shared.size > 0) {
+    conditions.push({ type: "SharedResource", lastTransitionTime: now, message: [...cmp.shared].map((o) =>
+      `${displayRef(o.ref)} is already managed by ${o.ref && live.get(o)?.metadata.annotations?.[TRACKING_ANNOTATION]?.split(":")[0]}; not taken over`).join("; ") });
+  }
+  const failed = changes.filter((c) => c.action === "failed");
+  if (failed.length > 0) {
+    const type = failed.every((c) => c.ref && !cmp.planned.some((o) => identity(o.ref) === identity(c.ref))) ? "PruneFailed" : "ApplyFailed";
+    conditions.push({ type, lastTransitionTime: now, message: failed.map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`).join("; ") });
+  }
+  const ok = failed.length === 0;
+  const syncedNow = resources.every((r) => r.status === "Synced");
+  const status: ApplicationStatus = {
+    ...previous,
+    sync: { status: syncedNow ? "Synced" : "OutOfSync", revision: desired.revision },
+    health: { status: health.status, ...(health.message ? { message: health.message } : {}) },
+    resources,
+    conditions: mergeConditions(previous.conditions, conditions),
+    inventory: [...input.inventory],
+    reconciledAt: now,
+  };
+  if (input.synced) {
+    status.operationState = {
+      phase: ok ? "Succeeded" : "Failed", message: summarize(changes), startedAt: now, finishedAt: new Date().toISOString(),
+      syncResult: { revision: desired.revision },
+    };
+    if (ok) status.observedRenderKey = desired.renderKey;
+    if (ok && previous.observedRenderKey !== desired.renderKey) {
+      status.history = nextHistory(previous.history, { revision: desired.revision, deployedAt: now }, app.spec.revisionHistoryLimit ?? 10);
+    }
+  }
+  return status;
+}
+
+/** The worst health of the app's resources, with the message of the first resource in that state. */
+function appHealth(resources: readonly ResourceStatus[]): { status: HealthStatusCode; message?: string } {
+  const status = worst(...resources.map((r) => r.health?.status ?? "Unknown"));
+  const culprit = resources.find((r) => r.health?.status === status && status !== "Healthy");
+  return culprit ? { status, message: `${displayRef(culprit)}: ${culprit.health?.message ?? status}` } : { status };
+}
+
+/** Whether an Application asks for cascading deletion of what it manages. */
+export function cascades(app: Application): boolean {
+  return app.metadata?.finalizers?.includes(FINALIZER) ?? false;
+}
+
+/** Counts for logs: `created 2, configured 1, deleted 1`. */
+export function tally(changes: readonly Change[]): string {
+  return (["created", "configured", "deleted", "failed", "skipped"] as const)
+    .filter((a) => count(changes, a) > 0).map((a) => `${a} ${count(changes, a)}`).join(", ") || "no changes";
+}
+
+function hash(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
+}

@@ -1,0 +1,54 @@
+// `tether agent`: runs the reconciler against a cluster until SIGINT/SIGTERM.
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { DEFAULT_NAMESPACE } from "../../agent/api/types.ts";
+import { startAgent } from "../../agent/main.ts";
+import { UsageError } from "../errors.ts";
+import { loadKubeConfig, type KubeFlags } from "../kube.ts";
+import { parseDuration } from "../output.ts";
+
+interface AgentFlags extends KubeFlags {
+  readonly pollInterval: string;
+  readonly listen: string;
+  readonly cacheDir?: string;
+  readonly workers: string;
+}
+
+export function agentCommand(): Command {
+  return new Command("agent")
+    .description("Run the Tether agent: keep the cluster equal to the Git sources of its Applications")
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+    .option("--context <name>", "kubeconfig context")
+    .option("-n, --namespace <ns>", "namespace holding Applications, AppProjects and key Secrets", DEFAULT_NAMESPACE)
+    .option("--poll-interval <duration>", "how often every repository is fetched", "60s")
+    .option("--listen <host:port>", "probes (/healthz, /readyz), /metrics and /api/webhook", "127.0.0.1:8080")
+    .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")
+    .option("--workers <n>", "Applications reconciled at once", "4")
+    .addHelpText("after", "\nExample:\n  tether agent --kubeconfig ./kubeconfig --poll-interval 10s")
+    .action(async (flags: AgentFlags) => {
+      const [host = "127.0.0.1", port = "8080"] = flags.listen.split(/:(?=\d+$)/);
+      if (!/^\d+$/.test(port)) throw new UsageError(`--listen ${flags.listen}: expected HOST:PORT`);
+      useRepoTools();
+      const agent = await startAgent({
+        kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
+        pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
+        listen: { host, port: Number(port) }, workers: Number(flags.workers),
+        ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+      });
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+      console.log("stopping: finishing running reconciles");
+      await agent.stop();
+    });
+}
+
+/** In a checkout, the binaries tools/build.sh made (sops, helm, kustomize) come before PATH. */
+function useRepoTools(): void {
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.tools/bin");
+  if (existsSync(bin)) process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ""}`;
+}

@@ -1,0 +1,122 @@
+// `tether app ...`: read and drive Applications through the API server, as the agent sees them.
+import { Command, Option } from "commander";
+import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
+import { NotFoundError, TimeoutError } from "../errors.ts";
+import { tetherClient, type KubeFlags } from "../kube.ts";
+import { parseDuration, parseFormat, serialize } from "../output.ts";
+import { appDetails, appTable, historyTable } from "./view.ts";
+import { waitForApp } from "./wait.ts";
+import { diffApplication } from "./diff.ts";
+
+type Flags = KubeFlags & { output?: string };
+
+const kubeOptions = (cmd: Command) => cmd
+  .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+  .option("--context <name>", "kubeconfig context")
+  .option("-n, --namespace <ns>", "namespace the Applications live in", "tether-system");
+
+async function mustGet(flags: KubeFlags, name: string) {
+  const client = tetherClient(flags);
+  const app = await client.getApplication(name);
+  if (!app) throw new NotFoundError(`application ${name} not found in namespace ${client.namespace}; list them with \`tether app list\``);
+  return { client, app };
+}
+
+export function appCommand(): Command {
+  const app = new Command("app").description("Inspect and drive Applications");
+
+  kubeOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
+    .addOption(new Option("-o, --output <format>", "table, wide, json, yaml or name").default("table"))
+    .addHelpText("after", "\nExample:\n  tether app list -o wide\n  tether app list -o json | jq '.[].status.sync.status'")
+    .action(async (flags: Flags) => {
+      const format = parseFormat(flags.output);
+      const apps = await tetherClient(flags).listApplications();
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(apps, format));
+      else if (format === "name") process.stdout.write(apps.map((a) => `${a.metadata?.name}\n`).join(""));
+      else process.stdout.write(apps.length ? appTable(apps, format === "wide") : "No applications found.\n");
+    });
+
+  kubeOptions(app.command("get <name>").description("Show one Application: source, status, conditions and resources"))
+    .addOption(new Option("-o, --output <format>", "table, wide, json or yaml (json/yaml print the object as the API holds it)").default("table"))
+    .addHelpText("after", "\nExample:\n  tether app get message-app\n  tether app get message-app -o json")
+    .action(async (name: string, flags: Flags) => {
+      const format = parseFormat(flags.output, ["table", "wide", "json", "yaml"]);
+      const { app: a } = await mustGet(flags, name);
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(a, format));
+      else process.stdout.write(appDetails(a));
+    });
+
+  kubeOptions(app.command("history <name>").description("Show the revisions an Application deployed"))
+    .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
+    .action(async (name: string, flags: Flags) => {
+      const format = parseFormat(flags.output, ["table", "json", "yaml"]);
+      const { app: a } = await mustGet(flags, name);
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(a.status?.history ?? [], format));
+      else process.stdout.write(historyTable(a));
+    });
+
+  kubeOptions(app.command("diff <name>").description("Show how the cluster differs from Git (Secret values masked); exit 1 when it differs"))
+    .option("--repo-cache <dir>", "where to keep the git mirror")
+    .addHelpText("after", "\nExample:\n  tether app diff message-app && echo in sync")
+    .action(async (name: string, flags: Flags & { repoCache?: string }) => {
+      const { client, app: a } = await mustGet(flags, name);
+      const text = await diffApplication(a, { client, flags, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}) });
+      process.stdout.write(text);
+      process.exitCode = text ? 1 : 0;
+    });
+
+  kubeOptions(app.command("refresh <name>").description("Ask the agent to fetch Git now and compare again"))
+    .option("--timeout <duration>", "how long to wait for the agent to take the request", "60s")
+    .action(async (name: string, flags: Flags & { timeout: string }) => {
+      const { client } = await mustGet(flags, name);
+      await client.mergeApplication(name, { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
+      await waitUntil(async () => (await client.getApplication(name))?.metadata?.annotations?.[REFRESH_ANNOTATION] === undefined,
+        parseDuration(flags.timeout, "--timeout"), `the agent did not take the refresh of ${name}; is \`tether agent\` running?`);
+      const a = await client.getApplication(name);
+      process.stdout.write(`${name}: refreshed; sync=${a?.status?.sync?.status ?? "Unknown"} health=${a?.status?.health?.status ?? "Unknown"}\n`);
+    });
+
+  kubeOptions(app.command("sync <name>").description("Apply Git to the cluster now (also for apps without automated sync)"))
+    .option("--prune", "also delete objects that left Git", false)
+    .option("--dry-run", "show what would change and change nothing", false)
+    .option("--timeout <duration>", "how long to wait for the sync to finish", "2m")
+    .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
+    .addHelpText("after", "\nExample:\n  tether app sync guestbook-ui --prune")
+    .action(async (name: string, flags: Flags & { prune: boolean; dryRun: boolean; timeout: string }) => {
+      const format = parseFormat(flags.output, ["table", "json", "yaml"]);
+      const { client, app: a } = await mustGet(flags, name);
+      if (flags.dryRun) {
+        const text = await diffApplication(a, { client, flags });
+        process.stdout.write(text || `${name}: nothing to sync\n`);
+        return;
+      }
+      await client.mergeApplication(name, {
+        operation: { sync: { prune: flags.prune }, initiatedBy: { username: process.env.USER ?? "tether-cli" } },
+        metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } },
+      });
+      const done = await waitForApp(client, name, { operation: true, sync: true, timeoutMs: parseDuration(flags.timeout, "--timeout") });
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(done, format));
+      else process.stdout.write(`${name}: ${done.status?.operationState?.phase ?? "Succeeded"}: ${done.status?.operationState?.message ?? ""}\n`);
+    });
+
+  kubeOptions(app.command("wait <name>").description("Wait until an Application is Synced and/or Healthy (both by default)"))
+    .option("--sync", "wait for Synced", false)
+    .option("--health", "wait for Healthy", false)
+    .option("--timeout <duration>", "give up after this long (exit 4)", "2m")
+    .addHelpText("after", "\nExit codes: 0 reached, 3 not found, 4 timed out.\nExample:\n  tether app wait message-app --health --timeout 5m")
+    .action(async (name: string, flags: Flags & { sync: boolean; health: boolean; timeout: string }) => {
+      const client = tetherClient(flags);
+      const a = await waitForApp(client, name, { sync: flags.sync, health: flags.health, timeoutMs: parseDuration(flags.timeout, "--timeout") });
+      process.stdout.write(`${name}: sync=${a.status?.sync?.status} health=${a.status?.health?.status}\n`);
+    });
+
+  return app;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, message: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new TimeoutError(message);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -1,0 +1,17 @@
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, timeout: 4 } as const;
+
+/** A mistake in how the command was called: exit 2 with the message, no stack. */
+export class UsageError extends Error {
+  readonly exitCode: number = EXIT.usage;
+}
+
+/** A named object that does not exist: exit 3. */
+export class NotFoundError extends Error {
+  readonly exitCode: number = EXIT.notFound;
+}
+
+/** A wait that ran out of time: exit 4. */
+export class TimeoutError extends Error {
+  readonly exitCode: number = EXIT.timeout;
+}

@@ -1,0 +1,30 @@
+import { existsSync } from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
+import { TetherClient } from "../agent/api/client.ts";
+import { DEFAULT_NAMESPACE } from "../agent/api/types.ts";
+import { UsageError } from "./errors.ts";
+
+export interface KubeFlags {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly namespace?: string;
+}
+
+/** `--kubeconfig`, else $KUBECONFIG, else ~/.kube/config, else the in-cluster service account. */
+export function loadKubeConfig(flags: KubeFlags): KubeConfig {
+  const kc = new KubeConfig();
+  const file = flags.kubeconfig ?? process.env.KUBECONFIG;
+  if (file) {
+    if (!existsSync(file)) throw new UsageError(`kubeconfig ${file} does not exist; pass --kubeconfig PATH or set KUBECONFIG`);
+    kc.loadFromFile(file);
+  } else {
+    kc.loadFromDefault();
+  }
+  if (flags.context) kc.setCurrentContext(flags.context);
+  if (!kc.getCurrentCluster()) throw new UsageError("no cluster configured; pass --kubeconfig PATH or set KUBECONFIG");
+  return kc;
+}
+
+export function tetherClient(flags: KubeFlags): TetherClient {
+  return new TetherClient(loadKubeConfig(flags), flags.namespace ?? DEFAULT_NAMESPACE);
+}

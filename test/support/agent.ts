@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import { pathWithTools, repoRoot } from "../harness/paths.ts";
+
+const tether = path.join(repoRoot, "bin", "tether.mjs");
+
+/** Runs the `tether` CLI as a user would; never throws on a non-zero exit. */
+export function cli(args: readonly string[], opts: { kubeconfig: string; input?: string }) {
+  return execa(process.execPath, [tether, ...args], {
+    reject: false, env: { KUBECONFIG: opts.kubeconfig, PATH: pathWithTools() }, ...(opts.input ? { input: opts.input } : {}),
+  });
+}
+
+/** A `tether agent` process, as a user starts it. */
+export interface AgentProcess {
+  readonly logs: () => string;
+  /** Port of its HTTP surface (/metrics, /readyz). */
+  readonly port: number;
+  metric(name: string): Promise<number>;
+  /** SIGTERM and wait; `kill` sends SIGKILL (a crash). */
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export async function startAgent(opts: { kubeconfig: string; namespace: string; pollInterval?: string; cacheDir?: string }): Promise<AgentProcess> {
+  const cacheDir = opts.cacheDir ?? await mkdtemp(path.join(os.tmpdir(), "tether-agent-cache-"));
+  const child: ChildProcess = spawn(process.execPath, [tether, "agent", "--kubeconfig", opts.kubeconfig, "--namespace", opts.namespace,
+    "--poll-interval", opts.pollInterval ?? "3s", "--listen", "127.0.0.1:0", "--cache-dir", cacheDir], {
+    env: { ...process.env, PATH: pathWithTools() }, stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => { output += d.toString(); });
+  child.stderr?.on("data", (d: Buffer) => { output += d.toString(); });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start within 30s:\n${output}`)), 30_000);
+    const check = () => {
+      const m = /metrics on http:\/\/[\d.]+:(\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout?.on("data", check);
+    child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code}:\n${output}`)); });
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    logs: () => output,
+    port,
+    async metric(name) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return text.split("\n").filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
