@@ -3,7 +3,7 @@
 // controller writes them. Every early exit leaves what runs in the cluster as it was.
 import { createHash } from "node:crypto";
 import type { AppProject, Application, ApplicationStatus, Condition, HealthStatusCode, Manifest, ObjectRef, ResourceStatus } from "../api/types.ts";
-import { FINALIZER, SYNC_OPTIONS_ANNOTATIONS, TRACKING_ANNOTATION } from "../api/types.ts";
+import { API_VERSION, FINALIZER, SYNC_OPTIONS_ANNOTATIONS, TRACKING_ANNOTATION } from "../api/types.ts";
 import { summarize, count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { displayRef, identity, parseRefKey, refKey, staleEntries } from "../apply/inventory.ts";
@@ -108,7 +108,21 @@ export async function fetchAndRender(req: ReconcileRequest, deps: Pick<Reconcile
     checkPlaintextSecrets(rendered, app.metadata?.annotations);
     deps.renderCache.set(renderKey, rendered);
   }
-  return { revision, renderKey, rendered };
+  return { revision, renderKey, rendered: inheritSource(rendered, app) };
+}
+
+/**
+ * A child Application rendered without `spec.source.repoURL` reads the parent's repository at the
+ * parent's revision, so an app-of-apps repository works unchanged in a fork or a local clone.
+ */
+export function inheritSource(rendered: readonly RenderedObject[], parent: Application): RenderedObject[] {
+  return rendered.map((r) => {
+    const m = r.manifest;
+    const spec = m.spec as { source?: Partial<Application["spec"]["source"]> } | undefined;
+    if (m.apiVersion !== API_VERSION || m.kind !== "Application" || !spec?.source || spec.source.repoURL) return r;
+    const source = { ...spec.source, repoURL: parent.spec.source.repoURL, targetRevision: spec.source.targetRevision ?? parent.spec.source.targetRevision ?? "HEAD" };
+    return { ...r, manifest: { ...m, spec: { ...spec, source } } };
+  });
 }
 
 interface Compared {

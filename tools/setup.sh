@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Everything `npm test` and `npm run demo` need on a fresh clone: checks the toolchain, installs the
+# npm dependencies when package-lock.json changed, and builds the tool binaries (cached).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+need() { command -v "$1" >/dev/null || { log "error: $1 is required: $2"; exit 1; }; }
+need node "install Node.js 20.19 or newer"
+need git "install git (apt-get install git)"
+need go "install Go 1.26 (the tool binaries are built from Go modules)"
+need openssl "install openssl (apt-get install openssl): the local control plane makes its certificates with it"
+need tar "install tar"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || { log "error: Node.js $(node --version) is too old; Tether needs 20.19 or newer"; exit 1; }
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund >&2
+else
+  log "npm dependencies up to date"
+fi
+bash tools/build.sh
