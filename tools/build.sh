@@ -56,6 +56,7 @@ ldflags() {
 extras() {
   local name=$1 dir=$2 out=$3 src
   case $name in
+    etcd) mv "$out/server" "$out/etcd" ;;  # `go build` names it after the module's last path element
     kwok)
       # Standalone kwok has no built-in stages (kwokctl injects them): ship the upstream ones.
       src=$(cd "$dir" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage

@@ -57,7 +57,8 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     log("starting kube-apiserver");
     await launch("kube-apiserver", [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`, `--secure-port=${apiPort}`, "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1", `--cert-dir=${dir}`, `--tls-cert-file=${pki.serverCert}`,
+      // Nothing runs in the cluster that needs the kubernetes Service endpoints, and 127.0.0.1 may not be published there.
+      "--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none", `--cert-dir=${dir}`, `--tls-cert-file=${pki.serverCert}`,
       `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`, "--authorization-mode=RBAC",
       "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
       "--service-account-issuer=https://kubernetes.default.svc", `--service-account-key-file=${pki.saPub}`,
