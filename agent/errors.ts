@@ -37,7 +37,24 @@ export class TetherError extends Error {
   }
 }
 
-/** The text of any thrown value, for wrapping foreign errors. */
+/**
+ * The text of any thrown value, for wrapping foreign errors. API server errors become
+ * `HTTP 409: <the server's message>` instead of client-node's multi-line dump with headers.
+ */
 export function errorMessage(err: unknown): string {
+  const api = err as { code?: unknown; body?: unknown };
+  if (typeof api.code === "number" && api.body !== undefined) {
+    const body = typeof api.body === "string" ? safeParse(api.body) : api.body;
+    const message = (body as { message?: unknown } | undefined)?.message;
+    if (typeof message === "string") return `HTTP ${api.code}: ${message}`;
+  }
   return err instanceof Error ? err.message : String(err);
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

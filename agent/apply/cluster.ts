@@ -1,8 +1,9 @@
 // The edge between the pipeline and the API server: discovery, read, server-side apply, delete.
 // Everything else in the agent works on plain objects.
-import { ApiException, KubernetesObjectApi, PatchStrategy, type KubeConfig, type V1APIResource } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER, type Manifest, type ObjectRef } from "../api/types.ts";
-import { apiVersionOf } from "./inventory.ts";
+import { KubeApiError, KubeHttp } from "./http.ts";
+import { apiVersionOf, displayRef } from "./inventory.ts";
 
 /** What the agent needs from a cluster, so stages can be driven by the real API server in tests. */
 export interface Cluster {
@@ -19,66 +20,81 @@ export interface Cluster {
   readonly writes: Readonly<Record<"apply" | "dryRun" | "delete", number>>;
 }
 
-class ObjectApi extends KubernetesObjectApi {
-  lookup(apiVersion: string, kind: string): Promise<V1APIResource | undefined> {
-    return this.resource(apiVersion, kind);
-  }
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 404;
 }
 
-export function isNotFound(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 404;
+interface ApiResource {
+  readonly name: string;
+  readonly kind: string;
+  readonly namespaced: boolean;
 }
 
 export class KubeCluster implements Cluster {
   readonly writes = { apply: 0, dryRun: 0, delete: 0 };
-  private readonly api: ObjectApi;
+  private readonly http: KubeHttp;
+  private readonly discovery = new Map<string, readonly ApiResource[]>();
 
   constructor(kc: KubeConfig) {
-    this.api = kc.makeApiClient(ObjectApi);
+    this.http = new KubeHttp(kc);
   }
 
   async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {
-    try {
-      return (await this.api.lookup(apiVersion, kind))?.namespaced;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return (await this.resource(apiVersion, kind))?.namespaced;
   }
 
   async plural(apiVersion: string, kind: string): Promise<string | undefined> {
-    try {
-      return (await this.api.lookup(apiVersion, kind))?.name;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return (await this.resource(apiVersion, kind))?.name;
   }
 
   async get(ref: ObjectRef): Promise<Manifest | undefined> {
-    try {
-      return await this.api.read<Manifest>({
-        apiVersion: apiVersionOf(ref), kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace ?? "" },
-      }) as Manifest;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const path = await this.path(ref);
+    const res = await this.http.request("GET", path);
+    if (res.status === 404) return undefined;
+    if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", path);
+    return res.body as Manifest;
   }
 
   async apply(obj: Manifest, opts: { readonly dryRun?: boolean } = {}): Promise<Manifest> {
     if (opts.dryRun) this.writes.dryRun++;
     else this.writes.apply++;
-    return await this.api.patch(obj, undefined, opts.dryRun ? "All" : undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    const ref = { ...refParts(obj), name: obj.metadata.name ?? "", ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+    const query = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? "&dryRun=All" : ""}`;
+    // JSON is YAML, so the apply patch content type takes the manifest as it is.
+    return await this.http.ok("PATCH", `${await this.path(ref)}${query}`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
   }
 
   async delete(ref: ObjectRef): Promise<void> {
     this.writes.delete++;
-    try {
-      await this.api.delete({ apiVersion: apiVersionOf(ref), kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace ?? "" } },
-        undefined, undefined, undefined, undefined, "Background");
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const path = await this.path(ref);
+    const res = await this.http.request("DELETE", path, { json: { propagationPolicy: "Background" }, contentType: "application/json" });
+    if (res.status >= 400 && res.status !== 404) throw new KubeApiError(res.status, res.body, "DELETE", path);
   }
+
+  private async path(ref: ObjectRef): Promise<string> {
+    const apiVersion = apiVersionOf(ref);
+    const resource = await this.resource(apiVersion, ref.kind);
+    if (!resource) throw new KubeApiError(404, { message: `the server does not serve ${ref.kind} in ${apiVersion} (${displayRef(ref)})` }, "GET", apiVersion);
+    const base = ref.group ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = resource.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? "default")}` : "";
+    return `${base}${ns}/${resource.name}/${encodeURIComponent(ref.name)}`;
+  }
+
+  /** Discovery per group-version, cached; a kind not found refreshes its group-version once (a CRD may be new). */
+  private async resource(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
+    const find = () => this.discovery.get(apiVersion)?.find((r) => r.kind === kind && !r.name.includes("/"));
+    const cached = find();
+    if (cached) return cached;
+    const path = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const res = await this.http.request("GET", path);
+    if (res.status === 404) return undefined;
+    if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", path);
+    this.discovery.set(apiVersion, (res.body as { resources?: ApiResource[] }).resources ?? []);
+    return find();
+  }
+}
+
+function refParts(obj: Manifest): { group: string; version: string; kind: string } {
+  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") as [string, string] : ["", obj.apiVersion];
+  return { group, version, kind: obj.kind };
 }

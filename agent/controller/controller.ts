@@ -64,6 +64,7 @@ export class Controller {
     informer.on("update", (app) => this.onUpdate(app));
     informer.on("delete", (app) => this.enqueueParent(app));
     informer.on("error", (err: unknown) => {
+      if (this.stopped) return;
       this.opts.log(`application watch failed: ${errorMessage(err)}; restarting in 2s`);
       setTimeout(() => { if (!this.stopped) void informer.start().catch(() => undefined); }, 2000);
     });

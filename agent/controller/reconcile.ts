@@ -66,16 +66,17 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   const { app } = req;
   const previous = app.status ?? {};
   const now = new Date().toISOString();
-  let desired: Desired | undefined;
+  let revision: string | undefined;
   try {
-    desired = await fetchAndRender(req, deps);
+    revision = await resolveRevision(req, deps);
+    const desired = await renderRevision(app, revision, deps);
     return await syncDesired(app, desired, deps);
   } catch (err) {
     const error = report(err);
     // Nothing was applied or pruned: keep the last known resources, inventory and health.
     const status: ApplicationStatus = {
       ...previous,
-      sync: { status: "Unknown", revision: desired?.revision ?? previous.sync?.revision ?? "" },
+      sync: { status: "Unknown", revision: revision ?? previous.sync?.revision ?? "" },
       conditions: mergeConditions(previous.conditions, [conditionOf(error, now)]),
       reconciledAt: now,
     };
@@ -83,8 +84,15 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   }
 }
 
+type SourceDeps = Pick<ReconcileDeps, "source" | "render" | "decryptionKeys" | "project" | "renderCache">;
+
 /** Source and render: the objects Git wants for `app` at its target revision (also used by `tether app diff`). */
-export async function fetchAndRender(req: ReconcileRequest, deps: Pick<ReconcileDeps, "source" | "render" | "decryptionKeys" | "project" | "renderCache">): Promise<Desired> {
+export async function fetchAndRender(req: ReconcileRequest, deps: SourceDeps): Promise<Desired> {
+  return await renderRevision(req.app, await resolveRevision(req, deps), deps);
+}
+
+/** Checks the app against its project, fetches (shared within a poll) and resolves the target revision. */
+async function resolveRevision(req: ReconcileRequest, deps: SourceDeps): Promise<string> {
   const { app } = req;
   const src = app.spec.source;
   const project = await deps.project(app.spec.project ?? "default");
@@ -94,7 +102,12 @@ export async function fetchAndRender(req: ReconcileRequest, deps: Pick<Reconcile
   }
   checkApplication(project, app);
   await deps.source.fetch(src.repoURL, req.fetchSince === undefined ? {} : { since: req.fetchSince });
-  const revision = await deps.source.resolve(src.repoURL, src.targetRevision ?? "HEAD");
+  return await deps.source.resolve(src.repoURL, src.targetRevision ?? "HEAD");
+}
+
+/** Renders one commit, unless the same commit was rendered with the same options before. */
+async function renderRevision(app: Application, revision: string, deps: SourceDeps): Promise<Desired> {
+  const src = app.spec.source;
   const renderKey = hash({ revision, source: { ...src, targetRevision: undefined }, namespace: app.spec.destination.namespace });
   let rendered = deps.renderCache.get(renderKey);
   if (!rendered) {

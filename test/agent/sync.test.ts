@@ -1,5 +1,8 @@
 // The agent against the real control plane and real git repositories: what a platform engineer
 // sees after committing.
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRACKING_LABEL } from "../../agent/api/types.ts";
 import { startAgent, cli, type AgentProcess } from "../support/agent.ts";
@@ -53,6 +56,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  // Kept for whoever reads a failure: what the agent said during the whole file.
+  writeFileSync(path.join(os.tmpdir(), `${NS}-agent.log`), agent?.logs() ?? "");
   await repo?.cleanup();
 });
 
@@ -108,7 +113,7 @@ describe("an automated application", () => {
   });
 
   it("reverts a manual change within seconds with selfHeal", async () => {
-    await apps.patchNamespacedDeploymentScale({ name: "web", namespace: dest, body: { spec: { replicas: 3 } } });
+    await apps.patchNamespacedDeployment({ name: "web", namespace: dest, body: [{ op: "replace", path: "/spec/replicas", value: 3 }] });
     await eventually("replicas back to 1", async () => {
       const d = await apps.readNamespacedDeployment({ name: "web", namespace: dest });
       return d.spec?.replicas === 1 ? true : undefined;

@@ -15,12 +15,12 @@ describe("the tool binaries", () => {
     const secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  TOKEN: s3cr3t-value\n";
 
     const { stdout: encrypted } = await execa(toolPath("sops"), ["encrypt", "--age", recipient!,
-      "--encrypted-regex", "^(data|stringData)$", "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"], { input: secret });
+      "--encrypted-regex", "^(data|stringData)$", "--filename-override", "secret.yaml"], { input: secret });
     expect(encrypted).not.toContain("s3cr3t-value");
     expect(encrypted).toContain("name: token");
     expect(encrypted).toMatch(/TOKEN: ENC\[AES256_GCM/);
 
-    const { stdout: decrypted } = await execa(toolPath("sops"), ["decrypt", "--input-type", "yaml", "--output-type", "yaml", "/dev/stdin"],
+    const { stdout: decrypted } = await execa(toolPath("sops"), ["decrypt", "--input-type", "yaml", "--output-type", "yaml"],
       { input: encrypted, env: { SOPS_AGE_KEY: identity } });
     expect(docs(decrypted)[0]?.stringData).toEqual({ TOKEN: "s3cr3t-value" });
   });

@@ -1,0 +1,61 @@
+// Raw JSON requests to the API server. client-node's typed serializer rewrites objects through its
+// models: fields it does not know (a newer API's, `x-kubernetes-*` in CRD schemas) are silently
+// dropped. A GitOps agent must send and read manifests byte-for-byte, so the cluster edge uses this.
+import https from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
+
+export interface KubeResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** An API error with the server's status and message (`HTTP 409: ...`). */
+export class KubeApiError extends Error {
+  constructor(readonly code: number, readonly body: unknown, method: string, path: string) {
+    const message = (body as { message?: string } | undefined)?.message ?? JSON.stringify(body);
+    super(`HTTP ${code}: ${message} (${method} ${path.split("?")[0]})`);
+  }
+}
+
+export class KubeHttp {
+  constructor(private readonly kc: KubeConfig) {}
+
+  /** Sends a request; resolves with any status, so callers decide what 404 means. */
+  async request(method: string, path: string, body?: { readonly json: unknown; readonly contentType: string }): Promise<KubeResponse> {
+    const server = this.kc.getCurrentCluster()?.server;
+    if (!server) throw new Error("the kubeconfig names no cluster server");
+    const url = new URL(path, server);
+    const options: https.RequestOptions = { method, headers: { accept: "application/json" } };
+    await this.kc.applyToHTTPSOptions(options);
+    const payload = body === undefined ? undefined : JSON.stringify(body.json);
+    if (payload !== undefined) options.headers = { ...options.headers, "content-type": body!.contentType, "content-length": Buffer.byteLength(payload) };
+    return await new Promise<KubeResponse>((resolve, reject) => {
+      const req = https.request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            // not JSON: keep the text for the error message
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+        res.on("error", reject);
+      });
+      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${url.pathname}: no answer from the API server in 60s`)));
+      req.on("error", reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** Like request, but a status >= 400 throws KubeApiError. */
+  async ok(method: string, path: string, body?: { readonly json: unknown; readonly contentType: string }): Promise<unknown> {
+    const res = await this.request(method, path, body);
+    if (res.status >= 400) throw new KubeApiError(res.status, res.body, method, path);
+    return res.body;
+  }
+}
