@@ -14,6 +14,8 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 export const pointer = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
 
 export class TetherClient {
+  /** Write requests sent for Applications (status, patches) and Events: part of the no-op guarantee. */
+  readonly writes = { status: 0, patch: 0, event: 0 };
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
 
@@ -51,10 +53,12 @@ export class TetherClient {
 
   /** Replaces the whole status (a JSON patch `add` replaces or creates it), so cleared fields go away. */
   async writeStatus(name: string, status: ApplicationStatus): Promise<void> {
+    this.writes.status++;
     await this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body: [{ op: "add", path: "/status", value: status }] }, jsonPatch);
   }
 
   async patchApplication(name: string, patch: JsonPatch): Promise<Application> {
+    this.writes.patch++;
     return await this.custom.patchNamespacedCustomObject({ ...this.ref("applications", name), body: patch }, jsonPatch) as Application;
   }
 
@@ -69,6 +73,7 @@ export class TetherClient {
   /** A Kubernetes Event on the Application, as `kubectl describe` shows them. */
   async recordEvent(app: Application, event: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void> {
     const now = new Date();
+    this.writes.event++;
     await this.core.createNamespacedEvent({
       namespace: this.namespace,
       body: {

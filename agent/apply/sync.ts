@@ -17,12 +17,19 @@ export interface ApplyOptions {
   readonly unchanged?: ReadonlySet<PlannedObject>;
   /** The live objects read before the sync, to tell `created` from `configured`. */
   readonly before?: ReadonlyMap<PlannedObject, Manifest | undefined>;
+  /**
+   * Whether a wave may be followed by the next, given its live objects: a wave waits for the one
+   * before it to be healthy, as Argo CD's sync waves do. A reason string means "not yet".
+   */
+  readonly gate?: (live: readonly (Manifest | undefined)[]) => string | undefined;
 }
 
 export interface ApplyResult {
   readonly changes: Change[];
   /** Live objects as the server returned them after apply, keyed by planned object. */
   readonly live: Map<PlannedObject, Manifest>;
+  /** Set when later waves were held back until an earlier one becomes healthy. */
+  readonly waiting?: string;
 }
 
 /** Applies every planned object in order. A failed batch stops later batches (later waves may depend on it). */
@@ -30,9 +37,12 @@ export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOpt
   const changes: Change[] = [];
   const live = new Map<PlannedObject, Manifest>();
   let failed = false;
-  for (const batch of batches(objects)) {
-    if (failed) {
-      changes.push(...batch.map((o) => ({ ref: o.ref, action: "skipped" as const, message: "an earlier wave failed" })));
+  let waiting: string | undefined;
+  const all = batches(objects);
+  for (const [index, batch] of all.entries()) {
+    if (failed || waiting) {
+      const message = waiting ? `waiting for wave ${waiting}` : "an earlier wave failed";
+      changes.push(...batch.map((o) => ({ ref: o.ref, action: "skipped" as const, message })));
       continue;
     }
     const results = await mapLimit(batch, opts.concurrency ?? 8, (o) => applyOne(o, opts));
@@ -44,8 +54,10 @@ export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOpt
     if (!failed && batch.some((o) => o.ref.kind === "CustomResourceDefinition")) {
       await waitEstablished(batch.filter((o) => o.ref.kind === "CustomResourceDefinition"), opts.cluster);
     }
+    const notReady = index < all.length - 1 && batch[0]!.phase === 1 && opts.gate?.(batch.map((o) => live.get(o) ?? opts.before?.get(o)));
+    if (notReady) waiting = `${batch[0]!.wave} to become healthy: ${notReady}`;
   }
-  return { changes, live };
+  return { changes, live, ...(waiting ? { waiting } : {}) };
 }
 
 async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<{ change: Change; live?: Manifest }> {

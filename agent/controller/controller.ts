@@ -148,7 +148,7 @@ export class Controller {
       this.metrics.reconcileErrors++;
       return outcome.error.retryable ? -1 : undefined;
     }
-    return undefined;
+    return outcome.requeueAfterMs;
   }
 
   private async report(app: Application, outcome: Awaited<ReturnType<typeof reconcile>>, ms: number): Promise<void> {
@@ -162,7 +162,8 @@ export class Controller {
     const moved = outcome.changes.filter((c) => c.action !== "unchanged");
     if (moved.length === 0) return;
     const failed = moved.some((c) => c.action === "failed");
-    const line = `sync ${failed ? "failed" : "succeeded"} at ${outcome.status.sync?.revision?.slice(0, 7)}: ${tally(moved)} (${ms} ms)`;
+    const phase = outcome.status.operationState?.phase === "Running" ? "in progress" : failed ? "failed" : "succeeded";
+    const line = `sync ${phase} at ${outcome.status.sync?.revision?.slice(0, 7)}: ${tally(moved)} (${ms} ms)`;
     this.opts.log(`${name}: ${line}`);
     await this.event(app, { type: failed ? "Warning" : "Normal", reason: failed ? "SyncFailed" : "Synced", message: `${line}: ${outcome.status.operationState?.message ?? ""}` });
     if (moved.some((c) => c.action === "deleted")) {

@@ -8,7 +8,7 @@ export interface ItemOptions {
   readonly fetchNow?: boolean;
 }
 
-/** Runs one item; returns -1 to be retried with backoff. */
+/** Runs one item; returns -1 to be retried with backoff, or a delay in ms to run again after it. */
 export type Runner = (name: string, opts: ItemOptions) => Promise<number | undefined>;
 
 export interface WorkQueueOptions {
@@ -56,16 +56,20 @@ export class WorkQueue {
   }
 
   private async runOne(name: string, item: ItemOptions): Promise<void> {
-    let retry = false;
+    let next: number | undefined;
     try {
-      retry = (await this.opts.run(name, item)) === -1;
+      next = await this.opts.run(name, item);
     } catch (err) {
       this.opts.log(`${name}: reconcile failed: ${errorMessage(err)}`);
-      retry = true;
+      next = -1;
     }
     this.running.delete(name);
-    if (retry) this.backoff(name);
-    else this.failures.delete(name);
+    if (next === -1) {
+      this.backoff(name);
+    } else {
+      this.failures.delete(name);
+      if (next !== undefined) this.later(name, next);
+    }
     if (this.running.size === 0) for (const resolve of this.idle) resolve();
     this.pump();
   }
@@ -73,8 +77,12 @@ export class WorkQueue {
   private backoff(name: string): void {
     const n = (this.failures.get(name) ?? 0) + 1;
     this.failures.set(name, n);
-    const delay = Math.min((this.opts.baseDelayMs ?? 1000) * 2 ** (n - 1), this.opts.maxDelayMs ?? 300_000);
+    this.later(name, Math.min((this.opts.baseDelayMs ?? 1000) * 2 ** (n - 1), this.opts.maxDelayMs ?? 300_000));
+  }
+
+  private later(name: string, delayMs: number): void {
+    if (this.closed) return;
     clearTimeout(this.timers.get(name));
-    this.timers.set(name, setTimeout(() => { this.timers.delete(name); this.add(name); }, delay));
+    this.timers.set(name, setTimeout(() => { this.timers.delete(name); this.add(name); }, delayMs));
   }
 }

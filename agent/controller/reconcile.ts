@@ -53,6 +53,8 @@ export interface ReconcileOutcome {
   readonly error?: Reported;
   /** Whether a requested `operation.sync` was carried out and should be cleared. */
   readonly operationDone: boolean;
+  /** Reconcile again after this long (a sync waiting for a wave to become healthy). */
+  readonly requeueAfterMs?: number;
 }
 
 export interface Desired {
@@ -155,7 +157,9 @@ async function syncDesired(app: Application, desired: Desired, deps: ReconcileDe
   const operation = app.operation?.sync;
   const outOfSync = cmp.planned.some((o) => !cmp.inSync.has(o) && !cmp.shared.has(o)) || cmp.stale.some((s) => s.live);
   const newDesired = desired.renderKey !== previous.observedRenderKey;
-  const automated = policy?.automated !== undefined && outOfSync && (newDesired || policy.automated.selfHeal === true);
+  // A new commit (or new options) is synced even when it changes nothing live, so history and
+  // observedRenderKey follow Git; drift under an unchanged commit only with selfHeal.
+  const automated = policy?.automated !== undefined && (newDesired || (outOfSync && policy.automated.selfHeal === true));
   const doSync = (operation !== undefined && operation.dryRun !== true) || automated;
   const prune = operation ? operation.prune === true : policy?.automated?.prune === true;
 
@@ -168,10 +172,14 @@ async function syncDesired(app: Application, desired: Desired, deps: ReconcileDe
   let changes: Change[] = [];
   const live = new Map(cmp.live);
   let inventory = previous.inventory ?? [];
+  let waiting: string | undefined;
   if (doSync) {
     await createNamespace(app, deps.cluster);
     const applicable = cmp.planned.filter((o) => !cmp.shared.has(o));
-    const applied = await applyAll(applicable, { cluster: deps.cluster, concurrency: deps.concurrency, unchanged: cmp.inSync, before: cmp.live });
+    const applied = await applyAll(applicable, {
+      cluster: deps.cluster, concurrency: deps.concurrency, unchanged: cmp.inSync, before: cmp.live, gate: waveGate,
+    });
+    waiting = applied.waiting;
     for (const [obj, manifest] of applied.live) {
       live.set(obj, manifest);
       deps.memo.remember(app, obj, manifest);
@@ -179,12 +187,29 @@ async function syncDesired(app: Application, desired: Desired, deps: ReconcileDe
     changes = applied.changes;
     const staleLive = cmp.stale.filter((s) => s.live);
     const prunable = prune ? staleLive.filter((s) => !neverPrune(s.live)).map((s) => s.ref) : [];
-    if (prunable.length > 0 && !changes.some((c) => c.action === "failed")) {
+    if (prunable.length > 0 && !waiting && !changes.some((c) => c.action === "failed")) {
       changes.push(...await pruneAll(prunable, { cluster: deps.cluster, trackingIdOf: (ref) => trackingIdFor(app, ref), concurrency: deps.concurrency }));
     }
     inventory = nextInventory(cmp, changes, previous.inventory ?? []);
   }
-  return { status: buildStatus({ app, desired, cmp, live, changes, inventory, synced: doSync }), changes, operationDone: operation !== undefined };
+  const status = buildStatus({ app, desired, cmp, live, changes, inventory, synced: doSync, ...(waiting ? { waiting } : {}) });
+  // A sync held back by a wave goes on at the next reconcile; a requested operation stays until it is done.
+  return { status, changes, operationDone: operation !== undefined && !waiting, ...(waiting ? { requeueAfterMs: 2000 } : {}) };
+}
+
+/** A wave is ready when none of its objects is Progressing, Missing, Degraded or Unknown. */
+function waveGate(live: readonly (Manifest | undefined)[]): string | undefined {
+  for (const obj of live) {
+    const h = assessHealth(obj);
+    if (h.status !== "Healthy" && h.status !== "Suspended") {
+      return `${obj ? displayRef(refOfLive(obj)) : "an object"} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
+    }
+  }
+  return undefined;
+}
+
+function refOfLive(obj: Manifest): Pick<ObjectRef, "kind" | "namespace" | "name"> {
+  return { kind: obj.kind, name: obj.metadata.name ?? "", ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
 }
 
 async function compareDesired(app: Application, desired: Desired, deps: ReconcileDeps, project: AppProject): Promise<Compared> {
@@ -286,6 +311,7 @@ interface StatusInput {
   readonly changes: readonly Change[];
   readonly inventory: readonly string[];
   readonly synced: boolean;
+  readonly waiting?: string;
 }
 
 function buildStatus(input: StatusInput): ApplicationStatus {
@@ -329,7 +355,9 @@ function buildStatus(input: StatusInput): ApplicationStatus {
     inventory: [...input.inventory],
     reconciledAt: now,
   };
-  if (input.synced) {
+  if (input.synced && input.waiting) {
+    status.operationState = { phase: "Running", message: `waiting for wave ${input.waiting}`, startedAt: previous.operationState?.phase === "Running" ? previous.operationState.startedAt ?? now : now };
+  } else if (input.synced) {
     status.operationState = {
       phase: ok ? "Succeeded" : "Failed", message: summarize(changes), startedAt: now, finishedAt: new Date().toISOString(),
       syncResult: { revision: desired.revision },

@@ -249,3 +249,27 @@ describe("restarts", () => {
     expect(list.items).toHaveLength(30);
   });
 });
+
+describe("sync waves", () => {
+  it("applies a later wave only once the earlier one is healthy", async () => {
+    const waved = (name: string, wave: number) => deployment(name).replace("metadata:\n  name:", `metadata:\n  annotations:\n    argocd.argoproj.io/sync-wave: "${wave}"\n  name:`);
+    const rev = await repo.commit({
+      "waves/db.yaml": waved("db", 0),
+      "waves/api.yaml": waved("api", 1),
+      "waves/cm.yaml": configMap("late", "e2e-waves", "x").replace("metadata:\n", "metadata:\n  annotations:\n    tether.dev/sync-wave: \"2\"\n"),
+    });
+    await applyApp(objects, application("waves", {
+      repoURL: repo.url, path: "waves", destNamespace: "e2e-waves", agentNamespace: NS,
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
+    }));
+    await reader.until("waves", "Synced and Healthy", syncedAndHealthy(rev), 90_000);
+    // The first sync created wave 0 only and held the rest until db was Available.
+    expect(agent.logs()).toMatch(/waves: sync in progress at \w+: created 1, skipped 2/);
+    const created = async (name: string) => (await apps.readNamespacedDeployment({ name, namespace: "e2e-waves" })).metadata!.creationTimestamp!;
+    const db = await apps.readNamespacedDeployment({ name: "db", namespace: "e2e-waves" });
+    const available = db.status?.conditions?.find((c) => c.type === "Available")?.lastTransitionTime;
+    expect(new Date(await created("api")).getTime()).toBeGreaterThanOrEqual(new Date(available!).setMilliseconds(0));
+    const cm = await core.readNamespacedConfigMap({ name: "late", namespace: "e2e-waves" });
+    expect(new Date(cm.metadata!.creationTimestamp!).getTime()).toBeGreaterThanOrEqual(new Date(await created("api")).getTime());
+  });
+});
