@@ -1,40 +1,69 @@
 // The render stage's dispatch for one Application: which renderer its source needs, with the
 // decrypt stage plugged in.
-import { existsSync } from "node:fs";
-import path from "node:path";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Application } from "../api/types.ts";
 import { sopsDecryptor } from "../decrypt/sops.ts";
 import { TetherError } from "../errors.ts";
-import { safeJoin } from "../source/index.ts";
+import { safeJoin } from "../source/safe-join.ts";
 import { renderDirectory } from "./directory.ts";
+import { renderHelm } from "./helm.ts";
+import { KUSTOMIZATION_FILES, renderKustomize } from "./kustomize.ts";
 import type { RenderedObject } from "./types.ts";
 
 export interface ApplicationRenderInput {
-  /** The checked-out tree of the commit. */
+  /** The checked-out tree of the commit: a throwaway copy (the Kustomize renderer edits it). */
   readonly root: string;
   readonly app: Application;
+  /** age identities from the Application's key Secret; never logged. */
   readonly decryptionKeys: readonly string[];
+  /** Whether a remote Kustomize base may be fetched (the AppProject decides); refused when absent. */
+  readonly allowRemoteBases?: (url: string) => boolean;
 }
+
+export type SourceType = "directory" | "kustomize" | "helm";
 
 /** Renders the source of `app` from the tree at `root`. */
 export async function renderApplication(input: ApplicationRenderInput): Promise<RenderedObject[]> {
-  const src = input.app.spec.source;
-  const rel = src.path ?? ".";
-  const dir = await safeJoin(input.root, rel);
-  if (!existsSync(dir)) {
-    throw new TetherError("RenderFailed", `path ${rel} does not exist in ${src.repoURL} at this revision; fix spec.source.path or push the directory`, { object: rel });
+  const { app, root } = input;
+  const src = app.spec.source;
+  const path = src.path ?? ".";
+  const dir = await safeJoin(root, path);
+  if (await stat(dir).then((s) => !s.isDirectory(), () => true)) {
+    throw new TetherError("RenderFailed", `path ${path} does not exist in ${src.repoURL} at this revision; fix spec.source.path or push the directory`, { object: path });
   }
-  const decrypt = sopsDecryptor({ ageKeys: input.decryptionKeys });
-  const kind = sourceType(dir);
-  if (kind !== "directory") {
-    throw new TetherError("RenderFailed", `${rel}: ${kind} sources are not supported yet`, { object: rel });
+  switch (explicitType(app) ?? await detectType(dir)) {
+    case "kustomize":
+      return renderKustomize({
+        root, path, ageKeys: input.decryptionKeys,
+        ...(src.kustomize ? { kustomize: src.kustomize } : {}),
+        ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
+      });
+    case "helm":
+      return renderHelm({
+        root, path, releaseName: src.helm?.releaseName ?? app.metadata?.name ?? "release",
+        ...(src.helm ? { helm: src.helm } : {}),
+        ...(app.spec.destination.namespace ? { namespace: app.spec.destination.namespace } : {}),
+      });
+    case "directory":
+      return renderDirectory({ root, path, ...(src.directory ? { directory: src.directory } : {}), decrypt: sopsDecryptor({ ageKeys: input.decryptionKeys }) });
   }
-  return await renderDirectory({ root: input.root, path: rel, ...(src.directory ? { directory: src.directory } : {}), decrypt });
+}
+
+/** The type the Application names by setting `directory`, `kustomize` or `helm` (as Argo CD reads it). */
+export function explicitType(app: Application): SourceType | undefined {
+  const src = app.spec.source;
+  const named = (["directory", "kustomize", "helm"] as const).filter((t) => src[t] !== undefined);
+  if (named.length > 1) {
+    throw new TetherError("RenderFailed", `spec.source sets ${named.join(" and ")}: an Application has one source type, keep only one`, { object: "spec.source" });
+  }
+  return named[0];
 }
 
 /** Kustomize when a kustomization file is present, Helm when a Chart.yaml is, else plain manifests. */
-export function sourceType(dir: string): "kustomize" | "helm" | "directory" {
-  if (["kustomization.yaml", "kustomization.yml", "Kustomization"].some((f) => existsSync(path.join(dir, f)))) return "kustomize";
-  if (existsSync(path.join(dir, "Chart.yaml"))) return "helm";
+export async function detectType(dir: string): Promise<SourceType> {
+  const has = (name: string): Promise<boolean> => stat(join(dir, name)).then((s) => s.isFile(), () => false);
+  for (const name of KUSTOMIZATION_FILES) if (await has(name)) return "kustomize";
+  if (await has("Chart.yaml")) return "helm";
   return "directory";
 }

@@ -1,0 +1,147 @@
+// The Helm renderer: the real `helm template` of a chart committed in the repository, with the
+// Application's release name, destination namespace and values, as Argo CD renders Helm sources.
+// Nothing is fetched: dependencies must be vendored in charts/.
+import { lstat, readdir, realpath } from "node:fs/promises";
+import { join, posix, relative, sep } from "node:path";
+import { execa } from "execa";
+import type { HelmSource } from "../api/types.ts";
+import { TetherError } from "../errors.ts";
+import { safeJoin } from "../source/safe-join.ts";
+import { findExecutable, parsePrinted, scratch, scrubPaths, type PrintedObject } from "./tool.ts";
+import type { RenderedObject } from "./types.ts";
+
+/** What {@link renderHelm} reads. */
+export interface HelmRenderInput {
+  /** The checkout root: no file outside it is read. */
+  readonly root: string;
+  /** `spec.source.path`: the chart directory, relative to `root`. */
+  readonly path: string;
+  readonly helm?: HelmSource;
+  /** `spec.source.helm.releaseName`, else the Application's name. */
+  readonly releaseName: string;
+  /** The destination namespace: `.Release.Namespace`. */
+  readonly namespace?: string;
+}
+
+const TEMPLATE_TIMEOUT_MS = 120_000;
+const HOOK_ANNOTATION = "helm.sh/hook";
+/** Hooks run by `helm test`, never part of a release's objects. */
+const TEST_HOOKS = new Set(["test", "test-success", "test-failure"]);
+
+/**
+ * Renders the chart at `root/path` with `helm template` and returns its objects (CRDs from crds/
+ * included, Helm test hooks left out). `file` is the template each object came from.
+ */
+export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject[]> {
+  const root = await realpath(input.root);
+  const sourcePath = normalizeSourcePath(input.path);
+  const chart = await safeJoin(root, sourcePath);
+  await refuseEscapingLinks(root, chart);
+  const valueFiles = await resolveValueFiles(root, sourcePath, input.helm?.valueFiles ?? []);
+  const inline = inlineValues(input.helm ?? {});
+  const args = ["template", input.releaseName, chart, "--include-crds", ...(input.namespace ? ["--namespace", input.namespace] : [])];
+  for (const file of valueFiles) args.push("--values", file);
+  // Inline values come last, so they override the value files (as in Argo CD); through stdin, as
+  // they may be large.
+  if (inline !== undefined) args.push("--values", "-");
+  const printed = await template({ root, sourcePath, args, stdin: inline ?? "" });
+  return printed.filter((p) => !isTestHook(p)).map((p) => ({ manifest: p.manifest, file: templateFile(p.comment, sourcePath), decrypted: false }));
+}
+
+function normalizeSourcePath(path: string): string {
+  const normal = posix.normalize(path === "" ? "." : path).replace(/\/+$/, "");
+  return normal === "." ? "" : normal;
+}
+
+/**
+ * Value files, as Argo CD resolves them: relative to the chart, or to the repository root when they
+ * start with `/`; never outside the repository, never a URL (a render reads only the commit).
+ */
+async function resolveValueFiles(root: string, sourcePath: string, files: readonly string[]): Promise<string[]> {
+  const resolved: string[] = [];
+  for (const file of files) {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
+      throw new TetherError("RenderFailed", `spec.source.helm.valueFiles: ${file} is a URL; commit the values file to the repository`, { object: file });
+    }
+    const rel = file.startsWith("/") ? posix.normalize(file.slice(1)) : posix.join(sourcePath, file);
+    const path = await safeJoin(root, rel);
+    const info = await lstat(path).catch(() => undefined);
+    if (info?.isFile() !== true) {
+      throw new TetherError("RenderFailed", `spec.source.helm.valueFiles: ${rel} does not exist at this revision`, { object: rel });
+    }
+    resolved.push(path);
+  }
+  return resolved;
+}
+
+/** `valuesObject` wins over `values`, as in Argo CD; JSON is YAML, so it goes as is. */
+function inlineValues(helm: HelmSource): string | undefined {
+  if (helm.valuesObject !== undefined) return JSON.stringify(helm.valuesObject);
+  return helm.values !== undefined && helm.values.trim() !== "" ? helm.values : undefined;
+}
+
+/**
+ * Helm reads every file of a chart and follows symlinks: a link out of the repository would put a
+ * file of the agent's into `.Files`.
+ */
+async function refuseEscapingLinks(root: string, dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) await safeJoin(root, relative(root, path));
+    else if (entry.isDirectory()) await refuseEscapingLinks(root, path);
+  }
+}
+
+interface TemplateRun {
+  readonly root: string;
+  readonly sourcePath: string;
+  readonly args: readonly string[];
+  readonly stdin: string;
+}
+
+async function template(run: TemplateRun): Promise<PrintedObject[]> {
+  const helm = await findExecutable("helm");
+  const space = await scratch("helm");
+  try {
+    const home = await space.sub("home");
+    // Helm's caches, config and plugins in the scratch directory: the agent's home is never read
+    // (no repositories, registries or plugins configured there) nor written.
+    const env = {
+      PATH: "", HOME: home, TMPDIR: await space.sub("tmp"),
+      HELM_CACHE_HOME: await space.sub("cache"), HELM_CONFIG_HOME: await space.sub("config"), HELM_DATA_HOME: await space.sub("data"),
+    };
+    const result = await execa(helm, run.args, {
+      cwd: home, env, extendEnv: false, input: run.stdin, reject: false, timeout: TEMPLATE_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024,
+    });
+    const where = run.sourcePath || ".";
+    if (result.timedOut) throw new TetherError("RenderFailed", `helm template ${where} did not finish within ${TEMPLATE_TIMEOUT_MS / 1000}s`, { object: where, retryable: true });
+    if (result.exitCode !== 0) {
+      throw new TetherError("RenderFailed", `helm template ${where} failed: ${hint(scrubPaths(result.stderr, { root: [run.root], scratch: [space.dir] }).replace(/^Error: /, ""))}`, { object: where });
+    }
+    return parsePrinted(result.stdout, `helm template ${where}`);
+  } finally {
+    await space.cleanup();
+  }
+}
+
+function hint(stderr: string): string {
+  // Advice for a person at a terminal, not for an Application's condition.
+  const message = stderr.split("\n").filter((l) => !l.includes("--debug flag")).join("\n").trim();
+  if (message.includes("missing in charts/ directory")) {
+    return `${message}; Tether never downloads dependencies: run \`helm dependency build\` and commit the charts/ directory`;
+  }
+  return message;
+}
+
+function isTestHook(p: PrintedObject): boolean {
+  const hooks = p.manifest.metadata.annotations?.[HOOK_ANNOTATION];
+  return hooks !== undefined && hooks.split(",").some((h) => TEST_HOOKS.has(h.trim()));
+}
+
+/** `# Source: chart/templates/x.yaml` names the template; the chart's name stands for its directory. */
+function templateFile(comment: string, sourcePath: string): string {
+  const source = /Source:\s*(\S+)/.exec(comment)?.[1];
+  if (source === undefined) return sourcePath || ".";
+  const inChart = source.split("/").slice(1).join("/");
+  return posix.join(sourcePath, inChart).split(sep).join("/");
+}
