@@ -12,7 +12,7 @@ import { statusChanged } from "../status/equal.ts";
 import { deleteCascade } from "./deletion.ts";
 import { RenderCache, SyncMemo } from "./memo.ts";
 import { reconcile, tally, type RenderFn, type SourceStage } from "./reconcile.ts";
-import { WorkQueue } from "./queue.ts";
+import { WorkQueue, type ItemOptions } from "./queue.ts";
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -48,7 +48,7 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     this.client = new TetherClient(opts.kc, opts.namespace);
-    this.queue = new WorkQueue({ workers: opts.workers, run: (name) => this.reconcileByName(name), log: opts.log });
+    this.queue = new WorkQueue({ workers: opts.workers, run: (name, item) => this.reconcileByName(name, item), log: opts.log });
   }
 
   /** Ready once the Application informer has listed everything. */
@@ -87,20 +87,21 @@ export class Controller {
   /** The one entry point for webhooks: refresh every app of a repository (or all) with a fresh fetch. */
   refreshRepository(repoURL?: string): number {
     const apps = (this.informer?.list() ?? []).filter((a) => !repoURL || sameRepo(a.spec.source.repoURL, repoURL));
-    for (const app of apps) this.queue.add(app.metadata?.name ?? "", { fetchNow: true });
+    for (const app of apps) this.queue.add(app.metadata?.name ?? "", { freshAfter: Infinity });
     return apps.length;
   }
 
   private poll(): void {
     this.pollStartedAt = Date.now();
     this.metrics.lastPollAt = this.pollStartedAt;
-    for (const app of this.informer?.list() ?? []) this.queue.add(app.metadata?.name ?? "");
+    for (const app of this.informer?.list() ?? []) this.queue.add(app.metadata?.name ?? "", { freshAfter: this.pollStartedAt });
   }
 
   private enqueue(app: Application, why: string): void {
     const name = app.metadata?.name ?? "";
     const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined;
-    this.queue.add(name, { fetchNow: refresh });
+    // A new or changed app reads Git as it is now, not as the last poll saw it.
+    this.queue.add(name, { freshAfter: refresh ? Infinity : Date.now() });
     if (why !== "status") this.opts.log(`${name}: queued (${why})`);
   }
 
@@ -120,14 +121,15 @@ export class Controller {
     if (parent && parent !== app.metadata?.name) this.queue.add(parent);
   }
 
-  private async reconcileByName(name: string, opts: { fetchNow?: boolean } = {}): Promise<number | undefined> {
+  private async reconcileByName(name: string, opts: ItemOptions): Promise<number | undefined> {
     const app = await this.client.getApplication(name);
     if (!app) return undefined;
     this.lastSeen.set(name, fingerprint(app));
     if (app.metadata?.deletionTimestamp) return await this.finalize(app);
     this.metrics.reconciles++;
     const started = Date.now();
-    const outcome = await reconcile({ app, ...(opts.fetchNow ? {} : { fetchSince: this.pollStartedAt }) }, {
+    const freshAfter = opts.freshAfter ?? this.pollStartedAt;
+    const outcome = await reconcile({ app, ...(freshAfter === Infinity ? {} : { fetchSince: freshAfter }) }, {
       cluster: this.opts.cluster,
       source: this.opts.source,
       render: this.opts.render,

@@ -4,8 +4,11 @@
 import { errorMessage } from "../errors.ts";
 
 export interface ItemOptions {
-  /** Fetch git now instead of sharing the poll's fetch (refresh, webhook). */
-  readonly fetchNow?: boolean;
+  /**
+   * A git fetch requested at or after this time (ms) is fresh enough: the poll's start for a poll,
+   * the event's time for a change, Infinity (a fetch of its own) for a refresh or webhook.
+   */
+  readonly freshAfter?: number;
 }
 
 /** Runs one item; returns -1 to be retried with backoff, or a delay in ms to run again after it. */
@@ -31,7 +34,7 @@ export class WorkQueue {
 
   add(name: string, item: ItemOptions = {}): void {
     if (!name || this.closed) return;
-    const merged = { fetchNow: (this.pending.get(name)?.fetchNow ?? false) || (item.fetchNow ?? false) };
+    const merged = { freshAfter: Math.max(this.pending.get(name)?.freshAfter ?? 0, item.freshAfter ?? 0) };
     this.pending.set(name, merged);
     this.pump();
   }

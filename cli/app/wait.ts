@@ -37,7 +37,6 @@ export async function waitForApp(client: TetherClient, name: string, opts: WaitO
   let last = "";
   for (;;) {
     const app = await client.getApplication(name);
-    if (!app && Date.now() - started > 30_000) throw new NotFoundError(`application ${name} not found in namespace ${client.namespace}`);
     if (app && satisfied(app, opts)) {
       if (out.isTTY && last) out.write("\n");
       return app;
@@ -48,6 +47,8 @@ export async function waitForApp(client: TetherClient, name: string, opts: WaitO
     last = state;
     if (Date.now() > deadline) {
       if (out.isTTY) out.write("\n");
+      // An app that never appeared is "not found" (3), not "not ready" (4): `app create` waits for one to appear.
+      if (!app) throw new NotFoundError(`application ${name} not found in namespace ${client.namespace} after ${opts.timeoutMs / 1000}s`);
       const conditions = (app?.status?.conditions ?? []).map((c) => `  ${c.type}: ${c.message}`).join("\n");
       throw new TimeoutError(`timed out after ${opts.timeoutMs / 1000}s waiting for ${name}: ${describeState(app)}${conditions ? `\n${conditions}` : ""}`);
     }
