@@ -12,7 +12,7 @@ import { applyAll, pruneAll } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
 import { TetherError } from "../errors.ts";
 import { assessHealth, worst } from "../health/index.ts";
-import { checkApplication, checkObjects } from "../policy/project.ts";
+import { checkApplication, checkObjects, repoAllowed } from "../policy/project.ts";
 import { checkPlaintextSecrets } from "../policy/plaintext.ts";
 import type { RenderedObject } from "../render/types.ts";
 import { conditionOf, mergeConditions, report, type Reported } from "../status/conditions.ts";
@@ -20,7 +20,11 @@ import { nextHistory } from "../status/history.ts";
 import type { RenderCache, SyncMemo } from "./memo.ts";
 
 /** Renders the tree of one commit; the render stage's dispatch (directory, Kustomize, Helm). */
-export type RenderFn = (input: { root: string; app: Application; decryptionKeys: readonly string[] }) => Promise<RenderedObject[]>;
+export type RenderFn = (input: {
+  root: string; app: Application; decryptionKeys: readonly string[];
+  /** Remote Kustomize bases are fetched only from repositories the app's project allows. */
+  allowRemoteBases?: (url: string) => boolean;
+}) => Promise<RenderedObject[]>;
 
 export interface SourceStage {
   fetch(url: string, opts?: { since?: number }): Promise<void>;
@@ -93,16 +97,21 @@ export async function fetchAndRender(req: ReconcileRequest, deps: SourceDeps): P
   return await renderRevision(req.app, await resolveRevision(req, deps), deps);
 }
 
+async function projectOf(app: Application, deps: Pick<SourceDeps, "project">): Promise<AppProject> {
+  const name = app.spec.project ?? "default";
+  const project = await deps.project(name);
+  if (!project) {
+    throw new TetherError("PolicyViolation", `project "${name}" does not exist; create the AppProject or fix spec.project`,
+      { object: `AppProject/${name}`, retryable: true });
+  }
+  return project;
+}
+
 /** Checks the app against its project, fetches (shared within a poll) and resolves the target revision. */
 async function resolveRevision(req: ReconcileRequest, deps: SourceDeps): Promise<string> {
   const { app } = req;
   const src = app.spec.source;
-  const project = await deps.project(app.spec.project ?? "default");
-  if (!project) {
-    throw new TetherError("PolicyViolation", `project "${app.spec.project ?? "default"}" does not exist; create the AppProject or fix spec.project`,
-      { object: `AppProject/${app.spec.project ?? "default"}`, retryable: true });
-  }
-  checkApplication(project, app);
+  checkApplication(await projectOf(app, deps), app);
   await deps.source.fetch(src.repoURL, req.fetchSince === undefined ? {} : { since: req.fetchSince });
   return await deps.source.resolve(src.repoURL, src.targetRevision ?? "HEAD");
 }
@@ -116,7 +125,8 @@ async function renderRevision(app: Application, revision: string, deps: SourceDe
     const keys = await deps.decryptionKeys(app);
     const tree = await deps.source.checkout(src.repoURL, revision);
     try {
-      rendered = await deps.render({ root: tree.dir, app, decryptionKeys: keys });
+      const project = await projectOf(app, deps);
+      rendered = await deps.render({ root: tree.dir, app, decryptionKeys: keys, allowRemoteBases: (url) => repoAllowed(project, url) });
     } finally {
       await tree.cleanup();
     }
@@ -151,8 +161,7 @@ interface Compared {
 
 async function syncDesired(app: Application, desired: Desired, deps: ReconcileDeps): Promise<ReconcileOutcome> {
   const previous = app.status ?? {};
-  const project = (await deps.project(app.spec.project ?? "default"))!;
-  const cmp = await compareDesired(app, desired, deps, project);
+  const cmp = await compareDesired(app, desired, deps, await projectOf(app, deps));
   const policy = app.spec.syncPolicy;
   const operation = app.operation?.sync;
   const outOfSync = cmp.planned.some((o) => !cmp.inSync.has(o) && !cmp.shared.has(o)) || cmp.stale.some((s) => s.live);

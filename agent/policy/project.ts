@@ -15,11 +15,15 @@ const negatable = (patterns: readonly string[], value: string) =>
 
 export const IN_CLUSTER = "https://kubernetes.default.svc";
 
+/** Whether the project's sourceRepos permit a repository URL (`!` patterns deny). */
+export function repoAllowed(project: AppProject, url: string): boolean {
+  return negatable(project.spec.sourceRepos ?? [], url);
+}
+
 /** Throws PolicyViolation when the app's source or destination is outside its project. */
 export function checkApplication(project: AppProject, app: Application): void {
   const name = `Application ${app.metadata?.name ?? "?"}`;
-  const repos = project.spec.sourceRepos ?? [];
-  if (!negatable(repos, app.spec.source.repoURL)) {
+  if (!repoAllowed(project, app.spec.source.repoURL)) {
     throw new TetherError("PolicyViolation",
       `${name}: repository ${app.spec.source.repoURL} is not permitted in project ${project.metadata?.name}; add it to the project's sourceRepos`, { object: name });
   }
