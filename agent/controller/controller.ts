@@ -140,10 +140,16 @@ export class Controller {
       concurrency: 8,
     });
     if (statusChanged(app.status, outcome.status)) await this.client.writeStatus(name, outcome.status);
-    const done: { op: "remove"; path: string }[] = [];
-    if (outcome.operationDone) done.push({ op: "remove", path: "/operation" });
-    if (app.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined) done.push({ op: "remove", path: `/metadata/annotations/${pointer(REFRESH_ANNOTATION)}` });
-    if (done.length > 0) await this.client.patchApplication(name, done);
+    // Clear what this reconcile handled, but only if nobody asked again meanwhile (`test` fails the patch then,
+    // and the new request is taken by the next reconcile).
+    const done: { op: "test" | "remove"; path: string; value?: unknown }[] = [];
+    if (outcome.operationDone) done.push({ op: "test", path: "/operation", value: app.operation }, { op: "remove", path: "/operation" });
+    const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION];
+    if (refresh !== undefined) {
+      const path = `/metadata/annotations/${pointer(REFRESH_ANNOTATION)}`;
+      done.push({ op: "test", path, value: refresh }, { op: "remove", path });
+    }
+    if (done.length > 0) await this.client.patchApplication(name, done).catch((err: unknown) => this.opts.log(`${name}: request changed during reconcile, taking it next: ${errorMessage(err)}`));
     this.watchManaged(outcome.status.inventory ?? [], app);
     await this.report(app, outcome, Date.now() - started);
     if (outcome.error) {

@@ -159,51 +159,81 @@ interface Compared {
   readonly stale: { ref: ObjectRef; live: Manifest | undefined }[];
 }
 
+/** What a reconcile does with what it compared: pure, so each policy combination is a table row. */
+export interface SyncDecision {
+  readonly sync: boolean;
+  readonly prune: boolean;
+}
+
+export interface DecisionInput {
+  readonly syncPolicy: Application["spec"]["syncPolicy"];
+  readonly operation: NonNullable<Application["operation"]>["sync"];
+  /** Something differs: an object to apply, or a stale object still live. */
+  readonly outOfSync: boolean;
+  /** Git (commit or render options) changed since the last completed sync. */
+  readonly newDesired: boolean;
+}
+
+/**
+ * A requested operation syncs (unless a dry run). Automated sync takes every new commit, even one
+ * that changes nothing live, so history and observedRenderKey follow Git; drift under an unchanged
+ * commit is reverted only with selfHeal. Prune follows the operation's flag, else the policy's.
+ */
+export function decide(input: DecisionInput): SyncDecision {
+  const auto = input.syncPolicy?.automated;
+  const automated = auto !== undefined && (input.newDesired || (input.outOfSync && auto.selfHeal === true));
+  const requested = input.operation !== undefined && input.operation.dryRun !== true;
+  return { sync: requested || automated, prune: input.operation ? input.operation.prune === true : auto?.prune === true };
+}
+
 async function syncDesired(app: Application, desired: Desired, deps: ReconcileDeps): Promise<ReconcileOutcome> {
   const previous = app.status ?? {};
   const cmp = await compareDesired(app, desired, deps, await projectOf(app, deps));
-  const policy = app.spec.syncPolicy;
   const operation = app.operation?.sync;
-  const outOfSync = cmp.planned.some((o) => !cmp.inSync.has(o) && !cmp.shared.has(o)) || cmp.stale.some((s) => s.live);
-  const newDesired = desired.renderKey !== previous.observedRenderKey;
-  // A new commit (or new options) is synced even when it changes nothing live, so history and
-  // observedRenderKey follow Git; drift under an unchanged commit only with selfHeal.
-  const automated = policy?.automated !== undefined && (newDesired || (outOfSync && policy.automated.selfHeal === true));
-  const doSync = (operation !== undefined && operation.dryRun !== true) || automated;
-  const prune = operation ? operation.prune === true : policy?.automated?.prune === true;
-
-  if (cmp.planned.length === 0 && (previous.inventory?.length ?? 0) > 0 && doSync && prune && policy?.automated?.allowEmpty !== true) {
+  const decision = decide({
+    syncPolicy: app.spec.syncPolicy, operation,
+    outOfSync: cmp.planned.some((o) => !cmp.inSync.has(o) && !cmp.shared.has(o)) || cmp.stale.some((s) => s.live),
+    newDesired: desired.renderKey !== previous.observedRenderKey,
+  });
+  if (cmp.planned.length === 0 && (previous.inventory?.length ?? 0) > 0 && decision.sync && decision.prune && app.spec.syncPolicy?.automated?.allowEmpty !== true) {
     throw new TetherError("EmptyRender",
       `${app.spec.source.path ?? "."} at ${desired.revision.slice(0, 7)} rendered no objects; nothing was pruned. ` +
       "If the application really should be empty, set syncPolicy.automated.allowEmpty: true", { object: app.spec.source.path ?? "." });
   }
-
-  let changes: Change[] = [];
-  const live = new Map(cmp.live);
-  let inventory = previous.inventory ?? [];
-  let waiting: string | undefined;
-  if (doSync) {
-    await createNamespace(app, deps.cluster);
-    const applicable = cmp.planned.filter((o) => !cmp.shared.has(o));
-    const applied = await applyAll(applicable, {
-      cluster: deps.cluster, concurrency: deps.concurrency, unchanged: cmp.inSync, before: cmp.live, gate: waveGate,
-    });
-    waiting = applied.waiting;
-    for (const [obj, manifest] of applied.live) {
-      live.set(obj, manifest);
-      deps.memo.remember(app, obj, manifest);
-    }
-    changes = applied.changes;
-    const staleLive = cmp.stale.filter((s) => s.live);
-    const prunable = prune ? staleLive.filter((s) => !neverPrune(s.live)).map((s) => s.ref) : [];
-    if (prunable.length > 0 && !waiting && !changes.some((c) => c.action === "failed")) {
-      changes.push(...await pruneAll(prunable, { cluster: deps.cluster, trackingIdOf: (ref) => trackingIdFor(app, ref), concurrency: deps.concurrency }));
-    }
-    inventory = nextInventory(cmp, changes, previous.inventory ?? []);
-  }
-  const status = buildStatus({ app, desired, cmp, live, changes, inventory, synced: doSync, ...(waiting ? { waiting } : {}) });
+  const result: SyncResult = decision.sync
+    ? await runSync(app, cmp, deps, decision.prune)
+    : { changes: [], live: cmp.live, inventory: previous.inventory ?? [] };
+  const { waiting } = result;
+  const status = buildStatus({ app, desired, cmp, ...result, synced: decision.sync });
   // A sync held back by a wave goes on at the next reconcile; a requested operation stays until it is done.
-  return { status, changes, operationDone: operation !== undefined && !waiting, ...(waiting ? { requeueAfterMs: 2000 } : {}) };
+  return { status, changes: result.changes, operationDone: operation !== undefined && !waiting, ...(waiting ? { requeueAfterMs: 2000 } : {}) };
+}
+
+interface SyncResult {
+  readonly changes: Change[];
+  readonly live: Map<PlannedObject, Manifest | undefined>;
+  readonly inventory: string[];
+  readonly waiting?: string;
+}
+
+/** Applies what differs (wave by wave), then prunes what left Git unless anything failed or waits. */
+async function runSync(app: Application, cmp: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
+  await createNamespace(app, deps.cluster);
+  const applied = await applyAll(cmp.planned.filter((o) => !cmp.shared.has(o)), {
+    cluster: deps.cluster, concurrency: deps.concurrency, unchanged: cmp.inSync, before: cmp.live, gate: waveGate,
+  });
+  const live = new Map(cmp.live);
+  for (const [obj, manifest] of applied.live) {
+    live.set(obj, manifest);
+    deps.memo.remember(app, obj, manifest);
+  }
+  const changes = [...applied.changes];
+  const prunable = prune ? cmp.stale.filter((s) => s.live && !neverPrune(s.live)).map((s) => s.ref) : [];
+  if (prunable.length > 0 && !applied.waiting && !changes.some((c) => c.action === "failed")) {
+    changes.push(...await pruneAll(prunable, { cluster: deps.cluster, trackingIdOf: (ref) => trackingIdFor(app, ref), concurrency: deps.concurrency }));
+  }
+  const inventory = nextInventory(cmp, changes, app.status?.inventory ?? []);
+  return { changes, live, inventory, ...(applied.waiting ? { waiting: applied.waiting } : {}) };
 }
 
 /** A wave is ready when none of its objects is Progressing, Missing, Degraded or Unknown. */
