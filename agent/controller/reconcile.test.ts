@@ -6,17 +6,17 @@ const auto = (prune: boolean, selfHeal: boolean) => ({ automated: { prune, selfH
 
 describe("decide", () => {
   it.each([
-    ["manual app, drift", undefined, undefined, true, false, { sync: false, prune: false }],
-    ["manual app, new commit", undefined, undefined, true, true, { sync: false, prune: false }],
-    ["manual app, sync requested with prune", undefined, { prune: true }, true, false, { sync: true, prune: true }],
-    ["manual app, dry-run requested", undefined, { dryRun: true }, true, false, { sync: false, prune: false }],
-    ["automated, new commit", auto(true, false), undefined, true, true, { sync: true, prune: true }],
-    ["automated, new commit that changes nothing live", auto(false, false), undefined, false, true, { sync: true, prune: false }],
-    ["automated without selfHeal, drift only", auto(true, false), undefined, true, false, { sync: false, prune: true }],
-    ["automated with selfHeal, drift only", auto(true, true), undefined, true, false, { sync: true, prune: true }],
-    ["automated, nothing new, nothing differs", auto(true, true), undefined, false, false, { sync: false, prune: true }],
-    ["automated prune, sync requested without prune", auto(true, true), { prune: false }, true, false, { sync: true, prune: false }],
-  ])("%s", (_name, syncPolicy, operation, outOfSync, newDesired, expected) => {
+    { name: "manual app, drift", syncPolicy: undefined, operation: undefined, outOfSync: true, newDesired: false, expected: { sync: false, prune: false } },
+    { name: "manual app, new commit", syncPolicy: undefined, operation: undefined, outOfSync: true, newDesired: true, expected: { sync: false, prune: false } },
+    { name: "manual app, sync requested with prune", syncPolicy: undefined, operation: { prune: true }, outOfSync: true, newDesired: false, expected: { sync: true, prune: true } },
+    { name: "manual app, dry-run requested", syncPolicy: undefined, operation: { dryRun: true }, outOfSync: true, newDesired: false, expected: { sync: false, prune: false } },
+    { name: "automated, new commit", syncPolicy: auto(true, operation: false), undefined, outOfSync: true, newDesired: true, expected: { sync: true, prune: true } },
+    { name: "automated, new commit that changes nothing live", syncPolicy: auto(false, operation: false), undefined, outOfSync: false, newDesired: true, expected: { sync: true, prune: false } },
+    { name: "automated without selfHeal, drift only", syncPolicy: auto(true, operation: false), undefined, outOfSync: true, newDesired: false, expected: { sync: false, prune: true } },
+    { name: "automated with selfHeal, drift only", syncPolicy: auto(true, operation: true), undefined, outOfSync: true, newDesired: false, expected: { sync: true, prune: true } },
+    { name: "automated, nothing new, nothing differs", syncPolicy: auto(true, operation: true), undefined, outOfSync: false, newDesired: false, expected: { sync: false, prune: true } },
+    { name: "automated prune, sync requested without prune", syncPolicy: auto(true, operation: true), { prune: false }, outOfSync: true, newDesired: false, expected: { sync: true, prune: false } },
+  ])("$name", ({ syncPolicy, operation, outOfSync, newDesired, expected }) => {
     expect(decide({ syncPolicy, operation, outOfSync, newDesired })).toEqual(expected);
   });
 });
