@@ -10,12 +10,12 @@ describe("decide", () => {
     { name: "manual app, new commit", syncPolicy: undefined, operation: undefined, outOfSync: true, newDesired: true, expected: { sync: false, prune: false } },
     { name: "manual app, sync requested with prune", syncPolicy: undefined, operation: { prune: true }, outOfSync: true, newDesired: false, expected: { sync: true, prune: true } },
     { name: "manual app, dry-run requested", syncPolicy: undefined, operation: { dryRun: true }, outOfSync: true, newDesired: false, expected: { sync: false, prune: false } },
-    { name: "automated, new commit", syncPolicy: auto(true, operation: false), undefined, outOfSync: true, newDesired: true, expected: { sync: true, prune: true } },
-    { name: "automated, new commit that changes nothing live", syncPolicy: auto(false, operation: false), undefined, outOfSync: false, newDesired: true, expected: { sync: true, prune: false } },
-    { name: "automated without selfHeal, drift only", syncPolicy: auto(true, operation: false), undefined, outOfSync: true, newDesired: false, expected: { sync: false, prune: true } },
-    { name: "automated with selfHeal, drift only", syncPolicy: auto(true, operation: true), undefined, outOfSync: true, newDesired: false, expected: { sync: true, prune: true } },
-    { name: "automated, nothing new, nothing differs", syncPolicy: auto(true, operation: true), undefined, outOfSync: false, newDesired: false, expected: { sync: false, prune: true } },
-    { name: "automated prune, sync requested without prune", syncPolicy: auto(true, operation: true), { prune: false }, outOfSync: true, newDesired: false, expected: { sync: true, prune: false } },
+    { name: "automated, new commit", syncPolicy: auto(true, false), operation: undefined, outOfSync: true, newDesired: true, expected: { sync: true, prune: true } },
+    { name: "automated, new commit that changes nothing live", syncPolicy: auto(false, false), operation: undefined, outOfSync: false, newDesired: true, expected: { sync: true, prune: false } },
+    { name: "automated without selfHeal, drift only", syncPolicy: auto(true, false), operation: undefined, outOfSync: true, newDesired: false, expected: { sync: false, prune: true } },
+    { name: "automated with selfHeal, drift only", syncPolicy: auto(true, true), operation: undefined, outOfSync: true, newDesired: false, expected: { sync: true, prune: true } },
+    { name: "automated, nothing new, nothing differs", syncPolicy: auto(true, true), operation: undefined, outOfSync: false, newDesired: false, expected: { sync: false, prune: true } },
+    { name: "automated prune, sync requested without prune", syncPolicy: auto(true, true), operation: { prune: false }, outOfSync: true, newDesired: false, expected: { sync: true, prune: false } },
   ])("$name", ({ syncPolicy, operation, outOfSync, newDesired, expected }) => {
     expect(decide({ syncPolicy, operation, outOfSync, newDesired })).toEqual(expected);
   });
