@@ -129,6 +129,7 @@ describe("the webhook", () => {
     });
     expect(res.status).toBe(202);
     expect(await res.text()).toMatch(/refreshing [1-9]\d* application/);
-    await reader.until("hooked", "synced to the pushed commit", synced(second), 10_000);
+    // The poll is 300 s: a sync well before it can only come from the webhook.
+    await reader.until("hooked", "synced to the pushed commit", synced(second), 60_000);
   });
 });
