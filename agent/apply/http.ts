@@ -18,6 +18,9 @@ export class KubeApiError extends Error {
 }
 
 export class KubeHttp {
+  /** One keep-alive agent: a TLS handshake per request would cost more than the request. */
+  private agent: https.Agent | undefined;
+
   constructor(private readonly kc: KubeConfig) {}
 
   /** Sends a request; resolves with any status, so callers decide what 404 means. */
@@ -27,6 +30,11 @@ export class KubeHttp {
     const url = new URL(path, server);
     const options: https.RequestOptions = { method, headers: { accept: "application/json" } };
     await this.kc.applyToHTTPSOptions(options);
+    options.agent = this.agent ??= new https.Agent({
+      keepAlive: true, maxSockets: 32, ca: options.ca, cert: options.cert, key: options.key,
+      ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
+      ...(options.servername ? { servername: options.servername } : {}),
+    });
     const payload = body === undefined ? undefined : JSON.stringify(body.json);
     if (payload !== undefined) options.headers = { ...options.headers, "content-type": body!.contentType, "content-length": Buffer.byteLength(payload) };
     return await new Promise<KubeResponse>((resolve, reject) => {

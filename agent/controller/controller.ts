@@ -209,9 +209,9 @@ export class Controller {
     }
     const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
     const pending = new Map<string, NodeJS.Timeout>();
-    const onEvent = (_type: string, obj: Manifest) => {
+    const onEvent = (type: string, obj: Manifest) => {
       const owner = obj.metadata?.labels?.[TRACKING_LABEL];
-      if (!owner || pending.has(owner)) return;
+      if (!owner || pending.has(owner) || (type !== "DELETED" && this.memo.isOwnWrite(obj))) return;
       // Coalesce the burst of events one apply or one edit produces into one reconcile.
       pending.set(owner, setTimeout(() => { pending.delete(owner); this.queue.add(owner); }, 300));
     };

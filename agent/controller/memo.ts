@@ -33,6 +33,20 @@ export class RenderCache {
  */
 export class SyncMemo {
   private readonly seen = new Map<string, string>();
+  /** `uid@resourceVersion` of objects as this agent's applies left them: their watch events are our own echo. */
+  private readonly own = new Set<string>();
+
+  /** Records an object the agent just applied, so its own watch event does not trigger another reconcile. */
+  applied(app: Application, obj: PlannedObject, live: Manifest): void {
+    this.remember(app, obj, live);
+    this.own.add(`${String(live.metadata.uid)}@${String(live.metadata.resourceVersion)}`);
+    if (this.own.size > 50_000) this.own.delete(this.own.values().next().value!);
+  }
+
+  /** Whether a watched object is exactly what an apply of this agent produced. */
+  isOwnWrite(live: Manifest): boolean {
+    return this.own.has(`${String(live.metadata?.uid)}@${String(live.metadata?.resourceVersion)}`);
+  }
 
   remember(app: Application, obj: PlannedObject, live: Manifest): void {
     this.seen.set(this.key(app, obj), this.value(obj, live));

@@ -225,7 +225,7 @@ async function runSync(app: Application, cmp: Compared, deps: ReconcileDeps, pru
   const live = new Map(cmp.live);
   for (const [obj, manifest] of applied.live) {
     live.set(obj, manifest);
-    deps.memo.remember(app, obj, manifest);
+    deps.memo.applied(app, obj, manifest);
   }
   const changes = [...applied.changes];
   const prunable = prune ? cmp.stale.filter((s) => s.live && !neverPrune(s.live)).map((s) => s.ref) : [];
