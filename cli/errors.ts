@@ -1,5 +1,5 @@
 /** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, timeout: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, timeout: 4, conflict: 5 } as const;
 
 /** A mistake in how the command was called: exit 2 with the message, no stack. */
 export class UsageError extends Error {
@@ -14,4 +14,12 @@ export class NotFoundError extends Error {
 /** A wait that ran out of time: exit 4. */
 export class TimeoutError extends Error {
   readonly exitCode: number = EXIT.timeout;
+}
+
+/**
+ * The repository is not in a state the command can change safely (a name already taken, local
+ * changes in the way, a push rejected again after one rebase): exit 5, nothing was changed.
+ */
+export class ConflictError extends Error {
+  readonly exitCode: number = EXIT.conflict;
 }

@@ -2,8 +2,11 @@ import { Command, CommanderError } from "commander";
 import { errorMessage } from "../agent/errors.ts";
 import { agentCommand } from "./agent/index.ts";
 import { appCommand } from "./app/index.ts";
+import { completionCommand } from "./completion/index.ts";
 import { EXIT } from "./errors.ts";
 import { installCommand } from "./install/index.ts";
+import { projectCommand } from "./project/index.ts";
+import { repoCommand } from "./repo/index.ts";
 
 const program = new Command()
   .name("tether")
@@ -13,12 +16,18 @@ const program = new Command()
   .addCommand(installCommand())
   .addCommand(agentCommand())
   .addCommand(appCommand())
+  .addCommand(repoCommand())
+  .addCommand(projectCommand())
+  .addCommand(completionCommand())
   .addHelpText("after", `
-Exit codes: 0 success, 1 failure (or a diff found), 2 bad usage, 3 not found, 4 timed out.
+Exit codes: 0 success, 1 failure (or a diff found), 2 bad usage, 3 not found, 4 timed out,
+5 conflict (name taken, local changes in the way, push rejected twice).
 
 Examples:
   tether install --kubeconfig ./kubeconfig
   tether agent --kubeconfig ./kubeconfig
+  tether repo init --repo https://git.example.com/platform/gitops.git
+  tether app create hello --app ./hello -p default --wait-timeout 2m
   tether app list
   tether app wait root --timeout 5m`);
 

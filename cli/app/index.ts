@@ -7,6 +7,8 @@ import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { appDetails, appTable, historyTable } from "./view.ts";
 import { waitForApp } from "./wait.ts";
 import { diffApplication } from "./diff.ts";
+import { createCommand } from "./create.ts";
+import { deleteCommand } from "./delete.ts";
 
 type Flags = KubeFlags & { output?: string };
 
@@ -23,7 +25,9 @@ async function mustGet(flags: KubeFlags, name: string) {
 }
 
 export function appCommand(): Command {
-  const app = new Command("app").description("Inspect and drive Applications");
+  const app = new Command("app").description("Inspect and drive Applications")
+    .addCommand(createCommand())
+    .addCommand(deleteCommand());
 
   kubeOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
     .addOption(new Option("-o, --output <format>", "table, wide, json, yaml or name").default("table"))

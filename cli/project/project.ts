@@ -1,0 +1,96 @@
+// `tether project create`: an AppProject in `projects/NAME.yaml`, checked against what the
+// repository already holds. Pure apart from reading the tree.
+import { Document, isMap, isSeq, type Node } from "yaml";
+import { API_VERSION, DEFAULT_NAMESPACE, type AppProject } from "../../agent/api/types.ts";
+import { IN_CLUSTER } from "../../agent/policy/project.ts";
+import { ConflictError, UsageError } from "../errors.ts";
+import type { Plan, RepoTree } from "../git/tree.ts";
+import { agentNamespace, assertName, DEFAULT_PROJECT, join, PROJECTS, readApps, readProjects } from "../repo/layout.ts";
+
+export interface ProjectOptions {
+  readonly name: string;
+  /** Namespaces apps of the project may deploy to; globs allowed. Default: any. */
+  readonly destNamespaces?: readonly string[];
+  /** Clusters apps of the project may deploy to. Default: the cluster the agent runs in. */
+  readonly destServers?: readonly string[];
+  /** Repositories apps of the project may read; globs allowed. Default: any. */
+  readonly sourceRepos?: readonly string[];
+  readonly description?: string;
+  /** The agent's namespace; default: what the repository already uses, else tether-system. */
+  readonly namespace?: string;
+  readonly components: string;
+}
+
+const NAMESPACE_PATTERN = /^!?[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
+
+/** The AppProject for the options. */
+export function appProject(opts: ProjectOptions & { namespace: string }): AppProject {
+  const servers = opts.destServers?.length ? opts.destServers : [IN_CLUSTER];
+  const namespaces = opts.destNamespaces?.length ? opts.destNamespaces : ["*"];
+  return {
+    apiVersion: API_VERSION,
+    kind: "AppProject",
+    metadata: { name: opts.name, namespace: opts.namespace },
+    spec: {
+      ...(opts.description ? { description: opts.description } : {}),
+      sourceRepos: opts.sourceRepos?.length ? [...opts.sourceRepos] : ["*"],
+      destinations: servers.flatMap((server) => namespaces.map((namespace) => ({ server, namespace }))),
+      // Apps create their namespace (CreateNamespace=true); nothing else cluster-wide.
+      clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
+    },
+  };
+}
+
+/** YAML in the style of this repository's projects/: one line per destination and list entry. */
+export function projectYaml(project: AppProject): string {
+  const doc = new Document(project);
+  const flow = (node: unknown) => {
+    if (isSeq(node) || isMap(node)) (node as Node & { flow?: boolean }).flow = true;
+  };
+  flow(doc.getIn(["spec", "sourceRepos"], true));
+  for (const key of ["destinations", "clusterResourceWhitelist"]) {
+    const seq = doc.getIn(["spec", key], true);
+    if (isSeq(seq)) seq.items.forEach(flow);
+  }
+  return doc.toString({ flowCollectionPadding: false, lineWidth: 0 });
+}
+
+function validate(opts: ProjectOptions): void {
+  assertName("project", opts.name);
+  for (const ns of opts.destNamespaces ?? []) {
+    if (!NAMESPACE_PATTERN.test(ns)) throw new UsageError(`--dest-namespace ${ns}: expected a namespace name or a glob such as team-a-*`);
+  }
+  for (const server of opts.destServers ?? []) {
+    if (server !== "*" && !/^https?:\/\/\S+$/.test(server)) throw new UsageError(`--dest-server ${server}: expected the API server URL, such as ${IN_CLUSTER}`);
+  }
+  for (const repo of opts.sourceRepos ?? []) {
+    if (/\s/.test(repo) || /\/\/[^/@]*:[^/@]*@/.test(repo)) throw new UsageError(`--source-repo ${repo}: expected a repository URL or glob, without credentials`);
+  }
+}
+
+/** Plans `projects/NAME.yaml`; refuses a taken name. */
+export async function planProject(tree: RepoTree, opts: ProjectOptions): Promise<Plan> {
+  validate(opts);
+  const file = join(PROJECTS, `${opts.name}.yaml`);
+  const { projects } = await readProjects(tree);
+  const existing = projects.find((p) => p.name === opts.name);
+  if (opts.name === DEFAULT_PROJECT) {
+    throw new ConflictError(`project ${DEFAULT_PROJECT} already exists: \`tether install\` creates it; \`tether repo init\` writes ${join(PROJECTS, "default.yaml")} to narrow it`);
+  }
+  if (existing || (await tree.kind(file)) !== undefined) {
+    throw new ConflictError(`project ${opts.name} already exists (${existing?.file ?? file}); edit that file, or choose another name`);
+  }
+  const namespace = opts.namespace ?? (await agentNamespace(tree, opts.components)) ?? DEFAULT_NAMESPACE;
+  const project = appProject({ ...opts, namespace });
+  const notes: string[] = [];
+  const { apps } = await readApps(tree, opts.components);
+  if (!apps.some((a) => a.app.spec?.source?.path === PROJECTS && !a.app.spec.source.repoURL)) {
+    notes.push(`warning: no Application in ${opts.components}/ applies ${PROJECTS}/, so the agent will not see this project; run \`tether repo init\``);
+  }
+  const destinations = (project.spec.destinations ?? []).map((d) => `${d.server} namespace ${d.namespace}`).join(", ");
+  return {
+    message: `Add project ${opts.name}\n\nDestinations: ${destinations}\nSource repositories: ${(project.spec.sourceRepos ?? []).join(", ")}\n`,
+    changes: [{ path: file, content: projectYaml(project) }],
+    notes,
+  };
+}
