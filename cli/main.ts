@@ -7,6 +7,7 @@ import { EXIT } from "./errors.ts";
 import { installCommand } from "./install/index.ts";
 import { projectCommand } from "./project/index.ts";
 import { repoCommand } from "./repo/index.ts";
+import { secretCommand } from "./secret/index.ts";
 
 const program = new Command()
   .name("tether")
@@ -18,6 +19,7 @@ const program = new Command()
   .addCommand(appCommand())
   .addCommand(repoCommand())
   .addCommand(projectCommand())
+  .addCommand(secretCommand())
   .addCommand(completionCommand())
   .addHelpText("after", `
 Exit codes: 0 success, 1 failure (or a diff found), 2 bad usage, 3 not found, 4 timed out,
@@ -28,6 +30,7 @@ Examples:
   tether agent --kubeconfig ./kubeconfig
   tether repo init --repo https://git.example.com/platform/gitops.git
   tether app create hello --app ./hello -p default --wait-timeout 2m
+  tether secret keygen --kubeconfig ./kubeconfig
   tether app list
   tether app wait root --timeout 5m`);
 

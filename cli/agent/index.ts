@@ -1,13 +1,11 @@
 // `tether agent`: runs the reconciler against a cluster until SIGINT/SIGTERM.
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
 import { UsageError } from "../errors.ts";
 import { loadKubeConfig, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
+import { useRepoTools } from "../tools.ts";
 
 interface AgentFlags extends KubeFlags {
   readonly pollInterval: string;
@@ -45,10 +43,4 @@ export function agentCommand(): Command {
       console.log("stopping: finishing running reconciles");
       await agent.stop();
     });
-}
-
-/** In a checkout, the binaries tools/build.sh made (sops, helm, kustomize) come before PATH. */
-function useRepoTools(): void {
-  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.tools/bin");
-  if (existsSync(bin)) process.env.PATH = `${bin}${path.delimiter}${process.env.PATH ?? ""}`;
 }

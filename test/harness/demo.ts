@@ -1,5 +1,7 @@
 // `npm run demo`: the local control plane, Tether installed, the agent running, and a root
 // Application that deploys this checkout's own components/ (committed state, through file://).
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
@@ -8,6 +10,7 @@ import { API_VERSION, DEFAULT_NAMESPACE, FINALIZER, type Application } from "../
 import { startAgent } from "../../agent/main.ts";
 import { appTable } from "../../cli/app/view.ts";
 import { install } from "../../cli/install/index.ts";
+import { KEY_SECRET, storeIdentity } from "../../cli/secret/keygen.ts";
 import { isRunning, startControlPlane } from "./controlplane.ts";
 import { clusterStateDir, pathWithTools, repoRoot } from "./paths.ts";
 
@@ -27,6 +30,15 @@ await install({ kubeconfig }, () => undefined);
 
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
+// DEMO ONLY: the committed demo key decrypts components/apps/message-app/token.enc.yaml. A checkout
+// that replaced it (README, "Secrets") deletes the file and keeps its own identity in tether-sops.
+const demoKey = path.join(repoRoot, "test", "fixtures", "demo.agekey");
+if (existsSync(demoKey)) {
+  say(`storing the DEMO ONLY age key (test/fixtures/demo.agekey) in Secret ${KEY_SECRET}, entry demo-only.agekey`);
+  await storeIdentity({ kc, namespace: DEFAULT_NAMESPACE, secretName: KEY_SECRET }, "demo-only.agekey", await readFile(demoKey, "utf8"), true);
+} else {
+  say(`no demo key: the agent decrypts with the identities already in Secret ${KEY_SECRET}`);
+}
 say("starting the agent");
 const agent = await startAgent({
   kc, namespace: DEFAULT_NAMESPACE, pollIntervalMs: 5000, listen: { host: "127.0.0.1", port: 0 },
