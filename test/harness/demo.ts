@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
+import { execa } from "execa";
 import { TetherClient } from "../../agent/api/client.ts";
 import { API_VERSION, DEFAULT_NAMESPACE, FINALIZER, type Application } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
@@ -61,11 +62,13 @@ await KubernetesObjectApi.makeApiClient(kc).patch(root, undefined, undefined, "t
 
 const client = new TetherClient(kc, DEFAULT_NAMESPACE);
 const expected = ["root", "projects", "platform", "message-app", "guestbook-ui"];
+// Ready means deployed at the checkout's HEAD, not at whatever an earlier demo left behind.
+const head = (await execa("git", ["rev-parse", "HEAD"], { cwd: repoRoot })).stdout.trim();
 const deadline = Date.now() + 180_000;
 let last = "";
 for (;;) {
   const apps = await client.listApplications();
-  const ready = expected.every((name) => apps.some((a) => a.metadata?.name === name
+  const ready = expected.every((name) => apps.some((a) => a.metadata?.name === name && a.status?.sync?.revision === head
     && a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy"));
   const state = apps.map((a) => `${a.metadata?.name}=${a.status?.sync?.status ?? "?"}/${a.status?.health?.status ?? "?"}`).join(" ");
   if (state !== last) say(`waiting: ${state || "no applications yet"}`);
