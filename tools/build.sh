@@ -5,6 +5,7 @@
 # not rebuilt, so a warm run takes about a second.
 #   bash tools/build.sh            build everything that is missing
 #   bash tools/build.sh sops helm  only these
+#   bash tools/build.sh pulumi     the Pulumi engine (CLI, language host, provider), built only when asked
 # TETHER_TOOLS_CACHE moves the cache (default ~/.cache/tether/tools).
 set -euo pipefail
 
@@ -21,6 +22,14 @@ tools=(
   etcd:go.etcd.io/etcd/server/v3
   kwok:sigs.k8s.io/kwok
   kubernetes:k8s.io/kubernetes
+)
+# Built only when named: the Pulumi engine for the end-to-end test of `pulumi up` (test/bootstrap).
+# Cold it costs more than everything above together, so `npm test` does without it;
+# `bash tools/build.sh pulumi` builds the CLI, its Node.js language host and the Kubernetes provider.
+on_request=(
+  pulumi-language-nodejs:github.com/pulumi/pulumi/sdk/v3
+  pulumi-kubernetes:github.com/pulumi/pulumi-kubernetes/provider/v4
+  pulumi:github.com/pulumi/pulumi/pkg/v3
 )
 
 log() { printf '[tools] %s\n' "$*" >&2; }
@@ -48,6 +57,8 @@ ldflags() {
         flags+=" -X $p.k8sVersionMajor=$major -X $p.k8sVersionMinor=$minor"
       done ;;
     kwok) flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=$version" ;;
+    pulumi|pulumi-language-nodejs) flags+=" -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" ;;
+    pulumi-kubernetes) flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${version#v}" ;;
   esac
   printf '%s' "$flags"
 }
@@ -67,9 +78,27 @@ extras() {
   esac
 }
 
+# A -overlay file for packages that embed files their module does not ship; prints nothing for the others.
+overlay() {
+  local name=$1 dir=$2 src pkg
+  case $name in
+    pulumi-kubernetes)
+      # The provider's main package (a copy lives in tools/pulumi-kubernetes/cmd, see there) embeds the
+      # schema and the terraform mapping; take them from the module version that go.mod pins.
+      (cd "$dir" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4)
+      src=$(cd "$dir" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes
+      pkg=$dir/cmd/pulumi-resource-kubernetes
+      printf '{"Replace":{"%s/schema.json":"%s/schema.json","%s/terraform-mapping.json":"%s/terraform-mapping.json"}}\n' \
+        "$pkg" "$src" "$pkg" "$src" ;;
+  esac
+}
+
 want=("$@")
+[[ " ${want[*]} " == *" pulumi "* ]] && want+=(pulumi-language-nodejs pulumi-kubernetes)
+entries=("${tools[@]}")
+((${#want[@]})) && entries+=("${on_request[@]}")
 mkdir -p "$cache" "$bindir"
-for entry in "${tools[@]}"; do
+for entry in "${entries[@]}"; do
   name=${entry%%:*}; module=${entry#*:}
   if ((${#want[@]})) && [[ ! " ${want[*]} " == *" $name "* ]]; then continue; fi
   dir="$root/tools/$name"
@@ -82,8 +111,11 @@ for entry in "${tools[@]}"; do
   else
     log "$name $version: building (first time only; kubernetes takes the longest) ..."
     start=$SECONDS
-    rm -rf "$out.tmp"
-    (cd "$dir" && go build -trimpath -ldflags "$flags" -o "$out.tmp/" tool)
+    rm -rf "$out.tmp" "$out.overlay.json"
+    overlay "$name" "$dir" > "$out.overlay.json"
+    ov=(); [[ -s "$out.overlay.json" ]] && ov=(-overlay "$out.overlay.json")
+    (cd "$dir" && go build -trimpath "${ov[@]}" -ldflags "$flags" -o "$out.tmp/" tool)
+    rm -f "$out.overlay.json"
     extras "$name" "$dir" "$out.tmp"
     touch "$out.tmp/.complete"
     rm -rf "$out" && mv "$out.tmp" "$out"
