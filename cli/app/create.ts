@@ -98,7 +98,7 @@ Exit codes: 0 committed (and, with --wait-timeout, Synced and Healthy), 2 bad us
         labels,
       }), { dryRun: flags.dryRun, guard: [components, PROJECTS] });
       if (client && timeoutMs !== undefined && outcome.status !== "dry-run") {
-        const app = await waitForDeployment(client, name, { timeoutMs, components });
+        const app = await waitForDeployment(client, name, { timeoutMs, components, ...(outcome.status === "committed" ? { branch: outcome.branch } : {}) });
         process.stdout.write(`${name}: ${describeState(app)}\n`);
       }
     });
@@ -137,17 +137,22 @@ function sameHost(url: string, access: RepoAccess): boolean {
  * Asks the app-of-apps that reads `components` to fetch Git now (instead of at its next poll), so the
  * pushed Application appears within seconds.
  */
-export async function refreshParents(client: TetherClient, components: string): Promise<string[]> {
+export async function refreshParents(client: TetherClient, components: string, branch?: string): Promise<string[]> {
   const parents = (await client.listApplications()).filter((a) => (a.spec.source.path ?? "").replace(/^\.\/|\/$/g, "") === components);
   for (const parent of parents) {
-    await client.mergeApplication(parent.metadata?.name ?? "", { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
+    const name = parent.metadata?.name ?? "";
+    const watched = parent.spec.source.targetRevision ?? "HEAD";
+    if (branch && watched !== "HEAD" && watched !== branch && watched !== `refs/heads/${branch}`) {
+      process.stderr.write(`warning: ${name} reads ${components}/ at ${watched}, not ${branch}: pass --branch ${watched}, or the agent will not see this commit\n`);
+    }
+    await client.mergeApplication(name, { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
   }
   return parents.map((p) => p.metadata?.name ?? "");
 }
 
-async function waitForDeployment(client: TetherClient, name: string, opts: { timeoutMs: number; components: string }) {
+async function waitForDeployment(client: TetherClient, name: string, opts: { timeoutMs: number; components: string; branch?: string }) {
   const deadline = Date.now() + opts.timeoutMs;
-  const parents = await refreshParents(client, opts.components);
+  const parents = await refreshParents(client, opts.components, opts.branch);
   process.stderr.write(parents.length > 0
     ? `waiting for the agent: refreshed ${parents.join(", ")}, which read${parents.length === 1 ? "s" : ""} ${opts.components}/\n`
     : `waiting for the agent: no Application reads ${opts.components}/ in namespace ${client.namespace}; waiting for one to create ${name}\n`);

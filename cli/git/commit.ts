@@ -19,7 +19,12 @@ export interface CommitOptions {
 export type Outcome =
   | { readonly status: "unchanged"; readonly plan: Plan; readonly target: string }
   | { readonly status: "dry-run"; readonly plan: Plan; readonly target: string; readonly files: readonly StagedFile[]; readonly diff: string }
-  | { readonly status: "committed"; readonly plan: Plan; readonly target: string; readonly files: readonly StagedFile[]; readonly commit: string; readonly published: readonly string[] };
+  | {
+    readonly status: "committed"; readonly plan: Plan; readonly target: string; readonly files: readonly StagedFile[];
+    readonly commit: string; readonly published: readonly string[];
+    /** The branch the commit landed on (in the remote, or the user's clone). */
+    readonly branch: string;
+  };
 
 /** One file in the commit. */
 export interface StagedFile {
@@ -47,7 +52,7 @@ export async function commitChange(access: RepoAccess, planner: Planner, opts: C
       try {
         const published = await ws.publish();
         const sha = (await ws.git.raw(["rev-parse", "HEAD"])).trim();
-        return { status: "committed", plan, target: ws.target, files, commit: sha, published };
+        return { status: "committed", plan, target: ws.target, files, commit: sha, published, branch: ws.branch };
       } catch (err) {
         if (!(err instanceof PushRejectedError)) throw err;
         if (attempt >= 2) {

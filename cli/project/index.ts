@@ -18,7 +18,8 @@ type CreateFlags = RepoFlags & {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function projectCommand(): Command {
-  const project = new Command("project").description("Manage AppProjects in projects/");
+  const project = new Command("project").description("Manage AppProjects in projects/")
+    .addHelpText("after", "\nExample:\n  tether project create team-a --dest-namespace 'team-a-*'");
   const create = project.command("create")
     .argument("<name>", "the project's name (DNS-1123 label)")
     .description("Write projects/NAME.yaml (an AppProject), commit \"Add project NAME\" and push")

@@ -9,7 +9,8 @@ import { DEFAULT_COMPONENTS, PROJECTS, repoDir } from "./layout.ts";
 type InitFlags = RepoFlags & { path: string; namespace?: string; ageRecipient?: string; dryRun: boolean };
 
 export function repoCommand(): Command {
-  const repo = new Command("repo").description("Lay out and check the GitOps repository");
+  const repo = new Command("repo").description("Lay out and check the GitOps repository")
+    .addHelpText("after", "\nExample:\n  tether repo init --repo https://git.example.com/platform/gitops.git");
   const init = repo.command("init")
     .description("Lay out a GitOps repository (components/, projects/default.yaml, .sops.yaml, a README) or check an existing one; running it twice changes nothing")
     .option("--path <dir>", "the root app-of-apps directory", DEFAULT_COMPONENTS)

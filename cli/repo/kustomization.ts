@@ -3,8 +3,7 @@
 import { isScalar, isSeq, parseDocument, YAMLSeq, type Document } from "yaml";
 import { UsageError } from "../errors.ts";
 
-/** The file names kustomize reads, in the order it looks for them. */
-export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
+export { KUSTOMIZATION_FILES } from "../../agent/render/kustomize.ts";
 
 /** A new kustomization listing `resources`. */
 export function newKustomization(resources: readonly string[], comment?: string): string {
@@ -33,12 +32,6 @@ function load(text: string, file: string): Document {
 function entry(item: unknown): string {
   const value = isScalar(item) ? item.value : undefined;
   return typeof value === "string" ? value : "";
-}
-
-/** The entries of `resources`. */
-export function listResources(text: string, file: string): string[] {
-  const seq = load(text, file).get("resources");
-  return isSeq(seq) ? seq.items.map(entry) : [];
 }
 
 /** `text` with `resource` appended to `resources` (created when missing); unchanged when listed already. */

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { memoryTree } from "../git/tree.ts";
 import { checkLayout, layoutFiles, planInit, projectsApplication } from "./init.ts";
-import { addResource, listResources, newKustomization, referencesOutside, removeResource } from "./kustomization.ts";
+import { addResource, newKustomization, referencesOutside, removeResource } from "./kustomization.ts";
 import { agentNamespace, assertName, readApps, repoDir } from "./layout.ts";
 
 const repoFile = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
@@ -117,7 +118,7 @@ images:
 
   it("creates the resources list when there is none", () => {
     const edited = addResource("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n", "k.yaml", "a.yaml");
-    expect(listResources(edited, "k.yaml")).toEqual(["a.yaml"]);
+    expect(parse(edited).resources).toEqual(["a.yaml"]);
   });
 
   it("refuses a file that is not a Kustomization, or does not parse, naming it", () => {
@@ -126,7 +127,7 @@ images:
   });
 
   it("writes new kustomizations that list their resources", () => {
-    expect(listResources(newKustomization(["a.yaml", "sub/b.yaml"]), "k")).toEqual(["a.yaml", "sub/b.yaml"]);
+    expect(parse(newKustomization(["a.yaml", "sub/b.yaml"])).resources).toEqual(["a.yaml", "sub/b.yaml"]);
   });
 
   it("finds the references a copy of the directory would break, but not remote bases", () => {

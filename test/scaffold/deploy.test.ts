@@ -83,7 +83,7 @@ describe("tether app create", () => {
     expect(created.stdout).toMatch(/hello-dir: sync=Synced health=Healthy$/);
     expect(created.stderr).toContain("waiting for the agent: refreshed root");
     expect((await configMapIn("scaffold-dir", "hello"))?.data?.MESSAGE).toBe("from a directory");
-    const log = await simpleGit(bare).raw(["log", "-1", "--format=%s%n%b", "main"]);
+    const log = await simpleGit(bare).raw(["log", "-1", "--format=%B", "main"]);
     expect(log).toContain("Add app hello-dir to project default\n\nSource: components/default/hello-dir (copied from ./hello)\nType: dir\n");
   });
 
