@@ -16,8 +16,11 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   || { log "error: Node.js $(node --version) is too old; Tether needs 20.19 or newer"; exit 1; }
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  log "installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund >&2
+  log "installing npm dependencies from package-lock.json"
+  # Not `npm ci`: npm 11 here writes lock files without the other platforms' optional packages
+  # (rollup, esbuild) and then its own `npm ci` refuses them as out of sync. `npm install --no-save`
+  # installs the same locked versions and leaves the lock file alone.
+  npm install --no-audit --no-fund --no-save >&2
 else
   log "npm dependencies up to date"
 fi
