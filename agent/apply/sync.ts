@@ -2,12 +2,12 @@
 // parallelism inside a batch, and prunes stale objects last. Returns a change set; never throws for
 // one object's failure, so one bad object does not hide what happened to the others.
 import { setTimeout as sleep } from "node:timers/promises";
-import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
+import { SYNC_OPTIONS_ANNOTATIONS, TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
 import { mapLimit, type Change } from "./changeset.ts";
 import type { Cluster } from "./cluster.ts";
 import { displayRef } from "./inventory.ts";
-import { batches, type PlannedObject } from "./plan.ts";
+import { annotation, batches, type PlannedObject } from "./plan.ts";
 
 export interface ApplyOptions {
   readonly cluster: Cluster;
@@ -110,6 +110,10 @@ async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {
     if (!live) return { ref, action: "deleted", message: "already gone" };
     if (live.metadata.annotations?.[TRACKING_ANNOTATION] !== opts.trackingIdOf(ref)) {
       return { ref, action: "skipped", message: `${displayRef(ref)} is no longer tracked by this application; left in place` };
+    }
+    // Prune=false holds for cascade deletion too: such an object outlives its application.
+    if ((annotation(live, SYNC_OPTIONS_ANNOTATIONS) ?? "").includes("Prune=false")) {
+      return { ref, action: "skipped", message: "Prune=false; left in place" };
     }
     await opts.cluster.delete(ref);
     return { ref, action: "deleted" };
