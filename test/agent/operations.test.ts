@@ -86,8 +86,8 @@ describe("the CLI", () => {
     expect(app.kind).toBe("Application");
     expect(app.spec.source.path).toBe("owner");
     expect(app.status.sync.status).toBe("Synced");
-    const list = JSON.parse((await run(["app", "list", "-o", "json"])).stdout);
-    expect(list.map((a: any) => a.metadata.name)).toEqual(expect.arrayContaining(["owner", "intruder", "outage"]));
+    const list = JSON.parse((await run(["app", "list", "-o", "json"])).stdout) as { metadata: { name: string } }[];
+    expect(list.map((a) => a.metadata.name)).toEqual(expect.arrayContaining(["owner", "intruder", "outage"]));
   });
 
   it("`app wait` exits 0 when the app is Synced and Healthy", async () => {

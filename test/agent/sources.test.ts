@@ -171,7 +171,7 @@ describe("SOPS-encrypted secrets", () => {
     expect((await core.readNamespacedSecret({ name: "plain", namespace: "e2e-plain" })).data?.TOKEN).toBeDefined();
   });
 
-  it("never writes the plaintext to its logs or its working directories", async () => {
+  it("never writes the plaintext to its logs or its working directories", () => {
     expect(agent.logs()).not.toContain(TOKEN);
     const files: string[] = [];
     const walk = (dir: string) => {
