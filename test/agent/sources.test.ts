@@ -27,7 +27,8 @@ let recipient: string;
 async function encrypt(text: string, file: string, opts: { recipient?: string; regex?: boolean } = {}): Promise<string> {
   const args = ["encrypt", "--age", opts.recipient ?? recipient, "--filename-override", file];
   if (opts.regex !== false) args.push("--encrypted-regex", "^(data|stringData)$");
-  return (await execa(toolPath("sops"), args, { input: text })).stdout;
+  // Outside the checkout: sops would otherwise apply the repository's own (demo) .sops.yaml rules.
+  return (await execa(toolPath("sops"), args, { input: text, cwd: os.tmpdir() })).stdout;
 }
 
 async function newIdentity(): Promise<{ identity: string; recipient: string }> {

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { parseAllDocuments } from "yaml";
@@ -15,7 +16,7 @@ describe("the tool binaries", () => {
     const secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  TOKEN: s3cr3t-value\n";
 
     const { stdout: encrypted } = await execa(toolPath("sops"), ["encrypt", "--age", recipient!,
-      "--encrypted-regex", "^(data|stringData)$", "--filename-override", "secret.yaml"], { input: secret });
+      "--encrypted-regex", "^(data|stringData)$", "--filename-override", "secret.yaml"], { input: secret, cwd: os.tmpdir() });
     expect(encrypted).not.toContain("s3cr3t-value");
     expect(encrypted).toContain("name: token");
     expect(encrypted).toMatch(/TOKEN: ENC\[AES256_GCM/);
