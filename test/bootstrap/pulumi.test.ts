@@ -76,12 +76,14 @@ describe.skipIf(!engineBuilt)("pulumi up with the real engine (bash tools/build.
     kc.loadFromFile(plane.kubeconfigPath);
     repo = await createRepo();
     await repo.commit({ "components/hello.yaml": HELLO }, "hello");
-    // The project file in a directory of its own, so the stack file Pulumi writes stays out of the checkout.
-    project = path.join(work, "project");
-    await mkdir(project);
+    // The project file in a directory of its own under the ignored .tether/, so the stack file Pulumi
+    // writes stays out of the work tree while node_modules is still found from it.
+    await mkdir(path.join(repoRoot, ".tether"), { recursive: true });
+    project = await mkdtemp(path.join(repoRoot, ".tether", "pulumi-e2e-"));
     const main = path.relative(project, path.join(repoRoot, "bootstrap", "main.mjs"));
     const pulumiYaml = await readFile(path.join(repoRoot, "Pulumi.yaml"), "utf8");
     await writeFile(path.join(project, "Pulumi.yaml"), pulumiYaml.replace(/^main: .*$/m, `main: ${main}`));
+    await mkdir(path.join(work, "state"));
     await ok(["login", `file://${path.join(work, "state")}`]);
     await ok(["stack", "init", "e2e"]);
     await ok(["config", "set", "tether:cluster", "kubeconfig"]);
@@ -95,6 +97,7 @@ describe.skipIf(!engineBuilt)("pulumi up with the real engine (bash tools/build.
     await plane?.stop();
     await repo?.cleanup();
     if (work) await rm(work, { recursive: true, force: true });
+    if (project) await rm(project, { recursive: true, force: true });
   });
 
   it("creates the namespace, CRDs, key Secret, agent and root Application", async () => {
