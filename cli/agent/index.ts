@@ -40,7 +40,16 @@ export function agentCommand(): Command {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
-      console.log("stopping: finishing running reconciles");
+      console.log("stopping: finishing running reconciles (at most 20s)");
+      // Everything the agent needs is in the cluster, so a reconcile cut short is safe; a hung one
+      // must not keep a pod in Terminating.
+      const deadline = setTimeout(() => {
+        console.log("stopping: reconciles still running after 20s; exiting anyway");
+        process.exit(0);
+      }, 20_000);
       await agent.stop();
+      clearTimeout(deadline);
+      // Keep-alive connections to the API server must not hold the process open.
+      process.exit(0);
     });
 }

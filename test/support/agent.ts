@@ -56,7 +56,9 @@ export async function startAgent(opts: { kubeconfig: string; namespace: string; 
     },
     async stop() {
       child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       await exited;
+      clearTimeout(killer);
     },
     async kill() {
       child.kill("SIGKILL");
