@@ -58,7 +58,10 @@ ldflags() {
       done ;;
     kwok) flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=$version" ;;
     pulumi|pulumi-language-nodejs) flags+=" -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" ;;
-    pulumi-kubernetes) flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${version#v}" ;;
+    pulumi-kubernetes)
+      # The pinned commit (pseudo-version v4.0.0-DATE-HASH) came after release 4.24.1 and before 4.25.0:
+      # it reports 4.24.1+DATE-HASH, which satisfies the >=4.24.1 that @pulumi/kubernetes 4.24.1 asks for.
+      flags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=4.24.1+${version#v4.0.0-}" ;;
   esac
   printf '%s' "$flags"
 }
