@@ -12,7 +12,8 @@ RUN TETHER_TOOLS_CACHE=/tmp/tools-cache bash tools/build.sh age sops kustomize h
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install --no-save` from the lock, as tools/setup.sh does: `npm ci` refuses the lock npm 11 writes here.
+RUN npm install --no-audit --no-fund --no-save
 COPY tsconfig.json tsconfig.build.json ./
 COPY agent/ agent/
 COPY cli/ cli/
@@ -26,7 +27,7 @@ RUN apt-get update \
 COPY --from=tools /out/ /usr/local/bin/
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm install --omit=dev --no-audit --no-fund --no-save && npm cache clean --force
 COPY --from=build /app/dist/ ./dist/
 # The UID bootstrap's Deployment runs as; HOME and the cache are the emptyDirs it mounts.
 USER 10001:10001
