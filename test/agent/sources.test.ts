@@ -111,7 +111,8 @@ describe("SOPS-encrypted secrets", () => {
         + "    config.kubernetes.io/function: |\n      exec:\n        path: ksops\nfiles:\n  - ./secret.enc.yaml\nsecretFrom:\n"
         + "  - metadata:\n      name: from-env\n    envs:\n      - ./app.enc.env\n",
       "ksops/secret.enc.yaml": await encrypt(secretYaml("ksops-token", TOKEN), "secret.enc.yaml"),
-      "ksops/app.enc.env": await encrypt(`API_KEY=${TOKEN}\n`, "app.enc.env"),
+      // encrypted_regex names YAML keys; a dotenv file is encrypted whole.
+      "ksops/app.enc.env": await encrypt(`API_KEY=${TOKEN}\n`, "app.enc.env", { regex: false }),
     });
     await applyApp(objects, application("ksops", { repoURL: repo.url, path: "ksops", destNamespace: "e2e-ksops", agentNamespace: NS, syncPolicy: automated }));
     await reader.until("ksops", "Synced", synced(rev), 90_000);
