@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import type { Command } from "commander";
 import { KubeConfig } from "@kubernetes/client-node";
 import { TetherClient } from "../agent/api/client.ts";
 import { DEFAULT_NAMESPACE } from "../agent/api/types.ts";
@@ -27,4 +28,12 @@ export function loadKubeConfig(flags: KubeFlags): KubeConfig {
 
 export function tetherClient(flags: KubeFlags): TetherClient {
   return new TetherClient(loadKubeConfig(flags), flags.namespace ?? DEFAULT_NAMESPACE);
+}
+
+/** The cluster flags every command that talks to the API server takes. */
+export function kubeOptions(cmd: Command, namespaceHelp = "namespace the Applications live in"): Command {
+  return cmd
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+    .option("--context <name>", "kubeconfig context")
+    .option("-n, --namespace <ns>", namespaceHelp, DEFAULT_NAMESPACE);
 }

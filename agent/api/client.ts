@@ -33,22 +33,12 @@ export class TetherClient {
     return list.items.sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
   }
 
-  async getApplication(name: string): Promise<Application | undefined> {
-    try {
-      return await this.custom.getNamespacedCustomObject(this.ref("applications", name)) as Application;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  getApplication(name: string): Promise<Application | undefined> {
+    return unlessNotFound(this.custom.getNamespacedCustomObject(this.ref("applications", name)) as Promise<Application>);
   }
 
-  async getProject(name: string): Promise<AppProject | undefined> {
-    try {
-      return await this.custom.getNamespacedCustomObject(this.ref("appprojects", name)) as AppProject;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+  getProject(name: string): Promise<AppProject | undefined> {
+    return unlessNotFound(this.custom.getNamespacedCustomObject(this.ref("appprojects", name)) as Promise<AppProject>);
   }
 
   /** Replaces the whole status (a JSON patch `add` replaces or creates it), so cleared fields go away. */
@@ -91,14 +81,9 @@ export class TetherClient {
 
   /** age identities from the `*.agekey` entries of a Secret (Flux's convention); none when it is missing. */
   async ageKeys(secretName: string): Promise<string[]> {
-    try {
-      const secret = await this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace });
-      return Object.entries(secret.data ?? {}).filter(([k]) => k.endsWith(".agekey"))
-        .map(([, v]) => Buffer.from(v, "base64").toString("utf8").trim());
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
+    const secret = await unlessNotFound(this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }));
+    return Object.entries(secret?.data ?? {}).filter(([k]) => k.endsWith(".agekey"))
+      .map(([, v]) => Buffer.from(v, "base64").toString("utf8").trim());
   }
 
   /** HTTPS credentials from Secrets labelled `tether.dev/secret-type: repository` whose `url` prefixes `repoURL`. */
@@ -110,5 +95,15 @@ export class TetherClient {
       .filter((c) => c.url && repoURL.startsWith(c.url))
       .sort((a, b) => b.url.length - a.url.length)[0];
     return match ? { username: match.username || "git", password: match.password } : undefined;
+  }
+}
+
+/** The value, or undefined when the API server answers 404. */
+async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }

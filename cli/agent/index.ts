@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
 import { UsageError } from "../errors.ts";
-import { loadKubeConfig, type KubeFlags } from "../kube.ts";
+import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
 import { useRepoTools } from "../tools.ts";
 
@@ -15,11 +15,9 @@ interface AgentFlags extends KubeFlags {
 }
 
 export function agentCommand(): Command {
-  return new Command("agent")
-    .description("Run the Tether agent: keep the cluster equal to the Git sources of its Applications")
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
-    .option("--context <name>", "kubeconfig context")
-    .option("-n, --namespace <ns>", "namespace holding Applications, AppProjects and key Secrets", DEFAULT_NAMESPACE)
+  return kubeOptions(new Command("agent")
+    .description("Run the Tether agent: keep the cluster equal to the Git sources of its Applications"),
+  "namespace holding Applications, AppProjects and key Secrets")
     .option("--poll-interval <duration>", "how often every repository is fetched", "60s")
     .option("--listen <host:port>", "probes (/healthz, /readyz), /metrics and /api/webhook", "127.0.0.1:8080")
     .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")

@@ -2,7 +2,7 @@
 import { Command, Option } from "commander";
 import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
 import { NotFoundError, TimeoutError } from "../errors.ts";
-import { tetherClient, type KubeFlags } from "../kube.ts";
+import { kubeOptions, tetherClient, type KubeFlags } from "../kube.ts";
 import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { appDetails, appTable, historyTable } from "./view.ts";
 import { waitForApp } from "./wait.ts";
@@ -11,11 +11,6 @@ import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 
 type Flags = KubeFlags & { output?: string };
-
-const kubeOptions = (cmd: Command) => cmd
-  .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-  .option("--context <name>", "kubeconfig context")
-  .option("-n, --namespace <ns>", "namespace the Applications live in", "tether-system");
 
 async function mustGet(flags: KubeFlags, name: string) {
   const client = tetherClient(flags);

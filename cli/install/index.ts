@@ -4,7 +4,7 @@ import { installManifests } from "../../agent/api/install.ts";
 import { DEFAULT_NAMESPACE, type Manifest } from "../../agent/api/types.ts";
 import { KubeCluster } from "../../agent/apply/cluster.ts";
 import { refOf, displayRef } from "../../agent/apply/inventory.ts";
-import { loadKubeConfig, type KubeFlags } from "../kube.ts";
+import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
 
 export async function install(flags: KubeFlags & { clusterRole?: string }, log: (line: string) => void): Promise<void> {
   const cluster = new KubeCluster(loadKubeConfig(flags));
@@ -29,11 +29,8 @@ async function waitEstablished(cluster: KubeCluster, crd: Manifest): Promise<voi
 }
 
 export function installCommand(): Command {
-  return new Command("install")
-    .description("Install Tether's CRDs, namespace, RBAC and default AppProject into a cluster (safe to run again)")
-    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
-    .option("--context <name>", "kubeconfig context")
-    .option("-n, --namespace <ns>", "agent namespace", DEFAULT_NAMESPACE)
+  return kubeOptions(new Command("install")
+    .description("Install Tether's CRDs, namespace, RBAC and default AppProject into a cluster (safe to run again)"), "agent namespace")
     .option("--cluster-role <name>", "ClusterRole bound to the agent's ServiceAccount", "cluster-admin")
     .addHelpText("after", "\nExample:\n  tether install --kubeconfig ./kubeconfig")
     .action(async (flags: KubeFlags & { clusterRole: string }) => {
