@@ -1,8 +1,9 @@
 // Reading and writing tether.dev resources, shared by the agent and the CLI.
 import {
-  CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig,
+  CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret,
 } from "@kubernetes/client-node";
 import { isNotFound } from "../apply/cluster.ts";
+import { matchCredential, type CredentialEntry } from "../source/credentials.ts";
 import { GROUP, VERSION, type AppProject, type Application, type ApplicationStatus } from "./types.ts";
 
 type JsonPatch = { op: "add" | "remove" | "replace" | "test"; path: string; value?: unknown }[];
@@ -86,16 +87,34 @@ export class TetherClient {
       .map(([, v]) => Buffer.from(v, "base64").toString("utf8").trim());
   }
 
-  /** HTTPS credentials from Secrets labelled `tether.dev/secret-type: repository` whose `url` prefixes `repoURL`. */
-  async repoCredentials(repoURL: string): Promise<{ username: string; password: string } | undefined> {
-    const list = await this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: "tether.dev/secret-type=repository" });
-    const decode = (v: string | undefined) => Buffer.from(v ?? "", "base64").toString("utf8");
-    const match = list.items
-      .map((s) => ({ url: decode(s.data?.url), username: decode(s.data?.username), password: decode(s.data?.password) }))
-      .filter((c) => c.url && repoURL.startsWith(c.url))
-      .sort((a, b) => b.url.length - a.url.length)[0];
-    return match ? { username: match.username || "git", password: match.password } : undefined;
+  /**
+   * The credential for `repoURL` from the Secrets labelled `tether.dev/secret-type` or Argo CD's
+   * `argocd.argoproj.io/secret-type` (`repository` or `repo-creds`), chosen by {@link matchCredential}:
+   * same scheme, host and port, path prefix at a `/` boundary. `secretName` names it for status and logs.
+   */
+  async repoCredentials(repoURL: string): Promise<{ username: string; password: string; secretName: string } | undefined> {
+    const selectors = ["tether.dev/secret-type in (repository,repo-creds)", "argocd.argoproj.io/secret-type in (repository,repo-creds)"];
+    const lists = await Promise.all(selectors.map((labelSelector) => this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector })));
+    const match = matchCredential(repoURL, lists.flatMap((list) => list.items).map(credentialEntry));
+    if (match?.password === undefined) return undefined;
+    return { username: match.username || "git", password: match.password, secretName: match.secretName };
   }
+}
+
+/** A credential Secret decoded; its type from whichever of the two labels it carries. */
+function credentialEntry(secret: V1Secret): CredentialEntry {
+  const labels = secret.metadata?.labels ?? {};
+  const type = (labels["tether.dev/secret-type"] ?? labels["argocd.argoproj.io/secret-type"]) === "repository" ? "repository" : "repo-creds";
+  const decode = (key: string) => {
+    const value = secret.data?.[key];
+    return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+  };
+  const username = decode("username");
+  const password = decode("password");
+  return {
+    secretName: secret.metadata?.name ?? "", type, url: decode("url") ?? "",
+    ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }),
+  };
 }
 
 /** The value, or undefined when the API server answers 404. */

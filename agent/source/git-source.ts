@@ -1,7 +1,7 @@
 // The source stage: one bare mirror per repository, revisions resolved to commits, commits
 // materialised as throwaway trees.
-import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { access, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { execa } from "execa";
 import type { SimpleGit } from "simple-git";
 import { TetherError, errorMessage } from "../errors.ts";
@@ -19,6 +19,13 @@ export interface GitSourceOptions {
   readonly credentials?: CredentialsProvider;
   /** A git command that prints nothing for this long is killed, so a stalled server cannot stall the agent. */
   readonly timeoutMs?: number;
+  /**
+   * Whether `file://` URLs and plain paths are served. The agent refuses them unless started with
+   * `--allow-local-repos`: with them a child Application could read any repository on the agent's disk,
+   * other repositories' mirrors included, without their credentials. Default: true (the CLI reads the
+   * user's own disk).
+   */
+  readonly allowLocal?: boolean;
 }
 
 /** Options for {@link GitSource.fetch}. */
@@ -52,6 +59,8 @@ export class GitSource {
   private readonly options: GitSourceOptions;
   /** The latest fetch requested per repository key; a new one is chained behind it. */
   private readonly fetches = new Map<string, { readonly requestedAt: number; readonly done: Promise<void> }>();
+  /** The credential Secret each repository was last fetched with, by repository key. */
+  private readonly credentialNames = new Map<string, string>();
 
   constructor(options: GitSourceOptions) {
     this.options = options;
@@ -61,7 +70,7 @@ export class GitSource {
   fetch(url: string, options: FetchOptions = {}): Promise<void> {
     let repo: RepoLocation;
     try {
-      repo = repoOf(url);
+      repo = this.repoOf(url);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -70,7 +79,7 @@ export class GitSource {
     if (last !== undefined && last.requestedAt >= since) return last.done;
     // Chained behind the previous fetch: two git fetches into one mirror would race on its refs.
     const previous = last?.done.catch(() => undefined) ?? Promise.resolve();
-    const done = previous.then(() => this.fetchNow(repo));
+    const done = previous.then(() => withMirrorLock(this.mirrorDir(repo), () => this.fetchNow(repo)));
     this.fetches.set(repo.key, { requestedAt: Date.now(), done });
     return done;
   }
@@ -81,7 +90,7 @@ export class GitSource {
    * default branch. Branches win over tags of the same name.
    */
   async resolve(url: string, revision = ""): Promise<string> {
-    const repo = repoOf(url);
+    const repo = this.repoOf(url);
     const git = await this.mirrorClient(repo);
     const rev = revision.trim();
     for (const candidate of revisionCandidates(rev)) {
@@ -93,7 +102,7 @@ export class GitSource {
 
   /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory. */
   async checkout(url: string, commit: string): Promise<Checkout> {
-    const repo = repoOf(url);
+    const repo = this.repoOf(url);
     if (!FULL_SHA.test(commit)) {
       throw new TetherError("SourceFailed", `cannot check out '${commit}' of ${repo.url}: a full commit SHA is needed, resolve the revision first`, { object: repo.url });
     }
@@ -112,6 +121,24 @@ export class GitSource {
       throw new TetherError("SourceFailed", `cannot check out ${commit} of ${repo.url}: ${reason}`, { object: repo.url, retryable: true, cause: err });
     }
     return { dir, cleanup };
+  }
+
+  /**
+   * The name of the credential Secret the last fetch of `url` used (never its value), for the status;
+   * undefined when it was fetched without one or with credentials written in the URL.
+   */
+  credentialName(url: string): string | undefined {
+    return this.credentialNames.get(this.repoOf(url).key);
+  }
+
+  private repoOf(url: string): RepoLocation {
+    const repo = repoOf(url);
+    if (this.options.allowLocal === false && repo.key.startsWith("file://")) {
+      throw new TetherError("SourceFailed",
+        `repository ${repo.url} is on the agent's own disk, and local repositories are refused: use a remote URL (https://, ssh://), or start the agent with --allow-local-repos`,
+        { object: repo.url, retryable: false });
+    }
+    return repo;
   }
 
   private mirrorDir(repo: RepoLocation): string {
@@ -139,8 +166,10 @@ export class GitSource {
 
   private async fetchNow(repo: RepoLocation): Promise<void> {
     const dir = this.mirrorDir(repo);
-    await ensureMirror(dir);
+    await ensureMirror(dir, repo);
     const credentials = await this.credentialsFor(repo);
+    if (credentials?.secretName === undefined) this.credentialNames.delete(repo.key);
+    else this.credentialNames.set(repo.key, credentials.secretName);
     const git = gitClient({ baseDir: dir, credentials, timeoutMs: this.timeoutMs() });
     try {
       const head = await git.raw(["ls-remote", "--symref", repo.url, "HEAD"]);
@@ -171,15 +200,53 @@ export class GitSource {
   }
 }
 
-/** Creates the bare mirror on first use. */
-async function ensureMirror(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const exists = await access(join(dir, "HEAD")).then(() => true, () => false);
-  if (!exists) await gitClient({ baseDir: dir, timeoutMs: DEFAULT_TIMEOUT_MS }).init(true);
-  // Highest-precedence attributes: `git archive` would otherwise drop `export-ignore` files and
-  // expand `export-subst` placeholders, and the checkout would differ from the commit.
-  await mkdir(join(dir, "info"), { recursive: true });
-  await writeFile(join(dir, "info", "attributes"), "* -export-ignore -export-subst\n");
+/** The fetches running per mirror directory in this process, across every GitSource on one cache. */
+const mirrorLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `task` after every other task on the same mirror directory: two fetches into one mirror race on its refs. */
+function withMirrorLock<T>(dir: string, task: () => Promise<T>): Promise<T> {
+  const previous = mirrorLocks.get(dir) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(task);
+  const settled = run.catch(() => undefined);
+  mirrorLocks.set(dir, settled);
+  void settled.then(() => { if (mirrorLocks.get(dir) === settled) mirrorLocks.delete(dir); });
+  return run;
+}
+
+/**
+ * Creates the bare mirror on first use. It is initialised in a sibling directory and renamed into
+ * place, so a second process on the same cache sees either no mirror or a whole one.
+ */
+async function ensureMirror(dir: string, repo: RepoLocation): Promise<void> {
+  try {
+    if (!await hasHead(dir)) await createMirror(dir);
+    // Highest-precedence attributes: `git archive` would otherwise drop `export-ignore` files and
+    // expand `export-subst` placeholders, and the checkout would differ from the commit.
+    await mkdir(join(dir, "info"), { recursive: true });
+    await writeFile(join(dir, "info", "attributes"), "* -export-ignore -export-subst\n");
+  } catch (err) {
+    if (err instanceof TetherError) throw err;
+    throw new TetherError("SourceFailed", `cannot create the mirror of ${repo.url} in the cache directory: ${errorMessage(err).replaceAll(dir, "<cache>")}`,
+      { object: repo.url, retryable: true, cause: err });
+  }
+}
+
+async function createMirror(dir: string): Promise<void> {
+  await mkdir(dirname(dir), { recursive: true });
+  const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}-init-`));
+  try {
+    await gitClient({ baseDir: staging, timeoutMs: DEFAULT_TIMEOUT_MS }).init(true);
+    // Replaces a missing or empty directory; fails when another process put a mirror there first.
+    await rename(staging, dir).catch(async (err: unknown) => {
+      if (!await hasHead(dir)) throw err;
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+function hasHead(dir: string): Promise<boolean> {
+  return access(join(dir, "HEAD")).then(() => true, () => false);
 }
 
 /** Points the mirror's HEAD where the remote's HEAD points, so `HEAD` means the default branch. */

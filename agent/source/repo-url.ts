@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 export interface Credentials {
   readonly username: string;
   readonly password: string;
+  /** The Secret they came from, so status and logs can name the credential without showing it. */
+  readonly secretName?: string;
 }
 
 /** A repository URL taken apart. */

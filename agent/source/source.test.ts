@@ -224,6 +224,39 @@ describe("GitSource.fetch", () => {
   });
 });
 
+describe("GitSource on a shared cache", () => {
+  it("lets two sources fetch one repository into one cache at once, one mirror and no error", async () => {
+    for (let round = 0; round < 3; round++) {
+      const shared = await mkdtemp(join(work, "shared-"));
+      const sources = [new GitSource({ cacheDir: shared }), new GitSource({ cacheDir: shared })];
+      await Promise.all(sources.map((s) => s.fetch(origin)));
+      expect(await sources[1]!.resolve(origin, "main")).toBe(commits.second);
+      expect((await readdir(join(shared, "mirrors"))).filter((name) => name.endsWith(".git"))).toHaveLength(1);
+    }
+  });
+
+  it("names the credential Secret it fetched with, never the value", async () => {
+    const named = new GitSource({ cacheDir, credentials: () => Promise.resolve({ username: "robot", password: "x", secretName: "repo-org" }) });
+    await expectSourceError(named.fetch("https://127.0.0.1:1/org/private.git"));
+    expect(named.credentialName("https://127.0.0.1:1/org/private.git")).toBe("repo-org");
+    expect(named.credentialName(origin)).toBeUndefined();
+  });
+});
+
+describe("GitSource with local repositories refused", () => {
+  it.each([
+    ["a file:// URL", () => pathToFileURL(origin).href],
+    ["a plain path", () => origin],
+  ])("refuses %s with the flag that allows it, before touching the disk", async (_name, url) => {
+    const strict = new GitSource({ cacheDir, allowLocal: false });
+    const err = await expectSourceError(strict.fetch(url()));
+    expect(err.message).toContain("--allow-local-repos");
+    expect(err.retryable).toBe(false);
+    await expectSourceError(strict.resolve(url(), "main"));
+    expect(await readdir(cacheDir)).toEqual([]);
+  });
+});
+
 describe("GitSource.checkout", () => {
   it("writes the files of that commit, and only those", async () => {
     await source.fetch(origin);
