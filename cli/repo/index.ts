@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { UsageError } from "../errors.ts";
 import { repoOptions, resolveAccess, type RepoFlags } from "../git/access.ts";
 import { runAndReport } from "../git/report.ts";
+import { repoAddCommand } from "./add.ts";
 import { isAgeRecipient, planInit } from "./init.ts";
 import { DEFAULT_COMPONENTS, PROJECTS, repoDir } from "./layout.ts";
 
@@ -37,5 +38,6 @@ Examples:
         ...(flags.ageRecipient ? { ageRecipient: flags.ageRecipient } : {}),
       }), { dryRun: flags.dryRun, guard: [components, PROJECTS, ".sops.yaml"] });
     });
+  repo.addCommand(repoAddCommand());
   return repo;
 }
