@@ -4,6 +4,7 @@ import http from "node:http";
 import type { Controller } from "./controller/controller.ts";
 import type { Cluster } from "./apply/cluster.ts";
 import { metricsText } from "./status/metrics.ts";
+import { versionBody } from "./version/version.ts";
 import { webhook } from "./webhook/webhook.ts";
 
 export interface ServerOptions {
@@ -27,6 +28,7 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
     if (url.pathname === "/healthz") return send(200, "ok\n");
     if (url.pathname === "/readyz") return opts.controller.ready ? send(200, "ok\n") : send(503, "starting\n");
     if (url.pathname === "/metrics") return send(200, metricsText(opts), "text/plain; version=0.0.4");
+    if (url.pathname === "/version") return send(200, versionBody(), "application/json");
     if (url.pathname === "/api/webhook" && req.method === "POST") return webhook(req, url, opts, send);
     return send(404, "not found\n");
   });

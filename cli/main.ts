@@ -1,26 +1,16 @@
+// `tether`: every command is imported only when it runs (cli/commands.ts), so `--help` and quick
+// commands start without parsing the Kubernetes client or the git libraries.
 import { Command, CommanderError } from "commander";
 import { errorMessage } from "../agent/errors.ts";
-import { agentCommand } from "./agent/index.ts";
-import { appCommand } from "./app/index.ts";
-import { completionCommand } from "./completion/index.ts";
+import { VERSION } from "../agent/version/version.ts";
+import { COMMANDS, commandsToLoad } from "./commands.ts";
 import { EXIT } from "./errors.ts";
-import { installCommand } from "./install/index.ts";
-import { projectCommand } from "./project/index.ts";
-import { repoCommand } from "./repo/index.ts";
-import { secretCommand } from "./secret/index.ts";
 
 const program = new Command()
   .name("tether")
   .description("GitOps for Kubernetes: keep a cluster equal to a Git repository.")
-  .version("0.1.0")
+  .version(VERSION)
   .showHelpAfterError()
-  .addCommand(installCommand())
-  .addCommand(agentCommand())
-  .addCommand(appCommand())
-  .addCommand(repoCommand())
-  .addCommand(projectCommand())
-  .addCommand(secretCommand())
-  .addCommand(completionCommand())
   .addHelpText("after", `
 Exit codes: 0 success, 1 failure (or a diff found), 2 bad usage, 3 not found, 4 timed out,
 5 conflict (name taken, local changes in the way, push rejected twice).
@@ -32,10 +22,21 @@ Examples:
   tether app create hello --app ./hello -p default --wait-timeout 2m
   tether secret keygen --kubeconfig ./kubeconfig
   tether app list
-  tether app wait root --timeout 5m`);
+  tether app wait root --timeout 5m
+  tether version`);
+
+/** The commands `args` runs, loaded; the others as stubs that only list themselves in `tether --help`. */
+async function addCommands(args: readonly string[]): Promise<void> {
+  const loaded = new Map<string, Command>();
+  for (const entry of commandsToLoad(args)) loaded.set(entry.name, await entry.load());
+  for (const entry of COMMANDS) {
+    program.addCommand(loaded.get(entry.name) ?? new Command(entry.name).description(entry.summary).aliases(entry.aliases ?? []));
+  }
+}
 
 program.exitOverride();
 try {
+  await addCommands(process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {

@@ -5,7 +5,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { pathWithTools, repoRoot } from "../harness/paths.ts";
 
-const tether = path.join(repoRoot, "bin", "tether.mjs");
+/** The bundled CLI, as the image and an installed `tether` run it; global-setup builds it. */
+const tether = path.join(repoRoot, "dist", "tether.mjs");
 
 /** Runs the `tether` CLI as a user would; never throws on a non-zero exit. */
 export function cli(args: readonly string[], opts: { kubeconfig: string; input?: string }) {

@@ -1,0 +1,78 @@
+// The top-level commands of `tether`, each loaded only when it runs: `tether --help` lists them from
+// the summaries here without importing any of them, and `tether app list` imports cli/app alone
+// (and, in the bundle, only the chunks it needs), so the Kubernetes client and git libraries are not
+// parsed for a command that does not use them.
+//
+// To add a command: a folder cli/<name>/ whose index.ts exports a factory returning its Command,
+// and one entry below. The unit test checks that every summary is the loaded command's description.
+import type { Command } from "commander";
+
+export interface LazyCommand {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  /** Shown by `tether --help`; equal to the command's own description. */
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+export const COMMANDS: readonly LazyCommand[] = [
+  {
+    name: "install",
+    summary: "Install Tether's CRDs, namespace, RBAC and default AppProject into a cluster (safe to run again)",
+    load: async () => (await import("./install/index.ts")).installCommand(),
+  },
+  {
+    name: "agent",
+    summary: "Run the Tether agent: keep the cluster equal to the Git sources of its Applications",
+    load: async () => (await import("./agent/index.ts")).agentCommand(),
+  },
+  {
+    name: "app",
+    summary: "Inspect and drive Applications",
+    load: async () => (await import("./app/index.ts")).appCommand(),
+  },
+  {
+    name: "repo",
+    summary: "Lay out and check the GitOps repository",
+    load: async () => (await import("./repo/index.ts")).repoCommand(),
+  },
+  {
+    name: "project",
+    summary: "Manage AppProjects in projects/",
+    load: async () => (await import("./project/index.ts")).projectCommand(),
+  },
+  {
+    name: "secret",
+    summary: "SOPS secrets: age keys for the agent, .sops.yaml rules, encrypted Secret manifests to commit",
+    load: async () => (await import("./secret/index.ts")).secretCommand(),
+  },
+  {
+    name: "version",
+    summary: "Print the version of this client and, with a kubeconfig, of the agent in the cluster",
+    load: async () => (await import("./version/index.ts")).versionCommand(),
+  },
+  {
+    name: "completion",
+    summary: "Print a shell completion script for bash or zsh",
+    load: async () => (await import("./completion/index.ts")).completionCommand(),
+  },
+];
+
+/** Commands whose action walks the whole command tree, so every other command must be loaded first. */
+const NEEDS_ALL = new Set(["completion"]);
+
+const byName = (word: string | undefined) =>
+  COMMANDS.find((c) => c.name === word || (c.aliases ?? []).includes(word ?? ""));
+
+/**
+ * Which commands `args` (the arguments after `tether`) will run: the one it names (`tether help app`
+ * names app), every command for completion, none for `tether --help` or an unknown word (commander
+ * then lists or rejects them from the summaries).
+ */
+export function commandsToLoad(args: readonly string[]): readonly LazyCommand[] {
+  const words = args.filter((a) => !a.startsWith("-"));
+  const first = words[0] === "help" ? words[1] : words[0];
+  const named = byName(first);
+  if (!named) return [];
+  return NEEDS_ALL.has(named.name) ? COMMANDS : [named];
+}

@@ -1,0 +1,67 @@
+// `npm run bench:cli`: start-up of the `tether` command as a user runs it (bin/tether.mjs, which runs
+// the bundle in dist/), median of N runs each, next to `node -e 0` on the same machine at the same
+// moment. Targets: `--help` and `app list --help` 0.2 s, `app list` against the local cluster 0.4 s.
+// It prints; it asserts nothing. BENCH_RUNS sets N (default 15).
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { isRunning, startControlPlane, type ControlPlane } from "../harness/controlplane.ts";
+import { clusterStateDir, pathWithTools, repoRoot } from "../harness/paths.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const tether = path.join(repoRoot, "bin", "tether.mjs");
+
+interface Case {
+  readonly label: string;
+  readonly args: readonly string[];
+  readonly target?: number;
+}
+
+function seconds(args: readonly string[], env: NodeJS.ProcessEnv): number {
+  const started = process.hrtime.bigint();
+  const run = spawnSync(process.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  if (run.status !== 0) throw new Error(`node ${args.join(" ")} exited ${run.status}: ${run.stderr.toString()}`);
+  return elapsed;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** The long-lived cluster of `npm run cluster:up` when it runs, else a throwaway one. */
+async function cluster(): Promise<{ kubeconfig: string; plane?: ControlPlane }> {
+  if (await isRunning(clusterStateDir)) return { kubeconfig: path.join(clusterStateDir, "kubeconfig") };
+  const dir = await mkdtemp(path.join(os.tmpdir(), "tether-bench-cli-"));
+  const plane = await startControlPlane({ dir, ownerPid: process.pid });
+  return { kubeconfig: plane.kubeconfigPath, plane };
+}
+
+execFileSync(process.execPath, [path.join(repoRoot, "tools", "bundle.mjs")], { stdio: "inherit" });
+const { kubeconfig, plane } = await cluster();
+const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: pathWithTools() };
+try {
+  execFileSync(process.execPath, [tether, "install"], { env, stdio: "ignore" });
+  const cases: Case[] = [
+    { label: "node -e 0", args: ["-e", "0"] },
+    { label: "tether --help", args: [tether, "--help"], target: 0.2 },
+    { label: "tether app list --help", args: [tether, "app", "list", "--help"], target: 0.2 },
+    { label: "tether app list (local cluster)", args: [tether, "app", "list"], target: 0.4 },
+    { label: "tether version --client", args: [tether, "version", "--client"] },
+  ];
+  // Interleaved, so a burst of load on a shared machine falls on every case alike.
+  const times = new Map(cases.map((c) => [c.label, [] as number[]]));
+  for (const c of cases) seconds(c.args, env);
+  for (let i = 0; i < RUNS; i++) for (const c of cases) times.get(c.label)!.push(seconds(c.args, env));
+  const base = median(times.get("node -e 0")!);
+  console.log(`median of ${RUNS} runs, node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)} on ${os.cpus().length} CPUs`);
+  for (const c of cases) {
+    const m = median(times.get(c.label)!);
+    const target = c.target === undefined ? "" : `  target ${c.target.toFixed(2)} s ${m <= c.target ? "met" : "MISSED"}`;
+    console.log(`${c.label.padEnd(34)} ${m.toFixed(3)} s  (node + ${(m - base).toFixed(3)} s)${target}`);
+  }
+} finally {
+  await plane?.stop();
+}
