@@ -4,8 +4,18 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The checkout's .tools/bin, where tools/build.sh links the binaries it built. */
-const REPO_TOOLS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../.tools/bin");
+/**
+ * The checkout's .tools/bin, where tools/build.sh links the binaries it built: the nearest one above
+ * this module, which is cli/ in the sources and dist/chunks/ in the bundle.
+ */
+export function repoToolsDir(from = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
+  for (let dir = from, depth = 0; depth < 4; dir = path.dirname(dir), depth++) {
+    const candidate = path.join(dir, ".tools", "bin");
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) break;
+  }
+  return undefined;
+}
 
 /**
  * In a checkout, puts the binaries tools/build.sh made before PATH, so `npx tether` uses the pinned
@@ -13,8 +23,9 @@ const REPO_TOOLS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".
  */
 export function useRepoTools(): void {
   const current = process.env.PATH ?? "";
-  if (!existsSync(REPO_TOOLS) || current.split(path.delimiter).includes(REPO_TOOLS)) return;
-  process.env.PATH = `${REPO_TOOLS}${path.delimiter}${current}`;
+  const tools = repoToolsDir();
+  if (!tools || current.split(path.delimiter).includes(tools)) return;
+  process.env.PATH = `${tools}${path.delimiter}${current}`;
 }
 
 /** Whether an execa failure means the binary itself could not be found or started. */
