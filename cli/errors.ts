@@ -23,3 +23,20 @@ export class TimeoutError extends Error {
 export class ConflictError extends Error {
   readonly exitCode: number = EXIT.conflict;
 }
+
+/**
+ * Makes commander's own errors (unknown option, missing argument, bad choice) throw instead of
+ * exiting 1, in every subcommand and not only the root, so they exit 2 like every other usage error.
+ */
+export function enforceExitCodes<C extends { exitOverride(): unknown; readonly commands: readonly C[] }>(cmd: C): C {
+  cmd.exitOverride();
+  for (const sub of cmd.commands) enforceExitCodes(sub);
+  return cmd;
+}
+
+/** The exit code for anything a command threw: commander's usage errors 2, typed errors their own, else 1. */
+export function exitCodeOf(err: unknown): number {
+  const e = err as { code?: unknown; exitCode?: unknown } | undefined;
+  if (typeof e?.code === "string" && e.code.startsWith("commander.")) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  return typeof e?.exitCode === "number" ? e.exitCode : EXIT.failed;
+}

@@ -4,13 +4,17 @@ import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
 import { NotFoundError, TimeoutError } from "../errors.ts";
 import { kubeOptions, tetherClient, type KubeFlags } from "../kube.ts";
 import { parseDuration, parseFormat, serialize } from "../output.ts";
-import { appDetails, appTable, historyTable } from "./view.ts";
-import { waitForApp } from "./wait.ts";
+import { listApplications } from "./list.ts";
+import { resolveCommit, seconds } from "./revision.ts";
+import { appDetails, appTable, historyTable, withoutManagedFields } from "./view.ts";
+import { describeState, waitForApp } from "./wait.ts";
 import { diffApplication } from "./diff.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 
 type Flags = KubeFlags & { output?: string };
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 async function mustGet(flags: KubeFlags, name: string) {
   const client = tetherClient(flags);
@@ -26,23 +30,32 @@ export function appCommand(): Command {
 
   kubeOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
     .addOption(new Option("-o, --output <format>", "table, wide, json, yaml or name").default("table"))
-    .addHelpText("after", "\nExample:\n  tether app list -o wide\n  tether app list -o json | jq '.[].status.sync.status'")
-    .action(async (flags: Flags) => {
+    .option("-A, --all-namespaces", "list the Applications of every namespace", false)
+    .option("-l, --selector <selector>", "only Applications with these labels, as kubectl takes them (team=a,tier!=web)")
+    .option("-p, --project <name>", "only the Applications of this project (repeatable)", collect, [])
+    .addHelpText("after", `
+The MESSAGE column says why an app is not fine (its first condition); -o wide shows them all.
+
+Examples:
+  tether app list -o wide
+  tether app list -A -l team=payments -p apps
+  tether app list -o json | jq '.[].status.sync.status'`)
+    .action(async (flags: Flags & { allNamespaces: boolean; selector?: string; project: string[] }) => {
       const format = parseFormat(flags.output);
-      const apps = await tetherClient(flags).listApplications();
-      if (format === "json" || format === "yaml") process.stdout.write(serialize(apps, format));
+      const apps = await listApplications(flags, { allNamespaces: flags.allNamespaces, projects: flags.project, ...(flags.selector ? { selector: flags.selector } : {}) });
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(apps.map(withoutManagedFields), format));
       else if (format === "name") process.stdout.write(apps.map((a) => `${a.metadata?.name}\n`).join(""));
-      else process.stdout.write(apps.length ? appTable(apps, format === "wide") : "No applications found.\n");
+      else process.stdout.write(apps.length ? appTable(apps, { wide: format === "wide", namespaces: flags.allNamespaces }) : "No applications found.\n");
     });
 
   kubeOptions(app.command("get <name>").description("Show one Application: source, status, conditions and resources"))
-    .addOption(new Option("-o, --output <format>", "table, wide, json or yaml (json/yaml print the object as the API holds it)").default("table"))
-    .addHelpText("after", "\nExample:\n  tether app get message-app\n  tether app get message-app -o json")
+    .addOption(new Option("-o, --output <format>", "table, wide, json or yaml (json/yaml print the object as the API holds it, without managedFields)").default("table"))
+    .addHelpText("after", "\nExample:\n  tether app get message-app\n  tether app get message-app -o wide\n  tether app get message-app -o json")
     .action(async (name: string, flags: Flags) => {
       const format = parseFormat(flags.output, ["table", "wide", "json", "yaml"]);
       const { app: a } = await mustGet(flags, name);
-      if (format === "json" || format === "yaml") process.stdout.write(serialize(a, format));
-      else process.stdout.write(appDetails(a));
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(a), format));
+      else process.stdout.write(appDetails(a, format === "wide"));
     });
 
   kubeOptions(app.command("history <name>").description("Show the revisions an Application deployed"))
@@ -94,19 +107,34 @@ export function appCommand(): Command {
         metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } },
       });
       const done = await waitForApp(client, name, { operation: true, sync: true, timeoutMs: parseDuration(flags.timeout, "--timeout") });
-      if (format === "json" || format === "yaml") process.stdout.write(serialize(done, format));
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(done), format));
       else process.stdout.write(`${name}: ${done.status?.operationState?.phase ?? "Succeeded"}: ${done.status?.operationState?.message ?? ""}\n`);
     });
 
   kubeOptions(app.command("wait <name>").description("Wait until an Application is Synced and/or Healthy (both by default)"))
     .option("--sync", "wait for Synced", false)
     .option("--health", "wait for Healthy", false)
+    .option("--revision <rev>", "wait until the app deployed this commit (a SHA, or HEAD of the clone in the working directory)")
     .option("--timeout <duration>", "give up after this long (exit 4)", "2m")
-    .addHelpText("after", "\nExit codes: 0 reached, 3 not found, 4 timed out.\nExample:\n  tether app wait message-app --health --timeout 5m")
-    .action(async (name: string, flags: Flags & { sync: boolean; health: boolean; timeout: string }) => {
+    .addHelpText("after", `
+Stops at once (exit 1) on a condition that cannot clear without a new commit: PlaintextSecret,
+DecryptionFailed, RenderFailed, EmptyRender, SharedResource.
+Exit codes: 0 reached, 1 stuck on such a condition, 3 not found, 4 timed out.
+
+Examples:
+  tether app wait message-app --health --timeout 5m
+  git push && tether app wait message-app --revision HEAD`)
+    .action(async (name: string, flags: Flags & { sync: boolean; health: boolean; timeout: string; revision?: string }) => {
+      const timeoutMs = parseDuration(flags.timeout, "--timeout");
+      const commit = flags.revision ? await resolveCommit(flags.revision) : undefined;
       const client = tetherClient(flags);
-      const a = await waitForApp(client, name, { sync: flags.sync, health: flags.health, timeoutMs: parseDuration(flags.timeout, "--timeout") });
-      process.stdout.write(`${name}: sync=${a.status?.sync?.status} health=${a.status?.health?.status}\n`);
+      const started = Date.now();
+      const a = await waitForApp(client, name, {
+        sync: flags.sync, health: flags.health, timeoutMs, missing: "fail",
+        ...(commit ? { revision: commit.sha, ...(commit.committedAt ? { since: commit.committedAt } : {}) } : {}),
+      });
+      const took = commit?.committedAt ? `; ${seconds(Date.now() - commit.committedAt.getTime())} after the commit` : commit ? `; waited ${seconds(Date.now() - started)}` : "";
+      process.stdout.write(`${name}: ${describeState(a)} at ${(a.status?.sync?.revision ?? "").slice(0, 7)}${took}\n`);
     });
 
   return app;

@@ -29,7 +29,8 @@ interface CreateFlags {
   readonly fromLiteral: string[];
   readonly fromFile: string[];
   readonly type: string;
-  readonly output: string;
+  readonly out?: string;
+  readonly output?: string;
   readonly force: boolean;
 }
 
@@ -124,7 +125,7 @@ function keygenNotes(r: KeygenReport, printed: boolean): string[] {
   }
   if (r.sopsConfig !== undefined) {
     const what = { created: "created with a creation rule", added: "creation rule added", updated: "creation rule updated", unchanged: "already has this recipient" }[r.sopsConfig.change];
-    lines.push(`${r.sopsConfig.file}: ${what}; encrypt a Secret with: tether secret create NAME --from-literal KEY=VALUE -o PATH.enc.yaml`);
+    lines.push(`${r.sopsConfig.file}: ${what}; encrypt a Secret with: tether secret create NAME --from-literal KEY=VALUE --out PATH.enc.yaml`);
   }
   return lines;
 }
@@ -137,7 +138,8 @@ function createCommand(): Command {
     .option("--from-literal <key=value>", "an entry from a literal value (repeatable)", collect, [])
     .option("--from-file <[key=]path>", "an entry from a file's content; the key defaults to the file name (repeatable)", collect, [])
     .option("--type <type>", "the Secret's type", "Opaque")
-    .requiredOption("-o, --output <file>", "the encrypted manifest to write (.yaml, .yml or .json); its .sops.yaml rule is the one sops would use")
+    .option("--out <file>", "the encrypted manifest to write (.yaml, .yml or .json); its .sops.yaml rule is the one sops would use")
+    .addOption(new Option("-o, --output <format>", "json or yaml: what was done, as data (never the values)"))
     .option("--force", "replace the file if it exists", false)
     .addHelpText("after", `
 The manifest is built in memory and encrypted by sops on stdin, so only ciphertext is written. The
@@ -145,18 +147,33 @@ rules come from the nearest ${SOPS_CONFIG} above the output file; a rule that do
 encrypt gets encrypted_regex: ^(data|stringData)$, so metadata stays readable.
 
 Examples:
-  tether secret create api-token -n shop --from-literal TOKEN=abc123 -o apps/shop/api-token.enc.yaml
-  tether secret create tls -n shop --type kubernetes.io/tls --from-file tls.crt=./cert.pem --from-file tls.key=./key.pem -o apps/shop/tls.enc.yaml
-  tether secret create api-token --from-literal TOKEN=rotated -o apps/shop/api-token.enc.yaml --force`)
+  tether secret create api-token -n shop --from-literal TOKEN=abc123 --out apps/shop/api-token.enc.yaml
+  tether secret create tls -n shop --type kubernetes.io/tls --from-file tls.crt=./cert.pem --from-file tls.key=./key.pem --out apps/shop/tls.enc.yaml
+  tether secret create api-token --from-literal TOKEN=rotated --out apps/shop/api-token.enc.yaml --force`)
     .action(async (name: string, flags: CreateFlags) => {
+      const { out, format } = createOutput(flags);
       const done = await createSecret({
-        name, type: flags.type, literals: flags.fromLiteral, files: flags.fromFile, output: flags.output, force: flags.force,
+        name, type: flags.type, literals: flags.fromLiteral, files: flags.fromFile, output: out, force: flags.force,
         ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
       });
       const where = flags.namespace === undefined ? name : `${flags.namespace}/${name}`;
-      process.stdout.write(`${flags.output}: Secret ${where} (${done.keys.join(", ")}) encrypted for ${done.recipients.join(", ") || "the keys of its rule"}\n`);
+      if (format !== undefined) {
+        process.stdout.write(serialize({ file: out, secret: where, keys: done.keys, recipients: done.recipients }, format));
+        return;
+      }
+      process.stdout.write(`${out}: Secret ${where} (${done.keys.join(", ")}) encrypted for ${done.recipients.join(", ") || "the keys of its rule"}\n`);
       note("commit it, and list it in kustomization.yaml under a KSOPS generator's files: or under resources: (see README, Secrets)");
     });
+}
+
+/** `-o` is a format in every command; the file is `--out` (and an old `-o FILE` says so). */
+function createOutput(flags: CreateFlags): { out: string; format: "json" | "yaml" | undefined } {
+  if (flags.output !== undefined && /[./]/.test(flags.output)) {
+    throw new UsageError(`-o ${flags.output}: -o is the output format (json or yaml); pass the file to write with --out ${flags.output}`);
+  }
+  if (flags.out === undefined) throw new UsageError("--out FILE is required: the encrypted manifest to write, such as apps/shop/api-token.enc.yaml");
+  const format = flags.output === undefined ? undefined : parseFormat(flags.output, ["json", "yaml"]) as "json" | "yaml";
+  return { out: flags.out, format };
 }
 
 function encryptCommand(): Command {

@@ -82,7 +82,7 @@ describe("tether secret keygen --kubeconfig", () => {
 describe("tether secret create", () => {
   it("writes a manifest with no plaintext, which sops decrypts with the stored identity", async () => {
     const file = path.join(repo.work, "token-app", "token.enc.yaml");
-    const result = await run(["secret", "create", "api-token", "--from-literal", `TOKEN=${TOKEN}`, "-o", file]);
+    const result = await run(["secret", "create", "api-token", "--from-literal", `TOKEN=${TOKEN}`, "--out", file]);
     expect(result.stderr).not.toMatch(/^error/m);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(`Secret api-token (TOKEN) encrypted for ${recipient}`);
@@ -98,7 +98,7 @@ describe("tether secret create", () => {
 
   it("exits 2 and says to run keygen when no .sops.yaml rule covers the file", async () => {
     const file = path.join(path.dirname(repo.work), "outside", "token.enc.yaml");
-    const result = await run(["secret", "create", "t", "--from-literal", "a=b", "-o", file]);
+    const result = await run(["secret", "create", "t", "--from-literal", "a=b", "--out", file]);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/run `tether secret keygen/);
   });
