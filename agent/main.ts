@@ -6,6 +6,7 @@ import { TetherClient } from "./api/client.ts";
 import { KubeCluster } from "./apply/cluster.ts";
 import { Controller } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
+import { agentUi } from "./ui/index.ts";
 import { GitSource } from "./source/index.ts";
 import { renderApplication } from "./render/application.ts";
 
@@ -38,7 +39,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     kc: opts.kc, namespace: opts.namespace, cluster, source, render: renderApplication,
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? 4, log,
   });
-  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port });
+  const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui });
   await controller.start();
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
@@ -47,6 +49,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     controller, port,
     stop: async () => {
       await controller.stop();
+      ui.close();
       await new Promise((resolve) => server.close(resolve));
     },
   };

@@ -6,6 +6,7 @@ import type { Cluster } from "./apply/cluster.ts";
 import { metricsText } from "./status/metrics.ts";
 import { versionBody } from "./version/version.ts";
 import { webhook } from "./webhook/webhook.ts";
+import type { UiRoutes } from "./ui/index.ts";
 
 export interface ServerOptions {
   readonly controller: Controller;
@@ -14,6 +15,8 @@ export interface ServerOptions {
   readonly port: number;
   /** Webhook payloads are only honoured with this token (header `X-Tether-Token` or `?token=`), when set. */
   readonly webhookToken?: string;
+  /** The web UI and its API (`/ui/`, `/api/v1/`), see agent/ui. */
+  readonly ui?: UiRoutes;
 }
 
 export type Send = (code: number, body: string, type?: string) => void;
@@ -30,6 +33,7 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
     if (url.pathname === "/metrics") return send(200, metricsText(opts), "text/plain; version=0.0.4");
     if (url.pathname === "/version") return send(200, versionBody(), "application/json");
     if (url.pathname === "/api/webhook" && req.method === "POST") return webhook(req, url, opts, send);
+    if (opts.ui?.handles(url.pathname)) return void opts.ui.handle(req, res, url);
     return send(404, "not found\n");
   });
   return new Promise((resolve) => server.listen(opts.port, opts.host, () => resolve(server)));

@@ -1,0 +1,276 @@
+// The web UI's HTTP surface: `/api/v1/...` (JSON, server-sent events, logs) and `/ui/...` (the
+// built frontend). Every API request is authenticated and authorised through Kubernetes (auth.ts);
+// every action also needs the session's CSRF token. No Secret value leaves this file unmasked.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { stringify } from "yaml";
+import { TetherClient } from "../api/client.ts";
+import { FINALIZER, GROUP, type Application, type Manifest } from "../api/types.ts";
+import { KubeCluster } from "../apply/cluster.ts";
+import { KubeHttp } from "../apply/http.ts";
+import { maskSecret } from "../diff/index.ts";
+import { errorMessage } from "../errors.ts";
+import { GitSource } from "../source/index.ts";
+import { BadRequest, finalizerPatch, refreshPatch, rollbackPatch, syncPatch, type JsonPatch, type SyncRequest } from "./actions.ts";
+import { csrfToken, HttpError, type Access, type Identity, type ResourceAttributes } from "./auth.ts";
+import { newRenderCache, objectDiffs } from "./diff.ts";
+import { detail, inTree, summarize } from "./model.ts";
+import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
+import { serveAsset } from "./assets.ts";
+
+export interface UiOptions {
+  /** Credentials every read and write runs with: the agent's, or the `tether ui` user's. */
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly access: Access;
+  /** Git mirrors for the diff view. */
+  readonly cacheDir: string;
+  /** The built frontend; see assets.ts for the default. */
+  readonly assetsDir?: string;
+  /** `tether ui` answers only to these Host headers, so a rebound DNS name cannot reach it. */
+  readonly allowedHosts?: readonly string[];
+  readonly log?: (line: string) => void;
+}
+
+export interface UiRoutes {
+  /** Whether this path belongs to the UI: `/ui`, `/ui/...` and `/api/v1/...`. */
+  handles(pathname: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  close(): void;
+}
+
+interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly who: Identity;
+  readonly bearer: string;
+  readonly name: string;
+}
+
+type Handler = (call: Call) => Promise<void>;
+
+const SECURITY_HEADERS = { "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store" };
+
+export function uiRoutes(opts: UiOptions): UiRoutes {
+  const log = opts.log ?? (() => undefined);
+  const http = new KubeHttp(opts.kc);
+  const cluster = new KubeCluster(opts.kc);
+  const client = new TetherClient(opts.kc, opts.namespace);
+  const watch = new AppWatch(opts.kc, opts.namespace, log);
+  const csrfKey = randomBytes(32);
+  const diffDeps = {
+    client, cluster, renderCache: newRenderCache(),
+    source: new GitSource({ cacheDir: opts.cacheDir, credentials: (url: string) => client.repoCredentials(url) }),
+  };
+  const onApp = (verb: string, extra: Partial<ResourceAttributes> = {}): ResourceAttributes =>
+    ({ verb, group: GROUP, resource: "applications", namespace: opts.namespace, ...extra });
+
+  const mustGet = async (call: Call, verb = "get"): Promise<Application> => {
+    await opts.access.authorize(call.who, onApp(verb, { name: call.name }));
+    const app = await client.getApplication(call.name);
+    if (!app) throw new HttpError(404, `application ${call.name} not found in namespace ${opts.namespace}`);
+    return app;
+  };
+
+  /** The tree node named by `?key=`, refused unless it belongs to this application's tree. */
+  const treeObject = async (call: Call, app: Application) => {
+    const ref = refFromKey(call.url.searchParams.get("key"));
+    if (!ref) throw new HttpError(400, "pass ?key=group/version/kind/namespace/name of an object in the tree");
+    const node = inTree(await readTree(app, { http, cluster }), call.url.searchParams.get("key") ?? "");
+    if (!node) throw new HttpError(404, `${ref.kind}/${ref.name} is not part of application ${call.name}`);
+    return node;
+  };
+
+  const act = async (call: Call, verb: string, patch: (app: Application, body: Record<string, unknown>) => JsonPatch) => {
+    const app = await mustGet(call, verb);
+    const body = await readJson(call.req);
+    const ops = patch(app, body);
+    if (ops.length) await client.patchApplication(call.name, ops);
+    log(`ui: ${call.who.user} ${call.url.pathname.split("/").pop()} ${call.name}`);
+    sendJson(call.res, 202, { accepted: true });
+  };
+
+  const reads: Record<string, Handler> = {
+    session: ({ res, who, bearer }) => {
+      sendJson(res, 200, { user: who.user, namespace: opts.namespace, csrf: csrfToken(csrfKey, bearer) });
+      return Promise.resolve();
+    },
+    list: async (call) => {
+      await opts.access.authorize(call.who, onApp("list"));
+      sendJson(call.res, 200, { items: (await client.listApplications()).map(summarize) });
+    },
+    stream: async (call) => {
+      await opts.access.authorize(call.who, onApp("watch"));
+      await serveStream(call, client, watch);
+    },
+    app: async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
+    tree: async (call) => sendJson(call.res, 200, { nodes: await readTree(await mustGet(call), { http, cluster }) }),
+    resource: async (call) => {
+      const node = await treeObject(call, await mustGet(call));
+      const live = await cluster.get(node.ref);
+      sendJson(call.res, 200, { key: node.key, yaml: live ? stringify(forDisplay(live), { lineWidth: 0 }) : "" });
+    },
+    diff: async (call) => sendJson(call.res, 200, { items: await objectDiffs(await mustGet(call), diffDeps) }),
+    events: async (call) => {
+      const app = await mustGet(call);
+      const ref = call.url.searchParams.has("key") ? (await treeObject(call, app)).ref
+        : { group: GROUP, version: "v1alpha1", kind: "Application", name: call.name, namespace: opts.namespace };
+      sendJson(call.res, 200, { items: await readEvents(http, ref) });
+    },
+    logs: async (call) => {
+      const node = await treeObject(call, await mustGet(call));
+      if (node.ref.kind !== "Pod" || node.ref.group !== "") throw new HttpError(400, `${node.ref.kind}/${node.ref.name} has no logs; pick a Pod`);
+      await opts.access.authorize(call.who, { verb: "get", group: "", resource: "pods", subresource: "log", namespace: node.ref.namespace ?? "default", name: node.ref.name });
+      const container = call.url.searchParams.get("container");
+      await streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res);
+    },
+  };
+
+  const writes: Record<string, Handler> = {
+    refresh: (call) => act(call, "update", (app) => refreshPatch(app, new Date())),
+    sync: (call) => act(call, "update", (app, body) => syncPatch(app, syncRequest(body), call.who.user, new Date())),
+    rollback: (call) => act(call, "update", (app, body) => {
+      if (typeof body.id !== "number") throw new BadRequest("pass {\"id\": N}, the history entry to roll back to");
+      return rollbackPatch(app, body.id, call.who.user, new Date());
+    }),
+    delete: async (call) => {
+      const app = await mustGet(call, "delete");
+      const cascade = call.url.searchParams.get("cascade") !== "false";
+      const ops = finalizerPatch(app, cascade);
+      if (ops.length) await client.patchApplication(call.name, ops);
+      await client.deleteApplication(call.name);
+      log(`ui: ${call.who.user} deleted ${call.name} (${cascade ? "with" : "without"} its resources)`);
+      sendJson(call.res, 202, { accepted: true });
+    },
+  };
+
+  const route = (method: string, pathname: string): { handler: Handler; name: string; write: boolean } | undefined => {
+    const parts = pathname.replace(/^\/api\/v1\//, "").split("/").map(decodeURIComponent);
+    const [top, name = "", sub] = parts;
+    if (parts.length === 1 && method === "GET") {
+      const h = top === "session" ? reads.session : top === "applications" ? reads.list : top === "stream" ? reads.stream : undefined;
+      return h && { handler: h, name: "", write: false };
+    }
+    if (top !== "applications" || !name || parts.length > 3) return undefined;
+    if (sub === undefined) {
+      if (method === "GET") return { handler: reads.app!, name, write: false };
+      if (method === "DELETE") return { handler: writes.delete!, name, write: true };
+      return undefined;
+    }
+    const table = method === "GET" ? reads : method === "POST" ? writes : {};
+    const handler = sub === "delete" || sub === "app" || sub === "list" ? undefined : table[sub];
+    return handler && { handler, name, write: method !== "GET" };
+  };
+
+  return {
+    handles: (pathname) => pathname === "/ui" || pathname.startsWith("/ui/") || pathname.startsWith("/api/v1/"),
+    async handle(req, res, url) {
+      try {
+        if (opts.allowedHosts && !opts.allowedHosts.includes(req.headers.host ?? "")) throw new HttpError(403, `unexpected Host header ${req.headers.host}`);
+        if (!url.pathname.startsWith("/api/v1/")) return await serveAsset(req, res, { pathname: url.pathname, ...(opts.assetsDir ? { dir: opts.assetsDir } : {}) });
+        const found = route(req.method ?? "GET", url.pathname);
+        if (!found) throw new HttpError(404, `no such API: ${req.method} ${url.pathname}`);
+        const bearer = bearerOf(req);
+        const who = await opts.access.authenticate(bearer);
+        if (found.write) checkCsrf(req, csrfToken(csrfKey, bearer ?? ""));
+        await found.handler({ req, res, url, who, bearer: bearer ?? "", name: found.name });
+      } catch (err) {
+        sendError(res, err, log);
+      }
+    },
+    close: () => watch.stop(),
+  };
+}
+
+function syncRequest(body: Record<string, unknown>): SyncRequest {
+  const resources = body.resources;
+  if (resources !== undefined && !(Array.isArray(resources) && resources.every((r) => typeof r === "string"))) {
+    throw new BadRequest("resources must be a list of group/version/kind/namespace/name keys");
+  }
+  return { prune: body.prune === true, dryRun: body.dryRun === true, ...(resources ? { resources } : {}) };
+}
+
+/** What the manifest view shows: Secret values masked, managedFields (noise for a person) dropped. */
+function forDisplay(obj: Manifest): Manifest {
+  const masked = structuredClone(maskSecret(obj));
+  delete masked.metadata.managedFields;
+  return masked;
+}
+
+/** Server-sent events: the whole list once, then each change from the watch, and a comment to keep proxies open. */
+async function serveStream(call: Call, client: TetherClient, watch: AppWatch): Promise<void> {
+  const { res } = call;
+  res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream", connection: "keep-alive", "x-accel-buffering": "no" });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const unsubscribe = watch.subscribe((e) => {
+    if (e.type === "DELETED") send("deleted", { name: e.app.metadata?.name });
+    else send("app", summarize(e.app));
+  });
+  send("snapshot", { items: (await client.listApplications()).map(summarize) });
+  const ping = setInterval(() => res.write(": keep-alive\n\n"), 20_000);
+  await new Promise<void>((resolve) => res.on("close", resolve));
+  clearInterval(ping);
+  unsubscribe();
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization ?? "";
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  return m?.[1];
+}
+
+/**
+ * Actions need the session's CSRF token in `X-Tether-CSRF` (a header another site cannot set
+ * without a CORS preflight this server never grants) and, when the browser sends one, a same-origin Origin.
+ */
+function checkCsrf(req: IncomingMessage, expected: string): void {
+  const given = String(req.headers["x-tether-csrf"] ?? "");
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(403, "missing or wrong CSRF token (X-Tether-CSRF); reload the page");
+  const origin = req.headers.origin;
+  if (origin && new URL(origin).host !== req.headers.host) throw new HttpError(403, `cross-origin request from ${origin} refused`);
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 64 * 1024) throw new HttpError(413, "request body over 64 KiB");
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text) return {};
+  if (!/^application\/json\b/.test(req.headers["content-type"] ?? "")) throw new HttpError(415, "send the body as application/json");
+  try {
+    const body: unknown = JSON.parse(text);
+    if (body && typeof body === "object" && !Array.isArray(body)) return body as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new HttpError(400, "the body is not a JSON object");
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { ...SECURITY_HEADERS, "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, err: unknown, log: (line: string) => void): void {
+  const code = err instanceof HttpError ? err.code : err instanceof BadRequest ? 400 : clientErrorOf(err) ?? 500;
+  if (code === 500) log(`ui: ${errorMessage(err)}`);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, code, { message: errorMessage(err) });
+}
+
+/** A 4xx the API server answered (403 in `tether ui`, where the user's own credentials act), passed on. */
+function clientErrorOf(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "number" && code >= 400 && code < 500 ? code : undefined;
+}

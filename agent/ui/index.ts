@@ -1,0 +1,19 @@
+// The web UI stage: a JSON API, live updates and the built frontend, mounted by agent/server.ts. See README.md.
+import os from "node:os";
+import path from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { KubeHttp } from "../apply/http.ts";
+import { uiRoutes, type UiRoutes } from "./api.ts";
+import { kubeAccess } from "./auth.ts";
+
+export { uiRoutes, type UiOptions, type UiRoutes } from "./api.ts";
+export { kubeAccess, localAccess, randomToken, type Access, type Identity } from "./auth.ts";
+
+/** The agent's UI: callers bring a bearer token the cluster accepts; the agent's credentials act once RBAC allows. */
+export function agentUi(opts: { readonly kc: KubeConfig; readonly namespace: string; readonly cacheDir?: string; readonly log?: (line: string) => void }): UiRoutes {
+  return uiRoutes({
+    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(new KubeHttp(opts.kc)),
+    cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+}
