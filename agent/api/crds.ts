@@ -1,80 +1,19 @@
 // The CRDs of tether.dev/v1alpha1, defined once: `tether install`, the agent's tests and the Pulumi
 // bootstrap all apply these objects.
 
+import { Type } from "@sinclair/typebox";
+import { ApplicationSpecSchema, ApplicationStatusSchema, AppProjectSpecSchema, OperationSchema, resourceSchema } from "./schema.ts";
 import { GROUP, VERSION, type Manifest } from "./types.ts";
 
 /** OpenAPI v3 schema as the API server reads it (wire names, unlike client-node's camel-cased model). */
 type V1JSONSchemaProps = { readonly [key: string]: unknown };
 type Columns = readonly { name: string; type: string; jsonPath: string; priority?: number }[];
 
-const str: V1JSONSchemaProps = { type: "string" };
-const bool: V1JSONSchemaProps = { type: "boolean" };
-const int: V1JSONSchemaProps = { type: "integer" };
-const strings: V1JSONSchemaProps = { type: "array", items: str };
-const stringMap: V1JSONSchemaProps = { type: "object", additionalProperties: str };
-const free: V1JSONSchemaProps = { type: "object", "x-kubernetes-preserve-unknown-fields": true };
-const obj = (properties: Record<string, V1JSONSchemaProps>, required?: string[]): V1JSONSchemaProps =>
-  ({ type: "object", properties, ...(required ? { required } : {}) });
-const list = (items: V1JSONSchemaProps): V1JSONSchemaProps => ({ type: "array", items });
-const groupKind = list(obj({ group: str, kind: str }, ["group", "kind"]));
-
-const source = obj({
-  repoURL: { ...str, description: "Git repository URL (https://, file:// or a path)." },
-  targetRevision: { ...str, description: "Branch, tag, commit SHA (full or short) or HEAD. Default HEAD." },
-  path: { ...str, description: "Directory inside the repository. Default: the repository root." },
-  directory: obj({ recurse: bool, include: str, exclude: str }),
-  kustomize: obj({ namePrefix: str, nameSuffix: str, images: strings, commonLabels: stringMap }),
-  helm: obj({ releaseName: str, valueFiles: strings, values: str, valuesObject: free }),
-  decryption: obj({ secretRef: obj({ name: str }, ["name"]) }),
-}, ["repoURL"]);
-
-const objectRef = { group: str, version: str, kind: str, namespace: str, name: str };
-const health = obj({ status: str, message: str });
-
-const applicationSchema: V1JSONSchemaProps = obj({
-  apiVersion: str,
-  kind: str,
-  metadata: { type: "object" },
-  spec: obj({
-    project: { ...str, default: "default" },
-    source,
-    destination: obj({ server: str, namespace: str }),
-    syncPolicy: obj({
-      automated: obj({ prune: bool, selfHeal: bool, allowEmpty: bool }),
-      syncOptions: strings,
-      retry: obj({ limit: int, backoff: obj({ duration: str, factor: int, maxDuration: str }) }),
-    }),
-    ignoreDifferences: list(obj({ group: str, kind: str, name: str, namespace: str, jsonPointers: strings }, ["kind"])),
-    revisionHistoryLimit: { ...int, minimum: 0 },
-  }, ["source", "destination"]),
-  operation: free,
-  status: obj({
-    sync: obj({ status: str, revision: str }),
-    health,
-    resources: list(obj({ ...objectRef, status: str, health })),
-    operationState: { ...obj({ phase: str, message: str, startedAt: str, finishedAt: str }), "x-kubernetes-preserve-unknown-fields": true },
-    history: list(obj({ id: int, revision: str, deployedAt: str })),
-    conditions: list(obj({ type: str, message: str, lastTransitionTime: str })),
-    reconciledAt: str,
-    inventory: strings,
-    observedRenderKey: str,
-  }),
+const applicationSchema = resourceSchema({
+  spec: ApplicationSpecSchema, operation: Type.Optional(OperationSchema), status: Type.Optional(ApplicationStatusSchema),
 }, ["spec"]);
 
-const appProjectSchema: V1JSONSchemaProps = obj({
-  apiVersion: str,
-  kind: str,
-  metadata: { type: "object" },
-  spec: obj({
-    description: str,
-    sourceRepos: strings,
-    destinations: list(obj({ server: str, namespace: str })),
-    clusterResourceWhitelist: groupKind,
-    clusterResourceBlacklist: groupKind,
-    namespaceResourceWhitelist: groupKind,
-    namespaceResourceBlacklist: groupKind,
-  }),
-});
+const appProjectSchema = resourceSchema({ spec: Type.Optional(AppProjectSpecSchema) }, []);
 
 function crd(kind: string, plural: string, schema: V1JSONSchemaProps, columns: Columns): Manifest {
   return {

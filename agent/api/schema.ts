@@ -1,0 +1,179 @@
+// The tether.dev/v1alpha1 API, defined once: each TypeBox schema below is both the CRD's OpenAPI v3
+// schema (crds.ts serialises it) and, through `Static`, the TypeScript type the code reads. A field
+// added here is in the CRD and the types at once; `schema.test.ts` fails when a spec field is read nowhere.
+import { Type, type Static, type TSchema } from "@sinclair/typebox";
+
+const str = (description?: string) => Type.String(description ? { description } : {});
+const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
+const strings = () => Type.Array(Type.String());
+const stringMap = () => Type.Unsafe<Record<string, string>>({ type: "object", additionalProperties: { type: "string" } });
+/** An object the API server keeps as written (Helm values, operation state). */
+const free = <T = Record<string, unknown>>() => Type.Unsafe<T>({ type: "object", "x-kubernetes-preserve-unknown-fields": true });
+
+export const DirectorySourceSchema = Type.Object({
+  recurse: opt(Type.Boolean()),
+  include: opt(str("Glob (or {a,b} list of globs) of files to include, relative to the source path.")),
+  exclude: opt(str()),
+});
+
+export const KustomizeSourceSchema = Type.Object({
+  namePrefix: opt(str()),
+  nameSuffix: opt(str()),
+  images: opt(strings()),
+  commonLabels: opt(stringMap()),
+});
+
+export const HelmSourceSchema = Type.Object({
+  releaseName: opt(str()),
+  valueFiles: opt(strings()),
+  values: opt(str()),
+  valuesObject: opt(free()),
+});
+
+export const ApplicationSourceSchema = Type.Object({
+  repoURL: str("Git repository URL (https://, ssh, file:// or a path)."),
+  targetRevision: opt(str("Branch, tag, commit SHA (full or short) or HEAD. Default HEAD.")),
+  path: opt(str("Directory inside the repository. Default: the repository root.")),
+  directory: opt(DirectorySourceSchema),
+  kustomize: opt(KustomizeSourceSchema),
+  helm: opt(HelmSourceSchema),
+  decryption: opt(Type.Object({ secretRef: opt(Type.Object({ name: Type.String() })) })),
+});
+
+export const ApplicationDestinationSchema = Type.Object({
+  server: opt(str("API server URL; https://kubernetes.default.svc is the agent's own cluster.")),
+  name: opt(str("Cluster name from a cluster Secret; in-cluster is the agent's own cluster.")),
+  namespace: opt(str()),
+});
+
+export const RetrySchema = Type.Object({
+  limit: opt(Type.Integer({ description: "Attempts after the first failure; negative retries forever." })),
+  backoff: opt(Type.Object({
+    duration: opt(str("First delay, e.g. 5s (default).")),
+    factor: opt(Type.Integer({ description: "Multiplier per attempt (default 2)." })),
+    maxDuration: opt(str("Longest delay, e.g. 3m (default).")),
+  })),
+});
+
+export const SyncPolicySchema = Type.Object({
+  automated: opt(Type.Object({ prune: opt(Type.Boolean()), selfHeal: opt(Type.Boolean()), allowEmpty: opt(Type.Boolean()) })),
+  syncOptions: opt(strings()),
+  retry: opt(RetrySchema),
+});
+
+export const IgnoreDifferencesSchema = Type.Object({
+  group: opt(str()),
+  kind: Type.String(),
+  name: opt(str()),
+  namespace: opt(str()),
+  jsonPointers: opt(strings()),
+});
+
+export const ApplicationSpecSchema = Type.Object({
+  project: opt(Type.String({ default: "default" })),
+  source: ApplicationSourceSchema,
+  destination: ApplicationDestinationSchema,
+  syncPolicy: opt(SyncPolicySchema),
+  ignoreDifferences: opt(Type.Array(IgnoreDifferencesSchema)),
+  revisionHistoryLimit: opt(Type.Integer({ minimum: 0 })),
+});
+
+const SyncStatusCodeSchema = Type.Union([Type.Literal("Synced"), Type.Literal("OutOfSync"), Type.Literal("Unknown")]);
+const HealthStatusCodeSchema = Type.Union([Type.Literal("Healthy"), Type.Literal("Progressing"), Type.Literal("Degraded"),
+  Type.Literal("Suspended"), Type.Literal("Missing"), Type.Literal("Unknown")]);
+const OperationPhaseSchema = Type.Union([Type.Literal("Running"), Type.Literal("Succeeded"), Type.Literal("Failed"), Type.Literal("Error")]);
+const HealthSchema = Type.Object({ status: HealthStatusCodeSchema, message: opt(str()) });
+
+export const ObjectRefSchema = Type.Object({
+  group: Type.String(),
+  version: Type.String(),
+  kind: Type.String(),
+  namespace: opt(str()),
+  name: Type.String(),
+});
+
+export const ResourceStatusSchema = Type.Composite([ObjectRefSchema, Type.Object({ status: SyncStatusCodeSchema, health: opt(HealthSchema) })]);
+
+export const ConditionSchema = Type.Object({ type: Type.String(), message: Type.String(), lastTransitionTime: Type.String() });
+
+export const OperationStateSchema = Type.Object({
+  phase: OperationPhaseSchema,
+  message: opt(str()),
+  startedAt: opt(str()),
+  finishedAt: opt(str()),
+  /** How many retries `syncPolicy.retry` has spent on this operation. */
+  retryCount: opt(Type.Integer()),
+  syncResult: opt(Type.Object({ revision: opt(str()) })),
+}, { "x-kubernetes-preserve-unknown-fields": true });
+
+export const HistoryEntrySchema = Type.Object({ id: Type.Integer(), revision: Type.String(), deployedAt: Type.String() });
+
+export const ApplicationStatusSchema = Type.Object({
+  sync: opt(Type.Object({ status: SyncStatusCodeSchema, revision: opt(str()) })),
+  health: opt(HealthSchema),
+  resources: opt(Type.Array(ResourceStatusSchema)),
+  operationState: opt(OperationStateSchema),
+  history: opt(Type.Array(HistoryEntrySchema)),
+  conditions: opt(Type.Array(ConditionSchema)),
+  reconciledAt: opt(str()),
+  inventory: opt(Type.Array(Type.String(), { description: "The objects this Application applied, as group/version/kind/namespace/name." })),
+  observedRenderKey: opt(str("Key of the last successful render (commit + every render input).")),
+});
+
+export const OperationSchema = free<{
+  sync?: { prune?: boolean; dryRun?: boolean; revision?: string };
+  initiatedBy?: { username?: string; automated?: boolean };
+}>();
+
+export const AppProjectSpecSchema = Type.Object({
+  description: opt(str()),
+  sourceRepos: opt(strings()),
+  destinations: opt(Type.Array(Type.Object({ server: opt(str()), name: opt(str()), namespace: opt(str()) }))),
+  clusterResourceWhitelist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
+  clusterResourceBlacklist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
+  namespaceResourceWhitelist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
+  namespaceResourceBlacklist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
+});
+
+/** A CRD's top-level schema: apiVersion, kind, metadata, then the given fields. */
+export function resourceSchema(fields: Record<string, TSchema>, required: readonly string[]): Record<string, unknown> {
+  return wire(Type.Object({ apiVersion: opt(str()), kind: opt(str()), metadata: opt(Type.Unsafe({ type: "object" })), ...fields }, { required: [...required] }));
+}
+
+/**
+ * The schema as JSON the API server accepts: TypeBox's symbol keys dropped, a union of string literals
+ * as an `enum` (structural schemas have no `const`), and empty `required` lists left out.
+ */
+export function wire(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => {
+    if (key === "required" && Array.isArray(value) && value.length === 0) return undefined;
+    const anyOf = (value as { anyOf?: { const?: unknown }[] } | null)?.anyOf;
+    if (anyOf?.every((s) => typeof s.const === "string")) {
+      const rest: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+      delete rest.anyOf;
+      return { ...rest, type: "string", enum: anyOf.map((s) => s.const) };
+    }
+    return value;
+  })) as Record<string, unknown>;
+}
+
+export type DirectorySource = Static<typeof DirectorySourceSchema>;
+export type KustomizeSource = Static<typeof KustomizeSourceSchema>;
+export type HelmSource = Static<typeof HelmSourceSchema>;
+export type ApplicationSource = Static<typeof ApplicationSourceSchema>;
+export type ApplicationDestination = Static<typeof ApplicationDestinationSchema>;
+export type SyncPolicy = Static<typeof SyncPolicySchema>;
+export type RetryPolicy = Static<typeof RetrySchema>;
+export type ResourceIgnoreDifferences = Static<typeof IgnoreDifferencesSchema>;
+export type ApplicationSpec = Static<typeof ApplicationSpecSchema>;
+export type SyncStatusCode = Static<typeof SyncStatusCodeSchema>;
+export type HealthStatusCode = Static<typeof HealthStatusCodeSchema>;
+export type OperationPhase = Static<typeof OperationPhaseSchema>;
+export type ObjectRef = Static<typeof ObjectRefSchema>;
+export type ResourceStatus = Static<typeof ResourceStatusSchema>;
+export type Condition = Static<typeof ConditionSchema>;
+export type OperationState = Static<typeof OperationStateSchema>;
+export type HistoryEntry = Static<typeof HistoryEntrySchema>;
+export type ApplicationStatus = Static<typeof ApplicationStatusSchema>;
+export type Operation = Static<typeof OperationSchema>;
+export type AppProjectSpec = Static<typeof AppProjectSpecSchema>;
