@@ -47,6 +47,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./secret/index.ts")).secretCommand(),
   },
   {
+    name: "cluster",
+    summary: "Register other clusters the agent deploys to (cluster Secrets in Argo CD's format)",
+    load: async () => (await import("./cluster/index.ts")).clusterCommand(),
+  },
+  {
     name: "version",
     summary: "Print the version of this client and, with a kubeconfig, of the agent in the cluster",
     load: async () => (await import("./version/index.ts")).versionCommand(),

@@ -4,7 +4,7 @@ import { Command, CommanderError } from "commander";
 import { errorMessage } from "../agent/errors.ts";
 import { VERSION } from "../agent/version/version.ts";
 import { COMMANDS, commandsToLoad } from "./commands.ts";
-import { EXIT } from "./errors.ts";
+import { enforceExitCodes, EXIT } from "./errors.ts";
 
 const program = new Command()
   .name("tether")
@@ -37,6 +37,7 @@ async function addCommands(args: readonly string[]): Promise<void> {
 program.exitOverride();
 try {
   await addCommands(process.argv.slice(2));
+  enforceExitCodes(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
