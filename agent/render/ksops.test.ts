@@ -114,6 +114,13 @@ describe("KSOPS generators render what KSOPS renders", () => {
     expect(objects[0]?.decrypted).toBe(true);
   });
 
+  it("runs KSOPS' own KRM corpus generator of apiVersion viaduct.ai/v2 (test/krm/behaviors) as KSOPS does", async () => {
+    const root = await checkoutOf("ksops/behaviors-v2");
+    const objects = await renderKustomize({ root, path: ".", ageKeys: [key.identity] });
+    expect(objects.map((o) => o.manifest)).toEqual(await want("ksops/behaviors-v2"));
+    expect(objects[0]?.decrypted).toBe(true);
+  });
+
   it("applies the Application's kustomize options to generated Secrets too", async () => {
     const root = await checkoutOf("ksops/hash");
     const objects = await renderKustomize({ root, path: ".", ageKeys: [key.identity], kustomize: { namePrefix: "prod-", commonLabels: { team: "shop" } } });

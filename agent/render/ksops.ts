@@ -5,7 +5,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { isMap, parseAllDocuments } from "yaml";
 import { isRecord } from "./tool.ts";
 
-export const KSOPS_API_VERSION = "viaduct.ai/v1";
+/** KSOPS' generator apiVersions: v1 in its docs, v2 in its KRM test corpus; KSOPS itself reads both alike. */
+export const KSOPS_API_VERSIONS: readonly string[] = ["viaduct.ai/v1", "viaduct.ai/v2"];
 export const KSOPS_KIND = "ksops";
 
 // KSOPS v4 asks kustomize to run it as a KRM exec function. Tether does not pass --enable-exec (it
@@ -22,13 +23,13 @@ export async function prepareKsopsGenerators(files: Iterable<string>): Promise<n
   let found = 0;
   for (const file of files) {
     const text = await readFile(file, "utf8");
-    if (!text.includes(KSOPS_API_VERSION)) continue;
+    if (!text.includes("viaduct.ai/")) continue;
     const docs = parseAllDocuments(text);
     let changed = false;
     for (const doc of docs) {
       if (doc.errors.length > 0) continue;
       const value: unknown = doc.toJS();
-      if (!isRecord(value) || value.apiVersion !== KSOPS_API_VERSION || value.kind !== KSOPS_KIND) continue;
+      if (!isKsops(value)) continue;
       found++;
       for (const key of FUNCTION_ANNOTATIONS) {
         if (doc.hasIn(["metadata", "annotations", key])) {
@@ -47,5 +48,9 @@ export async function prepareKsopsGenerators(files: Iterable<string>): Promise<n
 /** Whether kustomize's origin annotation says the object was made by a KSOPS generator. */
 export function madeByKsops(origin: { readonly configuredBy?: unknown }): boolean {
   const by = origin.configuredBy;
-  return isRecord(by) && by.apiVersion === KSOPS_API_VERSION && by.kind === KSOPS_KIND;
+  return isKsops(by);
+}
+
+function isKsops(value: unknown): boolean {
+  return isRecord(value) && typeof value.apiVersion === "string" && KSOPS_API_VERSIONS.includes(value.apiVersion) && value.kind === KSOPS_KIND;
 }

@@ -1,5 +1,5 @@
 // Tether's KSOPS as a kustomize exec plugin. kustomize runs the executable it finds in its plugin
-// home (`viaduct.ai/v1/ksops/ksops`) once per generator, with the generator config in a file named
+// home (`viaduct.ai/<version>/ksops/ksops`) once per generator, with the generator config in a file named
 // by the first argument and the kustomization's directory as working directory, and reads the
 // generated objects from its stdout (kustomize's legacy exec-plugin protocol, which KSOPS speaks).
 //
@@ -12,6 +12,9 @@ import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { TetherError, errorMessage, type Reason } from "../../errors.ts";
 import { generate, type DecryptFileFn } from "./generate.ts";
+
+/** The `viaduct.ai/<version>` generators KSOPS answers to (v1 documented, v2 in its KRM test corpus). */
+const KSOPS_VERSIONS = ["v1", "v2"];
 
 /** Linux refuses longer socket paths (sun_path is 108 bytes, with its terminating zero). */
 const MAX_SOCKET_PATH = 107;
@@ -94,13 +97,17 @@ function readAll(conn: Socket): Promise<string> {
  * shim is plain CommonJS, so it starts in a few tens of milliseconds, compiled or not.
  */
 async function writePluginHome(home: string, socketPath: string): Promise<string> {
-  const dir = join(home, "viaduct.ai", "v1", "ksops");
-  await mkdir(dir, { recursive: true });
-  const shim = join(dir, "shim.cjs");
+  const shim = join(home, "shim.cjs");
+  await mkdir(home, { recursive: true });
   await writeFile(shim, shimSource(socketPath));
-  const executable = join(dir, "ksops");
-  await writeFile(executable, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(shim)} "$@"\n`);
-  await chmod(executable, 0o755);
+  // kustomize looks a generator up by its apiVersion: one executable per KSOPS version, the same shim.
+  for (const version of KSOPS_VERSIONS) {
+    const dir = join(home, "viaduct.ai", version, "ksops");
+    await mkdir(dir, { recursive: true });
+    const executable = join(dir, "ksops");
+    await writeFile(executable, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(shim)} "$@"\n`);
+    await chmod(executable, 0o755);
+  }
   return home;
 }
 
