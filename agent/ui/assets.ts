@@ -17,14 +17,18 @@ const TYPES: Record<string, string> = {
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /**
- * Where the built files are: $TETHER_UI_DIR, else dist/ui beside the sources (a checkout run with
- * tsx), else ui/ beside the compiled agent (dist/agent/ui/assets.js -> dist/ui, as in the image).
+ * Where the built files are: $TETHER_UI_DIR, else the nearest `dist/ui` above this module (a
+ * checkout run from sources, or from the esbuild bundle in dist/).
  */
 export function defaultAssetsDir(): string {
   if (process.env.TETHER_UI_DIR) return process.env.TETHER_UI_DIR;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const checkout = path.resolve(here, "..", "..", "dist", "ui");
-  return existsSync(path.join(checkout, "index.html")) ? checkout : path.resolve(here, "..", "..", "ui");
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = path.dirname(dir)) {
+    const candidates = [path.join(dir, "dist", "ui"), ...(path.basename(dir) === "dist" ? [path.join(dir, "ui")] : [])];
+    const found = candidates.find((c) => existsSync(path.join(c, "index.html")));
+    if (found) return found;
+  }
+  return path.resolve(dir, "dist", "ui");
 }
 
 export async function serveAsset(req: IncomingMessage, res: ServerResponse, opts: { pathname: string; dir?: string }): Promise<void> {

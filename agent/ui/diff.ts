@@ -8,16 +8,7 @@ import { RenderCache } from "../controller/memo.ts";
 import { fetchAndRender, planDesired, type SourceStage } from "../controller/reconcile.ts";
 import { compare, unifiedDiff } from "../diff/index.ts";
 import { renderApplication } from "../render/application.ts";
-
-export interface ObjectDiff {
-  /** Inventory key of the object. */
-  readonly key: string;
-  readonly name: string;
-  /** Unified diff from live (`-`) to Git (`+`), masked; empty when they are equal. */
-  readonly diff: string;
-  /** `create` (not in the cluster), `prune` (left Git), or `update`. */
-  readonly change: "create" | "update" | "prune";
-}
+import type { ObjectDiffView } from "./view.ts";
 
 export interface DiffDeps {
   readonly client: TetherClient;
@@ -31,7 +22,7 @@ export function newRenderCache(): RenderCache {
 }
 
 /** Every object that differs between Git and the cluster; `[]` when the cluster equals Git. */
-export async function objectDiffs(app: Application, deps: DiffDeps): Promise<ObjectDiff[]> {
+export async function objectDiffs(app: Application, deps: DiffDeps): Promise<ObjectDiffView[]> {
   const desired = await fetchAndRender({ app }, {
     source: deps.source, render: renderApplication, renderCache: deps.renderCache,
     decryptionKeys: (a) => deps.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
@@ -39,7 +30,7 @@ export async function objectDiffs(app: Application, deps: DiffDeps): Promise<Obj
   });
   const planned = await planDesired(app, desired, deps.cluster);
   const ignoreDifferences = app.spec.ignoreDifferences ?? [];
-  const out: ObjectDiff[] = [];
+  const out: ObjectDiffView[] = [];
   for (const obj of planned) {
     const live = await deps.cluster.get(obj.ref);
     if (live && compare({ desired: obj.manifest, live, ignoreDifferences }).status === "Synced") continue;

@@ -7,7 +7,8 @@ import { GROUP, VERSION, type Application, type Manifest, type ObjectRef } from 
 import type { Cluster } from "../apply/cluster.ts";
 import type { KubeHttp } from "../apply/http.ts";
 import { parseRefKey, refKey } from "../apply/inventory.ts";
-import { buildTree, CHILD_KINDS, treeNamespaces, type TreeNode } from "./model.ts";
+import { buildTree, CHILD_KINDS, treeNamespaces } from "./model.ts";
+import type { EventView, TreeNode } from "./view.ts";
 
 export interface Reads {
   readonly http: KubeHttp;
@@ -33,15 +34,6 @@ async function listOrNone(http: KubeHttp, kind: (typeof CHILD_KINDS)[number], na
   if (res.status >= 400) return [];
   // List items carry no apiVersion and kind; the tree needs them.
   return ((res.body as { items?: Manifest[] }).items ?? []).map((item) => ({ ...item, apiVersion: kind.apiVersion, kind: kind.kind }));
-}
-
-export interface EventView {
-  readonly type: string;
-  readonly reason: string;
-  readonly message: string;
-  readonly count: number;
-  readonly lastTimestamp?: string;
-  readonly source?: string;
 }
 
 /** Events about one object, newest first, as `kubectl describe` shows them. */

@@ -1,0 +1,124 @@
+// The browser's side of agent/ui/api.ts: the bearer token (kept for this tab only), JSON calls,
+// the CSRF token on actions, and server-sent events read through fetch so the token goes in a header.
+import type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode } from "../../agent/ui/view.ts";
+
+export type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode };
+
+const TOKEN_KEY = "tether.token";
+
+/** The token `tether ui` puts in the URL (`#token=...`) is taken once and removed from the address bar. */
+export function adoptTokenFromUrl(): void {
+  const m = /^#token=([^&]+)/.exec(location.hash);
+  if (!m?.[1]) return;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+  history.replaceState(null, "", `${location.pathname}#/`);
+}
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
+  set: (t: string) => sessionStorage.setItem(TOKEN_KEY, t.trim()),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+/** An answer other than 2xx, with the server's message (which names what was refused and why). */
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface Session {
+  readonly user: string;
+  readonly namespace: string;
+  readonly csrf: string;
+}
+
+let csrf = "";
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token.get()}` };
+  if (method !== "GET") headers["x-tether-csrf"] = csrf;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`/api/v1/${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const data = (await res.json().catch(() => ({}))) as { message?: string };
+  if (!res.ok) throw new ApiError(res.status, data.message ?? `${method} ${path}: HTTP ${res.status}`);
+  return data as T;
+}
+
+const app = (name: string, sub = "") => `applications/${encodeURIComponent(name)}${sub ? `/${sub}` : ""}`;
+const keyQuery = (key: string) => `?key=${encodeURIComponent(key)}`;
+
+export const api = {
+  async session(): Promise<Session> {
+    const s = await call<Session>("GET", "session");
+    csrf = s.csrf;
+    return s;
+  },
+  list: () => call<{ items: AppSummary[] }>("GET", "applications").then((r) => r.items),
+  app: (name: string) => call<AppDetail>("GET", app(name)),
+  tree: (name: string) => call<{ nodes: TreeNode[] }>("GET", app(name, "tree")).then((r) => r.nodes),
+  manifest: (name: string, key: string) => call<{ yaml: string }>("GET", app(name, `resource${keyQuery(key)}`)).then((r) => r.yaml),
+  diff: (name: string) => call<{ items: ObjectDiffView[] }>("GET", app(name, "diff")).then((r) => r.items),
+  events: (name: string, key?: string) => call<{ items: EventView[] }>("GET", app(name, `events${key ? keyQuery(key) : ""}`)).then((r) => r.items),
+  refresh: (name: string) => call("POST", app(name, "refresh"), {}),
+  sync: (name: string, opts: { prune: boolean; dryRun: boolean; resources: string[] }) => call("POST", app(name, "sync"), opts),
+  rollback: (name: string, id: number) => call("POST", app(name, "rollback"), { id }),
+  remove: (name: string, cascade: boolean) => call("DELETE", `${app(name)}?cascade=${cascade}`),
+};
+
+/** Reads a streamed response line by line until `signal` aborts; resolves when the stream ends. */
+async function readLines(path: string, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
+  const res = await fetch(`/api/v1/${path}`, { headers: { authorization: `Bearer ${token.get()}` }, signal });
+  if (!res.ok || !res.body) {
+    const data = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new ApiError(res.status, data.message ?? `HTTP ${res.status}`);
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  }
+}
+
+export type StreamEvent = { event: "snapshot"; data: { items: AppSummary[] } } | { event: "app"; data: AppSummary } | { event: "deleted"; data: { name: string } };
+
+/**
+ * Live updates from the agent's watch on Applications. Reconnects after a second when the stream
+ * ends; `onState` says whether it is connected, for the "live" indicator.
+ */
+export function subscribe(onEvent: (e: StreamEvent) => void, onState: (live: boolean) => void): () => void {
+  const abort = new AbortController();
+  const run = async () => {
+    while (!abort.signal.aborted) {
+      let event = "";
+      try {
+        await readLines("stream", abort.signal, (line) => {
+          if (line.startsWith("event: ")) event = line.slice(7);
+          else if (line.startsWith("data: ")) {
+            onState(true);
+            onEvent({ event, data: JSON.parse(line.slice(6)) as unknown } as StreamEvent);
+          }
+        });
+      } catch {
+        // reconnect below
+      }
+      onState(false);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  void run();
+  return () => abort.abort();
+}
+
+/** A Pod's log, line by line; followed until the returned function is called. */
+export function streamLogs(pod: { app: string; key: string; follow: boolean }, onLine: (line: string) => void, onError: (message: string) => void): () => void {
+  const abort = new AbortController();
+  readLines(app(pod.app, `logs${keyQuery(pod.key)}&follow=${pod.follow}`), abort.signal, onLine)
+    .catch((err: unknown) => { if (!abort.signal.aborted) onError(err instanceof Error ? err.message : String(err)); });
+  return () => abort.abort();
+}
