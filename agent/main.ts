@@ -1,4 +1,5 @@
 // Starts the agent: the controller, its git source and render stage, and the HTTP surface.
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -9,6 +10,7 @@ import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
 import { GitSource } from "./source/index.ts";
 import { renderApplication } from "./render/application.ts";
+import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -19,6 +21,11 @@ export interface AgentOptions {
   readonly cacheDir?: string;
   readonly workers?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Serve `file://` and plain-path repoURLs. Off by default: with it, any Application (a child in Git
+   * included) can read every repository on the agent's disk, other repositories' mirrors among them.
+   */
+  readonly allowLocalRepos?: boolean;
 }
 
 export interface RunningAgent {
@@ -31,8 +38,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const log = opts.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`));
   const client = new TetherClient(opts.kc, opts.namespace);
   const cluster = new KubeCluster(opts.kc);
+  // A temporary cache is the agent's own: removed on stop, and when the start fails.
+  const cacheDir = opts.cacheDir ?? await mkdtemp(path.join(os.tmpdir(), "tether-agent-"));
+  const removeOwnCache = () => (opts.cacheDir === undefined ? rm(cacheDir, { recursive: true, force: true }) : Promise.resolve());
   const source = new GitSource({
-    cacheDir: opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`),
+    cacheDir, allowLocal: opts.allowLocalRepos ?? false,
     credentials: (url) => client.repoCredentials(url),
   });
   const controller = new Controller({
@@ -40,7 +50,17 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? 4, log,
   });
   const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
-  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui });
+  const webhook = new Webhook({
+    secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
+    refresh: refreshThroughAnnotation(client), log,
+  });
+  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook })
+    .catch(async (err: unknown) => {
+      ui.close();
+      await removeOwnCache();
+      throw listenFailure(err, opts.listen);
+    });
+  await webhook.warnIfUnsigned(opts.namespace);
   await controller.start();
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
@@ -49,8 +69,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     controller, port,
     stop: async () => {
       await controller.stop();
+      webhook.stop();
       ui.close();
       await new Promise((resolve) => server.close(resolve));
+      await removeOwnCache();
     },
   };
+}
+
+/** A listen error said with the address and the flag that fixes it, instead of Node's stack trace. */
+function listenFailure(err: unknown, listen: AgentOptions["listen"]): Error {
+  const code = (err as { code?: unknown }).code;
+  const why = code === "EADDRINUSE" ? "the address is already in use (another agent or program listens there)"
+    : code === "EADDRNOTAVAIL" ? "no network interface of this machine has that address"
+    : code === "EACCES" ? "permission denied (ports below 1024 need privileges)"
+    : code === "ENOTFOUND" || code === "EAI_AGAIN" ? "the host name does not resolve"
+    : err instanceof Error ? err.message : String(err);
+  return new Error(`cannot listen on ${listen.host}:${listen.port}: ${why}; choose another address with --listen HOST:PORT`, { cause: err });
 }

@@ -5,7 +5,7 @@ import type { Controller } from "./controller/controller.ts";
 import type { Cluster } from "./apply/cluster.ts";
 import { metricsText } from "./status/metrics.ts";
 import { versionBody } from "./version/version.ts";
-import { webhook } from "./webhook/webhook.ts";
+import type { Webhook } from "./webhook/webhook.ts";
 import type { UiRoutes } from "./ui/index.ts";
 
 export interface ServerOptions {
@@ -13,8 +13,8 @@ export interface ServerOptions {
   readonly cluster: Cluster;
   readonly host: string;
   readonly port: number;
-  /** Webhook payloads are only honoured with this token (header `X-Tether-Token` or `?token=`), when set. */
-  readonly webhookToken?: string;
+  /** `POST /api/webhook` (agent/webhook): signed forge deliveries refresh the apps they concern. */
+  readonly webhook?: Webhook;
   /** The web UI and its API (`/ui/`, `/api/v1/`), see agent/ui. */
   readonly ui?: UiRoutes;
 }
@@ -32,9 +32,16 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
     if (url.pathname === "/readyz") return opts.controller.ready ? send(200, "ok\n") : send(503, "starting\n");
     if (url.pathname === "/metrics") return send(200, metricsText(opts), "text/plain; version=0.0.4");
     if (url.pathname === "/version") return send(200, versionBody(), "application/json");
-    if (url.pathname === "/api/webhook" && req.method === "POST") return webhook(req, url, opts, send);
+    if (url.pathname === "/api/webhook" && req.method === "POST" && opts.webhook) return opts.webhook.handle(req, send);
     if (opts.ui?.handles(url.pathname)) return void opts.ui.handle(req, res, url);
     return send(404, "not found\n");
   });
-  return new Promise((resolve) => server.listen(opts.port, opts.host, () => resolve(server)));
+  // A busy or invalid address rejects (EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND) instead of crashing the process.
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off("error", reject);
+      resolve(server);
+    });
+  });
 }

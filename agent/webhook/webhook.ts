@@ -1,22 +1,176 @@
-// The git webhook: a push names a repository, and every Application reading it is refreshed now.
+// The git webhook: a forge says a repository was pushed, and the Applications that follow the pushed
+// branch (and path) are refreshed. Only a request signed with the shared secret is believed when one is
+// configured; a flood of pushes is coalesced into one refresh per app.
 import type http from "node:http";
-import type { Send, ServerOptions } from "../server.ts";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { TetherClient } from "../api/client.ts";
+import { REFRESH_ANNOTATION, type Application } from "../api/types.ts";
+import { errorMessage } from "../errors.ts";
+import { forgeOf, isPush, parsePush, verifySignature, type Forge } from "./forges.ts";
+import { appsToRefresh } from "./match.ts";
 
-export function webhook(req: http.IncomingMessage, url: URL, opts: ServerOptions, send: Send): void {
-  const token = req.headers["x-tether-token"] ?? url.searchParams.get("token");
-  if (opts.webhookToken && token !== opts.webhookToken) return send(401, "bad or missing token\n");
-  let body = "";
-  req.on("data", (chunk: Buffer) => { if (body.length < 1_000_000) body += chunk.toString("utf8"); });
-  req.on("end", () => {
-    // GitHub, GitLab and Gitea all name the repository; without one every app is refreshed.
-    let repo: string | undefined;
-    try {
-      const payload = JSON.parse(body || "{}") as { repository?: { clone_url?: string; html_url?: string; git_http_url?: string }; repoURL?: string };
-      repo = payload.repoURL ?? payload.repository?.clone_url ?? payload.repository?.git_http_url ?? payload.repository?.html_url;
-    } catch {
-      return send(400, "payload is not JSON\n");
-    }
-    const n = opts.controller.refreshRepository(repo);
-    send(202, `refreshing ${n} application(s)\n`);
+export type Send = (code: number, body: string, type?: string) => void;
+
+/** Shared secrets per forge; `default` serves a forge that has none of its own. */
+export type WebhookSecrets = Partial<Record<Forge | "default", string>>;
+
+/** The Secret the agent reads the webhook secrets from, in its namespace. */
+export const WEBHOOK_SECRET_NAME = "tether-webhook";
+
+/** Keys of that Secret, spelled as in Argo CD's `argocd-secret` (`webhook.github.secret`, ...). */
+const SECRET_KEYS: Record<string, Forge | "default"> = {
+  "webhook.secret": "default",
+  "webhook.github.secret": "github",
+  "webhook.gitlab.secret": "gitlab",
+  "webhook.gitea.secret": "gitea",
+  "webhook.gogs.secret": "gitea",
+  "webhook.bitbucket.secret": "bitbucket",
+  "webhook.bitbucketserver.secret": "bitbucketserver",
+};
+
+/** The secrets held by a Secret's decoded data; undefined when it holds none. */
+export function secretsFromData(data: Readonly<Record<string, string>>): WebhookSecrets | undefined {
+  const secrets: WebhookSecrets = {};
+  for (const [key, forge] of Object.entries(SECRET_KEYS)) {
+    const value = data[key]?.trim();
+    if (value) secrets[forge] = value;
+  }
+  return Object.keys(secrets).length === 0 ? undefined : secrets;
+}
+
+export interface WebhookOptions {
+  /** The configured secrets, read at each request (cache in the reader): a rotated Secret applies at once. */
+  readonly secrets: () => Promise<WebhookSecrets | undefined>;
+  /** The Applications the agent manages. */
+  readonly applications: () => Promise<readonly Application[]>;
+  /** Refreshes these Applications with a fresh fetch. */
+  readonly refresh: (names: readonly string[]) => Promise<void>;
+  readonly log: (line: string) => void;
+  /** Larger bodies get 413; GitHub caps its payloads at 25 MB. Default 25 MiB. */
+  readonly maxBodyBytes?: number;
+  /** Pushes within this window cost one refresh per app. Default 1 s. */
+  readonly coalesceMs?: number;
+}
+
+const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
+
+/** Reads the body; resolves undefined (after answering 413) when it is larger than `limit`. */
+function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise<Buffer | undefined> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) {
+    send(413, `payload larger than ${limit} bytes\n`);
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        send(413, `payload larger than ${limit} bytes\n`);
+        req.destroy();
+        resolve(undefined);
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
+    req.on("error", reject);
   });
+}
+
+export class Webhook {
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: WebhookOptions) {}
+
+  /** Logs a warning when no secret is configured: then anyone who reaches the port can trigger refreshes. */
+  async warnIfUnsigned(namespace: string): Promise<void> {
+    const secrets = await this.opts.secrets().catch(() => undefined);
+    if (secrets !== undefined) return;
+    this.opts.log(`warning: no webhook secret (Secret ${namespace}/${WEBHOOK_SECRET_NAME}, key webhook.secret or ` +
+      "webhook.<forge>.secret): /api/webhook accepts unsigned requests; anyone who can reach it can trigger refreshes");
+  }
+
+  /** Handles `POST /api/webhook`. */
+  handle(req: http.IncomingMessage, send: Send): void {
+    this.deliver(req, send).catch((err: unknown) => {
+      this.opts.log(`webhook: ${errorMessage(err)}`);
+      send(500, "internal error\n");
+    });
+  }
+
+  /** Refreshes what is pending now; the agent calls it on stop. */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async deliver(req: http.IncomingMessage, send: Send): Promise<void> {
+    const body = await readBody(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY, send);
+    if (body === undefined) return;
+    const forge = forgeOf(req.headers);
+    const secrets = await this.opts.secrets();
+    if (secrets !== undefined) {
+      const secret = secrets[forge] ?? secrets.default;
+      if (secret === undefined || !verifySignature(forge, req.headers, body, secret)) {
+        return send(401, forge === "generic"
+          ? "unsigned request: a webhook secret is configured, so only signed GitHub, GitLab, Gitea, Forgejo and Bitbucket deliveries are accepted\n"
+          : `the ${forge} signature is missing or does not match the configured secret\n`);
+      }
+    }
+    if (!isPush(forge, req.headers)) return send(200, "ignored: not a push event\n");
+    let names: string[];
+    try {
+      names = appsToRefresh(await this.opts.applications(), parsePush(forge, body));
+    } catch (err) {
+      if (err instanceof SyntaxError) return send(400, "payload is not JSON\n");
+      throw err;
+    }
+    this.schedule(names);
+    send(202, `refreshing ${names.length} application(s)\n`);
+  }
+
+  private schedule(names: readonly string[]): void {
+    for (const name of names) this.pending.add(name);
+    if (this.timer !== undefined || this.pending.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const batch = [...this.pending];
+      this.pending.clear();
+      this.opts.refresh(batch).catch((err: unknown) => this.opts.log(`webhook: refresh of ${batch.join(", ")} failed: ${errorMessage(err)}`));
+    }, this.opts.coalesceMs ?? 1000);
+  }
+}
+
+/** Reads the webhook secrets from the Secret in the agent namespace, at most once per `ttlMs`. */
+export function secretReader(kc: KubeConfig, namespace: string, ttlMs = 5000): () => Promise<WebhookSecrets | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  let cached: { at: number; value: Promise<WebhookSecrets | undefined> } | undefined;
+  return () => {
+    if (cached !== undefined && Date.now() - cached.at < ttlMs) return cached.value;
+    const value = core.readNamespacedSecret({ name: WEBHOOK_SECRET_NAME, namespace }).then(
+      (secret) => secretsFromData(Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))),
+      (err: unknown) => {
+        if ((err as { code?: unknown }).code === 404) return undefined;
+        // Fail closed: a Secret that cannot be read must not turn signature checks off.
+        throw err;
+      });
+    cached = { at: Date.now(), value };
+    return value;
+  };
+}
+
+/**
+ * Refreshes Applications as Argo CD's webhook does: by setting the refresh annotation, which the
+ * controller turns into a reconcile with a fresh fetch and then removes.
+ */
+export function refreshThroughAnnotation(client: TetherClient): (names: readonly string[]) => Promise<void> {
+  return async (names) => {
+    const value = new Date().toISOString();
+    await Promise.all(names.map((name) => client.mergeApplication(name, { metadata: { annotations: { [REFRESH_ANNOTATION]: value } } })
+      .catch((err: unknown) => { if ((err as { code?: unknown }).code !== 404) throw err; })));
+  };
 }

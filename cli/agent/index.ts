@@ -12,6 +12,7 @@ interface AgentFlags extends KubeFlags {
   readonly listen: string;
   readonly cacheDir?: string;
   readonly workers: string;
+  readonly allowLocalRepos: boolean;
 }
 
 export function agentCommand(): Command {
@@ -22,6 +23,7 @@ export function agentCommand(): Command {
     .option("--listen <host:port>", "probes (/healthz, /readyz), /metrics and /api/webhook", "127.0.0.1:8080")
     .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")
     .option("--workers <n>", "Applications reconciled at once", "4")
+    .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
     .addHelpText("after", "\nExample:\n  tether agent --kubeconfig ./kubeconfig --poll-interval 10s")
     .action(async (flags: AgentFlags) => {
       const [host = "127.0.0.1", port = "8080"] = flags.listen.split(/:(?=\d+$)/);
@@ -30,7 +32,7 @@ export function agentCommand(): Command {
       const agent = await startAgent({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
-        listen: { host, port: Number(port) }, workers: Number(flags.workers),
+        listen: { host, port: Number(port) }, workers: Number(flags.workers), allowLocalRepos: flags.allowLocalRepos,
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       });
       await new Promise<void>((resolve) => {

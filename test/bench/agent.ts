@@ -38,7 +38,7 @@ try {
   const rssBefore = process.memoryUsage().rss;
   const agent = await startAgent({
     kc, namespace: "tether-system", pollIntervalMs: POLL_MS, listen: { host: "127.0.0.1", port: 0 },
-    cacheDir: path.join(dir, "cache"), log: (line) => { if (process.env.BENCH_LOG) console.error(`${new Date().toISOString()} ${line}`); },
+    cacheDir: path.join(dir, "cache"), allowLocalRepos: true, log: (line) => { if (process.env.BENCH_LOG) console.error(`${new Date().toISOString()} ${line}`); },
   });
   const app: Application = {
     apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "bench", namespace: "tether-system" },

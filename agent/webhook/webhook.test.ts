@@ -1,0 +1,172 @@
+import { createHmac } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Application } from "../api/types.ts";
+import { forgeOf, parsePush, verifySignature, type Headers } from "./forges.ts";
+import { appsToRefresh, revisionPushed } from "./match.ts";
+import { secretsFromData, Webhook, type WebhookSecrets } from "./webhook.ts";
+
+const SECRET = "It's a Secret to Everybody";
+const hmac = (body: string, secret = SECRET) => createHmac("sha256", secret).update(body).digest("hex");
+
+// Trimmed from the forges' documented push payloads.
+const githubPush = JSON.stringify({
+  ref: "refs/heads/main",
+  repository: { clone_url: "https://github.com/acme/gitops.git", ssh_url: "git@github.com:acme/gitops.git", html_url: "https://github.com/acme/gitops", default_branch: "main" },
+  commits: [{ added: ["apps/web/deploy.yaml"], modified: [], removed: [] }],
+});
+const gitlabPush = JSON.stringify({
+  object_kind: "push", ref: "refs/heads/main",
+  project: { git_http_url: "https://gitlab.com/acme/gitops.git", git_ssh_url: "git@gitlab.com:acme/gitops.git", default_branch: "main" },
+  commits: [{ added: [], modified: ["apps/api/values.yaml"], removed: [] }],
+});
+const bitbucketCloudPush = JSON.stringify({
+  repository: { links: { html: { href: "https://bitbucket.org/acme/gitops" } }, mainbranch: { name: "main" } },
+  push: { changes: [{ new: { type: "branch", name: "release" } }] },
+});
+const bitbucketServerPush = JSON.stringify({
+  repository: { links: { clone: [{ href: "https://bitbucket.acme.io/scm/ops/gitops.git", name: "http" }, { href: "ssh://git@bitbucket.acme.io:7999/ops/gitops.git", name: "ssh" }] } },
+  changes: [{ ref: { id: "refs/tags/v1.2.0", type: "TAG" } }],
+});
+
+describe("verifySignature", () => {
+  const body = Buffer.from(githubPush);
+  it.each<[string, Headers]>([
+    ["GitHub's X-Hub-Signature-256", { "x-github-event": "push", "x-hub-signature-256": `sha256=${hmac(githubPush)}` }],
+    ["Gitea's X-Gitea-Signature", { "x-gitea-event": "push", "x-gitea-signature": hmac(githubPush) }],
+    ["Forgejo's X-Forgejo-Signature", { "x-forgejo-event": "push", "x-forgejo-signature": hmac(githubPush) }],
+    ["GitLab's X-Gitlab-Token", { "x-gitlab-event": "Push Hook", "x-gitlab-token": SECRET }],
+    ["Bitbucket Cloud's X-Hub-Signature", { "x-event-key": "repo:push", "x-hook-uuid": "{1}", "x-hub-signature": `sha256=${hmac(githubPush)}` }],
+    ["Bitbucket Server's X-Hub-Signature", { "x-event-key": "repo:refs_changed", "x-request-id": "1", "x-hub-signature": `sha256=${hmac(githubPush)}` }],
+  ])("accepts %s made with the secret", (_name, headers) => {
+    expect(verifySignature(forgeOf(headers), headers, body, SECRET)).toBe(true);
+  });
+
+  it.each<[string, Headers]>([
+    ["a GitHub signature made with another secret", { "x-github-event": "push", "x-hub-signature-256": `sha256=${hmac(githubPush, "other")}` }],
+    ["a GitHub signature of another body", { "x-github-event": "push", "x-hub-signature-256": `sha256=${hmac("{}")}` }],
+    ["a GitHub delivery without a signature", { "x-github-event": "push" }],
+    ["a wrong GitLab token", { "x-gitlab-event": "Push Hook", "x-gitlab-token": "guess" }],
+    ["a Gitea delivery signed with GitHub's header only", { "x-gitea-event": "push", "x-hub-signature-256": "sha256=00" }],
+    ["a request from no known forge", { "x-tether-token": SECRET }],
+  ])("refuses %s", (_name, headers) => {
+    expect(verifySignature(forgeOf(headers), headers, body, SECRET)).toBe(false);
+  });
+});
+
+describe("parsePush", () => {
+  it("reads GitHub's repository URLs, branch, default branch and changed files", () => {
+    expect(parsePush("github", Buffer.from(githubPush))).toEqual({
+      forge: "github", repoURLs: ["https://github.com/acme/gitops.git", "https://github.com/acme/gitops", "git@github.com:acme/gitops.git"],
+      refs: [{ kind: "branch", name: "main" }], defaultBranch: "main", changedFiles: ["apps/web/deploy.yaml"],
+    });
+  });
+  it("reads GitLab's project", () => {
+    expect(parsePush("gitlab", Buffer.from(gitlabPush))).toMatchObject({ repoURLs: ["https://gitlab.com/acme/gitops.git", "git@gitlab.com:acme/gitops.git"], changedFiles: ["apps/api/values.yaml"] });
+  });
+  it("reads Bitbucket Cloud's changes", () => {
+    expect(parsePush("bitbucket", Buffer.from(bitbucketCloudPush))).toMatchObject({ refs: [{ kind: "branch", name: "release" }], defaultBranch: "main" });
+  });
+  it("reads Bitbucket Server's clone links and tags", () => {
+    expect(parsePush("bitbucketserver", Buffer.from(bitbucketServerPush))).toMatchObject({
+      repoURLs: ["https://bitbucket.acme.io/scm/ops/gitops.git", "ssh://git@bitbucket.acme.io:7999/ops/gitops.git"], refs: [{ kind: "tag", name: "v1.2.0" }],
+    });
+  });
+});
+
+const app = (name: string, repoURL: string, [targetRevision, path]: [string, string], annotations?: Record<string, string>): Application => ({
+  apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name, ...(annotations ? { annotations } : {}) },
+  spec: { project: "default", source: { repoURL, targetRevision, path }, destination: { namespace: "x" } },
+});
+
+describe("appsToRefresh", () => {
+  const apps = [
+    app("web", "https://github.com/acme/gitops", ["main", "apps/web"]),
+    app("web-ssh", "git@github.com:acme/gitops.git", ["HEAD", "apps/web"]),
+    app("api", "https://github.com/acme/gitops.git", ["main", "apps/api"]),
+    app("api-base", "https://github.com/acme/gitops.git", ["main", "apps/api"], { "argocd.argoproj.io/manifest-generate-paths": ".;/apps/web" }),
+    app("staging", "https://github.com/acme/gitops.git", ["staging", "apps/web"]),
+    app("other-repo", "https://github.com/acme/other.git", ["main", "apps/web"]),
+    app("prefix-repo", "https://github.com/acme/gitops-old.git", ["main", "apps/web"]),
+  ];
+
+  it("refreshes only the apps of that repository and branch whose path changed", () => {
+    expect(appsToRefresh(apps, parsePush("github", Buffer.from(githubPush)))).toEqual(["api-base", "web", "web-ssh"]);
+  });
+
+  it("refreshes every app of the repository and branch when the payload lists no files", () => {
+    const push = { forge: "github" as const, repoURLs: ["https://github.com/acme/gitops.git"], refs: [{ kind: "branch" as const, name: "main" }] };
+    expect(appsToRefresh(apps, push)).toEqual(["api", "api-base", "web", "web-ssh"]);
+  });
+
+  it.each([
+    ["HEAD follows the default branch", "HEAD", "main", "main", true],
+    ["HEAD ignores another branch", "HEAD", "feature", "main", false],
+    ["a branch by name", "release", "release", undefined, true],
+    ["a branch by full ref", "refs/heads/release", "release", undefined, true],
+    ["another branch", "release", "main", undefined, false],
+  ])("%s", (_name, targetRevision, pushed, defaultBranch, expected) => { // eslint-disable-line max-params -- an it.each row
+    const push = { forge: "github" as const, repoURLs: [], refs: [{ kind: "branch" as const, name: pushed }], ...(defaultBranch ? { defaultBranch } : {}) };
+    expect(revisionPushed(targetRevision, push)).toBe(expected);
+  });
+});
+
+describe("Webhook over HTTP", () => {
+  let server: http.Server | undefined;
+  afterEach(() => server?.close());
+
+  async function serve(secrets: WebhookSecrets | undefined, refreshed: string[][], maxBodyBytes?: number): Promise<string> {
+    const hook = new Webhook({
+      secrets: () => Promise.resolve(secrets), applications: () => Promise.resolve([app("web", "https://github.com/acme/gitops", ["main", "apps/web"])]),
+      refresh: (names) => { refreshed.push([...names]); return Promise.resolve(); }, log: () => undefined, coalesceMs: 400,
+      ...(maxBodyBytes ? { maxBodyBytes } : {}),
+    });
+    server = http.createServer((req, res) => hook.handle(req, (code, body) => { res.writeHead(code); res.end(body); }));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhook`;
+  }
+  const github = (body: string, signature?: string) => ({
+    method: "POST", body, headers: { "x-github-event": "push", ...(signature ? { "x-hub-signature-256": signature } : {}) },
+  });
+
+  it("answers 401 to an unsigned or wrongly signed push when a secret is set, and refreshes nothing", async () => {
+    const refreshed: string[][] = [];
+    const url = await serve({ github: SECRET }, refreshed);
+    expect((await fetch(url, github(githubPush))).status).toBe(401);
+    expect((await fetch(url, github(githubPush, `sha256=${hmac(githubPush, "wrong")}`))).status).toBe(401);
+    expect((await fetch(url, { method: "POST", body: JSON.stringify({ repoURL: "https://github.com/acme/gitops" }) })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(refreshed).toEqual([]);
+  });
+
+  it("coalesces a flood of signed pushes into one refresh", async () => {
+    const refreshed: string[][] = [];
+    const url = await serve({ default: SECRET }, refreshed);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(refreshed).toEqual([["web"]]);
+  });
+
+  it("answers 413 to a body over the limit", async () => {
+    const url = await serve(undefined, [], 1024);
+    const res = await fetch(url, github("x".repeat(4096)));
+    expect(res.status).toBe(413);
+  });
+
+  it("accepts an unsigned push when no secret is configured", async () => {
+    const refreshed: string[][] = [];
+    const url = await serve(undefined, refreshed);
+    expect((await fetch(url, github(githubPush))).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 700));
+    expect(refreshed).toEqual([["web"]]);
+  });
+});
+
+describe("secretsFromData", () => {
+  it("reads Argo CD's key names and ignores empty values", () => {
+    expect(secretsFromData({ "webhook.github.secret": "g", "webhook.gitlab.secret": " ", other: "x" })).toEqual({ github: "g" });
+    expect(secretsFromData({})).toBeUndefined();
+  });
+});
