@@ -10,6 +10,7 @@ import { defaultProject } from "../agent/api/install.ts";
 import { FINALIZER, type Manifest } from "../agent/api/types.ts";
 import bootstrap from "./index.ts";
 import { DEFAULT_AGENT_IMAGE } from "./config.ts";
+import { bootstrapManifests } from "./manifests.ts";
 
 interface Declared {
   readonly type: string;
@@ -180,6 +181,23 @@ describe("tether:cluster=kubeconfig", () => {
     const data = Object.fromEntries(Object.entries(reveal(secret?.inputs.data) as Record<string, string>)
       .map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
     expect(data).toEqual({ url: REPO, username: "git", password: "token-123" });
+  });
+});
+
+describe("one source with `tether bootstrap`", () => {
+  it("declares exactly the objects `tether bootstrap` applies, field for field", async () => {
+    await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, ageKey: AGE_KEY, repoUsername: "git", repoPassword: "token-123",
+      revision: "release", path: "clusters/prod", pollInterval: "30s" }, ["ageKey", "repoPassword"]);
+    const key = (o: { kind: string; metadata: { name?: string } }) => `${o.kind}/${o.metadata.name ?? ""}`;
+    const pulumiObjects = declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest);
+    const cliObjects = bootstrapManifests({
+      agent: { namespace: "tether-system", image: DEFAULT_AGENT_IMAGE, pollInterval: "30s", replicas: 1 },
+      root: { namespace: "tether-system", name: "root", repoURL: REPO, revision: "release", path: "clusters/prod", cascade: true },
+      clusterRole: "cluster-admin", ageKey: AGE_KEY, credentials: { username: "git", password: "token-123" },
+    });
+    expect(pulumiObjects.map(key).sort()).toEqual(cliObjects.map(key).sort());
+    const byKey = new Map(pulumiObjects.map((o) => [key(o), o]));
+    for (const obj of cliObjects) expect(byKey.get(key(obj)), key(obj)).toEqual(obj);
   });
 });
 

@@ -45,6 +45,8 @@ export interface InstallConfig {
   /** ClusterRole bound to the agent; cluster-admin unless the stack names a narrower one. */
   readonly clusterRole: string;
   readonly pollInterval: string;
+  /** Agent replicas; more than one elect a leader through a Lease (`--leader-elect`). */
+  readonly replicas: number;
   readonly ageKey?: pulumi.Output<string>;
   readonly repoURL: string;
   readonly revision: string;
@@ -77,6 +79,9 @@ const agentVersion = (JSON.parse(readFileSync(new URL("../package.json", import.
 
 /** The image `docker build -t tether:VERSION .` makes from this checkout's Dockerfile. */
 export const DEFAULT_AGENT_IMAGE = `tether:${agentVersion}`;
+
+/** Agent pods by default: one. */
+export const DEFAULT_REPLICAS = 1;
 
 /** k3s' own installer; `--tls-san` puts the host's name in the API server certificate. */
 export function defaultK3sInstallCommand(host: string): string {
@@ -133,6 +138,7 @@ function readInstall(config: pulumi.Config): InstallConfig {
     agentImage: config.get("agentImage") ?? DEFAULT_AGENT_IMAGE,
     clusterRole: config.get("clusterRole") ?? "cluster-admin",
     pollInterval: config.get("pollInterval") ?? "60s",
+    replicas: readReplicas(config),
     repoURL,
     revision: config.get("revision") ?? "main",
     path: config.get("path") ?? "components",
@@ -142,6 +148,14 @@ function readInstall(config: pulumi.Config): InstallConfig {
     ...(ageKey ? { ageKey } : {}),
     ...readCredentials(config),
   };
+}
+
+function readReplicas(config: pulumi.Config): number {
+  const replicas = config.getNumber("replicas") ?? DEFAULT_REPLICAS;
+  if (!Number.isInteger(replicas) || replicas < 1) {
+    throw new ConfigError(`tether:replicas is ${replicas}; it is the number of agent pods, at least 1: pulumi config set tether:replicas ${DEFAULT_REPLICAS}`);
+  }
+  return replicas;
 }
 
 function readCredentials(config: pulumi.Config): { credentials?: RepositoryCredentials } {

@@ -1,22 +1,16 @@
-// Tether in a cluster, declared through the Kubernetes provider: the objects `tether install` applies
-// (CRDs, namespace, identity, RBAC, the default AppProject, all from agent/api/install.ts), the key and
-// repository Secrets, the agent Deployment and Service, and the root Application that hands the
-// cluster over to Git.
+// Tether in a cluster, declared through the Kubernetes provider: one Pulumi resource per object of
+// bootstrapManifests (bootstrap/manifests.ts), the same objects `tether bootstrap` applies: CRDs,
+// namespace, identity, RBAC, the default AppProject, the key and repository Secrets, the agent
+// Deployment and Service, and the root Application that hands the cluster over to Git.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AGENT_NAME, installManifests } from "../agent/api/install.ts";
-import { API_VERSION, FINALIZER, type ApplicationSpec, type Manifest } from "../agent/api/types.ts";
+import { installManifests } from "../agent/api/install.ts";
+import { API_VERSION, type Manifest } from "../agent/api/types.ts";
 import type { InstallConfig } from "./config.ts";
-
-/** Port of the agent's HTTP surface (probes, /metrics, /api/webhook) inside the pod. */
-export const AGENT_PORT = 8080;
-/** Git mirrors and throwaway checkouts; an emptyDir, as the root filesystem is read-only. */
-export const CACHE_DIR = "/var/cache/tether";
-export const KEY_SECRET = "tether-sops";
-export const CREDENTIALS_SECRET = "tether-repository";
-
-/** As installManifests labels its objects. */
-const labels = { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent" };
+import {
+  agentDeployment, agentService, keySecretData, keySecretShell, repositorySecretData, repositorySecretShell, rootApplication,
+  type AgentOptions, type RootOptions, type SecretShell,
+} from "./manifests.ts";
 
 export interface Installed {
   readonly namespace: pulumi.Output<string>;
@@ -82,103 +76,46 @@ function declareObject(name: string, obj: Manifest, opts: pulumi.CustomResourceO
   }
 }
 
-/** `data`, not `stringData`: the API server turns stringData into data, which a server-side diff then reports forever. */
-const base64 = (value: pulumi.Input<string>) => pulumi.output(value).apply((v) => Buffer.from(v, "utf8").toString("base64"));
+/** The plain options of the agent and the root Application, from the stack configuration. */
+export function agentOptions(config: InstallConfig): AgentOptions {
+  return { namespace: config.namespace, image: config.agentImage, pollInterval: config.pollInterval, replicas: config.replicas };
+}
+
+export function rootOptions(config: InstallConfig): RootOptions {
+  return { namespace: config.namespace, name: config.rootName, repoURL: config.repoURL, revision: config.revision, path: config.path, cascade: config.cascade };
+}
+
+/** A Secret whose data comes from secret config values: Pulumi keeps the data a secret Output. */
+function declareSecret(name: string, shell: SecretShell, data: pulumi.Output<Record<string, string>>, opts: pulumi.CustomResourceOptions) {
+  return new k8s.core.v1.Secret(name, { ...asArgs<k8s.core.v1.SecretArgs>(shell), data }, opts);
+}
 
 function declareSecrets(config: InstallConfig, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
   const secrets: pulumi.Resource[] = [];
   if (config.ageKey) {
-    secrets.push(new k8s.core.v1.Secret("secret-sops-key", {
-      metadata: { name: KEY_SECRET, namespace: config.namespace, labels },
-      type: "Opaque",
-      // The agent reads every `*.agekey` entry (Flux's convention).
-      data: { "identity.agekey": base64(config.ageKey.apply((key) => `${key.trim()}\n`)) },
-    }, opts));
+    secrets.push(declareSecret("secret-sops-key", keySecretShell(config.namespace), config.ageKey.apply(keySecretData), opts));
   } else {
     void pulumi.log.warn("tether:ageKey is not set: Secret tether-sops is not created, and SOPS-encrypted files in Git "
       + "will fail with DecryptionFailed (pulumi config set --secret tether:ageKey \"$(cat key.txt)\")");
   }
   if (config.credentials) {
-    secrets.push(new k8s.core.v1.Secret("secret-repository", {
-      metadata: { name: CREDENTIALS_SECRET, namespace: config.namespace, labels: { ...labels, "tether.dev/secret-type": "repository" } },
-      type: "Opaque",
-      data: { url: base64(config.repoURL), username: base64(config.credentials.username), password: base64(config.credentials.password) },
-    }, opts));
+    const { username } = config.credentials;
+    secrets.push(declareSecret("secret-repository", repositorySecretShell(config.namespace),
+      config.credentials.password.apply((password) => repositorySecretData(config.repoURL, { username, password })), opts));
   }
   return secrets;
 }
 
-/** The agent's container: probes on its HTTP surface, nothing writable but its two emptyDirs. */
-export function agentContainer(config: InstallConfig): k8s.types.input.core.v1.Container {
-  return {
-    name: "agent",
-    image: config.agentImage,
-    // In cluster the agent must listen on every interface, or the kubelet's probes cannot reach it.
-    args: ["agent", "--namespace", config.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`,
-      "--cache-dir", CACHE_DIR, "--poll-interval", config.pollInterval],
-    env: [{ name: "HOME", value: "/tmp" }],
-    ports: [{ name: "http", containerPort: AGENT_PORT }],
-    livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
-    readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 10 },
-    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
-    securityContext: {
-      runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
-    },
-    volumeMounts: [{ name: "cache", mountPath: CACHE_DIR }, { name: "tmp", mountPath: "/tmp" }],
-  };
-}
-
 function declareAgent(config: InstallConfig, opts: pulumi.CustomResourceOptions): k8s.apps.v1.Deployment {
-  const metadata = { name: AGENT_NAME, namespace: config.namespace, labels };
   // After the handoff Git may own these two; Pulumi then leaves their spec alone.
   const handoff = config.agentSelfManaged ? { ignoreChanges: ["spec"] } : {};
-  const agent = new k8s.apps.v1.Deployment("agent", {
-    metadata,
-    spec: {
-      replicas: 1,
-      // One agent at a time: two would reconcile the same Applications during a rolling update.
-      strategy: { type: "Recreate" },
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          serviceAccountName: AGENT_NAME,
-          securityContext: { runAsNonRoot: true, fsGroup: 10001 },
-          containers: [agentContainer(config)],
-          volumes: [{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} }],
-        },
-      },
-    },
-  }, { ...opts, ...handoff });
-  new k8s.core.v1.Service("agent", {
-    metadata,
-    spec: { selector: labels, ports: [{ name: "http", port: AGENT_PORT, targetPort: "http" }] },
-  }, { ...opts, ...handoff });
+  const agent = new k8s.apps.v1.Deployment("agent", asArgs(agentDeployment(agentOptions(config))), { ...opts, ...handoff });
+  new k8s.core.v1.Service("agent", asArgs(agentService(config.namespace)), { ...opts, ...handoff });
   return agent;
 }
 
-/** The app-of-apps over `tether:path`: its top-level files and one level of folders hold the child Applications. */
-export function rootApplicationSpec(config: InstallConfig): ApplicationSpec {
-  return {
-    project: "default",
-    source: {
-      repoURL: config.repoURL, targetRevision: config.revision, path: config.path,
-      // The layout `tether repo init` makes and components/ follows: the apps' own manifests sit deeper.
-      directory: { recurse: true, exclude: "*/*/*" },
-    },
-    destination: { server: "https://kubernetes.default.svc", namespace: config.namespace },
-    syncPolicy: { automated: { prune: true, selfHeal: true } },
-  };
-}
-
 function declareRootApplication(config: InstallConfig, opts: pulumi.CustomResourceOptions): k8s.apiextensions.CustomResource {
-  return new k8s.apiextensions.CustomResource("root-application", {
-    apiVersion: API_VERSION,
-    kind: "Application",
-    metadata: { name: config.rootName, namespace: config.namespace, labels, ...(config.cascade ? { finalizers: [FINALIZER] } : {}) },
-    spec: rootApplicationSpec(config),
-  }, {
+  return new k8s.apiextensions.CustomResource("root-application", asArgs(rootApplication(rootOptions(config)) as unknown as Manifest), {
     ...opts,
     // The agent writes these (status through the status subresource, operation for `tether app sync`).
     ignoreChanges: ["status", "operation"],

@@ -17,6 +17,12 @@ export interface LazyCommand {
 
 export const COMMANDS: readonly LazyCommand[] = [
   {
+    name: "bootstrap",
+    summary: "Take a cluster from empty to following a Git repository: the install, the agent in the cluster "
+      + "and the root Application (safe to run again)",
+    load: async () => (await import("./bootstrap/index.ts")).bootstrapCommand(),
+  },
+  {
     name: "install",
     summary: "Install Tether's CRDs, namespace, RBAC and default AppProject into a cluster (safe to run again)",
     load: async () => (await import("./install/index.ts")).installCommand(),

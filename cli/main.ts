@@ -16,6 +16,7 @@ Exit codes: 0 success, 1 failure (or a diff found), 2 bad usage, 3 not found, 4 
 5 conflict (name taken, local changes in the way, push rejected twice).
 
 Examples:
+  tether bootstrap --repo https://git.example.com/platform/gitops.git --age-key-file key.txt
   tether install --kubeconfig ./kubeconfig
   tether agent --kubeconfig ./kubeconfig
   tether repo init --repo https://git.example.com/platform/gitops.git

@@ -1,0 +1,173 @@
+// Tether in a cluster as plain manifests: the objects `tether install` applies (agent/api/install.ts),
+// the key and repository Secrets, the agent Deployment and Service, and the root Application. The one
+// source for both paths from an empty cluster: `tether bootstrap` applies these objects, and the
+// Pulumi program (install.ts) declares one resource per object. Pure, and free of Pulumi, so the CLI
+// bundle can carry it.
+import { AGENT_NAME, installManifests } from "../agent/api/install.ts";
+import { API_VERSION, FINALIZER, type Application, type ApplicationSpec, type Manifest } from "../agent/api/types.ts";
+
+/** Port of the agent's HTTP surface (probes, /metrics, /version, /api/webhook) inside the pod. */
+export const AGENT_PORT = 8080;
+/** Git mirrors and throwaway checkouts; an emptyDir, as the root filesystem is read-only. */
+export const CACHE_DIR = "/var/cache/tether";
+export const KEY_SECRET = "tether-sops";
+export const CREDENTIALS_SECRET = "tether-repository";
+
+/** As installManifests labels its objects. */
+export const AGENT_LABELS = { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent" } as const;
+
+export interface AgentOptions {
+  readonly namespace: string;
+  readonly image: string;
+  /** A Go-style duration (`60s`, `5m`). */
+  readonly pollInterval: string;
+  /** With more than one, the replicas elect a leader through a Lease and only the leader reconciles. */
+  readonly replicas: number;
+}
+
+export interface RootOptions {
+  readonly namespace: string;
+  readonly name: string;
+  readonly repoURL: string;
+  readonly revision: string;
+  readonly path: string;
+  /** Deleting the root Application deletes what it deployed (its finalizer); off leaves it all running. */
+  readonly cascade: boolean;
+}
+
+export interface BootstrapOptions {
+  readonly agent: AgentOptions;
+  readonly root: RootOptions;
+  /** ClusterRole bound to the agent; cluster-admin unless a narrower one is named. */
+  readonly clusterRole: string;
+  /** An age identity (`AGE-SECRET-KEY-1...`); without it no key Secret is declared. */
+  readonly ageKey?: string;
+  readonly credentials?: Credentials;
+}
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+const base64 = (value: string) => Buffer.from(value, "utf8").toString("base64");
+
+/** The object of a Secret without its data, which Pulumi takes separately as a secret Output. */
+export type SecretShell = Manifest & { readonly type: string };
+
+/** Secret tether-sops: the agent reads every `*.agekey` entry (Flux's convention). */
+export const keySecretShell = (namespace: string): SecretShell =>
+  ({ apiVersion: "v1", kind: "Secret", metadata: { name: KEY_SECRET, namespace, labels: { ...AGENT_LABELS } }, type: "Opaque" });
+
+// `data`, not `stringData`: the API server turns stringData into data, which a server-side diff then reports forever.
+export const keySecretData = (ageKey: string): Record<string, string> => ({ "identity.agekey": base64(`${ageKey.trim()}\n`) });
+
+export const keySecret = (namespace: string, ageKey: string): Manifest =>
+  ({ ...keySecretShell(namespace), data: keySecretData(ageKey) });
+
+/** Secret tether-repository: HTTPS credentials the agent uses for `url`. */
+export const repositorySecretShell = (namespace: string): SecretShell => ({
+  apiVersion: "v1", kind: "Secret", type: "Opaque",
+  metadata: { name: CREDENTIALS_SECRET, namespace, labels: { ...AGENT_LABELS, "tether.dev/secret-type": "repository" } },
+});
+
+export const repositorySecretData = (url: string, credentials: Credentials): Record<string, string> =>
+  ({ url: base64(url), username: base64(credentials.username), password: base64(credentials.password) });
+
+export const repositorySecret = (namespace: string, url: string, credentials: Credentials): Manifest =>
+  ({ ...repositorySecretShell(namespace), data: repositorySecretData(url, credentials) });
+
+/** The agent's arguments in the pod: every interface (or the kubelet's probes cannot reach it), the emptyDir cache. */
+export function agentArgs(opts: AgentOptions): string[] {
+  return ["agent", "--namespace", opts.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`, "--cache-dir", CACHE_DIR,
+    "--poll-interval", opts.pollInterval];
+}
+
+/** The agent's container: probes on its HTTP surface, nothing writable but its two emptyDirs. */
+export function agentContainer(opts: AgentOptions) {
+  return {
+    name: "agent",
+    image: opts.image,
+    args: agentArgs(opts),
+    env: [{ name: "HOME", value: "/tmp" }],
+    ports: [{ name: "http", containerPort: AGENT_PORT }],
+    livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 10 },
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+    securityContext: {
+      runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+    },
+    volumeMounts: [{ name: "cache", mountPath: CACHE_DIR }, { name: "tmp", mountPath: "/tmp" }],
+  };
+}
+
+export function agentDeployment(opts: AgentOptions): Manifest {
+  return {
+    apiVersion: "apps/v1", kind: "Deployment",
+    metadata: { name: AGENT_NAME, namespace: opts.namespace, labels: { ...AGENT_LABELS } },
+    spec: {
+      replicas: opts.replicas,
+      // One agent at a time: a single replica without leader election would reconcile the same
+      // Applications twice during a rolling update.
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: { ...AGENT_LABELS } },
+      template: {
+        metadata: { labels: { ...AGENT_LABELS } },
+        spec: {
+          serviceAccountName: AGENT_NAME,
+          securityContext: { runAsNonRoot: true, fsGroup: 10001 },
+          containers: [agentContainer(opts)],
+          volumes: [{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} }],
+        },
+      },
+    },
+  };
+}
+
+/** `tether version` reaches the agent through this Service (the API server's service proxy), as Prometheus does. */
+export function agentService(namespace: string): Manifest {
+  return {
+    apiVersion: "v1", kind: "Service",
+    metadata: { name: AGENT_NAME, namespace, labels: { ...AGENT_LABELS } },
+    spec: { selector: { ...AGENT_LABELS }, ports: [{ name: "http", port: AGENT_PORT, targetPort: "http" }] },
+  };
+}
+
+/** The app-of-apps over `path`: its top-level files and one level of folders hold the child Applications. */
+export function rootApplicationSpec(opts: RootOptions): ApplicationSpec {
+  return {
+    project: "default",
+    source: {
+      repoURL: opts.repoURL, targetRevision: opts.revision, path: opts.path,
+      // The layout `tether repo init` makes and components/ follows: the apps' own manifests sit deeper.
+      directory: { recurse: true, exclude: "*/*/*" },
+    },
+    destination: { server: "https://kubernetes.default.svc", namespace: opts.namespace },
+    syncPolicy: { automated: { prune: true, selfHeal: true } },
+  };
+}
+
+export function rootApplication(opts: RootOptions): Application {
+  return {
+    apiVersion: API_VERSION, kind: "Application",
+    metadata: { name: opts.name, namespace: opts.namespace, labels: { ...AGENT_LABELS }, ...(opts.cascade ? { finalizers: [FINALIZER] } : {}) },
+    spec: rootApplicationSpec(opts),
+  };
+}
+
+/**
+ * Everything, in apply order: CRDs and the namespace, identity, RBAC and the default AppProject, the
+ * Secrets, the agent, and last the root Application (deleting it first needs a running agent to cascade).
+ */
+export function bootstrapManifests(opts: BootstrapOptions): Manifest[] {
+  const namespace = opts.agent.namespace;
+  return [
+    ...installManifests({ namespace, clusterRole: opts.clusterRole }) as Manifest[],
+    ...(opts.ageKey ? [keySecret(namespace, opts.ageKey)] : []),
+    ...(opts.credentials ? [repositorySecret(namespace, opts.root.repoURL, opts.credentials)] : []),
+    agentDeployment(opts.agent),
+    agentService(namespace),
+    rootApplication(opts.root) as unknown as Manifest,
+  ];
+}
