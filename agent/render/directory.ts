@@ -1,11 +1,11 @@
 // The directory renderer: plain YAML and JSON manifests under spec.source.path, as Argo CD's
 // directory source reads them.
-import { readFile, readdir, stat } from "node:fs/promises";
+import { readFile, readdir, realpath, stat } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { DirectorySource, Manifest } from "../api/types.ts";
 import { TetherError, errorMessage } from "../errors.ts";
-import { safeJoin } from "../source/safe-join.ts";
+import { isInside, safeJoin } from "../source/safe-join.ts";
 import { compileGlob } from "./glob.ts";
 import type { DecryptFn, RenderedObject, SopsFormat } from "./types.ts";
 
@@ -30,7 +30,7 @@ const MANIFEST_FILE = /\.(ya?ml|json)$/;
 export async function renderDirectory(input: DirectoryRenderInput): Promise<RenderedObject[]> {
   const sourcePath = normalizeSourcePath(input.path);
   const base = await sourceDirectory(input.root, sourcePath);
-  const files = await listManifestFiles(base, input.directory ?? {});
+  const files = await listManifestFiles(base, input.directory ?? {}, { root: input.root, prefix: sourcePath });
   const objects: RenderedObject[] = [];
   // One file at a time: each encrypted file spawns a decryption process.
   for (const rel of files) {
@@ -57,30 +57,49 @@ async function sourceDirectory(root: string, sourcePath: string): Promise<string
 }
 
 /** Manifest files under `base`, relative to it with `/` separators, sorted. */
-async function listManifestFiles(base: string, directory: DirectorySource): Promise<string[]> {
+async function listManifestFiles(base: string, directory: DirectorySource, where: Omit<Walk, "recurse">): Promise<string[]> {
   const include = directory.include ? compileGlob(directory.include, "include") : undefined;
   const exclude = directory.exclude ? compileGlob(directory.exclude, "exclude") : undefined;
-  const files = await walk(base, "", directory.recurse === true);
+  const files = await walk(base, "", { ...where, recurse: directory.recurse === true });
   return files
     .filter((rel) => exclude?.test(rel) !== true && include?.test(rel) !== false)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-async function walk(dir: string, rel: string, recurse: boolean): Promise<string[]> {
+/** Where a walk happens: the checkout root (the bound for symlinks) and the source path inside it. */
+interface Walk {
+  readonly root: string;
+  readonly prefix: string;
+  readonly recurse: boolean;
+}
+
+async function walk(dir: string, rel: string, scope: Walk): Promise<string[]> {
   const found: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     // Hidden entries are tooling (.git, .github, .sops.yaml), never manifests.
     if (entry.name.startsWith(".")) continue;
     const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
+    if (entry.isSymbolicLink() && await isLinkedDirectory(join(dir, entry.name), child, scope)) continue;
     if (entry.isDirectory()) {
-      if (recurse) found.push(...(await walk(join(dir, entry.name), child, recurse)));
+      if (scope.recurse) found.push(...(await walk(join(dir, entry.name), child, scope)));
     } else if ((entry.isFile() || entry.isSymbolicLink()) && MANIFEST_FILE.test(entry.name)) {
-      // Symlinked directories are not followed (as in Argo CD: no cycles); symlinked files are read
-      // through safeJoin, which refuses links that leave the repository.
+      // Symlinked files are read through safeJoin, which refuses links that leave the repository.
       found.push(child);
     }
   }
   return found;
+}
+
+/**
+ * Whether a symlink leads to a directory inside the repository; those are not followed (as in Argo
+ * CD: no cycles). A link that leaves the repository is refused with RenderFailed naming it, as Argo CD
+ * refuses out-of-bounds symlinks, instead of being skipped without a word.
+ */
+async function isLinkedDirectory(path: string, child: string, scope: Walk): Promise<boolean> {
+  const target = await realpath(path).catch(() => undefined);
+  if (target === undefined) return false;
+  if (!isInside(await realpath(scope.root), target)) await safeJoin(scope.root, scope.prefix === "" ? child : `${scope.prefix}/${child}`);
+  return (await stat(target)).isDirectory();
 }
 
 async function readRepoFile(root: string, file: string): Promise<string> {
@@ -155,12 +174,24 @@ function parseDocuments({ text, file, format, decrypted }: TextToParse): ParsedD
       const why = decrypted ? `the decrypted content is not valid ${format.toUpperCase()} (${error.code})` : error.message;
       throw new TetherError("RenderFailed", `${file}:${line}: ${why}`, { object: file, retryable: false });
     }
-    const value: unknown = doc.toJS();
+    const value = toJS(doc, file);
     if (value === null || value === undefined) continue;
     const start = doc.contents?.range[0] ?? doc.range[0];
     parsed.push({ value, index: i + 1, line: lineCounter.linePos(start).line });
   }
   return parsed;
+}
+
+/** A document's value; an alias bomb (the yaml library's alias limit) is refused naming the file. */
+function toJS(doc: ReturnType<typeof parseAllDocuments>[number], file: string): unknown {
+  try {
+    return doc.toJS() as unknown;
+  } catch (err) {
+    const why = /alias/i.test(errorMessage(err))
+      ? "too many YAML aliases (a document that expands like an alias bomb); write the values out or use fewer anchors"
+      : errorMessage(err);
+    throw new TetherError("RenderFailed", `${file}: ${why}`, { object: file, retryable: false });
+  }
 }
 
 /** A document as objects: itself, or the items of a List (nested Lists flattened too). */
