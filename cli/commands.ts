@@ -63,6 +63,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./version/index.ts")).versionCommand(),
   },
   {
+    name: "ui",
+    summary: "Serve the web UI on localhost, acting with the kubeconfig's credentials",
+    load: async () => (await import("./ui/index.ts")).uiCommand(),
+  },
+  {
     name: "completion",
     summary: "Print a shell completion script for bash or zsh",
     load: async () => (await import("./completion/index.ts")).completionCommand(),

@@ -28,7 +28,7 @@ export interface UiOptions {
   readonly cacheDir: string;
   /** The built frontend; see assets.ts for the default. */
   readonly assetsDir?: string;
-  /** `tether ui` answers only to these Host headers, so a rebound DNS name cannot reach it. */
+  /** `tether ui` answers only to these host names (Host header without the port), so a rebound DNS name cannot reach it. */
   readonly allowedHosts?: readonly string[];
   readonly log?: (line: string) => void;
 }
@@ -168,7 +168,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     handles: (pathname) => pathname === "/ui" || pathname.startsWith("/ui/") || pathname.startsWith("/api/v1/"),
     async handle(req, res, url) {
       try {
-        if (opts.allowedHosts && !opts.allowedHosts.includes(req.headers.host ?? "")) throw new HttpError(403, `unexpected Host header ${req.headers.host}`);
+        if (opts.allowedHosts && !opts.allowedHosts.includes(hostname(req.headers.host))) throw new HttpError(403, `unexpected Host header ${req.headers.host}`);
         if (!url.pathname.startsWith("/api/v1/")) return await serveAsset(req, res, { pathname: url.pathname, ...(opts.assetsDir ? { dir: opts.assetsDir } : {}) });
         const found = route(req.method ?? "GET", url.pathname);
         if (!found) throw new HttpError(404, `no such API: ${req.method} ${url.pathname}`);
@@ -213,6 +213,11 @@ async function serveStream(call: Call, client: TetherClient, watch: AppWatch): P
   await new Promise<void>((resolve) => res.on("close", resolve));
   clearInterval(ping);
   unsubscribe();
+}
+
+/** `127.0.0.1` of `127.0.0.1:8081`, `::1` of `[::1]:8081`. */
+function hostname(host: string | undefined): string {
+  return (host ?? "").replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
 }
 
 function bearerOf(req: IncomingMessage): string | undefined {
