@@ -24,4 +24,14 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 else
   log "npm dependencies up to date"
 fi
+# The browser tests (test/ui) drive Debian's Chromium through playwright-core: Playwright's own
+# browser download cannot run here. A check of one file when it is installed; apt-get once when not.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing Debian's chromium and fonts for the browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation; } >&2
+  else
+    log "warning: /usr/bin/chromium is missing, so the browser tests (test/ui) will fail; install it: sudo apt-get install chromium"
+  fi
+fi
 bash tools/build.sh
