@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the binaries Tether's tests, demo and agent run (kube-apiserver, etcd, kwok, sops, age, helm,
-# kustomize, ...) from the Go modules pinned under tools/<name>/, into a cache outside the repository
+# kustomize, jsonnet, ...) from the Go modules pinned under tools/<name>/, into a cache outside the repository
 # keyed by the module's go.mod + go.sum, then links them into .tools/bin. A tool already in the cache is
 # not rebuilt, so a warm run takes about a second.
 #   bash tools/build.sh            build everything that is missing
@@ -18,6 +18,7 @@ tools=(
   age:filippo.io/age
   sops:github.com/getsops/sops/v3
   kustomize:sigs.k8s.io/kustomize/kustomize/v5
+  jsonnet:github.com/google/go-jsonnet
   helm:helm.sh/helm/v3
   etcd:go.etcd.io/etcd/server/v3
   kwok:sigs.k8s.io/kwok

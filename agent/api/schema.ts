@@ -10,10 +10,17 @@ const stringMap = () => Type.Unsafe<Record<string, string>>({ type: "object", ad
 /** An object the API server keeps as written (Helm values, operation state). */
 const free = <T = Record<string, unknown>>() => Type.Unsafe<T>({ type: "object", "x-kubernetes-preserve-unknown-fields": true });
 
+const JsonnetVarSchema = Type.Object({ name: Type.String(), value: Type.String(), code: opt(Type.Boolean({ description: "The value is Jsonnet code, not a string." })) });
+
 export const DirectorySourceSchema = Type.Object({
   recurse: opt(Type.Boolean()),
   include: opt(str("Glob (or {a,b} list of globs) of files to include, relative to the source path.")),
   exclude: opt(str()),
+  jsonnet: opt(Type.Object({
+    extVars: opt(Type.Array(JsonnetVarSchema)),
+    tlas: opt(Type.Array(JsonnetVarSchema)),
+    libs: opt(strings()),
+  }, { description: "How *.jsonnet files are evaluated: external variables, top-level arguments, library directories (from the repository root)." })),
 });
 
 export const KustomizeSourceSchema = Type.Object({

@@ -7,6 +7,7 @@ import type { DirectorySource, Manifest } from "../api/types.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { isInside, safeJoin } from "../source/safe-join.ts";
 import { compileGlob } from "./glob.ts";
+import { evaluateJsonnet, isJsonnetFile } from "./jsonnet.ts";
 import type { DecryptFn, RenderedObject, SopsFormat } from "./types.ts";
 
 /** What {@link renderDirectory} reads. */
@@ -20,7 +21,7 @@ export interface DirectoryRenderInput {
   readonly decrypt?: DecryptFn;
 }
 
-const MANIFEST_FILE = /\.(ya?ml|json)$/;
+const MANIFEST_FILE = /\.(ya?ml|json|jsonnet)$/;
 
 /**
  * Reads every manifest under `root/path` (subdirectories only with `directory.recurse`, filtered by
@@ -35,6 +36,10 @@ export async function renderDirectory(input: DirectoryRenderInput): Promise<Rend
   // One file at a time: each encrypted file spawns a decryption process.
   for (const rel of files) {
     const file = sourcePath === "" ? rel : `${sourcePath}/${rel}`;
+    if (isJsonnetFile(file)) {
+      objects.push(...(await renderJsonnetFile(input.root, file, input.directory)));
+      continue;
+    }
     const text = await readRepoFile(input.root, file);
     objects.push(...(await renderFile({ file, text, decrypt: input.decrypt })));
   }
@@ -110,6 +115,13 @@ async function readRepoFile(root: string, file: string): Promise<string> {
     const code = err instanceof Error && "code" in err ? String(err.code) : errorMessage(err);
     throw new TetherError("RenderFailed", `${file}: cannot read the file (${code})`, { object: file, retryable: false });
   }
+}
+
+/** A `.jsonnet` file's objects; `directory.jsonnet` carries its extVars, tlas and libs. */
+async function renderJsonnetFile(root: string, file: string, directory: DirectorySource | undefined): Promise<RenderedObject[]> {
+  const jsonnet = directory?.jsonnet;
+  const values = await evaluateJsonnet({ root, file, ...(jsonnet ? { jsonnet } : {}) });
+  return values.flatMap((value, i) => toObjects({ value, index: i + 1, line: 1 }, file, false));
 }
 
 /** One document of a file, with what a message needs to point at it. */
