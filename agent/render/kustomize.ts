@@ -11,6 +11,7 @@ import { pluginErrorIn, serveKsops, type KsopsServer } from "../decrypt/ksops/pl
 import { decryptBytes } from "../decrypt/sops.ts";
 import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
+import { krmFunctionIn, krmFunctionRefused } from "./krm.ts";
 import { madeByKsops, prepareKsopsGenerators } from "./ksops.ts";
 import { findExecutable, isRecord, parsePrinted, scratch, scrubPaths, type Scratch } from "./tool.ts";
 import type { RenderedObject } from "./types.ts";
@@ -123,16 +124,28 @@ async function inspectTree({ root, dir, allowRemoteBases }: TreeInput): Promise<
     for (const field of REFERENCE_FIELDS) {
       for (const entry of stringsIn(kustomization[field])) {
         // A multi-line entry is an inline generator or transformer config, not a path.
-        if (entry.includes("\n")) continue;
+        if (entry.includes("\n")) {
+          refuseFunction(where, entry);
+          continue;
+        }
         const target = await reference({ root, kdir, entry, where, allowRemoteBases });
         if (target === "remote") facts.remote.push(entry);
         else if (target?.isDirectory) await visit(target.path);
         else if (target) facts.files.add(target.path);
+        if (target !== "remote" && target?.isDirectory === false && field !== "resources" && field !== "bases" && field !== "components") {
+          refuseFunction(repoRelative(root, target.path), await readFile(target.path, "utf8"));
+        }
       }
     }
   };
   await visit(dir);
   return facts;
+}
+
+/** Throws RenderFailed naming `file` when its text configures a KRM function other than KSOPS. */
+function refuseFunction(file: string, text: string): void {
+  const found = krmFunctionIn(text);
+  if (found !== undefined) throw krmFunctionRefused(file, found);
 }
 
 async function readKustomization(file: string): Promise<Record<string, unknown>> {
