@@ -64,7 +64,7 @@ export function DiffList(props: { load: () => Promise<ObjectDiffView[]>; only?: 
         <section key={d.key} class="diff" aria-label={`Diff of ${d.name}`}>
           <h3>{d.name} <span class="badge">{CHANGE[d.change]}</span></h3>
           <pre class="code">{d.diff.split("\n").map((line, i) => (
-            <span key={i} class={line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : line.startsWith("@@") ? "hunk" : ""}>{line}{"\n"}</span>
+            <span key={i} class={line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : line.startsWith("@@") ? "hunk" : ""}>{line || " "}</span>
           ))}</pre>
         </section>
       ))}
