@@ -5,6 +5,7 @@ import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { TetherClient } from "./api/client.ts";
 import { KubeCluster } from "./apply/cluster.ts";
+import { campaign, type ElectionTiming, type Leadership } from "./leader/index.ts";
 import { Controller } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
@@ -26,6 +27,8 @@ export interface AgentOptions {
    * included) can read every repository on the agent's disk, other repositories' mirrors among them.
    */
   readonly allowLocalRepos?: boolean;
+  /** Several replicas: only the holder of Lease tether-agent-leader reconciles (agent/leader). */
+  readonly leaderElection?: ElectionTiming;
 }
 
 export interface RunningAgent {
@@ -54,21 +57,26 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
     refresh: refreshThroughAnnotation(client), log,
   });
-  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook })
+  let leadership: Leadership | undefined;
+  const standby = () => leadership !== undefined && !leadership.isLeader();
+  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby })
     .catch(async (err: unknown) => {
       ui.close();
       await removeOwnCache();
       throw listenFailure(err, opts.listen);
     });
   await webhook.warnIfUnsigned(opts.namespace);
-  await controller.start();
+  if (opts.leaderElection) leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log }, () => controller.start());
+  else await controller.start();
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
   log(`tether agent ready; probes and metrics on http://${opts.listen.host}:${port}`);
   return {
     controller, port,
     stop: async () => {
-      await controller.stop();
+      // The lease goes back only after the running reconciles finished: the next leader never applies alongside this one.
+      if (leadership) await leadership.release(() => controller.stop());
+      else await controller.stop();
       webhook.stop();
       ui.close();
       await new Promise((resolve) => server.close(resolve));

@@ -17,6 +17,8 @@ export interface ServerOptions {
   readonly webhook?: Webhook;
   /** The web UI and its API (`/ui/`, `/api/v1/`), see agent/ui. */
   readonly ui?: UiRoutes;
+  /** With leader election: a standby is ready (probes, metrics, webhook, version) while it waits for the lease. */
+  readonly standby?: () => boolean;
 }
 
 export type Send = (code: number, body: string, type?: string) => void;
@@ -29,7 +31,7 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
       res.end(body);
     };
     if (url.pathname === "/healthz") return send(200, "ok\n");
-    if (url.pathname === "/readyz") return opts.controller.ready ? send(200, "ok\n") : send(503, "starting\n");
+    if (url.pathname === "/readyz") return opts.controller.ready || opts.standby?.() ? send(200, "ok\n") : send(503, "starting\n");
     if (url.pathname === "/metrics") return send(200, metricsText(opts), "text/plain; version=0.0.4");
     if (url.pathname === "/version") return send(200, versionBody(), "application/json");
     if (url.pathname === "/api/webhook" && req.method === "POST" && opts.webhook) return opts.webhook.handle(req, send);

@@ -124,6 +124,8 @@ describe("tether:cluster=kubeconfig", () => {
     const args = (container.args as string[]).join(" ");
     expect(args).toContain("--listen 0.0.0.0:8080");
     expect(args).toContain("--cache-dir /var/cache/tether");
+    expect(args).toContain("--leader-elect");
+    expect(deployment.spec.replicas).toBe(2);
     expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
     expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
@@ -191,7 +193,7 @@ describe("one source with `tether bootstrap`", () => {
     const key = (o: { kind: string; metadata: { name?: string } }) => `${o.kind}/${o.metadata.name ?? ""}`;
     const pulumiObjects = declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest);
     const cliObjects = bootstrapManifests({
-      agent: { namespace: "tether-system", image: DEFAULT_AGENT_IMAGE, pollInterval: "30s", replicas: 1 },
+      agent: { namespace: "tether-system", image: DEFAULT_AGENT_IMAGE, pollInterval: "30s", replicas: 2 },
       root: { namespace: "tether-system", name: "root", repoURL: REPO, revision: "release", path: "clusters/prod", cascade: true },
       clusterRole: "cluster-admin", ageKey: AGE_KEY, credentials: { username: "git", password: "token-123" },
     });

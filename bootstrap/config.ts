@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_NAMESPACE } from "../agent/api/types.ts";
+import { DEFAULT_REPLICAS } from "./manifests.ts";
 
 export const CLUSTER_MODES = ["kubeconfig", "k3s", "local"] as const;
 export type ClusterMode = (typeof CLUSTER_MODES)[number];
@@ -79,9 +80,6 @@ const agentVersion = (JSON.parse(readFileSync(new URL("../package.json", import.
 
 /** The image `docker build -t tether:VERSION .` makes from this checkout's Dockerfile. */
 export const DEFAULT_AGENT_IMAGE = `tether:${agentVersion}`;
-
-/** Agent pods by default: one. */
-export const DEFAULT_REPLICAS = 1;
 
 /** k3s' own installer; `--tls-san` puts the host's name in the API server certificate. */
 export function defaultK3sInstallCommand(host: string): string {

@@ -13,6 +13,9 @@ export const CACHE_DIR = "/var/cache/tether";
 export const KEY_SECRET = "tether-sops";
 export const CREDENTIALS_SECRET = "tether-repository";
 
+/** Agent pods by default: a leader and a standby that takes over within the lease duration. */
+export const DEFAULT_REPLICAS = 2;
+
 /** As installManifests labels its objects. */
 export const AGENT_LABELS = { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent" } as const;
 
@@ -21,7 +24,7 @@ export interface AgentOptions {
   readonly image: string;
   /** A Go-style duration (`60s`, `5m`). */
   readonly pollInterval: string;
-  /** With more than one, the replicas elect a leader through a Lease and only the leader reconciles. */
+  /** The replicas elect a leader through a Lease (`--leader-elect`); only the leader reconciles, the others stand by. */
   readonly replicas: number;
 }
 
@@ -80,7 +83,7 @@ export const repositorySecret = (namespace: string, url: string, credentials: Cr
 /** The agent's arguments in the pod: every interface (or the kubelet's probes cannot reach it), the emptyDir cache. */
 export function agentArgs(opts: AgentOptions): string[] {
   return ["agent", "--namespace", opts.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`, "--cache-dir", CACHE_DIR,
-    "--poll-interval", opts.pollInterval];
+    "--poll-interval", opts.pollInterval, "--leader-elect"];
 }
 
 /** The agent's container: probes on its HTTP surface, nothing writable but its two emptyDirs. */
@@ -108,15 +111,23 @@ export function agentDeployment(opts: AgentOptions): Manifest {
     metadata: { name: AGENT_NAME, namespace: opts.namespace, labels: { ...AGENT_LABELS } },
     spec: {
       replicas: opts.replicas,
-      // One agent at a time: a single replica without leader election would reconcile the same
-      // Applications twice during a rolling update.
-      strategy: { type: "Recreate" },
+      // A new pod starts as a standby and leads once an old one released the lease on SIGTERM, so a
+      // rolling update never has two agents reconciling, and never none for longer than one handover.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       selector: { matchLabels: { ...AGENT_LABELS } },
       template: {
         metadata: { labels: { ...AGENT_LABELS } },
         spec: {
           serviceAccountName: AGENT_NAME,
           securityContext: { runAsNonRoot: true, fsGroup: 10001 },
+          // The standby is only worth having on another node.
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{
+                weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: { ...AGENT_LABELS } } },
+              }],
+            },
+          },
           containers: [agentContainer(opts)],
           volumes: [{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} }],
         },

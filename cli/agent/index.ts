@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
+import { DEFAULT_TIMING, checkTiming, type ElectionTiming } from "../../agent/leader/elector.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
@@ -13,6 +14,26 @@ interface AgentFlags extends KubeFlags {
   readonly cacheDir?: string;
   readonly workers: string;
   readonly allowLocalRepos: boolean;
+  readonly leaderElect: boolean;
+  readonly leaderElectLeaseDuration: string;
+  readonly leaderElectRenewDeadline: string;
+  readonly leaderElectRetryPeriod: string;
+}
+
+/** The election timing from the flags, checked (kube-controller-manager's flag names and defaults). */
+function electionTiming(flags: AgentFlags): ElectionTiming | undefined {
+  if (!flags.leaderElect) return undefined;
+  const timing = {
+    leaseDurationMs: parseDuration(flags.leaderElectLeaseDuration, "--leader-elect-lease-duration"),
+    renewDeadlineMs: parseDuration(flags.leaderElectRenewDeadline, "--leader-elect-renew-deadline"),
+    retryPeriodMs: parseDuration(flags.leaderElectRetryPeriod, "--leader-elect-retry-period"),
+  };
+  try {
+    checkTiming(timing);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return timing;
 }
 
 export function agentCommand(): Command {
@@ -24,15 +45,21 @@ export function agentCommand(): Command {
     .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")
     .option("--workers <n>", "Applications reconciled at once", "4")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
-    .addHelpText("after", "\nExample:\n  tether agent --kubeconfig ./kubeconfig --poll-interval 10s")
+    .option("--leader-elect", "run as one of several replicas: only the holder of Lease tether-agent-leader reconciles", false)
+    .option("--leader-elect-lease-duration <duration>", "how long a standby waits before taking over an unrenewed lease", `${DEFAULT_TIMING.leaseDurationMs / 1000}s`)
+    .option("--leader-elect-renew-deadline <duration>", "how long the leader keeps leading without renewing", `${DEFAULT_TIMING.renewDeadlineMs / 1000}s`)
+    .option("--leader-elect-retry-period <duration>", "how often candidates try and the leader renews", `${DEFAULT_TIMING.retryPeriodMs / 1000}s`)
+    .addHelpText("after", "\nExamples:\n  tether agent --kubeconfig ./kubeconfig --poll-interval 10s\n  tether agent --leader-elect   # in a Deployment with 2 replicas")
     .action(async (flags: AgentFlags) => {
       const [host = "127.0.0.1", port = "8080"] = flags.listen.split(/:(?=\d+$)/);
       if (!/^\d+$/.test(port)) throw new UsageError(`--listen ${flags.listen}: expected HOST:PORT`);
+      const leaderElection = electionTiming(flags);
       useRepoTools();
       const agent = await startAgent({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
         listen: { host, port: Number(port) }, workers: Number(flags.workers), allowLocalRepos: flags.allowLocalRepos,
+        ...(leaderElection ? { leaderElection } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       });
       await new Promise<void>((resolve) => {

@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { KubeCluster } from "../../agent/apply/cluster.ts";
 import { VERSION } from "../../agent/version/version.ts";
-import { bootstrapManifests } from "../../bootstrap/manifests.ts";
+import { DEFAULT_REPLICAS, bootstrapManifests } from "../../bootstrap/manifests.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, withCluster, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
@@ -66,7 +66,7 @@ export function bootstrapCommand(): Command {
     .option("--revision <rev>", "branch, tag or commit to follow", "main")
     .option("--age-key-file <file>", "age identity stored in Secret tether-sops for SOPS decryption (age-keygen's format)")
     .option("--image <ref>", "the agent image", `tether:${VERSION}`)
-    .option("--replicas <n>", "agent pods; with more than one, a Lease elects the one that reconciles", "1")
+    .option("--replicas <n>", "agent pods; a Lease elects the one that reconciles, the others stand by", String(DEFAULT_REPLICAS))
     .option("--poll-interval <duration>", "how often the agent fetches the repository", "60s")
     .option("--cluster-role <name>", "ClusterRole bound to the agent's ServiceAccount", "cluster-admin")
     .option("--root-name <name>", "name of the root Application", "root")

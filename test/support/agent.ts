@@ -26,10 +26,12 @@ export interface AgentProcess {
   kill(): Promise<void>;
 }
 
-export async function startAgent(opts: { kubeconfig: string; namespace: string; pollInterval?: string; cacheDir?: string }): Promise<AgentProcess> {
+export async function startAgent(opts: {
+  kubeconfig: string; namespace: string; pollInterval?: string; cacheDir?: string; extraArgs?: readonly string[];
+}): Promise<AgentProcess> {
   const cacheDir = opts.cacheDir ?? await mkdtemp(path.join(os.tmpdir(), "tether-agent-cache-"));
   const child: ChildProcess = spawn(process.execPath, [tether, "agent", "--kubeconfig", opts.kubeconfig, "--namespace", opts.namespace,
-    "--poll-interval", opts.pollInterval ?? "3s", "--listen", "127.0.0.1:0", "--cache-dir", cacheDir, "--allow-local-repos"], {
+    "--poll-interval", opts.pollInterval ?? "3s", "--listen", "127.0.0.1:0", "--cache-dir", cacheDir, "--allow-local-repos", ...opts.extraArgs ?? []], {
     env: { ...process.env, PATH: pathWithTools() }, stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
