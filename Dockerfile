@@ -1,6 +1,7 @@
 # The Tether agent image: `docker build -t tether:0.1.0 .` (the tag bootstrap deploys by default).
-# Three stages: the tool binaries from the same Go modules and script the tests use, the TypeScript
-# compiled to JavaScript, and a slim runtime with node, git and those binaries, running as non-root.
+# Three stages: the tool binaries from the same Go modules and script the tests use, the esbuild bundle
+# (dist/, as `npm run build` makes it), and a slim runtime with node, git, those binaries and dist/
+# alone (no node_modules, no npm, no tsx), running as non-root.
 
 FROM golang:1.26-bookworm AS tools
 WORKDIR /src
@@ -14,24 +15,28 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # `npm install --no-save` from the lock, as tools/setup.sh does: `npm ci` refuses the lock npm 11 writes here.
 RUN npm install --no-audit --no-fund --no-save
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY tools/bundle.mjs tools/
 COPY agent/ agent/
 COPY cli/ cli/
-# bootstrap/ (the Pulumi program) stays out: it runs from a checkout, not in the cluster.
-RUN npx tsc -p tsconfig.build.json
+COPY bootstrap/manifests.ts bootstrap/
+COPY ui/ ui/
+# The commit the bundle reports (`tether version`, GET /version); the build context has no .git.
+ARG TETHER_COMMIT=unknown
+# One esbuild bundle with every dependency inside (what `npm run build` makes and the tests run),
+# and the web UI; the runtime stage needs neither node_modules nor TypeScript.
+RUN TETHER_COMMIT=$TETHER_COMMIT node tools/bundle.mjs && npx vite build --config ui/vite.config.ts
 
 FROM node:20-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
 COPY --from=tools /out/ /usr/local/bin/
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund --no-save && npm cache clean --force
-COPY --from=build /app/dist/ ./dist/
+COPY --from=build /app/dist/ /app/dist/
 # The UID bootstrap's Deployment runs as; HOME and the cache are the emptyDirs it mounts.
 USER 10001:10001
 ENV HOME=/tmp NODE_ENV=production
 EXPOSE 8080
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/tether.mjs"]
 CMD ["agent", "--listen", "0.0.0.0:8080", "--cache-dir", "/var/cache/tether"]

@@ -93,7 +93,8 @@ function removeOldChunks(keep) {
 export async function build({ log = (line) => console.error(line) } = {}) {
   const { build: esbuild } = await import("esbuild");
   const startedAtMs = Date.now();
-  const commit = commitOf();
+  // The image build has no .git: it passes the commit in.
+  const commit = process.env.TETHER_COMMIT || commitOf();
   const tmp = path.join(distDir, `.build-${process.pid}-${startedAtMs}`);
   const result = await esbuild({
     absWorkingDir: root,
