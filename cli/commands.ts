@@ -58,6 +58,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./cluster/index.ts")).clusterCommand(),
   },
   {
+    name: "preview",
+    summary: "Show what a branch changes in every application: the app-of-apps tree rendered at two commits, without a cluster",
+    load: async () => (await import("./preview/index.ts")).previewCommand(),
+  },
+  {
     name: "version",
     summary: "Print the version of this client and, with a kubeconfig, of the agent in the cluster",
     load: async () => (await import("./version/index.ts")).versionCommand(),

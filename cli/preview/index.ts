@@ -1,0 +1,110 @@
+// `tether preview`: what a branch changes in every application, rendered on this machine without a cluster.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { execa } from "execa";
+import { API_VERSION, DEFAULT_NAMESPACE, type Application } from "../../agent/api/types.ts";
+import { UsageError } from "../errors.ts";
+import { repoDir } from "../repo/layout.ts";
+import { useRepoTools } from "../tools.ts";
+import { comparePreviews, type Preview } from "./compare.ts";
+import { previewJson, previewMarkdown, previewText } from "./format.ts";
+import { archiveCheckout, gitTreeHash, renderTree, resolveRevision } from "./tree.ts";
+
+interface PreviewFlags {
+  readonly base: string;
+  readonly head: string;
+  readonly path: string;
+  readonly output: string;
+  readonly repo: string;
+  readonly repoUrl: string[];
+  readonly ageKeyFile: string[];
+  readonly rootName: string;
+  readonly namespace: string;
+}
+
+const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
+
+export function previewCommand(): Command {
+  return new Command("preview")
+    .description("Show what a branch changes in every application: the app-of-apps tree rendered at two commits, without a cluster")
+    .option("--base <ref>", "the commit to compare from (the target branch)", "main")
+    .option("--head <ref>", "the commit to compare to (the pull request)", "HEAD")
+    .option("--path <dir>", "the root app-of-apps directory", "components")
+    .addOption(new Option("-o, --output <format>", "text, markdown (a pull-request comment) or json").default("text"))
+    .option("--repo <dir>", "the clone to read (default: the working directory)", ".")
+    .option("--repo-url <url>", "a URL Applications use for this repository, besides its remotes (repeatable)", collect, [])
+    .option("--age-key-file <file>", "age identities to decrypt SOPS files in memory (repeatable; default: $SOPS_AGE_KEY_FILE)", collect, [])
+    .option("--root-name <name>", "the root Application's name", "root")
+    .option("-n, --namespace <ns>", "the agent's namespace (the root Application's destination)", DEFAULT_NAMESPACE)
+    .hook("preAction", useRepoTools)
+    .addHelpText("after", `
+Every Application found under --path is rendered as the agent renders it (directory, Kustomize,
+Helm, SOPS/KSOPS), then its own Applications, down the whole tree. Applications of this repository
+are read at --base and --head; Secret values are masked. Without age keys an app with encrypted
+files is compared by its files. Exit codes: 0 nothing changes, 1 something changes, 2 bad usage.
+
+Examples:
+  tether preview --base origin/main --head HEAD
+  tether preview --base main --head feature -o markdown > preview.md
+  SOPS_AGE_KEY_FILE=ci.agekey tether preview --base "$BASE_SHA" --head "$HEAD_SHA" -o json`)
+    .action(async (flags: PreviewFlags) => {
+      const format = flags.output;
+      if (!["text", "markdown", "json"].includes(format)) throw new UsageError(`-o ${format}: expected one of text, markdown, json`);
+      const preview = await runPreview(flags);
+      process.stdout.write(format === "json" ? previewJson(preview) : format === "markdown" ? previewMarkdown(preview) : previewText(preview));
+      process.exitCode = preview.apps.length > 0 ? 1 : 0;
+    });
+}
+
+async function runPreview(flags: PreviewFlags): Promise<Preview> {
+  const repo = path.resolve(flags.repo);
+  const top = await execa("git", ["rev-parse", "--show-toplevel"], { cwd: repo, reject: false });
+  if (top.exitCode !== 0) throw new UsageError(`--repo ${flags.repo}: not a Git clone; run the command in the repository or pass --repo DIR`);
+  const root = top.stdout.trim();
+  const components = repoDir(flags.path, "--path");
+  const [base, head] = [await resolveRevision(root, flags.base).catch(usage("--base")), await resolveRevision(root, flags.head).catch(usage("--head"))];
+  const urls = new Set([...await remoteUrls(root), ...flags.repoUrl].map(normalizeUrl));
+  const inRepo = (url: string | undefined) => !url || urls.has(normalizeUrl(url));
+  const decryptionKeys = await ageKeys(flags.ageKeyFile);
+  const rootApp = rootApplication(flags.rootName, components, flags.namespace);
+  const render = async (sha: string) => (await renderTree({ checkout: archiveCheckout(root, sha), root: rootApp, inRepo, decryptionKeys, treeHash: gitTreeHash(root, sha) }))
+    .map((a) => (a.error && decryptionKeys.length === 0 && /age key/.test(a.error) ? { ...a, error: `${a.error} (for a preview: pass --age-key-file)` } : a));
+  return comparePreviews(await render(base), await render(head), { base, head });
+}
+
+const usage = (flag: string) => (err: unknown) => {
+  throw new UsageError(`${flag} ${err instanceof Error ? err.message : String(err)}`);
+};
+
+/** The root app-of-apps as `tether bootstrap` creates it. */
+function rootApplication(name: string, components: string, namespace: string): Application {
+  return {
+    apiVersion: API_VERSION, kind: "Application", metadata: { name, namespace },
+    spec: { project: "default", source: { repoURL: "", path: components, directory: { recurse: true, exclude: "*/*/*" } }, destination: { namespace } },
+  };
+}
+
+async function remoteUrls(repo: string): Promise<string[]> {
+  const r = await execa("git", ["remote", "-v"], { cwd: repo, reject: false });
+  return r.stdout.split("\n").map((l) => l.split(/\s+/)[1] ?? "").filter((u) => u !== "");
+}
+
+/** One spelling per repository: no credentials, scheme, `.git` or trailing slash; scp-style as a path. */
+export function normalizeUrl(url: string): string {
+  const scp = /^[\w.-]+@([\w.-]+):(.*)$/.exec(url);
+  const plain = scp ? `${scp[1]}/${scp[2]}` : url.replace(/^[a-z+]+:\/\//i, "").replace(/^[^@/]*@/, "");
+  return plain.replace(/\/+$/, "").replace(/\.git$/, "").toLowerCase();
+}
+
+async function ageKeys(files: readonly string[]): Promise<string[]> {
+  const sources = files.length > 0 ? files : process.env.SOPS_AGE_KEY_FILE ? [process.env.SOPS_AGE_KEY_FILE] : [];
+  const keys: string[] = [];
+  for (const file of sources) {
+    const text = await readFile(file, "utf8").catch(() => {
+      throw new UsageError(`--age-key-file ${file}: cannot read it`);
+    });
+    keys.push(...text.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("AGE-SECRET-KEY-")));
+  }
+  return keys;
+}

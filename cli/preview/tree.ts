@@ -1,0 +1,112 @@
+// Renders a whole app-of-apps tree at one commit on this machine, as the agent would: the root
+// directory, every child Application found in it, their children, and so on.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import type { Application, Manifest } from "../../agent/api/types.ts";
+import { errorMessage } from "../../agent/errors.ts";
+import { renderApplication } from "../../agent/render/application.ts";
+
+/** One Application as rendered at one commit: its spec, and its objects or why they could not be made. */
+export interface AppSnapshot {
+  readonly name: string;
+  /** The Application as its parent renders it (the root's is synthetic). */
+  readonly app: Application;
+  readonly parent?: string;
+  readonly objects?: readonly Manifest[];
+  readonly error?: string;
+  /** Git's hash of the source directory at this commit: tells a changed app apart when it cannot be rendered. */
+  readonly sourceHash?: string;
+}
+
+/** A tree of one commit in a throwaway directory. */
+export interface Tree {
+  readonly dir: string;
+  cleanup(): Promise<void>;
+}
+
+export interface RenderTreeOptions {
+  /** A fresh copy of the commit's tree for each render: the Kustomize renderer edits it in place. */
+  readonly checkout: () => Promise<Tree>;
+  /** The root Application: the one `tether bootstrap` creates over components/. */
+  readonly root: Application;
+  /** Whether an Application's source is this repository (rendered at this commit) or another one. */
+  readonly inRepo: (repoURL: string | undefined) => boolean;
+  /** Renders an Application from another repository; absent, such apps are compared by spec only. */
+  readonly external?: (app: Application) => Promise<Manifest[]>;
+  readonly decryptionKeys: readonly string[];
+  /** Git's hash of a directory of this commit, or undefined when it does not exist. */
+  readonly treeHash?: (dir: string) => Promise<string | undefined>;
+}
+
+const APP_API_VERSIONS = new Set(["tether.dev/v1alpha1", "argoproj.io/v1alpha1"]);
+
+export function isApplication(m: Manifest): boolean {
+  return m.kind === "Application" && APP_API_VERSIONS.has(m.apiVersion);
+}
+
+/** Every Application of the tree, the root first, each with what it renders to. */
+export async function renderTree(opts: RenderTreeOptions): Promise<AppSnapshot[]> {
+  const out: AppSnapshot[] = [];
+  const queue: { app: Application; parent?: string }[] = [{ app: opts.root }];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const { app, parent } = queue.shift()!;
+    const name = app.metadata?.name ?? "";
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const snapshot = await renderOne(app, opts);
+    const sourceHash = snapshot.error && opts.inRepo(app.spec.source.repoURL) ? await opts.treeHash?.(app.spec.source.path ?? ".") : undefined;
+    out.push({ name, app, ...(parent ? { parent } : {}), ...snapshot, ...(sourceHash ? { sourceHash } : {}) });
+    for (const child of snapshot.objects?.filter(isApplication) ?? []) queue.push({ app: child as unknown as Application, parent: name });
+  }
+  return out;
+}
+
+async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ objects?: Manifest[]; error?: string }> {
+  try {
+    if (!opts.inRepo(app.spec.source.repoURL)) {
+      return opts.external ? { objects: await opts.external(app) } : { error: `not rendered: reads ${app.spec.source.repoURL}, another repository` };
+    }
+    const tree = await opts.checkout();
+    try {
+      const rendered = await renderApplication({ root: tree.dir, app, decryptionKeys: opts.decryptionKeys });
+      return { objects: rendered.map((r) => r.manifest) };
+    } finally {
+      await tree.cleanup();
+    }
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
+}
+
+/** The full SHA of `rev` in the clone at `repo`. */
+export async function resolveRevision(repo: string, rev: string): Promise<string> {
+  const r = await execa("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: repo, reject: false });
+  if (r.exitCode !== 0) throw new Error(`${rev} is not a commit of the Git repository in ${repo}: pass a branch, tag or SHA it has (fetch it first in CI)`);
+  return r.stdout.trim();
+}
+
+/** A checkout function for `sha` of the clone at `repo`: `git archive`, extracted into a fresh directory each time. */
+export function archiveCheckout(repo: string, sha: string): () => Promise<Tree> {
+  return async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "tether-preview-"));
+    try {
+      await execa("git", ["-c", "core.attributesFile=/dev/null", "archive", "--format=tar", sha], { cwd: repo }).pipe("tar", ["-x", "-f", "-", "-C", dir]);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  };
+}
+
+/** Git's hash of directory `dir` at `sha` in the clone at `repo`. */
+export function gitTreeHash(repo: string, sha: string): (dir: string) => Promise<string | undefined> {
+  return async (dir) => {
+    const clean = dir.replace(/^\.\/?|\/$/g, "");
+    const r = await execa("git", ["rev-parse", "--verify", "--quiet", `${sha}:${clean}`], { cwd: repo, reject: false });
+    return r.exitCode === 0 ? r.stdout.trim() : undefined;
+  };
+}
