@@ -20,6 +20,7 @@ tools=(
   kustomize:sigs.k8s.io/kustomize/kustomize/v5
   jsonnet:github.com/google/go-jsonnet
   helm:helm.sh/helm/v3
+  registry:github.com/distribution/distribution/v3
   etcd:go.etcd.io/etcd/server/v3
   kwok:sigs.k8s.io/kwok
   kubernetes:k8s.io/kubernetes
