@@ -92,50 +92,47 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     sendJson(call.res, 202, { accepted: true });
   };
 
-  const reads: Record<string, Handler> = {
-    session: ({ res, who, bearer }) => {
+  const routes: Record<string, Handler> = {
+    "GET session": ({ res, who, bearer }) => {
       sendJson(res, 200, { user: who.user, namespace: opts.namespace, csrf: csrfToken(csrfKey, bearer) });
       return Promise.resolve();
     },
-    list: async (call) => {
+    "GET applications": async (call) => {
       await opts.access.authorize(call.who, onApp("list"));
       sendJson(call.res, 200, { items: (await client.listApplications()).map(summarize) });
     },
-    stream: async (call) => {
+    "GET stream": async (call) => {
       await opts.access.authorize(call.who, onApp("watch"));
       await serveStream(call, client, watch);
     },
-    app: async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
-    tree: async (call) => sendJson(call.res, 200, { nodes: await readTree(await mustGet(call), { http, cluster }) }),
-    resource: async (call) => {
+    "GET applications/*": async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
+    "GET applications/*/tree": async (call) => sendJson(call.res, 200, { nodes: await readTree(await mustGet(call), { http, cluster }) }),
+    "GET applications/*/resource": async (call) => {
       const node = await treeObject(call, await mustGet(call));
       const live = await cluster.get(node.ref);
       sendJson(call.res, 200, { key: node.key, yaml: live ? stringify(forDisplay(live), { lineWidth: 0 }) : "" });
     },
-    diff: async (call) => sendJson(call.res, 200, { items: await objectDiffs(await mustGet(call), diffDeps) }),
-    events: async (call) => {
+    "GET applications/*/diff": async (call) => sendJson(call.res, 200, { items: await objectDiffs(await mustGet(call), diffDeps) }),
+    "GET applications/*/events": async (call) => {
       const app = await mustGet(call);
       const ref = call.url.searchParams.has("key") ? (await treeObject(call, app)).ref
         : { group: GROUP, version: "v1alpha1", kind: "Application", name: call.name, namespace: opts.namespace };
       sendJson(call.res, 200, { items: await readEvents(http, ref) });
     },
-    logs: async (call) => {
+    "GET applications/*/logs": async (call) => {
       const node = await treeObject(call, await mustGet(call));
       if (node.ref.kind !== "Pod" || node.ref.group !== "") throw new HttpError(400, `${node.ref.kind}/${node.ref.name} has no logs; pick a Pod`);
       await opts.access.authorize(call.who, { verb: "get", group: "", resource: "pods", subresource: "log", namespace: node.ref.namespace ?? "default", name: node.ref.name });
       const container = call.url.searchParams.get("container");
       await streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res);
     },
-  };
-
-  const writes: Record<string, Handler> = {
-    refresh: (call) => act(call, "update", (app) => refreshPatch(app, new Date())),
-    sync: (call) => act(call, "update", (app, body) => syncPatch(app, syncRequest(body), call.who.user, new Date())),
-    rollback: (call) => act(call, "update", (app, body) => {
+    "POST applications/*/refresh": (call) => act(call, "update", (app) => refreshPatch(app, new Date())),
+    "POST applications/*/sync": (call) => act(call, "update", (app, body) => syncPatch(app, syncRequest(body), call.who.user, new Date())),
+    "POST applications/*/rollback": (call) => act(call, "update", (app, body) => {
       if (typeof body.id !== "number") throw new BadRequest("pass {\"id\": N}, the history entry to roll back to");
       return rollbackPatch(app, body.id, call.who.user, new Date());
     }),
-    delete: async (call) => {
+    "DELETE applications/*": async (call) => {
       const app = await mustGet(call, "delete");
       const cascade = call.url.searchParams.get("cascade") !== "false";
       const ops = finalizerPatch(app, cascade);
@@ -146,22 +143,18 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
   };
 
-  const route = (method: string, pathname: string): { handler: Handler; name: string; write: boolean } | undefined => {
-    const parts = pathname.replace(/^\/api\/v1\//, "").split("/").map(decodeURIComponent);
-    const [top, name = "", sub] = parts;
-    if (parts.length === 1 && method === "GET") {
-      const h = top === "session" ? reads.session : top === "applications" ? reads.list : top === "stream" ? reads.stream : undefined;
-      return h && { handler: h, name: "", write: false };
-    }
-    if (top !== "applications" || !name || parts.length > 3) return undefined;
-    if (sub === undefined) {
-      if (method === "GET") return { handler: reads.app!, name, write: false };
-      if (method === "DELETE") return { handler: writes.delete!, name, write: true };
+  // The table key for a request: `GET applications/*/tree` for GET /api/v1/applications/NAME/tree.
+  const route = (method: string, pathname: string): { handler: Handler; name: string } | undefined => {
+    let parts: string[];
+    try {
+      parts = pathname.slice("/api/v1/".length).split("/").map(decodeURIComponent);
+    } catch {
       return undefined;
     }
-    const table = method === "GET" ? reads : method === "POST" ? writes : {};
-    const handler = sub === "delete" || sub === "app" || sub === "list" ? undefined : table[sub];
-    return handler && { handler, name, write: method !== "GET" };
+    const name = parts[0] === "applications" && parts.length > 1 ? parts[1] ?? "" : "";
+    const pattern = name ? ["applications", "*", ...parts.slice(2)].join("/") : parts.join("/");
+    const handler = routes[`${method} ${pattern}`];
+    return handler && { handler, name };
   };
 
   return {
@@ -174,7 +167,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
         if (!found) throw new HttpError(404, `no such API: ${req.method} ${url.pathname}`);
         const bearer = bearerOf(req);
         const who = await opts.access.authenticate(bearer);
-        if (found.write) checkCsrf(req, csrfToken(csrfKey, bearer ?? ""));
+        if (req.method !== "GET") checkCsrf(req, csrfToken(csrfKey, bearer ?? ""));
         await found.handler({ req, res, url, who, bearer: bearer ?? "", name: found.name });
       } catch (err) {
         sendError(res, err, log);
@@ -236,7 +229,7 @@ function checkCsrf(req: IncomingMessage, expected: string): void {
   const b = Buffer.from(expected);
   if (a.length !== b.length || !timingSafeEqual(a, b)) throw new HttpError(403, "missing or wrong CSRF token (X-Tether-CSRF); reload the page");
   const origin = req.headers.origin;
-  if (origin && new URL(origin).host !== req.headers.host) throw new HttpError(403, `cross-origin request from ${origin} refused`);
+  if (origin && URL.parse(origin)?.host !== req.headers.host) throw new HttpError(403, `cross-origin request from ${origin} refused`);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
