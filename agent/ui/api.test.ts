@@ -1,0 +1,108 @@
+// The UI's HTTP gate, before any request reaches the API server: tokens, CSRF, Host names, files.
+// (What lies behind the gate is tested against the real control plane in test/ui.)
+import http from "node:http";
+import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeHttp } from "../apply/http.ts";
+import { uiRoutes } from "./api.ts";
+import { localAccess } from "./auth.ts";
+
+const TOKEN = "session-token";
+let server: http.Server;
+let base: string;
+
+/** A request with any headers (fetch refuses to set Host). */
+function request(pathname: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = http.request(`${base}${pathname}`, { method: opts.method ?? "GET", headers: opts.headers ?? {} }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => { body += d.toString(); });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("error", reject);
+    req.end(opts.body);
+  });
+}
+
+beforeAll(async () => {
+  const kc = new KubeConfig();
+  // Nothing listens there: every test below must be answered before the API server is asked.
+  kc.loadFromOptions({
+    clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }], users: [{ name: "u" }],
+    contexts: [{ name: "x", cluster: "c", user: "u" }], currentContext: "x",
+  });
+  const assets = await mkdtemp(path.join(os.tmpdir(), "tether-ui-assets-"));
+  await mkdir(path.join(assets, "assets"));
+  await writeFile(path.join(assets, "index.html"), "<!doctype html><title>Tether</title>");
+  await writeFile(path.join(assets, "assets", "app-1.js"), "console.log(1)");
+  const routes = uiRoutes({
+    kc, namespace: "tether-system", access: localAccess(new KubeHttp(kc), TOKEN, "alice"), cacheDir: assets, assetsDir: assets,
+    allowedHosts: ["127.0.0.1", "localhost"],
+  });
+  server = http.createServer((req, res) => void routes.handle(req, res, new URL(req.url ?? "/", "http://x")));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+describe("the UI's API", () => {
+  it("answers 401 without a token or with a wrong one, saying how to sign in", async () => {
+    expect((await request("/api/v1/applications")).status).toBe(401);
+    const wrong = await request("/api/v1/applications", { headers: { authorization: "Bearer guess" } });
+    expect(wrong.status).toBe(401);
+    expect(JSON.parse(wrong.body).message).toContain("open the URL `tether ui` printed");
+  });
+
+  it("gives the session's user and a CSRF token bound to the bearer token", async () => {
+    const session = await request("/api/v1/session", { headers: auth });
+    expect(session.status).toBe(200);
+    expect(JSON.parse(session.body)).toMatchObject({ user: "alice", namespace: "tether-system", csrf: expect.any(String) });
+  });
+
+  it("refuses an action without the CSRF token, or from another origin", async () => {
+    const csrf = JSON.parse((await request("/api/v1/session", { headers: auth })).body).csrf as string;
+    const bare = await request("/api/v1/applications/web/sync", { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: "{}" });
+    expect(bare.status).toBe(403);
+    expect(JSON.parse(bare.body).message).toContain("CSRF");
+    const foreign = await request("/api/v1/applications/web/sync", {
+      method: "POST", headers: { ...auth, "x-tether-csrf": csrf, origin: "https://evil.example", "content-type": "application/json" }, body: "{}",
+    });
+    expect(foreign.status).toBe(403);
+    expect(JSON.parse(foreign.body).message).toContain("cross-origin request from https://evil.example refused");
+  });
+
+  it("refuses a Host name it does not serve (DNS rebinding)", async () => {
+    const res = await request("/api/v1/session", { headers: { ...auth, host: "evil.example:80" } });
+    expect(res.status).toBe(403);
+  });
+
+  it("answers 404 naming an unknown route", async () => {
+    const res = await request("/api/v1/applications/web/nosuch", { headers: auth });
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body).message).toBe("no such API: GET /api/v1/applications/web/nosuch");
+  });
+});
+
+describe("the UI's files", () => {
+  it("serves index.html with a Content-Security-Policy that allows only this origin", async () => {
+    const res = await request("/ui/");
+    expect(res.status).toBe(200);
+    expect(res.body).toContain("<title>Tether</title>");
+    expect(res.headers["content-security-policy"]).toContain("script-src 'self'");
+    expect(res.headers["cache-control"]).toBe("no-cache");
+  });
+
+  it("serves hashed assets as immutable, redirects /ui to /ui/ and never leaves its directory", async () => {
+    const asset = await request("/ui/assets/app-1.js");
+    expect(asset.headers["content-type"]).toContain("text/javascript");
+    expect(asset.headers["cache-control"]).toContain("immutable");
+    expect((await request("/ui")).status).toBe(308);
+    expect((await request("/ui/..%2f..%2fetc%2fpasswd")).status).toBe(404);
+  });
+});
