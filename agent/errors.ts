@@ -9,7 +9,9 @@ export type Reason =
   | "ApplyFailed"
   | "PruneFailed"
   | "HealthCheckFailed"
-  | "EmptyRender";
+  | "EmptyRender"
+  /** A render read or produced more than the agent's limits (agent/render/limits.ts). */
+  | "RenderTooLarge";
 
 export interface TetherErrorOptions {
   /** The object concerned, as `Kind/namespace/name` (or a file path inside the repository). */

@@ -11,6 +11,7 @@ import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
 import { GitSource } from "./source/index.ts";
 import { renderApplication } from "./render/application.ts";
+import { withRenderLimits, type RenderLimits } from "./render/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
 
 export interface AgentOptions {
@@ -27,6 +28,8 @@ export interface AgentOptions {
    * included) can read every repository on the agent's disk, other repositories' mirrors among them.
    */
   readonly allowLocalRepos?: boolean;
+  /** Bytes a render may read per file and produce in all (agent/render/limits.ts); defaults 64 MiB / 256 MiB. */
+  readonly renderLimits?: RenderLimits;
   /** Several replicas: only the holder of Lease tether-agent-leader reconciles (agent/leader). */
   readonly leaderElection?: ElectionTiming;
 }
@@ -49,7 +52,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     credentials: (url) => client.repoCredentials(url),
   });
   const controller = new Controller({
-    kc: opts.kc, namespace: opts.namespace, cluster, source, render: renderApplication,
+    kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? 4, log,
   });
   const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });

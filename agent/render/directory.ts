@@ -6,6 +6,7 @@ import { LineCounter, parseAllDocuments } from "yaml";
 import type { DirectorySource, Manifest } from "../api/types.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { isInside, safeJoin } from "../source/safe-join.ts";
+import { detached, splitDocuments } from "./documents.ts";
 import { compileGlob } from "./glob.ts";
 import { evaluateJsonnet, isJsonnetFile } from "./jsonnet.ts";
 import type { DecryptFn, RenderedObject, SopsFormat } from "./types.ts";
@@ -175,21 +176,24 @@ interface TextToParse {
  * both get line numbers in their errors.
  */
 function parseDocuments({ text, file, format, decrypted }: TextToParse): ParsedDocument[] {
-  const lineCounter = new LineCounter();
-  // `merge`: Kubernetes' own YAML reader accepts `<<: *anchor` merge keys, so manifests use them.
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, merge: true });
   const parsed: ParsedDocument[] = [];
-  for (const [i, doc] of documents.entries()) {
-    const error = doc.errors[0];
-    if (error !== undefined) {
-      const line = lineCounter.linePos(error.pos[0]).line;
-      const why = decrypted ? `the decrypted content is not valid ${format.toUpperCase()} (${error.code})` : error.message;
-      throw new TetherError("RenderFailed", `${file}:${line}: ${why}`, { object: file, retryable: false });
+  let index = 0;
+  // One document at a time (agent/render/documents.ts): a large file never has its whole syntax tree in memory.
+  for (const chunk of splitDocuments(text)) {
+    const lineCounter = new LineCounter();
+    // `merge`: Kubernetes' own YAML reader accepts `<<: *anchor` merge keys, so manifests use them.
+    for (const doc of parseAllDocuments(chunk.text, { lineCounter, prettyErrors: false, merge: true })) {
+      index++;
+      const lineOf = (pos: number) => chunk.firstLine - 1 + lineCounter.linePos(pos).line;
+      const error = doc.errors[0];
+      if (error !== undefined) {
+        const why = decrypted ? `the decrypted content is not valid ${format.toUpperCase()} (${error.code})` : error.message;
+        throw new TetherError("RenderFailed", `${file}:${lineOf(error.pos[0])}: ${why}`, { object: file, retryable: false });
+      }
+      const value = toJS(doc, file);
+      if (value === null || value === undefined) continue;
+      parsed.push({ value, index, line: lineOf(doc.contents?.range[0] ?? doc.range[0]) });
     }
-    const value = toJS(doc, file);
-    if (value === null || value === undefined) continue;
-    const start = doc.contents?.range[0] ?? doc.range[0];
-    parsed.push({ value, index: i + 1, line: lineCounter.linePos(start).line });
   }
   return parsed;
 }
@@ -197,7 +201,7 @@ function parseDocuments({ text, file, format, decrypted }: TextToParse): ParsedD
 /** A document's value; an alias bomb (the yaml library's alias limit) is refused naming the file. */
 function toJS(doc: ReturnType<typeof parseAllDocuments>[number], file: string): unknown {
   try {
-    return doc.toJS() as unknown;
+    return detached(doc.toJS());
   } catch (err) {
     const why = /alias/i.test(errorMessage(err))
       ? "too many YAML aliases (a document that expands like an alias bomb); write the values out or use fewer anchors"

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { DEFAULT_NAMESPACE } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
+import { parseSize } from "../../agent/render/limits.ts";
 import { DEFAULT_TIMING, checkTiming, type ElectionTiming } from "../../agent/leader/elector.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
@@ -14,6 +15,8 @@ interface AgentFlags extends KubeFlags {
   readonly cacheDir?: string;
   readonly workers: string;
   readonly allowLocalRepos: boolean;
+  readonly maxFileSize: string;
+  readonly maxRenderSize: string;
   readonly leaderElect: boolean;
   readonly leaderElectLeaseDuration: string;
   readonly leaderElectRenewDeadline: string;
@@ -36,6 +39,15 @@ function electionTiming(flags: AgentFlags): ElectionTiming | undefined {
   return timing;
 }
 
+/** A size flag, or a usage error naming it. */
+function sizeFlag(text: string, flag: string): number {
+  try {
+    return parseSize(text, flag);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 export function agentCommand(): Command {
   return kubeOptions(new Command("agent")
     .description("Run the Tether agent: keep the cluster equal to the Git sources of its Applications"),
@@ -44,6 +56,8 @@ export function agentCommand(): Command {
     .option("--listen <host:port>", "probes (/healthz, /readyz), /metrics and /api/webhook", "127.0.0.1:8080")
     .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")
     .option("--workers <n>", "Applications reconciled at once", "4")
+    .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
+    .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
     .option("--leader-elect", "run as one of several replicas: only the holder of Lease tether-agent-leader reconciles", false)
     .option("--leader-elect-lease-duration <duration>", "how long a standby waits before taking over an unrenewed lease", `${DEFAULT_TIMING.leaseDurationMs / 1000}s`)
@@ -59,6 +73,7 @@ export function agentCommand(): Command {
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
         listen: { host, port: Number(port) }, workers: Number(flags.workers), allowLocalRepos: flags.allowLocalRepos,
+        renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
         ...(leaderElection ? { leaderElection } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       });
