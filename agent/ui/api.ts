@@ -60,6 +60,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   const client = new TetherClient(opts.kc, opts.namespace);
   const watch = new AppWatch(opts.kc, opts.namespace, log);
   const csrfKey = randomBytes(32);
+  const streams = new Set<ServerResponse>();
   const diffDeps = {
     client, cluster, renderCache: newRenderCache(),
     source: new GitSource({ cacheDir: opts.cacheDir, credentials: (url: string) => client.repoCredentials(url) }),
@@ -103,6 +104,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
     "GET stream": async (call) => {
       await opts.access.authorize(call.who, onApp("watch"));
+      streams.add(call.res);
+      call.res.on("close", () => streams.delete(call.res));
       await serveStream(call, client, watch);
     },
     "GET applications/*": async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
@@ -173,7 +176,11 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
         sendError(res, err, log);
       }
     },
-    close: () => watch.stop(),
+    close: () => {
+      watch.stop();
+      // Open event streams would otherwise hold the server's close until every tab goes away.
+      for (const res of streams) res.end();
+    },
   };
 }
 
