@@ -38,12 +38,14 @@ export const HelmSourceSchema = Type.Object({
 });
 
 export const ApplicationSourceSchema = Type.Object({
-  repoURL: str("Git repository URL (https://, ssh, file:// or a path)."),
+  repoURL: str("Git repository URL (https://, ssh, file:// or a path), or with chart: a Helm chart repository (https://) or OCI registry (oci://host/path or host/path)."),
   targetRevision: opt(str("Branch, tag, commit SHA (full or short) or HEAD. Default HEAD.")),
   path: opt(str("Directory inside the repository. Default: the repository root.")),
+  chart: opt(str("A chart of the Helm chart repository or OCI registry repoURL; targetRevision is its version or a semver constraint.")),
   directory: opt(DirectorySourceSchema),
   kustomize: opt(KustomizeSourceSchema),
   helm: opt(HelmSourceSchema),
+  ref: opt(str("With spec.sources: names this source's checkout for other sources' Helm value files ($ref/path).")),
   decryption: opt(Type.Object({ secretRef: opt(Type.Object({ name: Type.String() })) })),
 });
 
@@ -79,6 +81,7 @@ export const IgnoreDifferencesSchema = Type.Object({
 export const ApplicationSpecSchema = Type.Object({
   project: opt(Type.String({ default: "default" })),
   source: ApplicationSourceSchema,
+  sources: opt(Type.Array(ApplicationSourceSchema, { description: "Several sources merged into one app (Argo CD 2.6+); wins over source." })),
   destination: ApplicationDestinationSchema,
   syncPolicy: opt(SyncPolicySchema),
   ignoreDifferences: opt(Type.Array(IgnoreDifferencesSchema)),

@@ -6,6 +6,7 @@ import type { Application } from "../api/types.ts";
 import { sopsDecryptor } from "../decrypt/sops.ts";
 import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
+import type { DependencyFetch } from "./chart-deps.ts";
 import { renderDirectory } from "./directory.ts";
 import { renderHelm } from "./helm.ts";
 import { KUSTOMIZATION_FILES, renderKustomize } from "./kustomize.ts";
@@ -19,6 +20,10 @@ export interface ApplicationRenderInput {
   readonly decryptionKeys: readonly string[];
   /** Whether a remote Kustomize base may be fetched (the AppProject decides); refused when absent. */
   readonly allowRemoteBases?: (url: string) => boolean;
+  /** Where Helm chart dependencies missing from charts/ come from; without it they must be vendored. */
+  readonly charts?: DependencyFetch;
+  /** Checkouts of the sources with a `ref` (multiple sources), for `$ref/…` Helm value files. */
+  readonly valueRoots?: Readonly<Record<string, string>>;
 }
 
 export type SourceType = "directory" | "kustomize" | "helm";
@@ -44,6 +49,8 @@ export async function renderApplication(input: ApplicationRenderInput): Promise<
         root, path, releaseName: src.helm?.releaseName ?? app.metadata?.name ?? "release",
         ...(src.helm ? { helm: src.helm } : {}),
         ...(app.spec.destination.namespace ? { namespace: app.spec.destination.namespace } : {}),
+        ...(input.charts ? { dependencies: input.charts } : {}),
+        ...(input.valueRoots ? { valueRoots: input.valueRoots } : {}),
       });
     case "directory":
       return renderDirectory({ root, path, ...(src.directory ? { directory: src.directory } : {}), decrypt: sopsDecryptor({ ageKeys: input.decryptionKeys }) });

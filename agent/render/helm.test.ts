@@ -106,7 +106,7 @@ describe("renderHelm: what stays out", () => {
     expect(err.message).toContain("symlink that points outside the repository");
   });
 
-  it("never downloads a missing dependency: it says to vendor it", async () => {
+  it("without a chart fetcher, downloads no missing dependency: it says to vendor it", async () => {
     const root = await checkout();
     await rm(join(root, "charts", "guestbook", "charts"), { recursive: true });
     const err = await renderError(renderHelm(input(root)));

@@ -1,12 +1,13 @@
 // The Helm renderer: the real `helm template` of a chart committed in the repository, with the
 // Application's release name, destination namespace and values, as Argo CD renders Helm sources.
-// Nothing is fetched: dependencies must be vendored in charts/.
+// Dependencies missing from charts/ are fetched (chart-deps.ts) when the caller gives a fetcher.
 import { lstat, readdir, realpath } from "node:fs/promises";
 import { join, posix, relative, sep } from "node:path";
 import { execa } from "execa";
 import type { HelmSource } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
+import { buildDependencies, type DependencyFetch } from "./chart-deps.ts";
 import { findExecutable, parsePrinted, scratch, scrubPaths, type PrintedObject } from "./tool.ts";
 import type { RenderedObject } from "./types.ts";
 
@@ -21,6 +22,13 @@ export interface HelmRenderInput {
   readonly releaseName: string;
   /** The destination namespace: `.Release.Namespace`. */
   readonly namespace?: string;
+  /**
+   * Checkouts of the Application's sources that have a `ref` (multiple sources): a value file
+   * `$values/env/prod.yaml` is read from the checkout of the source with `ref: values`.
+   */
+  readonly valueRoots?: Readonly<Record<string, string>>;
+  /** Where dependencies missing from charts/ come from; without it they must be vendored. */
+  readonly dependencies?: DependencyFetch;
 }
 
 const TEMPLATE_TIMEOUT_MS = 120_000;
@@ -37,7 +45,8 @@ export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject
   const sourcePath = normalizeSourcePath(input.path);
   const chart = await safeJoin(root, sourcePath);
   await refuseEscapingLinks(root, chart);
-  const valueFiles = await resolveValueFiles(root, sourcePath, input.helm?.valueFiles ?? []);
+  if (input.dependencies !== undefined) await buildDependencies(root, sourcePath || ".", input.dependencies);
+  const valueFiles = await resolveValueFiles({ root, sourcePath, files: input.helm?.valueFiles ?? [], valueRoots: input.valueRoots ?? {} });
   const inline = inlineValues(input.helm ?? {});
   const args = ["template", input.releaseName, chart, "--include-crds", ...(input.namespace ? ["--namespace", input.namespace] : [])];
   for (const file of valueFiles) args.push("--values", file);
@@ -53,15 +62,28 @@ function normalizeSourcePath(path: string): string {
   return normal === "." ? "" : normal;
 }
 
+interface ValueFilesInput {
+  readonly root: string;
+  readonly sourcePath: string;
+  readonly files: readonly string[];
+  readonly valueRoots: Readonly<Record<string, string>>;
+}
+
 /**
  * Value files, as Argo CD resolves them: relative to the chart, or to the repository root when they
- * start with `/`; never outside the repository, never a URL (a render reads only the commit).
+ * start with `/`, or to the root of another source's checkout when they start with `$ref/`; never
+ * outside that repository, never a URL (a render reads only the commit).
  */
-async function resolveValueFiles(root: string, sourcePath: string, files: readonly string[]): Promise<string[]> {
+async function resolveValueFiles({ root, sourcePath, files, valueRoots }: ValueFilesInput): Promise<string[]> {
   const resolved: string[] = [];
   for (const file of files) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
       throw new TetherError("RenderFailed", `spec.source.helm.valueFiles: ${file} is a URL; commit the values file to the repository`, { object: file });
+    }
+    const ref = /^\$([^/]+)\/(.*)$/.exec(file);
+    if (ref !== null) {
+      resolved.push(await refValueFile(ref[1]!, ref[2]!, valueRoots));
+      continue;
     }
     const rel = file.startsWith("/") ? posix.normalize(file.slice(1)) : posix.join(sourcePath, file);
     const path = await safeJoin(root, rel);
@@ -72,6 +94,21 @@ async function resolveValueFiles(root: string, sourcePath: string, files: readon
     resolved.push(path);
   }
   return resolved;
+}
+
+/** `$ref/path`: a file of the source whose `ref` is `ref`, inside that source's checkout. */
+async function refValueFile(ref: string, rel: string, valueRoots: Readonly<Record<string, string>>): Promise<string> {
+  const refRoot = Object.hasOwn(valueRoots, ref) ? valueRoots[ref] : undefined;
+  if (refRoot === undefined) {
+    const known = Object.keys(valueRoots).map((k) => `$${k}`).join(", ") || "none";
+    throw new TetherError("RenderFailed", `spec.sources: helm.valueFiles $${ref}/${rel} refers to no source with ref: ${ref} (sources with a ref: ${known}); add ref: ${ref} to the source that holds the file`, { object: `$${ref}/${rel}` });
+  }
+  const path = await safeJoin(refRoot, posix.normalize(rel));
+  const info = await lstat(path).catch(() => undefined);
+  if (info?.isFile() !== true) {
+    throw new TetherError("RenderFailed", `spec.sources: helm.valueFiles $${ref}/${rel} does not exist in the source with ref: ${ref} at its revision`, { object: `$${ref}/${rel}` });
+  }
+  return path;
 }
 
 /** `valuesObject` wins over `values`, as in Argo CD; JSON is YAML, so it goes as is. */
@@ -128,7 +165,7 @@ function hint(stderr: string): string {
   // Advice for a person at a terminal, not for an Application's condition.
   const message = stderr.split("\n").filter((l) => !l.includes("--debug flag")).join("\n").trim();
   if (message.includes("missing in charts/ directory")) {
-    return `${message}; Tether never downloads dependencies: run \`helm dependency build\` and commit the charts/ directory`;
+    return `${message}; list the dependency's repository in Chart.yaml, or run \`helm dependency build\` and commit the charts/ directory`;
   }
   return message;
 }

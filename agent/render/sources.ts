@@ -1,0 +1,167 @@
+// An Application's sources rendered into one list of objects, as Argo CD (2.6+) does with
+// `spec.sources`: each source with its own type (Git directory, Kustomize, Helm chart in Git, chart
+// from a chart repository or OCI registry), a source with `ref` lending its checkout to the others'
+// `$ref/path` Helm value files, the objects merged. One source (`spec.source`) is the list of one.
+// Git and chart repositories are reached through the interfaces below: the I/O stays at the edge.
+import type { Application, ApplicationSource } from "../api/types.ts";
+import { TetherError } from "../errors.ts";
+import { adoptArgoCdManifests } from "./argocd.ts";
+import { renderApplication } from "./application.ts";
+import type { DependencyFetch } from "./chart-deps.ts";
+import { renderChart } from "./chart.ts";
+import type { RenderedObject } from "./types.ts";
+
+/** A Git source checked out: the commit and a throwaway tree (the Kustomize renderer edits it). */
+export interface SourceTree {
+  /** The full commit SHA `targetRevision` resolved to. */
+  readonly revision: string;
+  readonly dir: string;
+  cleanup(): Promise<void>;
+}
+
+/** Resolves `targetRevision` of a Git repository and checks that commit out (agent/source's GitSource). */
+export type CheckoutFn = (repoURL: string, targetRevision: string | undefined) => Promise<SourceTree>;
+
+export interface SourcesRenderInput {
+  readonly app: Application;
+  /** {@link sourcesOf}(app): `spec.sources`, or `[spec.source]`. */
+  readonly sources: readonly ApplicationSource[];
+  readonly checkout: CheckoutFn;
+  /** Charts from chart repositories and registries, dependencies included, and the AppProject's say on them. */
+  readonly charts: DependencyFetch;
+  /** age identities from the Application's key Secret; never logged. */
+  readonly decryptionKeys: readonly string[];
+  readonly allowRemoteBases?: (url: string) => boolean;
+  /** The agent's namespace: rendered `argoproj.io` Applications and AppProjects are moved there. */
+  readonly agentNamespace: string;
+}
+
+export interface SourcesRender {
+  readonly objects: RenderedObject[];
+  /** One per source, in order: the commit SHA of a Git source, the chart version of a chart source. */
+  readonly revisions: string[];
+  /** What Tether does not implement in rendered Argo CD manifests; for a condition, not a failure. */
+  readonly warnings: string[];
+}
+
+/** `spec.sources` when it has entries (as Argo CD: it wins over `spec.source`), else `[spec.source]`. */
+export function sourcesOf(app: Application): ApplicationSource[] {
+  const many = app.spec.sources;
+  return many !== undefined && many.length > 0 ? [...many] : [app.spec.source];
+}
+
+/**
+ * Renders every source and merges the objects. Every `$ref` is checked before anything is fetched;
+ * two sources rendering the same object is a RenderFailed naming both (Argo CD would silently keep
+ * one). All checkouts are removed before it returns.
+ */
+export async function renderSources(input: SourcesRenderInput): Promise<SourcesRender> {
+  checkRefs(input.sources);
+  const trees = new Map<number, SourceTree>();
+  try {
+    for (const [i, source] of input.sources.entries()) {
+      if (source.chart === undefined) trees.set(i, await input.checkout(source.repoURL, source.targetRevision));
+    }
+    const valueRoots = refRoots(input.sources, trees);
+    const rendered: { objects: RenderedObject[]; revision: string }[] = [];
+    for (const [i, source] of input.sources.entries()) rendered.push(await renderOne({ input, source, tree: trees.get(i), valueRoots }));
+    const objects = mergeObjects(rendered.map((r) => r.objects));
+    const adopted = adoptArgoCdManifests(objects, { namespace: input.agentNamespace });
+    return { objects: adopted.objects, revisions: rendered.map((r) => r.revision), warnings: adopted.warnings };
+  } finally {
+    for (const tree of trees.values()) await tree.cleanup();
+  }
+}
+
+interface OneSource {
+  readonly input: SourcesRenderInput;
+  readonly source: ApplicationSource;
+  readonly tree: SourceTree | undefined;
+  readonly valueRoots: Readonly<Record<string, string>>;
+}
+
+async function renderOne({ input, source, tree, valueRoots }: OneSource): Promise<{ objects: RenderedObject[]; revision: string }> {
+  const { app } = input;
+  if (source.chart !== undefined) {
+    const chart = await renderChart({
+      source: { repoURL: source.repoURL, chart: source.chart, ...(source.targetRevision === undefined ? {} : { targetRevision: source.targetRevision }), ...(source.helm ? { helm: source.helm } : {}) },
+      fetch: input.charts, releaseName: source.helm?.releaseName ?? app.metadata?.name ?? "release", valueRoots,
+      ...(app.spec.destination.namespace ? { namespace: app.spec.destination.namespace } : {}),
+    });
+    return { objects: chart.objects, revision: chart.version };
+  }
+  if (tree === undefined) throw new Error("internal: a Git source without its checkout");
+  // A source that only lends its files (`ref` without `path`) renders nothing, as in Argo CD.
+  if (source.ref !== undefined && source.path === undefined) return { objects: [], revision: tree.revision };
+  const objects = await renderApplication({
+    root: tree.dir, app: { ...app, spec: { ...app.spec, source } }, decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
+    ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
+  });
+  return { objects, revision: tree.revision };
+}
+
+/**
+ * Refs must be unique, and every `$ref/…` value file must name one: checked on the spec alone, so
+ * a wrong ref fails before any repository is asked for anything.
+ */
+export function checkRefs(sources: readonly ApplicationSource[]): void {
+  const refs = new Map<string, number>();
+  for (const [i, source] of sources.entries()) {
+    if (source.ref === undefined) continue;
+    if (!/^[A-Za-z0-9_-]+$/.test(source.ref)) {
+      throw new TetherError("RenderFailed", `spec.sources[${i}].ref '${source.ref}' may hold only letters, digits, '-' and '_'`, { object: `spec.sources[${i}].ref` });
+    }
+    if (source.chart !== undefined) {
+      throw new TetherError("RenderFailed", `spec.sources[${i}] has both ref and chart: a ref lends the files of a Git repository; move the values into one`, { object: `spec.sources[${i}]` });
+    }
+    const other = refs.get(source.ref);
+    if (other !== undefined) throw new TetherError("RenderFailed", `spec.sources[${other}] and spec.sources[${i}] both have ref: ${source.ref}; give each a name of its own`, { object: `spec.sources[${i}].ref` });
+    refs.set(source.ref, i);
+  }
+  for (const [i, source] of sources.entries()) {
+    for (const file of source.helm?.valueFiles ?? []) {
+      const ref = /^\$([^/]+)\//.exec(file)?.[1];
+      if (ref !== undefined && !refs.has(ref)) {
+        const known = [...refs.keys()].map((r) => `$${r}`).join(", ") || "none";
+        throw new TetherError("RenderFailed", `spec.sources[${i}].helm.valueFiles: ${file} refers to no source with ref: ${ref} (refs: ${known}); add ref: ${ref} to the source that holds the file`, { object: `spec.sources[${i}].helm.valueFiles` });
+      }
+    }
+  }
+}
+
+function refRoots(sources: readonly ApplicationSource[], trees: ReadonlyMap<number, SourceTree>): Record<string, string> {
+  const roots: Record<string, string> = {};
+  for (const [i, source] of sources.entries()) {
+    const tree = trees.get(i);
+    if (source.ref !== undefined && tree !== undefined) roots[source.ref] = tree.dir;
+  }
+  return roots;
+}
+
+/** The objects of all sources, in source order; one object rendered by two sources is refused. */
+export function mergeObjects(perSource: readonly (readonly RenderedObject[])[]): RenderedObject[] {
+  const seen = new Map<string, number>();
+  const merged: RenderedObject[] = [];
+  for (const [i, objects] of perSource.entries()) {
+    for (const object of objects) {
+      // generateName objects (hooks) get a fresh name each sync: never the same object.
+      if (object.manifest.metadata.name === undefined) {
+        merged.push(object);
+        continue;
+      }
+      const key = objectKey(object);
+      const first = seen.get(key);
+      if (first !== undefined && first !== i) {
+        throw new TetherError("RenderFailed", `${key} is rendered by spec.sources[${first}] and spec.sources[${i}]: an object may come from one source only; remove it from one of them`, { object: key });
+      }
+      seen.set(key, i);
+      merged.push(object);
+    }
+  }
+  return merged;
+}
+
+function objectKey({ manifest }: RenderedObject): string {
+  const group = manifest.apiVersion.includes("/") ? manifest.apiVersion.slice(0, manifest.apiVersion.indexOf("/")) : "";
+  return `${manifest.kind}${group ? `.${group}` : ""}/${manifest.metadata.namespace ?? ""}/${manifest.metadata.name ?? ""}`;
+}
