@@ -2,9 +2,10 @@
 import { Command, Option } from "commander";
 import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
 import { NotFoundError, TimeoutError } from "../errors.ts";
-import { kubeOptions, tetherClient, type KubeFlags } from "../kube.ts";
+import { kubeOptions, loadKubeConfig, tetherClient, type KubeFlags } from "../kube.ts";
 import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { listApplications } from "./list.ts";
+import { liveTree, treeTable } from "./tree.ts";
 import { resolveCommit, seconds } from "./revision.ts";
 import { appDetails, appTable, historyTable, withoutManagedFields } from "./view.ts";
 import { describeState, waitForApp } from "./wait.ts";
@@ -48,14 +49,18 @@ Examples:
       else process.stdout.write(apps.length ? appTable(apps, { wide: format === "wide", namespaces: flags.allNamespaces }) : "No applications found.\n");
     });
 
-  kubeOptions(app.command("get <name>").description("Show one Application: source, status, conditions and resources"))
+  kubeOptions(app.command("get <name>").description("Show one Application: source, status, conditions, and its live objects as a tree"))
     .addOption(new Option("-o, --output <format>", "table, wide, json or yaml (json/yaml print the object as the API holds it, without managedFields)").default("table"))
     .addHelpText("after", "\nExample:\n  tether app get message-app\n  tether app get message-app -o wide\n  tether app get message-app -o json")
     .action(async (name: string, flags: Flags) => {
       const format = parseFormat(flags.output, ["table", "wide", "json", "yaml"]);
       const { app: a } = await mustGet(flags, name);
-      if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(a), format));
-      else process.stdout.write(appDetails(a, format === "wide"));
+      if (format === "json" || format === "yaml") {
+        process.stdout.write(serialize(withoutManagedFields(a), format));
+        return;
+      }
+      const nodes = await liveTree(a, loadKubeConfig(flags)).catch(() => undefined);
+      process.stdout.write(nodes ? appDetails(a, format === "wide", treeTable(nodes, format === "wide")) : appDetails(a, format === "wide"));
     });
 
   kubeOptions(app.command("history <name>").description("Show the revisions an Application deployed"))

@@ -57,11 +57,12 @@ function allConditions(app: Application): string {
   return conditions.length > 0 ? conditions.join("; ") : appReason(app);
 }
 
-export function appDetails(app: Application, wide = false): string {
+/** The summary, then `tree` (the live objects) when given, else the resources the status lists. */
+export function appDetails(app: Application, wide = false, tree?: string): string {
   const s = app.status ?? {};
   const lines = [...summaryLines(app), ...(wide ? wideLines(app) : [])];
   for (const c of s.conditions ?? []) lines.push(`Condition:     ${c.type}: ${c.message}${wide ? ` (since ${c.lastTransitionTime})` : ""}`);
-  return `${lines.join("\n")}\n\n${resourceTable(app, wide)}`;
+  return `${lines.join("\n")}\n\n${tree ?? resourceTable(app, wide)}`;
 }
 
 function summaryLines(app: Application): string[] {
