@@ -143,6 +143,11 @@ export const AppProjectSpecSchema = Type.Object({
   clusterResourceBlacklist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
   namespaceResourceWhitelist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
   namespaceResourceBlacklist: opt(Type.Array(Type.Object({ group: Type.String(), kind: Type.String() }))),
+  destinationServiceAccounts: opt(Type.Array(Type.Object({
+    server: opt(str("Destination server glob.")),
+    namespace: opt(str("Destination namespace glob.")),
+    defaultServiceAccount: str("ServiceAccount to apply and prune as: NAME (in the destination namespace) or NAMESPACE:NAME."),
+  }), { description: "Impersonation as Argo CD 2.13+: the first entry matching the destination names the ServiceAccount the sync runs as." })),
 });
 
 /** A CRD's top-level schema: apiVersion, kind, metadata, then the given fields. */
