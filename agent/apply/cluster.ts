@@ -2,7 +2,7 @@
 // Everything else in the agent works on plain objects.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER, type Manifest, type ObjectRef } from "../api/types.ts";
-import { KubeApiError, KubeHttp } from "./http.ts";
+import { KubeApiError, KubeHttp, type KubeHttpOptions } from "./http.ts";
 import { apiVersionOf, displayRef } from "./inventory.ts";
 
 /** What the agent needs from a cluster, so stages can be driven by the real API server in tests. */
@@ -35,8 +35,8 @@ export class KubeCluster implements Cluster {
   private readonly http: KubeHttp;
   private readonly discovery = new Map<string, readonly ApiResource[]>();
 
-  constructor(kc: KubeConfig) {
-    this.http = new KubeHttp(kc);
+  constructor(kc: KubeConfig, options: KubeHttpOptions = {}) {
+    this.http = new KubeHttp(kc, options);
   }
 
   async isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined> {

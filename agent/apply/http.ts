@@ -17,11 +17,21 @@ export class KubeApiError extends Error {
   }
 }
 
+/** Options of {@link KubeHttp}. */
+export interface KubeHttpOptions {
+  /**
+   * Send every request as this user (Impersonate-User / Impersonate-Group headers): a project's
+   * `destinationServiceAccounts` make apply and prune run with that ServiceAccount's RBAC. For a
+   * `system:serviceaccount:NS:NAME` user the API server adds the ServiceAccount groups itself.
+   */
+  readonly impersonate?: { readonly user: string; readonly groups?: readonly string[] };
+}
+
 export class KubeHttp {
   /** One keep-alive agent: a TLS handshake per request would cost more than the request. */
   private agent: https.Agent | undefined;
 
-  constructor(private readonly kc: KubeConfig) {}
+  constructor(private readonly kc: KubeConfig, private readonly options: KubeHttpOptions = {}) {}
 
   /** Sends a request; resolves with any status, so callers decide what 404 means. */
   async request(method: string, path: string, body?: { readonly json: unknown; readonly contentType: string }): Promise<KubeResponse> {
@@ -30,6 +40,10 @@ export class KubeHttp {
     const url = new URL(path, server);
     const options: https.RequestOptions = { method, headers: { accept: "application/json" } };
     await this.kc.applyToHTTPSOptions(options);
+    const as = this.options.impersonate;
+    if (as !== undefined) {
+      options.headers = { ...options.headers, "impersonate-user": as.user, ...(as.groups?.length ? { "impersonate-group": [...as.groups] } : {}) };
+    }
     options.agent = this.agent ??= new https.Agent({
       keepAlive: true, maxSockets: 32, ca: options.ca, cert: options.cert, key: options.key,
       ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
