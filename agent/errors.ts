@@ -11,7 +11,11 @@ export type Reason =
   | "HealthCheckFailed"
   | "EmptyRender"
   /** A render read or produced more than the agent's limits (agent/render/limits.ts). */
-  | "RenderTooLarge";
+  | "RenderTooLarge"
+  /** The spec names something that does not exist (a destination cluster), as Argo CD's condition. */
+  | "InvalidSpecError"
+  /** The live state could not be read or compared (a cluster unreachable). */
+  | "ComparisonError";
 
 export interface TetherErrorOptions {
   /** The object concerned, as `Kind/namespace/name` (or a file path inside the repository). */

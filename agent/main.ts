@@ -11,6 +11,7 @@ import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
 import { GitSource } from "./source/index.ts";
 import { renderApplication } from "./render/application.ts";
+import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "./log.ts";
 import { withRenderLimits, type RenderLimits } from "./render/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
 
@@ -22,7 +23,12 @@ export interface AgentOptions {
   /** Mirrors and throwaway checkouts; an emptyDir in cluster. */
   readonly cacheDir?: string;
   readonly workers?: number;
-  readonly log?: (line: string) => void;
+  /** Where log lines go; by default a pino logger in `logFormat` at `logLevel`. */
+  readonly log?: LogFn;
+  readonly logFormat?: LogFormat;
+  readonly logLevel?: LogLevel;
+  /** Bound of the render cache in MiB (`--render-cache-size`). */
+  readonly renderCacheMb?: number;
   /**
    * Serve `file://` and plain-path repoURLs. Off by default: with it, any Application (a child in Git
    * included) can read every repository on the agent's disk, other repositories' mirrors among them.
@@ -41,7 +47,7 @@ export interface RunningAgent {
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
-  const log = opts.log ?? ((line: string) => console.log(`${new Date().toISOString()} ${line}`));
+  const log = opts.log ?? logFn(createLogger({ ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) }));
   const client = new TetherClient(opts.kc, opts.namespace);
   const cluster = new KubeCluster(opts.kc);
   // A temporary cache is the agent's own: removed on stop, and when the start fails.
@@ -54,6 +60,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const controller = new Controller({
     kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? 4, log,
+    ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
   });
   const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
   const webhook = new Webhook({

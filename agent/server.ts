@@ -3,7 +3,6 @@
 import http from "node:http";
 import type { Controller } from "./controller/controller.ts";
 import type { Cluster } from "./apply/cluster.ts";
-import { metricsText } from "./status/metrics.ts";
 import { versionBody } from "./version/version.ts";
 import type { Webhook } from "./webhook/webhook.ts";
 import type { UiRoutes } from "./ui/index.ts";
@@ -32,7 +31,9 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
     };
     if (url.pathname === "/healthz") return send(200, "ok\n");
     if (url.pathname === "/readyz") return opts.controller.ready || opts.standby?.() ? send(200, "ok\n") : send(503, "starting\n");
-    if (url.pathname === "/metrics") return send(200, metricsText(opts), "text/plain; version=0.0.4");
+    if (url.pathname === "/metrics") {
+      return void opts.controller.metrics.text().then((text) => send(200, text, opts.controller.metrics.registry.contentType), (err: unknown) => send(500, String(err)));
+    }
     if (url.pathname === "/version") return send(200, versionBody(), "application/json");
     if (url.pathname === "/api/webhook" && req.method === "POST" && opts.webhook) return opts.webhook.handle(req, send);
     if (opts.ui?.handles(url.pathname)) return void opts.ui.handle(req, res, url);

@@ -80,6 +80,11 @@ export class TetherClient {
     });
   }
 
+  /** Secrets of the agent namespace with a label selector (cluster and repository Secrets). */
+  async listSecrets(labelSelector: string): Promise<V1Secret[]> {
+    return (await this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector })).items;
+  }
+
   /** age identities from the `*.agekey` entries of a Secret (Flux's convention); none when it is missing. */
   async ageKeys(secretName: string): Promise<string[]> {
     const secret = await unlessNotFound(this.core.readNamespacedSecret({ name: secretName, namespace: this.namespace }));

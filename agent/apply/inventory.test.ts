@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
+import { nextInventory, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
 
 describe("inventory", () => {
   it("round-trips core, grouped and cluster-scoped references", () => {
@@ -24,5 +24,28 @@ describe("inventory", () => {
       { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "settings" },
     ];
     expect(staleEntries(previous, desired)).toEqual([{ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" }]);
+  });
+});
+
+describe("nextInventory", () => {
+  const cm = (name: string) => ({ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name });
+  const key = (name: string) => `/v1/ConfigMap/web/${name}`;
+
+  it.each([
+    { name: "owns what it applied", previous: [], desired: ["a", "b"], stale: [], changes: [["a", "created"], ["b", "unchanged"]], want: ["a", "b"] },
+    { name: "does not own a create that failed", previous: [], desired: ["a"], stale: [], changes: [["a", "failed"]], want: [] },
+    { name: "keeps owning an object whose update failed", previous: ["a"], desired: ["a"], stale: [], changes: [["a", "failed"]], want: ["a"] },
+    { name: "drops a pruned object", previous: ["a", "old"], desired: ["a"], stale: [["old", true]], changes: [["old", "deleted"]], want: ["a"] },
+    { name: "keeps a stale object not pruned (prune off)", previous: ["a", "old"], desired: ["a"], stale: [["old", true]], changes: [], want: ["a", "old"] },
+    { name: "keeps a stale object whose prune failed", previous: ["old"], desired: [], stale: [["old", true]], changes: [["old", "failed"]], want: ["old"] },
+    { name: "drops a stale object with Prune=false", previous: ["old"], desired: [], stale: [["old", false]], changes: [], want: [] },
+    { name: "drops a stale object another app now tracks", previous: ["old"], desired: [], stale: [["old", true]], changes: [["old", "skipped"]], want: [] },
+  ] as const)("$name", ({ previous, desired, stale, changes, want }) => {
+    expect(nextInventory({
+      previous: previous.map(key),
+      desired: desired.map(cm),
+      stale: stale.map(([n, prune]) => ({ ref: cm(n), prune })),
+      changes: changes.map(([n, action]) => ({ ref: cm(n), action })),
+    })).toEqual(want.map(key).sort());
   });
 });

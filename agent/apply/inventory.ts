@@ -37,3 +37,28 @@ export function staleEntries(previous: readonly string[], desired: readonly Obje
   const wanted = new Set(desired.map(identity));
   return previous.map(parseRefKey).filter((ref) => !wanted.has(identity(ref)));
 }
+
+export interface InventoryInput {
+  /** The inventory before this sync. */
+  readonly previous: readonly string[];
+  /** What this app applies now (objects another app tracks left out). */
+  readonly desired: readonly ObjectRef[];
+  /** Objects of the previous inventory Git no longer holds, still live. */
+  readonly stale: readonly { readonly ref: ObjectRef; readonly prune: boolean }[];
+  /** What the sync did; empty when nothing was synced. */
+  readonly changes: readonly { readonly ref: ObjectRef; readonly action: string }[];
+}
+
+/**
+ * What the app owns after a sync, as Flux computes its inventory from the change set: what it
+ * applies (a failed create is not owned yet, a failed update still is), plus stale objects still
+ * there because they were not pruned or their prune failed. An object that opted out of prune, or
+ * that another app now tracks, leaves the inventory.
+ */
+export function nextInventory(input: InventoryInput): string[] {
+  const actions = new Map(input.changes.map((c) => [identity(c.ref), c.action]));
+  const before = new Set(input.previous.map((k) => identity(parseRefKey(k))));
+  const owned = input.desired.filter((ref) => actions.get(identity(ref)) !== "failed" || before.has(identity(ref)));
+  const kept = input.stale.filter((s) => s.prune && actions.get(identity(s.ref)) !== "deleted" && actions.get(identity(s.ref)) !== "skipped");
+  return [...owned.map(refKey), ...kept.map((s) => refKey(s.ref))].sort();
+}

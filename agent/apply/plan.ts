@@ -32,6 +32,8 @@ export interface PlanInput {
   readonly manifests: readonly Manifest[];
   readonly defaultNamespace: string;
   readonly isNamespaced: ScopeLookup;
+  /** `spec.syncPolicy.syncOptions`: defaults for every object's own sync-options annotation. */
+  readonly appSyncOptions?: readonly string[];
 }
 
 /** The tracking id written on every managed object: only the app it names may prune it. */
@@ -67,7 +69,7 @@ export function plan(input: PlanInput): PlannedObject[] {
       ref,
       phase: ref.kind === "CustomResourceDefinition" || ref.kind === "Namespace" ? 0 : 1,
       wave: waveOf(manifest),
-      options: optionsOf(manifest),
+      options: optionsOf(manifest, input.appSyncOptions),
     });
   }
   return planned.sort((a, b) => a.phase - b.phase || a.wave - b.wave);
@@ -121,10 +123,20 @@ function waveOf(obj: Manifest): number {
   return wave;
 }
 
-function optionsOf(obj: Manifest): ObjectOptions {
-  const opts = (annotation(obj, SYNC_OPTIONS_ANNOTATIONS) ?? "").split(",").map((o) => o.trim());
-  return { prune: !opts.includes("Prune=false"), pruneLast: opts.includes("PruneLast=true") };
+/** The sync options an object's annotation sets (`Prune=false,PruneLast=true`), as a set of `Name=value`. */
+export function syncOptionsOf(obj: Manifest | undefined): ReadonlySet<string> {
+  const raw = obj ? annotation(obj, SYNC_OPTIONS_ANNOTATIONS) : undefined;
+  return new Set((raw ?? "").split(",").map((o) => o.trim()).filter(Boolean));
 }
+
+/** An object's options, where the object's own annotation wins over the Application's syncOptions. */
+export function optionsOf(obj: Manifest | undefined, appOptions: readonly string[] = []): ObjectOptions {
+  const own = syncOptionsOf(obj);
+  const has = (option: string) => own.has(option) || (!own.has(flip(option)) && appOptions.includes(option));
+  return { prune: !has("Prune=false"), pruneLast: has("PruneLast=true") };
+}
+
+const flip = (option: string) => option.endsWith("=true") ? option.replace(/=true$/, "=false") : option.replace(/=false$/, "=true");
 
 function scopesFromCrds(manifests: readonly Manifest[]): Map<string, boolean> {
   const scopes = new Map<string, boolean>();

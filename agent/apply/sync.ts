@@ -2,12 +2,12 @@
 // parallelism inside a batch, and prunes stale objects last. Returns a change set; never throws for
 // one object's failure, so one bad object does not hide what happened to the others.
 import { setTimeout as sleep } from "node:timers/promises";
-import { SYNC_OPTIONS_ANNOTATIONS, TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
+import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
 import { mapLimit, type Change } from "./changeset.ts";
 import type { Cluster } from "./cluster.ts";
 import { displayRef } from "./inventory.ts";
-import { annotation, batches, type PlannedObject } from "./plan.ts";
+import { batches, syncOptionsOf, type PlannedObject } from "./plan.ts";
 
 export interface ApplyOptions {
   readonly cluster: Cluster;
@@ -90,18 +90,35 @@ export interface PruneOptions {
   readonly concurrency?: number;
 }
 
+export interface StaleObject {
+  readonly ref: ObjectRef;
+  /** `PruneLast=true` on the object or the Application: deleted after every other stale object. */
+  readonly pruneLast?: boolean;
+}
+
 /**
  * Deletes stale objects that still carry this app's tracking id, most dependent first: other kinds,
- * then Namespaces and CRDs (deleting those first would take their contents with them).
+ * then Namespaces and CRDs (deleting those first would take their contents with them), then what
+ * asked to be pruned last.
  */
-export async function pruneAll(stale: readonly ObjectRef[], opts: PruneOptions): Promise<Change[]> {
-  const last = (r: ObjectRef) => r.kind === "Namespace" || r.kind === "CustomResourceDefinition";
-  const ordered = [stale.filter((r) => !last(r)), stale.filter(last)];
+export async function pruneAll(stale: readonly StaleObject[], opts: PruneOptions): Promise<Change[]> {
   const changes: Change[] = [];
-  for (const group of ordered) {
-    changes.push(...await mapLimit(group, opts.concurrency ?? 8, (ref) => pruneOne(ref, opts)));
+  for (const group of pruneOrder(stale)) {
+    changes.push(...await mapLimit(group, opts.concurrency ?? 8, (s) => pruneOne(s.ref, opts)));
   }
   return changes;
+}
+
+/** The groups prune deletes one after another. */
+export function pruneOrder(stale: readonly StaleObject[]): StaleObject[][] {
+  const container = (r: ObjectRef) => r.kind === "Namespace" || r.kind === "CustomResourceDefinition";
+  const groups = [
+    stale.filter((s) => !s.pruneLast && !container(s.ref)),
+    stale.filter((s) => !s.pruneLast && container(s.ref)),
+    stale.filter((s) => s.pruneLast && !container(s.ref)),
+    stale.filter((s) => s.pruneLast && container(s.ref)),
+  ];
+  return groups.filter((g) => g.length > 0);
 }
 
 async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {
@@ -112,7 +129,7 @@ async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {
       return { ref, action: "skipped", message: `${displayRef(ref)} is no longer tracked by this application; left in place` };
     }
     // Prune=false holds for cascade deletion too: such an object outlives its application.
-    if ((annotation(live, SYNC_OPTIONS_ANNOTATIONS) ?? "").includes("Prune=false")) {
+    if (syncOptionsOf(live).has("Prune=false")) {
       return { ref, action: "skipped", message: "Prune=false; left in place" };
     }
     await opts.cluster.delete(ref);

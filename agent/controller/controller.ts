@@ -1,18 +1,21 @@
 // The loop that wires the stages. Triggers (informer events, the git poll, refresh annotations,
-// webhooks, drift on managed objects) all end in `enqueue`; a queue runs at most one reconcile per
+// webhooks, drift on managed objects) all end in the work queue, which runs at most one reconcile per
 // Application at a time and a bounded number overall, and retries failures with backoff.
-import { Watch, makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
+import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import { TetherClient, pointer } from "../api/client.ts";
-import { GROUP, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Manifest } from "../api/types.ts";
+import { GROUP, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
-import { parseRefKey, apiVersionOf } from "../apply/inventory.ts";
+import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
+import type { LogFn } from "../log.ts";
 import { eventOf, logLineOf } from "../status/conditions.ts";
 import { statusChanged } from "../status/equal.ts";
+import { AgentMetrics } from "../status/metrics.ts";
 import { deleteCascade } from "./deletion.ts";
-import { RenderCache, SyncMemo } from "./memo.ts";
-import { reconcile, tally, type RenderFn, type SourceStage } from "./reconcile.ts";
-import { WorkQueue, type ItemOptions } from "./queue.ts";
+import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
+import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
+import { reconcile, tally, type ReconcileOutcome, type RenderFn, type SourceStage, type Stage } from "./reconcile.ts";
+import { DriftWatches } from "./watches.ts";
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -24,31 +27,45 @@ export interface ControllerOptions {
   readonly pollIntervalMs: number;
   /** Reconciles running at once across Applications. */
   readonly workers: number;
-  readonly log: (line: string) => void;
+  readonly log: LogFn;
+  /** Bound of the render cache in MiB. */
+  readonly renderCacheMb?: number;
 }
 
-export interface Metrics {
-  reconciles: number;
-  reconcileErrors: number;
-  lastPollAt: number;
-}
+/** A stage that runs longer than this shows on the Application as a `Reconciling` condition. */
+const SLOW_STAGE_MS = 1000;
 
 export class Controller {
   readonly client: TetherClient;
-  readonly metrics: Metrics = { reconciles: 0, reconcileErrors: 0, lastPollAt: 0 };
+  readonly metrics: AgentMetrics;
   private readonly queue: WorkQueue;
-  private readonly renderCache = new RenderCache();
+  private readonly renderCache: RenderCache;
   private readonly memo = new SyncMemo();
+  private readonly destinations: Destinations;
+  private readonly drift: DriftWatches;
   private informer: (Informer<Application> & ObjectCache<Application>) | undefined;
-  private readonly watches = new Map<string, AbortController>();
   private pollTimer: NodeJS.Timeout | undefined;
   private pollStartedAt = 0;
   private stopped = false;
   private synced = false;
+  /** What of each Application asks for a reconcile when it changes (not its status). */
+  private readonly lastSeen = new Map<string, string>();
+  /** The last line logged per app, so a held wave or a repeated error is logged once, not every retry. */
+  private readonly lastLine = new Map<string, string>();
 
   constructor(private readonly opts: ControllerOptions) {
     this.client = new TetherClient(opts.kc, opts.namespace);
-    this.queue = new WorkQueue({ workers: opts.workers, run: (name, item) => this.reconcileByName(name, item), log: opts.log });
+    this.renderCache = new RenderCache(opts.renderCacheMb ?? DEFAULT_RENDER_CACHE_MB);
+    this.queue = new WorkQueue({ workers: opts.workers, run: (name, freshness) => this.reconcileByName(name, freshness), log: opts.log });
+    this.destinations = new Destinations({
+      local: { kc: opts.kc, cluster: opts.cluster },
+      listSecrets: async () => (await Promise.all(CLUSTER_SECRET_LABELS.map((l) => this.client.listSecrets(l)))).flat(),
+    });
+    this.drift = new DriftWatches({ isOwnWrite: (o) => this.memo.isOwnWrite(o), changed: (app) => this.queue.add(app), log: opts.log });
+    this.metrics = new AgentMetrics({
+      queueDepth: () => this.queue.depth,
+      writes: () => ({ cluster: this.destinations.known().reduce((sum, d) => addWrites(sum, d.cluster.writes), { apply: 0, dryRun: 0, delete: 0 }), client: this.client.writes }),
+    });
   }
 
   /** Ready once the Application informer has listed everything. */
@@ -62,7 +79,10 @@ export class Controller {
       async () => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "ApplicationList", metadata: {}, items: await this.client.listApplications() }));
     informer.on("add", (app) => this.enqueue(app, "added"));
     informer.on("update", (app) => this.onUpdate(app));
-    informer.on("delete", (app) => this.enqueueParent(app));
+    informer.on("delete", (app) => {
+      this.metrics.forget(app.metadata?.name ?? "");
+      this.enqueueParent(app);
+    });
     informer.on("error", (err: unknown) => {
       if (this.stopped) return;
       this.opts.log(`application watch failed: ${errorMessage(err)}; restarting in 2s`);
@@ -79,69 +99,99 @@ export class Controller {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
-    for (const w of this.watches.values()) w.abort();
+    this.drift.stop();
     await this.informer?.stop();
     await this.queue.drain();
   }
 
-  /** The one entry point for webhooks: refresh every app of a repository (or all) with a fresh fetch. */
+  /** Refreshes every app of a repository (or all) with a fresh fetch. */
   refreshRepository(repoURL?: string): number {
     const apps = (this.informer?.list() ?? []).filter((a) => !repoURL || sameRepo(a.spec.source.repoURL, repoURL));
-    for (const app of apps) this.queue.add(app.metadata?.name ?? "", { freshAfter: Infinity });
+    for (const app of apps) this.queue.add(app.metadata?.name ?? "", { kind: "fresh" });
     return apps.length;
   }
 
   private poll(): void {
     this.pollStartedAt = Date.now();
-    this.metrics.lastPollAt = this.pollStartedAt;
-    for (const app of this.informer?.list() ?? []) this.queue.add(app.metadata?.name ?? "", { freshAfter: this.pollStartedAt });
+    for (const app of this.informer?.list() ?? []) this.queue.add(app.metadata?.name ?? "", { kind: "shared", since: this.pollStartedAt });
   }
 
   private enqueue(app: Application, why: string): void {
     const name = app.metadata?.name ?? "";
     const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined;
     // A new or changed app reads Git as it is now, not as the last poll saw it.
-    this.queue.add(name, { freshAfter: refresh ? Infinity : Date.now() });
-    if (why !== "status") this.opts.log(`${name}: queued (${why})`);
+    this.queue.add(name, refresh ? { kind: "fresh" } : { kind: "shared", since: Date.now() });
+    this.opts.log(`${name}: queued (${why})`, { app: name });
   }
 
   private onUpdate(app: Application): void {
     // The status writes of this controller come back as updates: they must not requeue the app itself,
     // but a child's new health changes its parent's.
-    const cached = this.lastSeen.get(app.metadata?.name ?? "");
-    this.lastSeen.set(app.metadata?.name ?? "", fingerprint(app));
+    const name = app.metadata?.name ?? "";
+    const cached = this.lastSeen.get(name);
+    this.lastSeen.set(name, fingerprint(app));
     if (cached !== fingerprint(app)) this.enqueue(app, "changed");
     else this.enqueueParent(app);
   }
-
-  private readonly lastSeen = new Map<string, string>();
 
   private enqueueParent(app: Application): void {
     const parent = app.metadata?.labels?.[TRACKING_LABEL];
     if (parent && parent !== app.metadata?.name) this.queue.add(parent);
   }
 
-  private async reconcileByName(name: string, opts: ItemOptions): Promise<number | undefined> {
+  private async reconcileByName(name: string, freshness: Freshness): Promise<RunResult> {
     const app = await this.client.getApplication(name);
-    if (!app) return undefined;
+    if (!app) return DONE;
     this.lastSeen.set(name, fingerprint(app));
     if (app.metadata?.deletionTimestamp) return await this.finalize(app);
-    this.metrics.reconciles++;
     const started = Date.now();
-    const freshAfter = opts.freshAfter ?? this.pollStartedAt;
-    const outcome = await reconcile({ app, ...(freshAfter === Infinity ? {} : { fetchSince: freshAfter }) }, {
-      cluster: this.opts.cluster,
-      source: this.opts.source,
-      render: this.opts.render,
+    const progress = this.progressReporter(app);
+    const outcome = await reconcile({ app, freshness }, {
+      source: this.opts.source, render: this.opts.render, destinations: this.destinations,
       decryptionKeys: (a) => this.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
       project: (p) => this.client.getProject(p),
-      renderCache: this.renderCache,
-      memo: this.memo,
-      concurrency: 8,
+      renderCache: this.renderCache, memo: this.memo, concurrency: 8, onStage: progress.stage,
     });
-    if (statusChanged(app.status, outcome.status)) await this.client.writeStatus(name, outcome.status);
-    // Clear what this reconcile handled, but only if nobody asked again meanwhile (`test` fails the patch then,
-    // and the new request is taken by the next reconcile).
+    await progress.done();
+    if (progress.wrote || statusChanged(app.status, outcome.status)) await this.client.writeStatus(name, outcome.status);
+    await this.clearRequests(app, outcome);
+    if (outcome.destination) this.drift.ensure(outcome.destination, outcome.status.inventory ?? []);
+    const result = outcome.error ? "error" : outcome.next.kind === "requeue" ? "progressing" : "success";
+    this.metrics.reconciled({ ...app, status: outcome.status }, result, (Date.now() - started) / 1000, outcome.changes);
+    await this.report(app, outcome, Date.now() - started);
+    return outcome.next;
+  }
+
+  /**
+   * Shows a slow stage on the Application (condition `Reconciling`, "Building manifests…"), as Flux
+   * does; a quick reconcile writes nothing, so a quiet cluster stays quiet.
+   */
+  private progressReporter(app: Application): { stage: (s: Stage) => void; done: () => Promise<void>; wrote: boolean } {
+    let timer: NodeJS.Timeout | undefined;
+    let inflight: Promise<void> = Promise.resolve();
+    const reporter = {
+      wrote: false,
+      stage: (stage: Stage) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          const condition: Condition = { type: "Reconciling", message: `${stage}…`, lastTransitionTime: new Date().toISOString() };
+          const conditions = [...(app.status?.conditions ?? []).filter((c) => c.type !== "Reconciling"), condition];
+          reporter.wrote = true;
+          inflight = this.client.writeStatus(app.metadata?.name ?? "", { ...app.status, conditions }).catch(() => undefined);
+        }, SLOW_STAGE_MS);
+      },
+      done: async () => {
+        clearTimeout(timer);
+        await inflight;
+      },
+    };
+    return reporter;
+  }
+
+  /** Clears the operation and refresh request this reconcile handled, unless someone asked again meanwhile. */
+  private async clearRequests(app: Application, outcome: ReconcileOutcome): Promise<void> {
+    const name = app.metadata?.name ?? "";
+    // `test` fails the patch when the request changed; the new one is taken by the next reconcile.
     const done: { op: "test" | "remove"; path: string; value?: unknown }[] = [];
     if (outcome.operationDone) done.push({ op: "test", path: "/operation", value: app.operation }, { op: "remove", path: "/operation" });
     const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION];
@@ -149,85 +199,66 @@ export class Controller {
       const path = `/metadata/annotations/${pointer(REFRESH_ANNOTATION)}`;
       done.push({ op: "test", path, value: refresh }, { op: "remove", path });
     }
-    if (done.length > 0) await this.client.patchApplication(name, done).catch((err: unknown) => this.opts.log(`${name}: request changed during reconcile, taking it next: ${errorMessage(err)}`));
-    this.watchManaged(outcome.status.inventory ?? [], app);
-    await this.report(app, outcome, Date.now() - started);
-    if (outcome.error) {
-      this.metrics.reconcileErrors++;
-      return outcome.error.retryable ? -1 : undefined;
-    }
-    return outcome.requeueAfterMs;
+    if (done.length === 0) return;
+    await this.client.patchApplication(name, done)
+      .catch((err: unknown) => this.opts.log(`${name}: request changed during reconcile, taking it next: ${errorMessage(err)}`));
   }
 
-  private async report(app: Application, outcome: Awaited<ReturnType<typeof reconcile>>, ms: number): Promise<void> {
+  private async report(app: Application, outcome: ReconcileOutcome, ms: number): Promise<void> {
     const name = app.metadata?.name ?? "";
-    const previousError = app.status?.conditions?.map((c) => c.message).join();
     if (outcome.error) {
-      this.opts.log(logLineOf(name, outcome.error));
-      if (previousError !== outcome.status.conditions?.map((c) => c.message).join()) await this.event(app, eventOf(outcome.error));
+      this.logOnce(name, logLineOf(name, outcome.error), { level: "warn", reason: outcome.error.reason, err: outcome.error.cause });
+      const previous = app.status?.conditions?.map((c) => c.message).join();
+      if (previous !== outcome.status.conditions?.map((c) => c.message).join()) await this.event(app, eventOf(outcome.error));
       return;
     }
     const moved = outcome.changes.filter((c) => c.action !== "unchanged");
-    if (moved.length === 0) return;
-    const failed = moved.some((c) => c.action === "failed");
-    const phase = outcome.status.operationState?.phase === "Running" ? "in progress" : failed ? "failed" : "succeeded";
-    const line = `sync ${phase} at ${outcome.status.sync?.revision?.slice(0, 7)}: ${tally(moved)} (${ms} ms)`;
-    this.opts.log(`${name}: ${line}`);
-    await this.event(app, { type: failed ? "Warning" : "Normal", reason: failed ? "SyncFailed" : "Synced", message: `${line}: ${outcome.status.operationState?.message ?? ""}` });
-    if (moved.some((c) => c.action === "deleted")) {
-      await this.event(app, { type: "Normal", reason: "Pruned", message: moved.filter((c) => c.action === "deleted").map((c) => `${c.ref.kind}/${c.ref.name}`).join(", ") });
+    if (moved.length === 0) {
+      this.logOnce(name, `${name}: nothing to do at ${outcome.status.sync?.revision?.slice(0, 7)}: ${outcome.why}`, { revision: outcome.status.sync?.revision });
+      return;
     }
+    const failed = moved.some((c) => c.action === "failed");
+    const line = syncLine(outcome, failed, ms);
+    this.logOnce(name, `${name}: ${line}`, { revision: outcome.status.sync?.revision, stage: "Syncing" });
+    await this.event(app, { type: failed ? "Warning" : "Normal", reason: failed ? "SyncFailed" : "Synced", message: `${line}: ${outcome.status.operationState?.message ?? ""}` });
+    const pruned = moved.filter((c) => c.action === "deleted");
+    if (pruned.length > 0) await this.event(app, { type: "Normal", reason: "Pruned", message: pruned.map((c) => `${c.ref.kind}/${c.ref.name}`).join(", ") });
+  }
+
+  /** Logs a line; the same line again for this app (a held wave, an error retried, a quiet poll) only at debug level. */
+  private logOnce(name: string, line: string, fields: Readonly<Record<string, unknown>> = {}): void {
+    const key = line.replace(/\(\d+ ms\)$/, "");
+    const repeated = this.lastLine.get(name) === key;
+    this.lastLine.set(name, key);
+    this.opts.log(line, { app: name, ...fields, ...(repeated ? { level: "debug" } : {}) });
   }
 
   private async event(app: Application, e: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void> {
     await this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`));
   }
 
-  private async finalize(app: Application): Promise<number | undefined> {
-    const done = await deleteCascade(app, { cluster: this.opts.cluster, client: this.client, log: this.opts.log });
-    return done ? undefined : -1;
-  }
-
-  /** Watches each kind this controller manages, so a manual change is seen within seconds (selfHeal). */
-  private watchManaged(inventory: readonly string[], app: Application): void {
-    if (!app.spec.syncPolicy?.automated?.selfHeal && app.spec.syncPolicy?.automated === undefined && inventory.length === 0) return;
-    for (const key of inventory) {
-      const ref = parseRefKey(key);
-      const gvk = `${apiVersionOf(ref)}/${ref.kind}`;
-      if (this.watches.has(gvk)) continue;
-      const abort = new AbortController();
-      this.watches.set(gvk, abort);
-      void this.startWatch(apiVersionOf(ref), ref.kind, gvk);
-    }
-  }
-
-  private async startWatch(apiVersion: string, kind: string, gvk: string): Promise<void> {
-    const plural = await this.opts.cluster.plural(apiVersion, kind).catch(() => undefined);
-    if (!plural || this.stopped) {
-      this.watches.delete(gvk);
-      return;
-    }
-    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    const pending = new Map<string, NodeJS.Timeout>();
-    const onEvent = (type: string, obj: Manifest) => {
-      const owner = obj.metadata?.labels?.[TRACKING_LABEL];
-      if (!owner || pending.has(owner) || (type !== "DELETED" && this.memo.isOwnWrite(obj))) return;
-      // Coalesce the burst of events one apply or one edit produces into one reconcile.
-      pending.set(owner, setTimeout(() => { pending.delete(owner); this.queue.add(owner); }, 300));
-    };
-    const restart = (err: unknown) => {
-      this.watches.delete(gvk);
-      if (this.stopped) return;
-      if (err) this.opts.log(`watch on ${gvk} ended: ${errorMessage(err)}; restarting`);
-      setTimeout(() => { if (!this.watches.has(gvk)) { this.watches.set(gvk, new AbortController()); void this.startWatch(apiVersion, kind, gvk); } }, 1000);
-    };
+  /** One step of cascading deletion, on the cluster the app deployed to. */
+  private async finalize(app: Application): Promise<RunResult> {
     try {
-      const controller = await new Watch(this.opts.kc).watch(`${base}/${plural}`, { labelSelector: TRACKING_LABEL }, onEvent, restart);
-      this.watches.set(gvk, controller);
+      const destination = await this.destinations.resolve(app.spec.destination);
+      const done = await deleteCascade(app, { cluster: destination.cluster, local: this.opts.cluster, client: this.client, log: this.opts.log });
+      return done ? DONE : { kind: "retry" };
     } catch (err) {
-      restart(err);
+      this.logOnce(app.metadata?.name ?? "", `${app.metadata?.name}: cascade deletion waits: ${errorMessage(err)}`);
+      return { kind: "retry" };
     }
   }
+}
+
+/** `sync succeeded at 1a2b3c4 (new revision or render inputs): created 2 (120 ms)`. */
+function syncLine(outcome: ReconcileOutcome, failed: boolean, ms: number): string {
+  const phase = outcome.status.operationState?.phase === "Running" ? "in progress" : failed ? "failed" : "succeeded";
+  const moved = outcome.changes.filter((c) => c.action !== "unchanged");
+  return `sync ${phase} at ${outcome.status.sync?.revision?.slice(0, 7)} (${outcome.why}): ${tally(moved)} (${ms} ms)`;
+}
+
+function addWrites(a: Record<"apply" | "dryRun" | "delete", number>, b: Readonly<Record<"apply" | "dryRun" | "delete", number>>) {
+  return { apply: a.apply + b.apply, dryRun: a.dryRun + b.dryRun, delete: a.delete + b.delete };
 }
 
 /** What, in an Application, asks for a reconcile when it changes: not its status. */

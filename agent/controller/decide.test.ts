@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RenderedObject } from "../render/types.ts";
-import { decide, inheritSource } from "./reconcile.ts";
+import { decide } from "./decide.ts";
+import { inheritSource } from "./reconcile.ts";
 
 const auto = (prune: boolean, selfHeal: boolean) => ({ automated: { prune, selfHeal } });
 
@@ -17,7 +18,7 @@ describe("decide", () => {
     { name: "automated, nothing new, nothing differs", syncPolicy: auto(true, true), operation: undefined, outOfSync: false, newDesired: false, expected: { sync: false, prune: true } },
     { name: "automated prune, sync requested without prune", syncPolicy: auto(true, true), operation: { prune: false }, outOfSync: true, newDesired: false, expected: { sync: true, prune: false } },
   ])("$name", ({ syncPolicy, operation, outOfSync, newDesired, expected }) => {
-    expect(decide({ syncPolicy, operation, outOfSync, newDesired })).toEqual(expected);
+    expect(decide({ syncPolicy, operation, outOfSync, newDesired })).toMatchObject(expected);
   });
 });
 

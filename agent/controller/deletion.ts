@@ -9,7 +9,10 @@ import { pruneAll } from "../apply/sync.ts";
 import { summarize } from "../apply/changeset.ts";
 
 export interface DeletionDeps {
+  /** The cluster the app deployed to. */
   readonly cluster: Cluster;
+  /** The agent's own cluster, where child Applications live. */
+  readonly local: Cluster;
   readonly client: TetherClient;
   readonly log: (line: string) => void;
 }
@@ -23,9 +26,9 @@ export async function deleteCascade(app: Application, deps: DeletionDeps): Promi
   const isChild = (r: { group: string; kind: string }) => r.group === GROUP && r.kind === "Application";
   const waiting: string[] = [];
   for (const child of refs.filter(isChild)) {
-    const live = await deps.cluster.get(child);
+    const live = await deps.local.get(child);
     if (!live) continue;
-    if (!live.metadata.deletionTimestamp) await deps.cluster.delete(child);
+    if (!live.metadata.deletionTimestamp) await deps.local.delete(child);
     waiting.push(displayRef(child));
   }
   if (waiting.length > 0) {
@@ -33,7 +36,7 @@ export async function deleteCascade(app: Application, deps: DeletionDeps): Promi
     return false;
   }
   const appRef = { name, namespace: app.metadata?.namespace ?? "" };
-  const changes = await pruneAll(refs.filter((r) => !isChild(r)), { cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref) });
+  const changes = await pruneAll(refs.filter((r) => !isChild(r)).map((ref) => ({ ref })), { cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref) });
   if (changes.some((c) => c.action === "failed")) {
     deps.log(`${name}: cascade deletion incomplete: ${summarize(changes)}`);
     return false;

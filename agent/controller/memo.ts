@@ -1,29 +1,41 @@
 // In-memory shortcuts. Both only save work: after a restart they are empty and the agent reaches the
 // same state with a few more requests, so nothing needed for correctness lives here.
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type { Application, Manifest } from "../api/types.ts";
 import type { PlannedObject } from "../apply/plan.ts";
 import type { RenderedObject } from "../render/types.ts";
 
-/** Rendered objects by render key (commit + source options), so an unchanged commit is not rendered again. */
-export class RenderCache {
-  private readonly entries = new Map<string, RenderedObject[]>();
+/** The default bound of the render cache: `--render-cache-size`. */
+export const DEFAULT_RENDER_CACHE_MB = 64;
 
-  constructor(private readonly capacity = 64) {}
+/**
+ * Rendered objects by render key (commit + every input that changes the output), so an unchanged
+ * commit is not rendered again. Bounded in bytes, least recently used evicted first. It holds what
+ * the renderer produced and nothing else: every guard runs after each lookup, hit or miss.
+ */
+export class RenderCache {
+  private readonly entries: LRUCache<string, RenderedObject[]>;
+
+  constructor(maxMegabytes = DEFAULT_RENDER_CACHE_MB) {
+    this.entries = new LRUCache<string, RenderedObject[]>({
+      maxSize: Math.max(1, Math.round(maxMegabytes * 1024 * 1024)),
+      // A render bigger than the whole cache is simply not kept.
+      sizeCalculation: (value) => Math.max(1, value.reduce((n, r) => n + JSON.stringify(r.manifest).length + r.file.length, 0)),
+    });
+  }
 
   get(key: string): RenderedObject[] | undefined {
-    const hit = this.entries.get(key);
-    if (hit) {
-      // Most recently used last, so the oldest is evicted first.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-    }
-    return hit;
+    return this.entries.get(key);
   }
 
   set(key: string, value: RenderedObject[]): void {
     this.entries.set(key, value);
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  /** Bytes held, for the metrics. */
+  get size(): number {
+    return this.entries.calculatedSize;
   }
 }
 

@@ -3,16 +3,35 @@
 // `workers` run at once, and failures come back with exponential backoff.
 import { errorMessage } from "../errors.ts";
 
-export interface ItemOptions {
-  /**
-   * A git fetch requested at or after this time (ms) is fresh enough: the poll's start for a poll,
-   * the event's time for a change, Infinity (a fetch of its own) for a refresh or webhook.
-   */
-  readonly freshAfter?: number;
+/**
+ * How fresh the Git data of a reconcile must be. `fresh`: a fetch of its own (refresh, webhook);
+ * `shared`: any fetch started at or after `since` will do (the poll's start, the time of a change);
+ * `cached`: what the mirror holds (drift or a child's health changed, Git did not).
+ */
+export type Freshness =
+  | { readonly kind: "fresh" }
+  | { readonly kind: "shared"; readonly since: number }
+  | { readonly kind: "cached" };
+
+/** What a reconcile asks of the queue. */
+export type RunResult =
+  | { readonly kind: "done" }
+  /** Failed: again after `afterMs`, or after the queue's growing backoff when absent. */
+  | { readonly kind: "retry"; readonly afterMs?: number }
+  /** Not finished (a wave not yet healthy): again after `afterMs`, without counting as a failure. */
+  | { readonly kind: "requeue"; readonly afterMs: number };
+
+export const DONE: RunResult = { kind: "done" };
+export const CACHED: Freshness = { kind: "cached" };
+
+/** The stronger of two freshness requests: a fresh fetch wins, then the later shared fetch. */
+export function fresher(a: Freshness, b: Freshness): Freshness {
+  if (a.kind === "fresh" || b.kind === "fresh") return { kind: "fresh" };
+  if (a.kind === "shared" && b.kind === "shared") return a.since >= b.since ? a : b;
+  return a.kind === "shared" ? a : b;
 }
 
-/** Runs one item; returns -1 to be retried with backoff, or a delay in ms to run again after it. */
-export type Runner = (name: string, opts: ItemOptions) => Promise<number | undefined>;
+export type Runner = (name: string, freshness: Freshness) => Promise<RunResult>;
 
 export interface WorkQueueOptions {
   readonly workers: number;
@@ -23,7 +42,7 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue {
-  private readonly pending = new Map<string, ItemOptions>();
+  private readonly pending = new Map<string, Freshness>();
   private readonly running = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -32,10 +51,15 @@ export class WorkQueue {
 
   constructor(private readonly opts: WorkQueueOptions) {}
 
-  add(name: string, item: ItemOptions = {}): void {
+  /** Items waiting to run (not those running or waiting for a timer): the queue-depth metric. */
+  get depth(): number {
+    return this.pending.size;
+  }
+
+  add(name: string, freshness: Freshness = CACHED): void {
     if (!name || this.closed) return;
-    const merged = { freshAfter: Math.max(this.pending.get(name)?.freshAfter ?? 0, item.freshAfter ?? 0) };
-    this.pending.set(name, merged);
+    const queued = this.pending.get(name);
+    this.pending.set(name, queued ? fresher(queued, freshness) : freshness);
     this.pump();
   }
 
@@ -49,38 +73,38 @@ export class WorkQueue {
   }
 
   private pump(): void {
-    for (const [name, item] of this.pending) {
+    for (const [name, freshness] of this.pending) {
       if (this.running.size >= this.opts.workers) return;
       if (this.running.has(name)) continue;
       this.pending.delete(name);
       this.running.add(name);
-      void this.runOne(name, item);
+      void this.runOne(name, freshness);
     }
   }
 
-  private async runOne(name: string, item: ItemOptions): Promise<void> {
-    let next: number | undefined;
+  private async runOne(name: string, freshness: Freshness): Promise<void> {
+    let result: RunResult;
     try {
-      next = await this.opts.run(name, item);
+      result = await this.opts.run(name, freshness);
     } catch (err) {
       this.opts.log(`${name}: reconcile failed: ${errorMessage(err)}`);
-      next = -1;
+      result = { kind: "retry" };
     }
     this.running.delete(name);
-    if (next === -1) {
-      this.backoff(name);
-    } else {
-      this.failures.delete(name);
-      if (next !== undefined) this.later(name, next);
-    }
+    this.settle(name, result);
     if (this.running.size === 0) for (const resolve of this.idle) resolve();
     this.pump();
   }
 
-  private backoff(name: string): void {
-    const n = (this.failures.get(name) ?? 0) + 1;
-    this.failures.set(name, n);
-    this.later(name, Math.min((this.opts.baseDelayMs ?? 1000) * 2 ** (n - 1), this.opts.maxDelayMs ?? 300_000));
+  private settle(name: string, result: RunResult): void {
+    if (result.kind === "retry") {
+      const n = (this.failures.get(name) ?? 0) + 1;
+      this.failures.set(name, n);
+      this.later(name, result.afterMs ?? Math.min((this.opts.baseDelayMs ?? 1000) * 2 ** (n - 1), this.opts.maxDelayMs ?? 300_000));
+      return;
+    }
+    this.failures.delete(name);
+    if (result.kind === "requeue") this.later(name, result.afterMs);
   }
 
   private later(name: string, delayMs: number): void {

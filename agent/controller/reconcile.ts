@@ -1,23 +1,32 @@
-// One reconcile of one Application, top to bottom: source -> render -> policy -> plan -> diff ->
-// sync (apply, prune) -> health -> status. It returns the new status and the change set; the
-// controller writes them. Every early exit leaves what runs in the cluster as it was.
-import { createHash } from "node:crypto";
-import type { AppProject, Application, ApplicationStatus, Condition, HealthStatusCode, Manifest, ObjectRef, ResourceStatus } from "../api/types.ts";
-import { API_VERSION, FINALIZER, SYNC_OPTIONS_ANNOTATIONS, TRACKING_ANNOTATION } from "../api/types.ts";
-import { summarize, count, mapLimit, type Change } from "../apply/changeset.ts";
+// One reconcile of one Application, as a linear list of named stages over one loaded context:
+//   load (app, project, destination, keys read once) → source → build (render + decrypt, cached) →
+//   guard (plaintext, project rules: after every cache lookup) → plan → read live → match (pure) →
+//   compare → decide (pure) → sync → inventory (pure) → status (pure).
+// It returns the next status, the change set and what the queue should do next; the controller
+// writes them. Every early exit leaves what runs in the cluster as it was.
+import type { AppProject, Application, ApplicationStatus, Manifest } from "../api/types.ts";
+import { API_VERSION } from "../api/types.ts";
+import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
-import { displayRef, identity, parseRefKey, refKey, staleEntries } from "../apply/inventory.ts";
-import { annotation, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
+import type { Destination, Destinations } from "../apply/destinations.ts";
+import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
+import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { applyAll, pruneAll } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
-import { TetherError } from "../errors.ts";
-import { assessHealth, worst } from "../health/index.ts";
-import { checkApplication, checkObjects, repoAllowed } from "../policy/project.ts";
+import { droppedFields } from "../diff/owned.ts";
+import { TetherError, errorMessage } from "../errors.ts";
+import { stableHash } from "../hash.ts";
+import { assessHealth } from "../health/index.ts";
 import { checkPlaintextSecrets } from "../policy/plaintext.ts";
+import { checkApplication, checkObjects, repoAllowed } from "../policy/project.ts";
 import type { RenderedObject } from "../render/types.ts";
-import { conditionOf, mergeConditions, report, type Reported } from "../status/conditions.ts";
-import { nextHistory } from "../status/history.ts";
+import { report, type Reported } from "../status/conditions.ts";
+import { decide, type SyncDecision } from "./decide.ts";
+import { match, type Pair, type StaleLive } from "./match.ts";
 import type { RenderCache, SyncMemo } from "./memo.ts";
+import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
+import { retryDelay } from "./retry.ts";
+import { buildStatus, errorStatus, type ComparedPair } from "./status.ts";
 
 /** Renders the tree of one commit; the render stage's dispatch (directory, Kustomize, Helm). */
 export type RenderFn = (input: {
@@ -32,22 +41,29 @@ export interface SourceStage {
   checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
 }
 
-export interface ReconcileDeps {
-  readonly cluster: Cluster;
+/** The stages, named as the `Reconciling` condition shows them. */
+export type Stage = "Loading" | "Fetching source" | "Building manifests" | "Planning" | "Reading live state" | "Comparing" | "Syncing";
+
+interface BuildDeps {
   readonly source: SourceStage;
   readonly render: RenderFn;
   /** age identities for this app, read from its key Secret; never logged. */
   readonly decryptionKeys: (app: Application) => Promise<readonly string[]>;
   readonly project: (name: string) => Promise<AppProject | undefined>;
   readonly renderCache: RenderCache;
+}
+
+export interface ReconcileDeps extends BuildDeps {
+  readonly destinations: Destinations;
   readonly memo: SyncMemo;
   readonly concurrency: number;
+  /** Told when each stage starts, so a slow one can be shown on the Application. */
+  readonly onStage?: (stage: Stage) => void;
 }
 
 export interface ReconcileRequest {
   readonly app: Application;
-  /** Share a fetch started at or after this time (the poll's start); undefined fetches now. */
-  readonly fetchSince?: number;
+  readonly freshness?: Freshness;
 }
 
 export interface ReconcileOutcome {
@@ -57,8 +73,12 @@ export interface ReconcileOutcome {
   readonly error?: Reported;
   /** Whether a requested `operation.sync` was carried out and should be cleared. */
   readonly operationDone: boolean;
-  /** Reconcile again after this long (a sync waiting for a wave to become healthy). */
-  readonly requeueAfterMs?: number;
+  /** What the queue does next. */
+  readonly next: RunResult;
+  /** Why the reconcile synced or did nothing, for the log. */
+  readonly why: string;
+  /** The cluster the app deploys to (for drift watches); absent when it could not be resolved. */
+  readonly destination?: Destination;
 }
 
 export interface Desired {
@@ -67,37 +87,54 @@ export interface Desired {
   readonly rendered: readonly RenderedObject[];
 }
 
+/** Everything a reconcile reads once: the app, its project, its destination cluster and (when needed) its keys. */
+interface Context {
+  readonly app: Application;
+  readonly project: AppProject;
+  readonly destination: Destination;
+}
+
 /** Reconciles one Application and returns its next status. Never throws. */
 export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Promise<ReconcileOutcome> {
-  const { app } = req;
-  const previous = app.status ?? {};
-  const now = new Date().toISOString();
+  const stage = <T>(name: Stage, run: () => Promise<T>): Promise<T> => {
+    deps.onStage?.(name);
+    return run();
+  };
   let revision: string | undefined;
+  let destination: Destination | undefined;
   try {
-    revision = await resolveRevision(req, deps);
-    const desired = await renderRevision(app, revision, deps);
-    return await syncDesired(app, desired, deps);
+    const ctx = await stage("Loading", () => load(req.app, deps));
+    destination = ctx.destination;
+    revision = await stage("Fetching source", () => resolveRevision(req.app, req.freshness ?? CACHED, deps));
+    const desired = await stage("Building manifests", () => build(req.app, revision!, deps, ctx.project));
+    const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster));
+    guardObjects(ctx.project, planned);
+    const matched = await stage("Reading live state", () => readLive(ctx, planned, deps.concurrency));
+    const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
+    return await syncStage({ ctx, desired, compared, stale: matched.stale }, deps, stage);
   } catch (err) {
     const error = report(err);
-    // Nothing was applied or pruned: keep the last known resources, inventory and health.
-    const status: ApplicationStatus = {
-      ...previous,
-      sync: { status: "Unknown", revision: revision ?? previous.sync?.revision ?? "" },
-      conditions: mergeConditions(previous.conditions, [conditionOf(error, now)]),
-      reconciledAt: now,
+    return {
+      status: errorStatus(req.app, error, revision, new Date().toISOString()), changes: [], error, operationDone: false,
+      next: error.retryable ? { kind: "retry" } : DONE, why: error.message, ...(destination ? { destination } : {}),
     };
-    return { status, changes: [], error, operationDone: false };
   }
 }
 
-type SourceDeps = Pick<ReconcileDeps, "source" | "render" | "decryptionKeys" | "project" | "renderCache">;
-
 /** Source and render: the objects Git wants for `app` at its target revision (also used by `tether app diff`). */
-export async function fetchAndRender(req: ReconcileRequest, deps: SourceDeps): Promise<Desired> {
-  return await renderRevision(req.app, await resolveRevision(req, deps), deps);
+export async function fetchAndRender(req: ReconcileRequest, deps: BuildDeps): Promise<Desired> {
+  const project = await projectOf(req.app, deps);
+  checkApplication(project, req.app);
+  return await build(req.app, await resolveRevision(req.app, req.freshness ?? { kind: "fresh" }, deps), deps, project);
 }
 
-async function projectOf(app: Application, deps: Pick<SourceDeps, "project">): Promise<AppProject> {
+async function load(app: Application, deps: ReconcileDeps): Promise<Context> {
+  const project = await projectOf(app, deps);
+  checkApplication(project, app);
+  return { app, project, destination: await deps.destinations.resolve(app.spec.destination) };
+}
+
+async function projectOf(app: Application, deps: Pick<BuildDeps, "project">): Promise<AppProject> {
   const name = app.spec.project ?? "default";
   const project = await deps.project(name);
   if (!project) {
@@ -107,32 +144,37 @@ async function projectOf(app: Application, deps: Pick<SourceDeps, "project">): P
   return project;
 }
 
-/** Checks the app against its project, fetches (shared within a poll) and resolves the target revision. */
-async function resolveRevision(req: ReconcileRequest, deps: SourceDeps): Promise<string> {
-  const { app } = req;
+async function resolveRevision(app: Application, freshness: Freshness, deps: Pick<BuildDeps, "source">): Promise<string> {
   const src = app.spec.source;
-  checkApplication(await projectOf(app, deps), app);
-  await deps.source.fetch(src.repoURL, req.fetchSince === undefined ? {} : { since: req.fetchSince });
+  const since = freshness.kind === "fresh" ? Number.POSITIVE_INFINITY : freshness.kind === "shared" ? freshness.since : 0;
+  await deps.source.fetch(src.repoURL, since === Number.POSITIVE_INFINITY ? {} : { since });
   return await deps.source.resolve(src.repoURL, src.targetRevision ?? "HEAD");
 }
 
-/** Renders one commit, unless the same commit was rendered with the same options before. */
-async function renderRevision(app: Application, revision: string, deps: SourceDeps): Promise<Desired> {
-  const src = app.spec.source;
-  const renderKey = hash({ revision, source: { ...src, targetRevision: undefined }, namespace: app.spec.destination.namespace });
+/**
+ * Everything that changes what a render produces: the commit, the source without its revision
+ * spelling, the destination namespace and the app's name (Helm's default release name).
+ */
+export function renderKeyOf(app: Application, revision: string): string {
+  return stableHash({ revision, source: { ...app.spec.source, targetRevision: undefined }, namespace: app.spec.destination.namespace, app: app.metadata?.name });
+}
+
+/** Build: renders (and decrypts) one commit unless the same inputs were rendered before, then guards the result. */
+async function build(app: Application, revision: string, deps: BuildDeps, project: AppProject): Promise<Desired> {
+  const renderKey = renderKeyOf(app, revision);
   let rendered = deps.renderCache.get(renderKey);
   if (!rendered) {
     const keys = await deps.decryptionKeys(app);
-    const tree = await deps.source.checkout(src.repoURL, revision);
+    const tree = await deps.source.checkout(app.spec.source.repoURL, revision);
     try {
-      const project = await projectOf(app, deps);
       rendered = await deps.render({ root: tree.dir, app, decryptionKeys: keys, allowRemoteBases: (url) => repoAllowed(project, url) });
     } finally {
       await tree.cleanup();
     }
-    checkPlaintextSecrets(rendered, app.metadata?.annotations);
     deps.renderCache.set(renderKey, rendered);
   }
+  // The guard runs on every lookup, hit or miss: the cache holds renders, never a verdict.
+  checkPlaintextSecrets(rendered, app.metadata?.annotations);
   return { revision, renderKey, rendered: inheritSource(rendered, app) };
 }
 
@@ -150,90 +192,150 @@ export function inheritSource(rendered: readonly RenderedObject[], parent: Appli
   });
 }
 
-interface Compared {
-  readonly planned: PlannedObject[];
-  readonly live: Map<PlannedObject, Manifest | undefined>;
-  readonly inSync: Set<PlannedObject>;
-  /** Objects another Application tracks: never taken over. */
-  readonly shared: Set<PlannedObject>;
-  readonly stale: { ref: ObjectRef; live: Manifest | undefined }[];
+/** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
+export async function planDesired(app: Application, desired: Desired, cluster: Cluster): Promise<PlannedObject[]> {
+  const manifests = desired.rendered.map((r) => r.manifest);
+  const scopes = new Map<string, boolean>();
+  for (const key of new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`))) {
+    const slash = key.lastIndexOf("/");
+    const namespaced = await cluster.isNamespaced(key.slice(0, slash), key.slice(slash + 1));
+    if (namespaced !== undefined) scopes.set(key, namespaced);
+  }
+  return plan({
+    app: appRef(app), manifests, defaultNamespace: app.spec.destination.namespace ?? "default",
+    isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
+    appSyncOptions: app.spec.syncPolicy?.syncOptions ?? [],
+  });
 }
 
-/** What a reconcile does with what it compared: pure, so each policy combination is a table row. */
-export interface SyncDecision {
-  readonly sync: boolean;
-  readonly prune: boolean;
+/** The project's object rules, on what will really be applied (namespaces placed). */
+function guardObjects(project: AppProject, planned: readonly PlannedObject[]): void {
+  checkObjects(project, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
 }
 
-export interface DecisionInput {
-  readonly syncPolicy: Application["spec"]["syncPolicy"];
-  readonly operation: NonNullable<Application["operation"]>["sync"];
-  /** Something differs: an object to apply, or a stale object still live. */
-  readonly outOfSync: boolean;
-  /** Git (commit or render options) changed since the last completed sync. */
-  readonly newDesired: boolean;
+/** Reads the live object of everything planned and of everything the previous inventory holds that Git dropped. */
+async function readLive(ctx: Context, planned: readonly PlannedObject[], concurrency: number) {
+  const { cluster } = ctx.destination;
+  const live = await mapLimit(planned, concurrency, (o) => cluster.get(o.ref));
+  const stale = await mapLimit(staleEntries(ctx.app.status?.inventory ?? [], planned.map((o) => o.ref)), concurrency,
+    async (ref): Promise<StaleLive> => ({ ref, live: await cluster.get(ref) }));
+  return match(planned, live, stale);
+}
+
+async function compareAll(ctx: Context, pairs: readonly Pair[], deps: ReconcileDeps): Promise<ComparedPair[]> {
+  return await mapLimit(pairs, deps.concurrency, async (p): Promise<ComparedPair> => {
+    if (p.sharedWith !== undefined) return { ...p, inSync: false };
+    try {
+      return { ...p, inSync: await isInSync(ctx, p, deps) };
+    } catch (err) {
+      // The server refused the dry-run (an immutable field, an invalid value): out of sync, and the sync names it.
+      return { ...p, inSync: false, error: errorMessage(err) };
+    }
+  });
 }
 
 /**
- * A requested operation syncs (unless a dry run). Automated sync takes every new commit, even one
- * that changes nothing live, so history and observedRenderKey follow Git; drift under an unchanged
- * commit is reverted only with selfHeal. Prune follows the operation's flag, else the policy's.
+ * Equal to Git? First without any request (every field Git sets has that value live, and no field
+ * Tether applied before has left Git); then, for what that cannot decide, a server-side dry-run apply
+ * compared with the live object (the server normalises quantities and fills defaults), remembered
+ * until either side changes.
  */
-export function decide(input: DecisionInput): SyncDecision {
-  const auto = input.syncPolicy?.automated;
-  const automated = auto !== undefined && (input.newDesired || (input.outOfSync && auto.selfHeal === true));
-  const requested = input.operation !== undefined && input.operation.dryRun !== true;
-  return { sync: requested || automated, prune: input.operation ? input.operation.prune === true : auto?.prune === true };
+async function isInSync(ctx: Context, pair: Pair, deps: ReconcileDeps): Promise<boolean> {
+  const { planned, live } = pair;
+  if (!live) return false;
+  const ignoreDifferences = ctx.app.spec.ignoreDifferences ?? [];
+  if (droppedFields(planned.manifest, live).length > 0) return false;
+  if (compare({ desired: planned.manifest, live, ignoreDifferences }).status === "Synced") return true;
+  if (deps.memo.unchangedSinceApply(ctx.app, planned, live)) return true;
+  const predicted = await ctx.destination.cluster.apply(planned.manifest, { dryRun: true });
+  const synced = compare({ desired: planned.manifest, live, predicted, ignoreDifferences }).status === "Synced";
+  if (synced) deps.memo.remember(ctx.app, planned, live);
+  return synced;
 }
 
-async function syncDesired(app: Application, desired: Desired, deps: ReconcileDeps): Promise<ReconcileOutcome> {
-  const previous = app.status ?? {};
-  const cmp = await compareDesired(app, desired, deps, await projectOf(app, deps));
-  const operation = app.operation?.sync;
+interface Compared {
+  readonly ctx: Context;
+  readonly desired: Desired;
+  readonly compared: readonly ComparedPair[];
+  readonly stale: readonly StaleLive[];
+}
+
+/** Decide, sync, then the inventory and status the outcome leaves. */
+async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: Stage, run: () => Promise<T>) => Promise<T>): Promise<ReconcileOutcome> {
+  const { ctx, desired, compared, stale } = input;
+  const app = ctx.app;
   const decision = decide({
-    syncPolicy: app.spec.syncPolicy, operation,
-    outOfSync: cmp.planned.some((o) => !cmp.inSync.has(o) && !cmp.shared.has(o)) || cmp.stale.some((s) => s.live),
-    newDesired: desired.renderKey !== previous.observedRenderKey,
+    syncPolicy: app.spec.syncPolicy, operation: app.operation?.sync,
+    outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
+    newDesired: desired.renderKey !== app.status?.observedRenderKey,
   });
-  if (cmp.planned.length === 0 && (previous.inventory?.length ?? 0) > 0 && decision.sync && decision.prune && app.spec.syncPolicy?.automated?.allowEmpty !== true) {
-    throw new TetherError("EmptyRender",
-      `${app.spec.source.path ?? "."} at ${desired.revision.slice(0, 7)} rendered no objects; nothing was pruned. ` +
-      "If the application really should be empty, set syncPolicy.automated.allowEmpty: true", { object: app.spec.source.path ?? "." });
-  }
-  const result: SyncResult = decision.sync
-    ? await runSync(app, cmp, deps, decision.prune)
-    : { changes: [], live: cmp.live, inventory: previous.inventory ?? [] };
-  const { waiting } = result;
-  const status = buildStatus({ app, desired, cmp, ...result, synced: decision.sync });
-  // A sync held back by a wave goes on at the next reconcile; a requested operation stays until it is done.
-  return { status, changes: result.changes, operationDone: operation !== undefined && !waiting, ...(waiting ? { requeueAfterMs: 2000 } : {}) };
+  refuseEmptyPrune(app, desired, compared.length, decision);
+  const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };
+  const inventory = decision.sync ? nextInventory({
+    previous: app.status?.inventory ?? [],
+    desired: compared.filter((p) => p.sharedWith === undefined).map((p) => p.planned.ref),
+    stale: stale.filter((s) => s.live).map((s) => ({ ref: s.ref, prune: optionsOf(s.live).prune })),
+    changes: result.changes,
+  }) : app.status?.inventory ?? [];
+  const failed = count(result.changes, "failed") > 0;
+  const retry = failed ? retryAfterFailure(app) : undefined;
+  const status = buildStatus({
+    app, revision: desired.revision, renderKey: desired.renderKey, pairs: compared, stale, after: result.after,
+    changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
+    ...(result.waiting ? { waiting: result.waiting } : {}), ...(retry?.count ? { retryCount: retry.count } : {}),
+  });
+  const next: RunResult = result.waiting ? { kind: "requeue", afterMs: 2000 } : failed ? retry?.next ?? { kind: "retry" } : DONE;
+  return { status, changes: result.changes, operationDone: app.operation !== undefined && !result.waiting, next, why: decision.why, destination: ctx.destination };
+}
+
+/** Never a mass prune from a render that came out empty, unless the app says it may be empty. */
+function refuseEmptyPrune(app: Application, desired: Desired, planned: number, decision: SyncDecision): void {
+  if (planned > 0 || (app.status?.inventory?.length ?? 0) === 0 || !decision.sync || !decision.prune) return;
+  if (app.spec.syncPolicy?.automated?.allowEmpty === true) return;
+  const path = app.spec.source.path ?? ".";
+  throw new TetherError("EmptyRender",
+    `${path} at ${desired.revision.slice(0, 7)} rendered no objects; nothing was pruned. ` +
+    "If the application really should be empty, set syncPolicy.automated.allowEmpty: true", { object: path });
+}
+
+/**
+ * With `syncPolicy.retry`, a failed sync is retried as Argo CD does (limit, growing backoff) and the
+ * count kept in the operation state; without one it is retried with the queue's own backoff.
+ */
+function retryAfterFailure(app: Application): { count: number; next: RunResult } | undefined {
+  const policy = app.spec.syncPolicy?.retry;
+  if (!policy) return undefined;
+  const attempt = (app.status?.operationState?.retryCount ?? 0) + 1;
+  const delay = retryDelay(policy, attempt);
+  return delay === undefined ? { count: attempt - 1, next: DONE } : { count: attempt, next: { kind: "retry", afterMs: delay } };
 }
 
 interface SyncResult {
   readonly changes: Change[];
-  readonly live: Map<PlannedObject, Manifest | undefined>;
-  readonly inventory: string[];
+  readonly after: Map<PlannedObject, Manifest>;
   readonly waiting?: string;
 }
 
 /** Applies what differs (wave by wave), then prunes what left Git unless anything failed or waits. */
-async function runSync(app: Application, cmp: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
-  await createNamespace(app, deps.cluster);
-  const applied = await applyAll(cmp.planned.filter((o) => !cmp.shared.has(o)), {
-    cluster: deps.cluster, concurrency: deps.concurrency, unchanged: cmp.inSync, before: cmp.live, gate: waveGate,
+async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
+  const { ctx, compared, stale } = input;
+  const { cluster } = ctx.destination;
+  await createNamespace(ctx.app, cluster);
+  const owned = compared.filter((p) => p.sharedWith === undefined);
+  const applied = await applyAll(owned.map((p) => p.planned), {
+    cluster, concurrency: deps.concurrency, unchanged: new Set(owned.filter((p) => p.inSync).map((p) => p.planned)),
+    before: new Map(owned.map((p) => [p.planned, p.live])), gate: waveGate,
   });
-  const live = new Map(cmp.live);
-  for (const [obj, manifest] of applied.live) {
-    live.set(obj, manifest);
-    deps.memo.applied(app, obj, manifest);
-  }
+  for (const [obj, manifest] of applied.live) deps.memo.applied(ctx.app, obj, manifest);
   const changes = [...applied.changes];
-  const prunable = prune ? cmp.stale.filter((s) => s.live && !neverPrune(s.live)).map((s) => s.ref) : [];
-  if (prunable.length > 0 && !applied.waiting && !changes.some((c) => c.action === "failed")) {
-    changes.push(...await pruneAll(prunable, { cluster: deps.cluster, trackingIdOf: (ref) => trackingIdFor(app, ref), concurrency: deps.concurrency }));
+  const prunable = prune ? stale.filter((s) => s.live && optionsOf(s.live, ctx.app.spec.syncPolicy?.syncOptions).prune) : [];
+  if (prunable.length > 0 && !applied.waiting && count(changes, "failed") === 0) {
+    const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
+    changes.push(...await pruneAll(prunable.map((s) => ({ ref: s.ref, pruneLast: optionsOf(s.live, appOptions).pruneLast })), {
+      cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency,
+    }));
   }
-  const inventory = nextInventory(cmp, changes, app.status?.inventory ?? []);
-  return { changes, live, inventory, ...(applied.waiting ? { waiting: applied.waiting } : {}) };
+  return { changes, after: applied.live, ...(applied.waiting ? { waiting: applied.waiting } : {}) };
 }
 
 /** A wave is ready when none of its objects is Progressing, Missing, Degraded or Unknown. */
@@ -241,74 +343,11 @@ function waveGate(live: readonly (Manifest | undefined)[]): string | undefined {
   for (const obj of live) {
     const h = assessHealth(obj);
     if (h.status !== "Healthy" && h.status !== "Suspended") {
-      return `${obj ? displayRef(refOfLive(obj)) : "an object"} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
+      const name = obj ? displayRef({ kind: obj.kind, name: obj.metadata.name ?? "", namespace: obj.metadata.namespace }) : "an object";
+      return `${name} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
     }
   }
   return undefined;
-}
-
-function refOfLive(obj: Manifest): Pick<ObjectRef, "kind" | "namespace" | "name"> {
-  return { kind: obj.kind, name: obj.metadata.name ?? "", ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
-}
-
-async function compareDesired(app: Application, desired: Desired, deps: ReconcileDeps, project: AppProject): Promise<Compared> {
-  const planned = await planDesired(app, desired, deps.cluster);
-  checkObjects(project, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
-  const liveList = await mapLimit(planned, deps.concurrency, (o) => deps.cluster.get(o.ref));
-  const live = new Map(planned.map((o, i) => [o, liveList[i]]));
-  const inSync = new Set<PlannedObject>();
-  const shared = new Set<PlannedObject>();
-  await mapLimit(planned, deps.concurrency, async (o) => {
-    const current = live.get(o);
-    const owner = current?.metadata.annotations?.[TRACKING_ANNOTATION];
-    if (current && owner !== undefined && owner !== o.manifest.metadata.annotations?.[TRACKING_ANNOTATION]) {
-      shared.add(o);
-      return;
-    }
-    if (await isInSync(app, o, current, deps)) inSync.add(o);
-  });
-  const stale = await mapLimit(staleEntries(previousInventory(app), planned.map((o) => o.ref)), deps.concurrency,
-    async (ref) => ({ ref, live: await deps.cluster.get(ref) }));
-  return { planned, live, inSync, shared, stale };
-}
-
-/**
- * Equal to Git? First without any request (every field Git sets has that value live); then, for
- * what that cannot decide, a server-side dry-run apply compared with the live object (the server
- * normalises quantities and fills defaults), remembered until either side changes.
- */
-async function isInSync(app: Application, obj: PlannedObject, live: Manifest | undefined, deps: ReconcileDeps): Promise<boolean> {
-  if (!live) return false;
-  const ignoreDifferences = app.spec.ignoreDifferences ?? [];
-  if (compare({ desired: obj.manifest, live, ignoreDifferences }).status === "Synced") return true;
-  if (deps.memo.unchangedSinceApply(app, obj, live)) return true;
-  const predicted = await deps.cluster.apply(obj.manifest, { dryRun: true });
-  const synced = compare({ desired: obj.manifest, live, predicted, ignoreDifferences }).status === "Synced";
-  if (synced) deps.memo.remember(app, obj, live);
-  return synced;
-}
-
-/** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
-export async function planDesired(app: Application, desired: Desired, cluster: Cluster): Promise<PlannedObject[]> {
-  const appRef = { name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" };
-  const manifests = desired.rendered.map((r) => r.manifest);
-  const scopes = await discover(manifests, cluster);
-  return plan({
-    app: appRef, manifests, defaultNamespace: app.spec.destination.namespace ?? "default",
-    isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
-  });
-}
-
-async function discover(manifests: readonly Manifest[], cluster: Cluster): Promise<Map<string, boolean>> {
-  const kinds = [...new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`))];
-  const scopes = new Map<string, boolean>();
-  for (const key of kinds) {
-    const kind = key.slice(key.lastIndexOf("/") + 1);
-    const apiVersion = key.slice(0, key.lastIndexOf("/"));
-    const namespaced = await cluster.isNamespaced(apiVersion, kind);
-    if (namespaced !== undefined) scopes.set(key, namespaced);
-  }
-  return scopes;
 }
 
 async function createNamespace(app: Application, cluster: Cluster): Promise<void> {
@@ -318,115 +357,12 @@ async function createNamespace(app: Application, cluster: Cluster): Promise<void
   await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
 }
 
-function neverPrune(live: Manifest | undefined): boolean {
-  return (annotation(live ?? { apiVersion: "", kind: "", metadata: {} }, SYNC_OPTIONS_ANNOTATIONS) ?? "").includes("Prune=false");
-}
-
-function trackingIdFor(app: Application, ref: ObjectRef): string {
-  return trackingId({ name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" }, ref);
-}
-
-function previousInventory(app: Application): string[] {
-  return app.status?.inventory ?? [];
-}
-
-/** What this app now owns: what it applied, plus stale objects still there (not pruned, or prune failed). */
-function nextInventory(cmp: Compared, changes: readonly Change[], previous: readonly string[]): string[] {
-  const failed = new Set(changes.filter((c) => c.action === "failed").map((c) => identity(c.ref)));
-  const deleted = new Set(changes.filter((c) => c.action === "deleted" || c.action === "skipped").map((c) => identity(c.ref)));
-  const before = new Set(previous.map((k) => identity(parseRefKey(k))));
-  const applied = cmp.planned
-    .filter((o) => !cmp.shared.has(o) && (!failed.has(identity(o.ref)) || before.has(identity(o.ref))))
-    .map((o) => refKey(o.ref));
-  const kept = cmp.stale.filter((s) => s.live && !deleted.has(identity(s.ref)) && !neverPrune(s.live)).map((s) => refKey(s.ref));
-  return [...applied, ...kept].sort();
-}
-
-interface StatusInput {
-  readonly app: Application;
-  readonly desired: Desired;
-  readonly cmp: Compared;
-  readonly live: Map<PlannedObject, Manifest | undefined>;
-  readonly changes: readonly Change[];
-  readonly inventory: readonly string[];
-  readonly synced: boolean;
-  readonly waiting?: string;
-}
-
-function buildStatus(input: StatusInput): ApplicationStatus {
-  const { app, desired, cmp, live, changes } = input;
-  const previous = app.status ?? {};
-  const now = new Date().toISOString();
-  const changed = new Map(changes.map((c) => [identity(c.ref), c]));
-  const objectInSync = (o: PlannedObject) => {
-    const c = changed.get(identity(o.ref));
-    return c ? c.action !== "failed" && c.action !== "skipped" : cmp.inSync.has(o);
-  };
-  const resources: ResourceStatus[] = cmp.planned.map((o) => ({
-    ...o.ref,
-    status: cmp.shared.has(o) ? "OutOfSync" : objectInSync(o) ? "Synced" : "OutOfSync",
-    health: assessHealth(live.get(o)),
-  }));
-  for (const s of cmp.stale) {
-    const c = changed.get(identity(s.ref));
-    if (!s.live || c?.action === "deleted") continue;
-    resources.push({ ...s.ref, status: "OutOfSync", health: assessHealth(s.live) });
-  }
-  const health = appHealth(resources.slice(0, cmp.planned.length));
-  const conditions: Condition[] = [];
-  if (cmp.shared.size > 0) {
-    conditions.push({ type: "SharedResource", lastTransitionTime: now, message: [...cmp.shared].map((o) =>
-      `${displayRef(o.ref)} is already managed by ${o.ref && live.get(o)?.metadata.annotations?.[TRACKING_ANNOTATION]?.split(":")[0]}; not taken over`).join("; ") });
-  }
-  const failed = changes.filter((c) => c.action === "failed");
-  if (failed.length > 0) {
-    const type = failed.every((c) => c.ref && !cmp.planned.some((o) => identity(o.ref) === identity(c.ref))) ? "PruneFailed" : "ApplyFailed";
-    conditions.push({ type, lastTransitionTime: now, message: failed.map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`).join("; ") });
-  }
-  const ok = failed.length === 0;
-  const syncedNow = resources.every((r) => r.status === "Synced");
-  const status: ApplicationStatus = {
-    ...previous,
-    sync: { status: syncedNow ? "Synced" : "OutOfSync", revision: desired.revision },
-    health: { status: health.status, ...(health.message ? { message: health.message } : {}) },
-    resources,
-    conditions: mergeConditions(previous.conditions, conditions),
-    inventory: [...input.inventory],
-    reconciledAt: now,
-  };
-  if (input.synced && input.waiting) {
-    status.operationState = { phase: "Running", message: `waiting for wave ${input.waiting}`, startedAt: previous.operationState?.phase === "Running" ? previous.operationState.startedAt ?? now : now };
-  } else if (input.synced) {
-    status.operationState = {
-      phase: ok ? "Succeeded" : "Failed", message: summarize(changes), startedAt: now, finishedAt: new Date().toISOString(),
-      syncResult: { revision: desired.revision },
-    };
-    if (ok) status.observedRenderKey = desired.renderKey;
-    if (ok && previous.observedRenderKey !== desired.renderKey) {
-      status.history = nextHistory(previous.history, { revision: desired.revision, deployedAt: now }, app.spec.revisionHistoryLimit ?? 10);
-    }
-  }
-  return status;
-}
-
-/** The worst health of the app's resources, with the message of the first resource in that state. */
-function appHealth(resources: readonly ResourceStatus[]): { status: HealthStatusCode; message?: string } {
-  const status = worst(...resources.map((r) => r.health?.status ?? "Unknown"));
-  const culprit = resources.find((r) => r.health?.status === status && status !== "Healthy");
-  return culprit ? { status, message: `${displayRef(culprit)}: ${culprit.health?.message ?? status}` } : { status };
-}
-
-/** Whether an Application asks for cascading deletion of what it manages. */
-export function cascades(app: Application): boolean {
-  return app.metadata?.finalizers?.includes(FINALIZER) ?? false;
+function appRef(app: Application): { name: string; namespace: string } {
+  return { name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" };
 }
 
 /** Counts for logs: `created 2, configured 1, deleted 1`. */
 export function tally(changes: readonly Change[]): string {
   return (["created", "configured", "deleted", "failed", "skipped"] as const)
     .filter((a) => count(changes, a) > 0).map((a) => `${a} ${count(changes, a)}`).join(", ") || "no changes";
-}
-
-function hash(value: unknown): string {
-  return createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
 }

@@ -27,14 +27,23 @@ export function checkApplication(project: AppProject, app: Application): void {
     throw new TetherError("PolicyViolation",
       `${name}: repository ${app.spec.source.repoURL} is not permitted in project ${project.metadata?.name}; add it to the project's sourceRepos`, { object: name });
   }
-  const server = app.spec.destination.server ?? IN_CLUSTER;
-  const namespace = app.spec.destination.namespace ?? "";
-  const allowed = (project.spec.destinations ?? []).some((d) =>
-    globMatch(d.server ?? "*", server) && globMatch(d.namespace ?? "*", namespace));
+  const dest = app.spec.destination;
+  const namespace = dest.namespace ?? "";
+  const allowed = (project.spec.destinations ?? []).some((d) => clusterAllowed(d, dest) && globMatch(d.namespace ?? "*", namespace));
   if (!allowed) {
+    const cluster = dest.name ? `cluster "${dest.name}"` : dest.server ?? IN_CLUSTER;
     throw new TetherError("PolicyViolation",
-      `${name}: destination ${server} namespace "${namespace}" is not permitted in project ${project.metadata?.name}; add it to the project's destinations`, { object: name });
+      `${name}: destination ${cluster} namespace "${namespace}" is not permitted in project ${project.metadata?.name}; add it to the project's destinations`, { object: name });
   }
+}
+
+/** A project destination names the cluster by server URL or by name (Argo CD's `destinations[].name`); `*` in either allows any. */
+function clusterAllowed(allowed: { readonly server?: string; readonly name?: string }, dest: Application["spec"]["destination"]): boolean {
+  if (allowed.server === undefined && allowed.name === undefined) return true;
+  if (allowed.name !== undefined && dest.name) return globMatch(allowed.name, dest.name);
+  if (allowed.server === "*") return true;
+  const server = dest.server ?? (dest.name ? undefined : IN_CLUSTER);
+  return allowed.server !== undefined && server !== undefined && globMatch(allowed.server, server);
 }
 
 type GroupKind = { readonly group: string; readonly kind: string };

@@ -7,11 +7,13 @@ export interface Reported {
   readonly reason: Reason | "Unknown";
   readonly message: string;
   readonly retryable: boolean;
+  /** The foreign error underneath, for the log (never for status or events). */
+  readonly cause?: unknown;
 }
 
 /** Any thrown value as a reason and a message (an unknown error is retried: it may be transient). */
 export function report(err: unknown): Reported {
-  if (err instanceof TetherError) return { reason: err.reason, message: err.message, retryable: err.retryable };
+  if (err instanceof TetherError) return { reason: err.reason, message: err.message, retryable: err.retryable, ...(err.cause === undefined ? {} : { cause: err.cause }) };
   return { reason: "Unknown", message: errorMessage(err), retryable: true };
 }
 

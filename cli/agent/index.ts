@@ -4,6 +4,8 @@ import { DEFAULT_NAMESPACE } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
 import { parseSize } from "../../agent/render/limits.ts";
 import { DEFAULT_TIMING, checkTiming, type ElectionTiming } from "../../agent/leader/elector.ts";
+import { DEFAULT_RENDER_CACHE_MB } from "../../agent/controller/memo.ts";
+import type { LogFormat, LogLevel } from "../../agent/log.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
@@ -15,6 +17,9 @@ interface AgentFlags extends KubeFlags {
   readonly cacheDir?: string;
   readonly workers: string;
   readonly allowLocalRepos: boolean;
+  readonly renderCacheSize: string;
+  readonly logFormat?: string;
+  readonly logLevel: string;
   readonly maxFileSize: string;
   readonly maxRenderSize: string;
   readonly leaderElect: boolean;
@@ -48,6 +53,17 @@ function sizeFlag(text: string, flag: string): number {
   }
 }
 
+/** The logging and cache flags, checked. */
+function logFlags(flags: AgentFlags): { logFormat?: LogFormat; logLevel: LogLevel; renderCacheMb: number } {
+  if (flags.logFormat !== undefined && flags.logFormat !== "json" && flags.logFormat !== "text") {
+    throw new UsageError(`--log-format ${flags.logFormat}: expected json or text`);
+  }
+  if (!["debug", "info", "warn", "error"].includes(flags.logLevel)) throw new UsageError(`--log-level ${flags.logLevel}: expected debug, info, warn or error`);
+  const renderCacheMb = Number(flags.renderCacheSize);
+  if (!Number.isFinite(renderCacheMb) || renderCacheMb <= 0) throw new UsageError(`--render-cache-size ${flags.renderCacheSize}: expected a number of MiB, e.g. 64`);
+  return { ...(flags.logFormat ? { logFormat: flags.logFormat } : {}), logLevel: flags.logLevel as LogLevel, renderCacheMb };
+}
+
 export function agentCommand(): Command {
   return kubeOptions(new Command("agent")
     .description("Run the Tether agent: keep the cluster equal to the Git sources of its Applications"),
@@ -59,6 +75,9 @@ export function agentCommand(): Command {
     .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
     .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
+    .option("--render-cache-size <MiB>", "memory kept for rendered manifests (least recently used evicted)", String(DEFAULT_RENDER_CACHE_MB))
+    .option("--log-format <json|text>", "log lines as JSON objects or as text (default: text on a terminal, else json)")
+    .option("--log-level <level>", "debug, info, warn or error", "info")
     .option("--leader-elect", "run as one of several replicas: only the holder of Lease tether-agent-leader reconciles", false)
     .option("--leader-elect-lease-duration <duration>", "how long a standby waits before taking over an unrenewed lease", `${DEFAULT_TIMING.leaseDurationMs / 1000}s`)
     .option("--leader-elect-renew-deadline <duration>", "how long the leader keeps leading without renewing", `${DEFAULT_TIMING.renewDeadlineMs / 1000}s`)
@@ -68,11 +87,12 @@ export function agentCommand(): Command {
       const [host = "127.0.0.1", port = "8080"] = flags.listen.split(/:(?=\d+$)/);
       if (!/^\d+$/.test(port)) throw new UsageError(`--listen ${flags.listen}: expected HOST:PORT`);
       const leaderElection = electionTiming(flags);
+      const logging = logFlags(flags);
       useRepoTools();
       const agent = await startAgent({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
-        listen: { host, port: Number(port) }, workers: Number(flags.workers), allowLocalRepos: flags.allowLocalRepos,
+        listen: { host, port: Number(port) }, ...logging, workers: Number(flags.workers), allowLocalRepos: flags.allowLocalRepos,
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
         ...(leaderElection ? { leaderElection } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),

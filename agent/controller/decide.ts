@@ -1,0 +1,40 @@
+// What a reconcile does with what it compared: sync or not, prune or not, and why. Pure, so each
+// policy combination is a table row (decide.test.ts).
+import type { Application } from "../api/types.ts";
+
+export interface DecisionInput {
+  readonly syncPolicy: Application["spec"]["syncPolicy"];
+  readonly operation: NonNullable<Application["operation"]>["sync"];
+  /** Something differs: an object to apply, or a stale object still live. */
+  readonly outOfSync: boolean;
+  /** Git (commit or render inputs) changed since the last completed sync. */
+  readonly newDesired: boolean;
+}
+
+export interface SyncDecision {
+  readonly sync: boolean;
+  readonly prune: boolean;
+  /** Why, for the log line every reconcile writes (a no-op included). */
+  readonly why: string;
+}
+
+/**
+ * A requested operation syncs (unless a dry run). Automated sync takes every new commit, even one
+ * that changes nothing live, so history and observedRenderKey follow Git; drift under an unchanged
+ * commit is reverted only with selfHeal. Prune follows the operation's flag, else the policy's.
+ */
+export function decide(input: DecisionInput): SyncDecision {
+  const auto = input.syncPolicy?.automated;
+  const prune = input.operation ? input.operation.prune === true : auto?.prune === true;
+  if (input.operation) {
+    return input.operation.dryRun === true
+      ? { sync: false, prune, why: "sync requested as a dry run: nothing applied" }
+      : { sync: true, prune, why: "sync requested" };
+  }
+  if (!auto) return { sync: false, prune, why: input.outOfSync ? "out of sync; automated sync is off, waiting for a sync request" : "in sync" };
+  if (input.newDesired) return { sync: true, prune, why: "new revision or render inputs" };
+  if (!input.outOfSync) return { sync: false, prune, why: "in sync" };
+  return auto.selfHeal === true
+    ? { sync: true, prune, why: "drift from Git; selfHeal reverts it" }
+    : { sync: false, prune, why: "drift from Git; selfHeal is off, so it stays until the next commit or sync" };
+}

@@ -1,0 +1,34 @@
+// Matching desired to live, as gitops-engine's sync.Reconcile does: each planned object with the live
+// object of the same identity, objects another Application tracks set apart, and the objects the
+// previous inventory holds that Git no longer has. Pure: what the read-live stage fetched comes in.
+import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
+import type { PlannedObject } from "../apply/plan.ts";
+
+export interface Pair {
+  readonly planned: PlannedObject;
+  readonly live: Manifest | undefined;
+  /** The live object carries another Application's tracking id: never taken over. */
+  readonly sharedWith?: string;
+}
+
+export interface StaleLive {
+  readonly ref: ObjectRef;
+  readonly live: Manifest | undefined;
+}
+
+export interface Matched {
+  readonly pairs: readonly Pair[];
+  /** Objects of the previous inventory that Git no longer holds, with what is live of them. */
+  readonly stale: readonly StaleLive[];
+}
+
+/** Pairs each planned object with `live[i]` (read in the same order), and marks objects owned elsewhere. */
+export function match(planned: readonly PlannedObject[], live: readonly (Manifest | undefined)[], stale: readonly StaleLive[]): Matched {
+  const pairs = planned.map((p, i): Pair => {
+    const current = live[i];
+    const owner = current?.metadata.annotations?.[TRACKING_ANNOTATION];
+    const shared = current !== undefined && owner !== undefined && owner !== p.manifest.metadata.annotations?.[TRACKING_ANNOTATION];
+    return shared ? { planned: p, live: current, sharedWith: owner.split(":")[0] ?? owner } : { planned: p, live: current };
+  });
+  return { pairs, stale };
+}

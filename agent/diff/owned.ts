@@ -1,0 +1,57 @@
+// Fields Tether applied before that Git no longer sets. Comparing only the fields Git sets cannot see
+// a field deleted from Git; the live object's managedFields can: whatever the `tether` manager owns
+// (its last applied configuration) but the desired object lacks is removed by the next apply, so
+// until then the object is OutOfSync. Pure: the desired object and the live one in, pointers out.
+import { FIELD_MANAGER, type Manifest } from "../api/types.ts";
+import { escapeToken, isObject } from "./json.ts";
+
+interface ManagedFieldsEntry {
+  readonly manager?: string;
+  readonly operation?: string;
+  readonly apiVersion?: string;
+  readonly fieldsV1?: Record<string, unknown>;
+}
+
+/** Pointers (`/spec/template/spec/nodeSelector`) of fields this manager applied that `desired` no longer has. */
+export function droppedFields(desired: Manifest, live: Manifest, manager = FIELD_MANAGER): string[] {
+  const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  const ours = entries.find((e) => e.manager === manager && e.operation === "Apply" && e.apiVersion === desired.apiVersion);
+  return ours?.fieldsV1 ? missing(ours.fieldsV1, desired, "") : [];
+}
+
+/** Walks a fieldsV1 set beside the desired value and returns where the desired value has no such field. */
+function missing(fields: Record<string, unknown>, desired: unknown, path: string): string[] {
+  const out: string[] = [];
+  for (const [key, sub] of Object.entries(fields)) {
+    if (key === ".") continue;
+    const children = isObject(sub) ? sub : {};
+    if (key.startsWith("f:")) {
+      const name = key.slice(2);
+      const value = isObject(desired) ? desired[name] : undefined;
+      if (value === undefined) out.push(`${path}/${escapeToken(name)}`);
+      else out.push(...missing(children, value, `${path}/${escapeToken(name)}`));
+    } else if (key.startsWith("k:")) {
+      const item = findItem(desired, JSON.parse(key.slice(2)) as Record<string, unknown>);
+      if (item === undefined) out.push(`${path}/${key}`);
+      else out.push(...missing(children, item, `${path}/${key}`));
+    } else if (key.startsWith("v:")) {
+      const value: unknown = JSON.parse(key.slice(2));
+      if (!Array.isArray(desired) || !desired.some((d) => sameScalar(d, value))) out.push(`${path}/${key}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The list item whose merge keys equal `keys`. A key the desired item leaves out counts as equal: the
+ * server fills it in (a container port's `protocol: TCP`) and records it in the key.
+ */
+function findItem(list: unknown, keys: Record<string, unknown>): unknown {
+  if (!Array.isArray(list)) return undefined;
+  return list.find((item) => isObject(item) && Object.entries(keys).every(([k, v]) => item[k] === undefined || sameScalar(item[k], v)));
+}
+
+function sameScalar(a: unknown, b: unknown): boolean {
+  const scalar = (v: unknown): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+  return a === b || (scalar(a) && scalar(b) && String(a) === String(b));
+}
