@@ -196,6 +196,16 @@ describe("multiple sources (spec.sources)", () => {
     expect(err.message).toContain("$values/envs/staging.yaml does not exist in the source with ref: values");
   });
 
+  it("reports a broken $values file without the checkout's temporary path", async () => {
+    await values.commit({ "envs/broken.yaml": "greeting: [unclosed\n" });
+    const err = await failure(renderSources(input([
+      { repoURL: git.url, targetRevision: "main", path: "charts/web", helm: { valueFiles: ["$values/envs/broken.yaml"] } },
+      { repoURL: values.url, targetRevision: "main", ref: "values" },
+    ])));
+    expect(err.message).toMatch(/^helm template charts\/web failed: .*envs\/broken\.yaml/s);
+    expect(err.message).not.toContain(tmpdir());
+  });
+
   it("takes argoproj.io Applications an app-of-apps source renders as Tether's, with warnings for what Tether lacks", async () => {
     await git.commit({ "apps/child.yaml": stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "child", namespace: "argocd" }, spec: { project: "default", source: { repoURL: git.url, path: "x", plugin: { name: "p" } }, destination: { namespace: "x" } } }) });
     const { objects, warnings } = await renderSources(input([{ repoURL: git.url, targetRevision: "main", path: "apps" }]));

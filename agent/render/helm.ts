@@ -53,7 +53,7 @@ export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject
   // Inline values come last, so they override the value files (as in Argo CD); through stdin, as
   // they may be large.
   if (inline !== undefined) args.push("--values", "-");
-  const printed = await template({ root, sourcePath, args, stdin: inline ?? "" });
+  const printed = await template({ root, sourcePath, args, stdin: inline ?? "", otherRoots: Object.values(input.valueRoots ?? {}) });
   return printed.filter((p) => !isTestHook(p)).map((p) => ({ manifest: p.manifest, file: templateFile(p.comment, sourcePath), decrypted: false }));
 }
 
@@ -131,6 +131,8 @@ async function refuseEscapingLinks(root: string, dir: string): Promise<void> {
 
 interface TemplateRun {
   readonly root: string;
+  /** Checkouts of `$ref` value files: scrubbed from messages like the root. */
+  readonly otherRoots: readonly string[];
   readonly sourcePath: string;
   readonly args: readonly string[];
   readonly stdin: string;
@@ -153,7 +155,7 @@ async function template(run: TemplateRun): Promise<PrintedObject[]> {
     const where = run.sourcePath || ".";
     if (result.timedOut) throw new TetherError("RenderFailed", `helm template ${where} did not finish within ${TEMPLATE_TIMEOUT_MS / 1000}s`, { object: where, retryable: true });
     if (result.exitCode !== 0) {
-      throw new TetherError("RenderFailed", `helm template ${where} failed: ${hint(scrubPaths(result.stderr, { root: [run.root], scratch: [space.dir] }).replace(/^Error: /, ""))}`, { object: where });
+      throw new TetherError("RenderFailed", `helm template ${where} failed: ${hint(scrubPaths(result.stderr, { root: [run.root, ...run.otherRoots], scratch: [space.dir] }).replace(/^Error: /, ""))}`, { object: where });
     }
     return parsePrinted(result.stdout, `helm template ${where}`);
   } finally {
