@@ -1,9 +1,14 @@
 // `tether project ...`: AppProjects, as files in projects/.
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { repoOptions, resolveAccess, type RepoFlags } from "../git/access.ts";
 import { runAndReport } from "../git/report.ts";
 import { DEFAULT_COMPONENTS, PROJECTS, repoDir } from "../repo/layout.ts";
-import { planProject } from "./project.ts";
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import { GROUP, VERSION, type AppProject } from "../../agent/api/types.ts";
+import { kubeOptions, loadKubeConfig, withCluster, type KubeFlags } from "../kube.ts";
+import { parseFormat, serialize, table } from "../output.ts";
+import { withoutManagedFields } from "../app/view.ts";
+import { planProject, planProjectDelete } from "./project.ts";
 
 type CreateFlags = RepoFlags & {
   destNamespace: string[];
@@ -46,5 +51,44 @@ Examples:
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       }), { dryRun: flags.dryRun, guard: [PROJECTS] });
     });
+  project.addCommand(listCommand()).addCommand(deleteCommand());
   return project;
+}
+
+function listCommand(): Command {
+  return kubeOptions(new Command("list").alias("ls").description("List the AppProjects in the cluster"), "the agent's namespace")
+    .addOption(new Option("-o, --output <format>", "table, json, yaml or name").default("table"))
+    .addHelpText("after", "\nExample:\n  tether project list -o yaml")
+    .action(async (flags: KubeFlags & { output: string }) => {
+      const format = parseFormat(flags.output, ["table", "json", "yaml", "name"]);
+      const kc = loadKubeConfig(flags);
+      const api = kc.makeApiClient(CustomObjectsApi);
+      const list = await withCluster(kc, async () => await api.listNamespacedCustomObject({
+        group: GROUP, version: VERSION, plural: "appprojects", namespace: flags.namespace ?? "tether-system" }) as { items: AppProject[] });
+      const items = list.items.sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(items.map(withoutManagedFields), format));
+      else if (format === "name") process.stdout.write(items.map((p) => `${p.metadata?.name}\n`).join(""));
+      else process.stdout.write(items.length === 0 ? "No projects found.\n" : table(["NAME", "DESTINATIONS", "SOURCES", "DESCRIPTION"], items.map((p) => [
+        p.metadata?.name ?? "",
+        (p.spec.destinations ?? []).map((d) => `${d.server ?? d.name ?? ""}/${d.namespace ?? ""}`).join(","),
+        (p.spec.sourceRepos ?? []).join(","), p.spec.description ?? "",
+      ])));
+    });
+}
+
+function deleteCommand(): Command {
+  const cmd = new Command("delete")
+    .argument("<name>", "the project's name")
+    .description("Remove projects/NAME.yaml, commit and push (refused while an app uses the project)")
+    .option("--path <dir>", "the root app-of-apps directory", DEFAULT_COMPONENTS);
+  return repoOptions(cmd).addHelpText("after", `
+Exit codes: 0 committed, 3 no such project, 5 apps still use it.
+
+Example:
+  tether project delete team-a --repo https://git.example.com/platform/gitops.git`)
+    .action(async (name: string, flags: RepoFlags & { path: string; dryRun: boolean }) => {
+      const components = repoDir(flags.path, "--path");
+      const access = await resolveAccess(flags);
+      await runAndReport(access, (tree) => planProjectDelete(tree, { name, components }), { dryRun: flags.dryRun, guard: [PROJECTS] });
+    });
 }

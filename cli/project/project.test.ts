@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { memoryTree } from "../git/tree.ts";
 import { layoutFiles } from "../repo/init.ts";
-import { appProject, planProject, projectYaml } from "./project.ts";
+import { appProject, planProject, planProjectDelete, projectYaml } from "./project.ts";
 
 const laidOut = layoutFiles({ components: "components", namespace: "ops" });
 
@@ -54,5 +54,28 @@ describe("tether project create", () => {
     const plan = await planProject(memoryTree({}), { name: "team-a", components: "components" });
     expect(plan.notes?.[0]).toMatch(/no Application in components\/ applies projects\/.*tether repo init/);
     expect(String(plan.changes[0]!.content)).toContain("namespace: tether-system");
+  });
+});
+
+describe("tether project delete", () => {
+  const withTeam = (apps: Record<string, string> = {}) => memoryTree({
+    ...laidOut, "projects/team-a.yaml": projectYaml(appProject({ name: "team-a", namespace: "ops", components: "components" })), ...apps,
+  });
+  const app = "apiVersion: tether.dev/v1alpha1\nkind: Application\nmetadata:\n  name: web\nspec:\n  project: team-a\n  source:\n    path: components/team-a/web\n  destination:\n    namespace: web\n";
+
+  it("removes projects/NAME.yaml when no app uses it", async () => {
+    const plan = await planProjectDelete(withTeam(), { name: "team-a", components: "components" });
+    expect(plan.changes).toEqual([{ path: "projects/team-a.yaml", content: null }]);
+  });
+
+  it("refuses while an app uses it, naming the app (exit 5)", async () => {
+    await expect(planProjectDelete(withTeam({ "components/team-a/web.yaml": app }), { name: "team-a", components: "components" }))
+      .rejects.toMatchObject({ exitCode: 5, message: expect.stringContaining("project team-a is used by web (components/team-a/web.yaml)") });
+  });
+
+  it("refuses the default project and names the known ones for an unknown one", async () => {
+    await expect(planProjectDelete(withTeam(), { name: "default", components: "components" })).rejects.toMatchObject({ exitCode: 2 });
+    await expect(planProjectDelete(withTeam(), { name: "team-b", components: "components" }))
+      .rejects.toMatchObject({ exitCode: 3, message: expect.stringContaining("known: ") });
   });
 });

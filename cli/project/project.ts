@@ -3,7 +3,7 @@
 import { Document, isMap, isSeq, type Node } from "yaml";
 import { API_VERSION, DEFAULT_NAMESPACE, type AppProject } from "../../agent/api/types.ts";
 import { IN_CLUSTER } from "../../agent/policy/project.ts";
-import { ConflictError, UsageError } from "../errors.ts";
+import { ConflictError, NotFoundError, UsageError } from "../errors.ts";
 import type { Plan, RepoTree } from "../git/tree.ts";
 import { agentNamespace, assertName, DEFAULT_PROJECT, join, PROJECTS, readApps, readProjects } from "../repo/layout.ts";
 
@@ -93,4 +93,29 @@ export async function planProject(tree: RepoTree, opts: ProjectOptions): Promise
     changes: [{ path: file, content: projectYaml(project) }],
     notes,
   };
+}
+
+/**
+ * Plans removing `projects/NAME.yaml`; refuses while an app of the repository still names the
+ * project (the agent would stop deploying it), and the default project, which `tether install` owns.
+ */
+export async function planProjectDelete(tree: RepoTree, opts: { readonly name: string; readonly components: string }): Promise<Plan> {
+  assertName("project", opts.name);
+  if (opts.name === DEFAULT_PROJECT) throw new UsageError(`project ${DEFAULT_PROJECT} cannot be deleted: \`tether install\` creates it and apps fall back to it`);
+  const { projects } = await readProjects(tree);
+  const found = projects.find((p) => p.name === opts.name);
+  if (!found) {
+    throw new NotFoundError(`project ${opts.name} not found in ${PROJECTS}/ (known: ${projects.map((p) => p.name).join(", ") || "none"})`);
+  }
+  const { apps } = await readApps(tree, opts.components);
+  const users = apps.filter((a) => (a.app.spec?.project ?? DEFAULT_PROJECT) === opts.name);
+  if (users.length > 0) {
+    throw new ConflictError(`project ${opts.name} is used by ${users.map((a) => `${a.name} (${a.file})`).join(", ")}: `
+      + "delete those apps or move them to another project first");
+  }
+  const text = (await tree.read(found.file)) ?? "";
+  if (text.split(/^---\s*$/m).filter((d) => d.replace(/#.*$/gm, "").trim() !== "").length > 1) {
+    throw new UsageError(`${found.file} holds more than the AppProject ${opts.name}; remove it from that file by hand`);
+  }
+  return { message: `Remove project ${opts.name}\n`, changes: [{ path: found.file, content: null }] };
 }

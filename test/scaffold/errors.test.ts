@@ -60,6 +60,11 @@ describe("refusals that change nothing", () => {
     await refused(() => run(["project", "create", "team-a"]), 5, "project team-a already exists (projects/team-a.yaml)");
   });
 
+  it("a project that apps still use, or that does not exist (exit 5, exit 3)", async () => {
+    await refused(() => run(["project", "delete", "team-a"]), 5, "project team-a is used by hello (components/team-a/hello.yaml)");
+    await refused(() => run(["project", "delete", "team-b"]), 3, "project team-b not found in projects/ (known: team-a)");
+  });
+
   it("an unknown project (exit 3)", async () => {
     await refused(() => run(["app", "create", "web", "--app", "./app", "-p", "team-b"]), 3,
       "project team-b does not exist in projects/ (known: default, team-a); create it with `tether project create team-b`");
