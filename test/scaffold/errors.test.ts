@@ -62,7 +62,7 @@ describe("refusals that change nothing", () => {
 
   it("a project that apps still use, or that does not exist (exit 5, exit 3)", async () => {
     await refused(() => run(["project", "delete", "team-a"]), 5, "project team-a is used by hello (components/team-a/hello.yaml)");
-    await refused(() => run(["project", "delete", "team-b"]), 3, "project team-b not found in projects/ (known: team-a)");
+    await refused(() => run(["project", "delete", "team-b"]), 3, "project team-b not found in projects/ (known: default, team-a)");
   });
 
   it("an unknown project (exit 3)", async () => {
