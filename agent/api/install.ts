@@ -9,6 +9,14 @@ export const AGENT_NAME = "tether-agent";
 export interface InstallOptions {
   readonly namespace?: string;
   /**
+   * `cluster` (default): one ClusterRoleBinding to `clusterRole`. `namespaced`: no cluster-wide rights at
+   * all; RoleBindings in the agent namespace (its own resources) and in each of `namespaces` (the
+   * built-in `admin` role there, and impersonation of that namespace's ServiceAccounts).
+   */
+  readonly mode?: "cluster" | "namespaced";
+  /** Namespaced mode: where Applications may deploy (default: the agent namespace only). */
+  readonly namespaces?: readonly string[];
+  /**
    * cluster-admin by default, because an agent that applies arbitrary manifests from Git needs to
    * create whatever kinds Git holds; a narrower ClusterRole can be named instead.
    */
@@ -30,21 +38,81 @@ export function defaultProject(namespace = DEFAULT_NAMESPACE): AppProject {
   };
 }
 
+const labels = { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent" };
+const RBAC = "rbac.authorization.k8s.io";
+
+/** The agent's rights in its own namespace in namespaced mode: its resources, keys, events, lease. */
+export const NAMESPACED_AGENT_ROLE = `${AGENT_NAME}-namespaced`;
+/** Impersonation of a namespace's ServiceAccounts (destinationServiceAccounts), bound per namespace. */
+export const IMPERSONATE_ROLE = `${AGENT_NAME}-impersonate`;
+
 /** Objects in apply order: CRDs and the namespace first. */
 export function installManifests(opts: InstallOptions = {}): KubernetesObject[] {
   const namespace = opts.namespace ?? DEFAULT_NAMESPACE;
-  const labels = { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent" };
   return [
     ...crds,
     { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } },
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: AGENT_NAME, namespace, labels } },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: AGENT_NAME, labels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: opts.clusterRole ?? "cluster-admin" },
-      subjects: [{ kind: "ServiceAccount", name: AGENT_NAME, namespace }],
-    } as KubernetesObject,
+    ...rbacManifests(namespace, opts),
     defaultProject(namespace),
   ];
+}
+
+/** The agent's RBAC for the chosen mode. */
+export function rbacManifests(namespace: string, opts: InstallOptions): KubernetesObject[] {
+  const subjects = [{ kind: "ServiceAccount", name: AGENT_NAME, namespace }];
+  if (opts.mode !== "namespaced") {
+    return [{
+      apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name: AGENT_NAME, labels },
+      roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: opts.clusterRole ?? "cluster-admin" }, subjects,
+    } as KubernetesObject];
+  }
+  const binding = (ns: string, name: string, role: string) => ({
+    apiVersion: `${RBAC}/v1`, kind: "RoleBinding", metadata: { name, namespace: ns, labels },
+    roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: role }, subjects,
+  }) as KubernetesObject;
+  const targets = [...new Set(opts.namespaces?.length ? opts.namespaces : [namespace])];
+  return [
+    namespacedAgentRole(),
+    { apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name: IMPERSONATE_ROLE, labels },
+      rules: [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] }] } as KubernetesObject,
+    binding(namespace, NAMESPACED_AGENT_ROLE, NAMESPACED_AGENT_ROLE),
+    ...targets.flatMap((ns) => [binding(ns, AGENT_NAME, "admin"), binding(ns, IMPERSONATE_ROLE, IMPERSONATE_ROLE)]),
+  ];
+}
+
+/** A ClusterRole bound only by RoleBinding, so it grants nothing outside the agent namespace. */
+function namespacedAgentRole(): KubernetesObject {
+  return {
+    apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name: NAMESPACED_AGENT_ROLE, labels },
+    rules: [
+      { apiGroups: ["tether.dev"], resources: ["applications", "applications/status", "appprojects"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+      { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
+    ],
+  } as KubernetesObject;
+}
+
+/** A binding's identity and the role it grants: what decides whether an existing one must go. */
+export interface BindingState {
+  readonly kind: "ClusterRoleBinding" | "RoleBinding";
+  readonly name: string;
+  readonly namespace?: string;
+  readonly roleRef: string;
+}
+
+/**
+ * The agent's bindings to delete before applying: a binding whose roleRef changed (roleRef is immutable,
+ * so an apply cannot narrow it) and, in namespaced mode, the cluster-wide binding of a previous install.
+ * Without this a re-install with a narrower role would leave the agent as wide as before.
+ */
+export function staleBindings(live: readonly BindingState[], desired: readonly KubernetesObject[]): BindingState[] {
+  const wanted = new Map(desired.filter((o) => o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding").map((o) => [
+    `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`, (o as { roleRef: { name: string } }).roleRef.name,
+  ]));
+  return live.filter((b) => {
+    const role = wanted.get(`${b.kind}/${b.namespace ?? ""}/${b.name}`);
+    return role === undefined ? b.kind === "ClusterRoleBinding" && b.name === AGENT_NAME : role !== b.roleRef;
+  });
 }
