@@ -13,6 +13,8 @@ import { isRecord } from "./tool.ts";
 /** What fetches charts: `ChartFetcher` from agent/source/helm-repo.ts. */
 export interface ChartSource {
   fetch(ref: ChartRef): Promise<FetchedChart>;
+  /** The version `ref.targetRevision` selects (exact versions need no request). */
+  resolve(ref: ChartRef): Promise<string>;
 }
 
 /** Fetching of chart dependencies: where from, and whether the AppProject allows that repository. */

@@ -14,7 +14,7 @@ import { ChartFetcher } from "../source/helm-repo.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
 import { renderHelm } from "./helm.ts";
-import { mergeObjects, renderSources, sourcesOf, type CheckoutFn } from "./sources.ts";
+import { mergeObjects, renderSources, resolveSources, sourcesOf, type GitTrees, type SourcesRender } from "./sources.ts";
 import type { RenderedObject } from "./types.ts";
 
 let work: string;
@@ -129,13 +129,18 @@ describe("multiple sources (spec.sources)", () => {
   let git: TestRepo;
   let values: TestRepo;
   let source: GitSource;
-  let checkouts = 0;
-  const checkout: CheckoutFn = async (url, revision) => {
-    checkouts++;
-    await source.fetch(url);
-    const sha = await source.resolve(url, revision);
-    const tree = await source.checkout(url, sha);
-    return { revision: sha, dir: tree.dir, cleanup: () => tree.cleanup() };
+  /** Every call the render makes to Git: a refused spec must make none. */
+  let gitCalls = 0;
+  const trees: GitTrees = {
+    resolve: async (url, revision) => {
+      gitCalls++;
+      await source.fetch(url);
+      return source.resolve(url, revision);
+    },
+    checkout: (url, commit) => {
+      gitCalls++;
+      return source.checkout(url, commit);
+    },
   };
 
   beforeAll(async () => {
@@ -159,9 +164,13 @@ describe("multiple sources (spec.sources)", () => {
     return { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "shop", namespace: "tether-system" }, spec: { source: sources[0]!, sources, destination: { namespace: "shop" } } };
   }
 
-  function input(sources: ApplicationSource[]) {
-    const a = app(sources);
-    return { app: a, sources: sourcesOf(a), checkout, charts, decryptionKeys: [], agentNamespace: "tether-system" };
+  /** What the reconcile does: resolve every source, then render at those revisions. */
+  async function render(spec: ApplicationSource[]): Promise<SourcesRender & { revisions: string[] }> {
+    const a = app(spec);
+    const sources = sourcesOf(a);
+    const revisions = await resolveSources(sources, { git: trees, charts: charts.charts });
+    const rendered = await renderSources({ app: a, sources, revisions, git: trees, charts, decryptionKeys: [], agentNamespace: "tether-system" });
+    return { ...rendered, revisions };
   }
 
   it("renders a Git chart with $values from a ref source and an OCI chart into one app (seed 004's shape), one revision each", async () => {
@@ -170,7 +179,7 @@ describe("multiple sources (spec.sources)", () => {
       { repoURL: oci, chart: "podinfo", targetRevision: "6.x" },
       { repoURL: values.url, targetRevision: "main", ref: "values" },
     ];
-    const { objects, revisions, warnings } = await renderSources(input(sources));
+    const { objects, revisions, warnings } = await render(sources);
     expect(objects.map((o) => o.manifest.metadata.name)).toEqual(["shop-web", "shop-podinfo"]);
     expect(data(objects, "shop-web")).toMatchObject({ greeting: "prod from $values" });
     expect(revisions).toEqual([(await git.git.revparse(["HEAD"])).trim(), "6.7.1", (await values.git.revparse(["HEAD"])).trim()]);
@@ -178,37 +187,37 @@ describe("multiple sources (spec.sources)", () => {
   });
 
   it("refuses a $ref that names no source before checking anything out", async () => {
-    const before = checkouts;
-    const err = await failure(renderSources(input([
+    const before = gitCalls;
+    const err = await failure(render([
       { repoURL: git.url, path: "charts/web", helm: { valueFiles: ["$vals/envs/prod.yaml"] } },
       { repoURL: values.url, ref: "values" },
-    ])));
+    ]));
     expect(err).toMatchObject({ reason: "RenderFailed", object: "spec.sources[0].helm.valueFiles" });
     expect(err.message).toBe("spec.sources[0].helm.valueFiles: $vals/envs/prod.yaml refers to no source with ref: vals (refs: $values); add ref: vals to the source that holds the file");
-    expect(checkouts).toBe(before);
+    expect(gitCalls).toBe(before);
   });
 
   it("names a $values file the ref source does not have", async () => {
-    const err = await failure(renderSources(input([
+    const err = await failure(render([
       { repoURL: git.url, path: "charts/web", helm: { valueFiles: ["$values/envs/staging.yaml"] } },
       { repoURL: values.url, ref: "values" },
-    ])));
+    ]));
     expect(err.message).toContain("$values/envs/staging.yaml does not exist in the source with ref: values");
   });
 
   it("reports a broken $values file without the checkout's temporary path", async () => {
     await values.commit({ "envs/broken.yaml": "greeting: [unclosed\n" });
-    const err = await failure(renderSources(input([
+    const err = await failure(render([
       { repoURL: git.url, targetRevision: "main", path: "charts/web", helm: { valueFiles: ["$values/envs/broken.yaml"] } },
       { repoURL: values.url, targetRevision: "main", ref: "values" },
-    ])));
+    ]));
     expect(err.message).toMatch(/^helm template charts\/web failed: .*envs\/broken\.yaml/s);
     expect(err.message).not.toContain(tmpdir());
   });
 
   it("takes argoproj.io Applications an app-of-apps source renders as Tether's, with warnings for what Tether lacks", async () => {
     await git.commit({ "apps/child.yaml": stringify({ apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "child", namespace: "argocd" }, spec: { project: "default", source: { repoURL: git.url, path: "x", plugin: { name: "p" } }, destination: { namespace: "x" } } }) });
-    const { objects, warnings } = await renderSources(input([{ repoURL: git.url, targetRevision: "main", path: "apps" }]));
+    const { objects, warnings } = await render([{ repoURL: git.url, targetRevision: "main", path: "apps" }]);
     expect(objects[0]?.manifest).toMatchObject({ apiVersion: "tether.dev/v1alpha1", metadata: { name: "child", namespace: "tether-system" } });
     expect(warnings).toEqual(["Application/argocd/child: spec.source.plugin is not implemented by Tether; the field is ignored"]);
   });

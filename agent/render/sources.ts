@@ -11,22 +11,31 @@ import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
 import type { RenderedObject } from "./types.ts";
 
-/** A Git source checked out: the commit and a throwaway tree (the Kustomize renderer edits it). */
+/** A commit's tree in a throwaway directory (the Kustomize renderer edits it). */
 export interface SourceTree {
-  /** The full commit SHA `targetRevision` resolved to. */
-  readonly revision: string;
   readonly dir: string;
   cleanup(): Promise<void>;
 }
 
-/** Resolves `targetRevision` of a Git repository and checks that commit out (agent/source's GitSource). */
-export type CheckoutFn = (repoURL: string, targetRevision: string | undefined) => Promise<SourceTree>;
+/** Git as the render needs it: agent/source's GitSource (fetched by the caller) fits as it is. */
+export interface GitTrees {
+  /** The full commit SHA `revision` names (branch, tag, SHA, HEAD/empty). */
+  resolve(repoURL: string, revision?: string): Promise<string>;
+  /** The tree of a full commit SHA from `resolve`. */
+  checkout(repoURL: string, commit: string): Promise<SourceTree>;
+}
 
 export interface SourcesRenderInput {
   readonly app: Application;
   /** {@link sourcesOf}(app): `spec.sources`, or `[spec.source]`. */
   readonly sources: readonly ApplicationSource[];
-  readonly checkout: CheckoutFn;
+  /**
+   * From {@link resolveSources}: one per source, the commit SHA or chart version to render. The
+   * render is then a function of these and the spec (the render cache's key), and a rollback renders
+   * the revisions a history entry recorded.
+   */
+  readonly revisions: readonly string[];
+  readonly git: GitTrees;
   /** Charts from chart repositories and registries, dependencies included, and the AppProject's say on them. */
   readonly charts: DependencyFetch;
   /** age identities from the Application's key Secret; never logged. */
@@ -38,10 +47,14 @@ export interface SourcesRenderInput {
 
 export interface SourcesRender {
   readonly objects: RenderedObject[];
-  /** One per source, in order: the commit SHA of a Git source, the chart version of a chart source. */
-  readonly revisions: string[];
   /** What Tether does not implement in rendered Argo CD manifests; for a condition, not a failure. */
   readonly warnings: string[];
+}
+
+/** What {@link resolveSources} asks: Git (fetched already) and the chart repositories. */
+export interface SourceResolvers {
+  readonly git: Pick<GitTrees, "resolve">;
+  readonly charts: Pick<DependencyFetch["charts"], "resolve">;
 }
 
 /** `spec.sources` when it has entries (as Argo CD: it wins over `spec.source`), else `[spec.source]`. */
@@ -51,26 +64,51 @@ export function sourcesOf(app: Application): ApplicationSource[] {
 }
 
 /**
- * Renders every source and merges the objects. Every `$ref` is checked before anything is fetched;
- * two sources rendering the same object is a RenderFailed naming both (Argo CD would silently keep
- * one). All checkouts are removed before it returns.
+ * One revision per source, in order: the commit SHA of a Git source, the chart version of a chart
+ * source (what status and history record). Every `$ref` is checked first, so a wrong ref fails
+ * before any repository is asked.
+ */
+export async function resolveSources(sources: readonly ApplicationSource[], resolvers: SourceResolvers): Promise<string[]> {
+  checkRefs(sources);
+  const revisions: string[] = [];
+  for (const source of sources) {
+    revisions.push(source.chart === undefined
+      ? await resolvers.git.resolve(source.repoURL, source.targetRevision)
+      : await resolvers.charts.resolve({ repoURL: source.repoURL, chart: source.chart, ...(source.targetRevision === undefined ? {} : { targetRevision: source.targetRevision }) }));
+  }
+  return revisions;
+}
+
+/**
+ * Renders every source at its revision and merges the objects. Two sources rendering the same
+ * object is a RenderFailed naming both (Argo CD would silently keep one). All checkouts are removed
+ * before it returns.
  */
 export async function renderSources(input: SourcesRenderInput): Promise<SourcesRender> {
   checkRefs(input.sources);
+  if (input.revisions.length !== input.sources.length) {
+    throw new Error(`internal: ${input.revisions.length} revisions for ${input.sources.length} sources`);
+  }
   const trees = new Map<number, SourceTree>();
   try {
     for (const [i, source] of input.sources.entries()) {
-      if (source.chart === undefined) trees.set(i, await input.checkout(source.repoURL, source.targetRevision));
+      if (source.chart === undefined) trees.set(i, await input.git.checkout(source.repoURL, input.revisions[i]!));
     }
     const valueRoots = refRoots(input.sources, trees);
-    const rendered: { objects: RenderedObject[]; revision: string }[] = [];
-    for (const [i, source] of input.sources.entries()) rendered.push(await renderOne({ input, source, tree: trees.get(i), valueRoots }));
-    const objects = mergeObjects(rendered.map((r) => r.objects));
-    const adopted = adoptArgoCdManifests(objects, { namespace: input.agentNamespace });
-    return { objects: adopted.objects, revisions: rendered.map((r) => r.revision), warnings: adopted.warnings };
+    const perSource: RenderedObject[][] = [];
+    for (const [i, source] of input.sources.entries()) {
+      perSource.push(await renderOne({ input, source: pinned(source, input.revisions[i]!), tree: trees.get(i), valueRoots }));
+    }
+    const adopted = adoptArgoCdManifests(mergeObjects(perSource), { namespace: input.agentNamespace });
+    return { objects: adopted.objects, warnings: adopted.warnings };
   } finally {
     for (const tree of trees.values()) await tree.cleanup();
   }
+}
+
+/** A chart source at the version resolved for it: the render does not ask the repository again. */
+function pinned(source: ApplicationSource, revision: string): ApplicationSource {
+  return source.chart === undefined ? source : { ...source, targetRevision: revision };
 }
 
 interface OneSource {
@@ -80,7 +118,7 @@ interface OneSource {
   readonly valueRoots: Readonly<Record<string, string>>;
 }
 
-async function renderOne({ input, source, tree, valueRoots }: OneSource): Promise<{ objects: RenderedObject[]; revision: string }> {
+async function renderOne({ input, source, tree, valueRoots }: OneSource): Promise<RenderedObject[]> {
   const { app } = input;
   if (source.chart !== undefined) {
     const chart = await renderChart({
@@ -88,16 +126,15 @@ async function renderOne({ input, source, tree, valueRoots }: OneSource): Promis
       fetch: input.charts, releaseName: source.helm?.releaseName ?? app.metadata?.name ?? "release", valueRoots,
       ...(app.spec.destination.namespace ? { namespace: app.spec.destination.namespace } : {}),
     });
-    return { objects: chart.objects, revision: chart.version };
+    return chart.objects;
   }
   if (tree === undefined) throw new Error("internal: a Git source without its checkout");
   // A source that only lends its files (`ref` without `path`) renders nothing, as in Argo CD.
-  if (source.ref !== undefined && source.path === undefined) return { objects: [], revision: tree.revision };
-  const objects = await renderApplication({
+  if (source.ref !== undefined && source.path === undefined) return [];
+  return renderApplication({
     root: tree.dir, app: { ...app, spec: { ...app.spec, source } }, decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
     ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
   });
-  return { objects, revision: tree.revision };
 }
 
 /**

@@ -72,6 +72,14 @@ describe("charts from an HTTP chart repository (index.yaml)", () => {
     expect((await fetcher().fetch({ repoURL: server.url, chart: "shop", targetRevision })).version).toBe(version);
   });
 
+  it("resolves a constraint from the index alone, and an exact version without any request", async () => {
+    const asked = server.requests.length;
+    expect(await fetcher().resolve({ repoURL: server.url, chart: "shop", targetRevision: "^1.0.0" })).toBe("1.2.0");
+    expect(server.requests.slice(asked)).toEqual(["/index.yaml"]);
+    expect(await fetcher().resolve({ repoURL: server.url, chart: "shop", targetRevision: "1.0.0" })).toBe("1.0.0");
+    expect(server.requests.length).toBe(asked + 1);
+  });
+
   it("names an unknown chart and lists what the repository has", async () => {
     const err = await failure(fetcher().fetch({ repoURL: server.url, chart: "shoop", targetRevision: "1.0.0" }));
     expect(err).toMatchObject({ reason: "SourceFailed", retryable: false, object: `chart shoop from ${server.url}` });

@@ -160,6 +160,20 @@ export class ChartFetcher {
     return this.once(ref, entry.version, async () => (await this.cached(ref, entry.version)) ?? this.download(ref, entry, access));
   }
 
+  /**
+   * The version `targetRevision` selects, without downloading when it can: an exact version is
+   * itself, a constraint on an HTTP repository is decided by its index; on an OCI registry the
+   * chart is pulled (helm resolves constraints only while pulling) and kept in the cache.
+   */
+  async resolve(ref: ChartRef): Promise<string> {
+    const exact = exactVersion(ref.targetRevision);
+    if (exact !== undefined) return exact;
+    const repo = chartRepo(ref.repoURL);
+    if (repo.kind === "oci") return (await this.fetch(ref)).version;
+    const access = await this.options.access?.(ref.repoURL);
+    return selectVersion(parseIndex(await this.get(`${repo.url}/index.yaml`, ref, access), ref), ref).version;
+  }
+
   private once(ref: ChartRef, version: string, run: () => Promise<FetchedChart>): Promise<FetchedChart> {
     const key = `${ref.repoURL}\0${ref.chart}\0${version}`;
     let pending = this.inflight.get(key);
