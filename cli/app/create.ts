@@ -1,5 +1,7 @@
 // `tether app create`: scaffold an Application in components/PROJECT/, commit, push, and optionally
 // wait for the agent to deploy it.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
@@ -10,7 +12,8 @@ import { repoOptions, resolveAccess, type RepoAccess, type RepoFlags } from "../
 import { runAndReport } from "../git/report.ts";
 import { tetherClient, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
-import { DEFAULT_COMPONENTS, PROJECTS, repoDir } from "../repo/layout.ts";
+import { DEFAULT_COMPONENTS, join, PROJECTS, repoDir } from "../repo/layout.ts";
+import { verifyPlan } from "./verify.ts";
 import { planAppCreate, type AppSource } from "./scaffold.ts";
 import { APP_TYPES, inspectRemote, isRemoteSpec, parseRemoteSpec, readLocal, type AppType } from "./spec.ts";
 import { describeState, waitForApp } from "./wait.ts";
@@ -89,17 +92,26 @@ Exit codes: 0 committed (and, with --wait-timeout, Synced and Healthy), 2 bad us
       const client = timeoutMs === undefined || flags.dryRun ? undefined : tetherClient(flags);
       const access = await resolveAccess(flags);
       const source = await resolveSource(flags.app, access, flags.revision);
-      const outcome = await runAndReport(access, (tree) => planAppCreate(tree, {
-        name, project: flags.project, source, components,
-        ...(flags.type ? { type: flags.type } : {}),
-        ...(flags.destNamespace ? { destNamespace: flags.destNamespace } : {}),
-        ...(flags.destServer ? { destServer: flags.destServer } : {}),
-        ...(flags.revision ? { revision: flags.revision } : {}),
-        labels,
-      }), { dryRun: flags.dryRun, guard: [components, PROJECTS] });
+      const decryptionKeys = await localAgeKeys();
+      const outcome = await runAndReport(access, async (tree) => {
+        const plan = await planAppCreate(tree, {
+          name, project: flags.project, source, components,
+          ...(flags.type ? { type: flags.type } : {}),
+          ...(flags.destNamespace ? { destNamespace: flags.destNamespace } : {}),
+          ...(flags.destServer ? { destServer: flags.destServer } : {}),
+          ...(flags.revision ? { revision: flags.revision } : {}),
+          labels,
+        });
+        const notes = await verifyPlan(tree, plan, { appFile: join(components, flags.project, `${name}.yaml`), decryptionKeys });
+        return { ...plan, notes: [...(plan.notes ?? []), ...notes] };
+      }, { dryRun: flags.dryRun, guard: [components, PROJECTS] });
       if (client && timeoutMs !== undefined && outcome.status !== "dry-run") {
-        const app = await waitForDeployment(client, name, { timeoutMs, components, ...(outcome.status === "committed" ? { branch: outcome.branch } : {}) });
-        process.stdout.write(`${name}: ${describeState(app)}\n`);
+        try {
+          const app = await waitForDeployment(client, name, { timeoutMs, components, ...(outcome.status === "committed" ? { branch: outcome.branch } : {}) });
+          process.stdout.write(`${name}: ${describeState(app)}\n`);
+        } catch (err) {
+          throw afterCommit(err, outcome.status === "committed");
+        }
       }
     });
 }
@@ -114,6 +126,7 @@ export async function resolveSource(spec: string, access: RepoAccess, revision?:
   }
   const abs = path.resolve(cwd, spec);
   if (access.mode === "local" && isInside(access.location, abs)) {
+    if (!existsSync(abs)) throw new UsageError(`--app ${spec}: ${abs} does not exist; pass the directory of the app`);
     const repoPath = path.relative(access.location, abs).split(path.sep).join("/");
     if (repoPath === "") throw new UsageError(`--app ${spec} is the repository itself; pass the directory of the app inside it`);
     return { kind: "path", spec, repoPath, uncommitted: true };
@@ -150,9 +163,36 @@ export async function refreshParents(client: TetherClient, components: string, b
   return parents.map((p) => p.metadata?.name ?? "");
 }
 
+/** An error after the push still says that the commit landed, keeping its exit code. */
+function afterCommit(err: unknown, committed: boolean): unknown {
+  if (!committed || !(err instanceof Error)) return err;
+  const wrapped = new Error(`the commit was pushed, and the agent will deploy it; but waiting for it failed: ${err.message}`, { cause: err });
+  return Object.assign(wrapped, { exitCode: (err as { exitCode?: number }).exitCode ?? 1 });
+}
+
+/** age identities from $SOPS_AGE_KEY_FILE, so encrypted files are checked too; none without it. */
+async function localAgeKeys(): Promise<string[]> {
+  const file = process.env.SOPS_AGE_KEY_FILE;
+  if (!file) return [];
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("AGE-SECRET-KEY-"));
+}
+
+/**
+ * The Applications that apply projects/: refreshed with the root, so a new AppProject arrives with
+ * the app that needs it, not at the next poll.
+ */
+async function refreshProjects(client: TetherClient): Promise<string[]> {
+  const readers = (await client.listApplications()).filter((a) => (a.spec.source.path ?? "").replace(/^\.\/|\/$/g, "") === PROJECTS);
+  for (const app of readers) {
+    await client.mergeApplication(app.metadata?.name ?? "", { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
+  }
+  return readers.map((a) => a.metadata?.name ?? "");
+}
+
 async function waitForDeployment(client: TetherClient, name: string, opts: { timeoutMs: number; components: string; branch?: string }) {
   const deadline = Date.now() + opts.timeoutMs;
-  const parents = await refreshParents(client, opts.components, opts.branch);
+  const parents = [...await refreshProjects(client), ...await refreshParents(client, opts.components, opts.branch)];
   process.stderr.write(parents.length > 0
     ? `waiting for the agent: refreshed ${parents.join(", ")}, which read${parents.length === 1 ? "s" : ""} ${opts.components}/\n`
     : `waiting for the agent: no Application reads ${opts.components}/ in namespace ${client.namespace}; waiting for one to create ${name}\n`);

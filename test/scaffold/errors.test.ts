@@ -29,7 +29,12 @@ beforeAll(async () => {
     "components/team-a/hello/cm.yaml": configMapYaml("hello", "hi"),
   }, "seed");
   await repo.git.branch(["--set-upstream-to=origin/main", "main"]);
-  await writeTree(scratch, { "app/cm.yaml": configMapYaml("x", "y") });
+  await writeTree(scratch, {
+    "app/cm.yaml": configMapYaml("x", "y"),
+    "leaky/secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n",
+    "admin/role.yaml": "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: everything\nrules: []\n",
+    "broken/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: {\n",
+  });
 });
 
 afterAll(async () => {
@@ -63,6 +68,18 @@ describe("refusals that change nothing", () => {
   it("a project that apps still use, or that does not exist (exit 5, exit 3)", async () => {
     await refused(() => run(["project", "delete", "team-a"]), 5, "project team-a is used by hello (components/team-a/hello.yaml)");
     await refused(() => run(["project", "delete", "team-b"]), 3, "project team-b not found in projects/ (known: default, team-a)");
+  });
+
+  it("what the agent would refuse is refused before anything is committed (exit 2)", async () => {
+    await refused(() => run(["app", "create", "leaky", "--app", "./leaky", "-p", "default"]), 2,
+      /refused before committing, as the agent would refuse it \(PlaintextSecret\): components\/default\/leaky\/secret.yaml: Secret\/db is not SOPS-encrypted/);
+    await refused(() => run(["app", "create", "admin", "--app", "./admin", "-p", "team-a", "--dest-namespace", "team-a-admin"]), 2,
+      /\(PolicyViolation\): ClusterRole\/everything: cluster-scoped kind ClusterRole is not permitted.*team-a/);
+    await refused(() => run(["app", "create", "broken", "--app", "./broken", "-p", "default"]), 2, /\(RenderFailed\): .*cm.yaml/);
+  });
+
+  it("an --app inside the clone that does not exist says so (exit 2)", async () => {
+    await refused(() => inClone(["app", "create", "web", "--app", "./nonexistent", "-p", "default"]), 2, /--app .\/nonexistent: .*nonexistent does not exist/);
   });
 
   it("an unknown project (exit 3)", async () => {
