@@ -23,7 +23,11 @@ describe("project policy", () => {
   it("refuses a repository the project does not list, naming the fix", () => {
     const p = project({ sourceRepos: ["https://git.example.com/*"], destinations: [{ namespace: "*" }] });
     expect(() => checkApplication(p, app("https://evil.example.com/x", "web"))).toThrow(/not permitted in project apps; add it to the project's sourceRepos/);
-    expect(() => checkApplication(p, app("https://git.example.com/org/x", "web"))).not.toThrow();
+    expect(() => checkApplication(p, app("https://git.example.com/x", "web"))).not.toThrow();
+    // As in Argo CD, `*` in sourceRepos stays inside one path segment; `**` crosses them.
+    expect(() => checkApplication(p, app("https://git.example.com/org/x", "web"))).toThrow(/not permitted/);
+    const deep = project({ sourceRepos: ["https://git.example.com/**"], destinations: [{ namespace: "*" }] });
+    expect(() => checkApplication(deep, app("https://git.example.com/org/x", "web"))).not.toThrow();
   });
 
   it("refuses a destination namespace outside the project", () => {

@@ -2,16 +2,18 @@
 // and which kinds it may create. Pure: the project and the planned objects in, the first violation out.
 import type { AppProject, Application, Manifest } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
+import { globMatch as matchGlob, matchesList, type GlobOptions } from "../render/glob.ts";
 
-/** `*` and `?` globs, as AppProject fields use them. */
-export function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.split("?").map(escape).join(".")).join(".*")}$`);
-  return re.test(value);
+/**
+ * Argo CD's glob, from the one engine in agent/render/glob.ts (`?`, `[ab]`, `{a,b}`; `*` crosses `/`
+ * unless the `/` separator is passed).
+ */
+export function globMatch(pattern: string, value: string, options: GlobOptions = {}): boolean {
+  return matchGlob(pattern, value, options);
 }
 
-const escape = (s: string) => s.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-const negatable = (patterns: readonly string[], value: string) =>
-  patterns.some((p) => !p.startsWith("!") && globMatch(p, value)) && !patterns.some((p) => p.startsWith("!") && globMatch(p.slice(1), value));
+/** sourceRepos as Argo CD matches them: `!` patterns deny, and `*` stays inside one path segment (`**` crosses). */
+const negatable = (patterns: readonly string[], value: string) => matchesList(patterns, value, { separator: "/" });
 
 export const IN_CLUSTER = "https://kubernetes.default.svc";
 
