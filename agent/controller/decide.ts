@@ -9,6 +9,8 @@ export interface DecisionInput {
   readonly outOfSync: boolean;
   /** Git (commit or render inputs) changed since the last completed sync. */
   readonly newDesired: boolean;
+  /** The last automated sync of this revision failed and `syncPolicy.retry` allows no more attempts. */
+  readonly retriesExhausted?: boolean;
 }
 
 export interface SyncDecision {
@@ -32,6 +34,7 @@ export function decide(input: DecisionInput): SyncDecision {
       : { sync: true, prune, why: "sync requested" };
   }
   if (!auto) return { sync: false, prune, why: input.outOfSync ? "out of sync; automated sync is off, waiting for a sync request" : "in sync" };
+  if (input.retriesExhausted) return { sync: false, prune, why: "the sync of this revision failed and syncPolicy.retry allows no more attempts; push a fix or sync by hand" };
   if (input.newDesired) return { sync: true, prune, why: "new revision or render inputs" };
   if (!input.outOfSync) return { sync: false, prune, why: "in sync" };
   return auto.selfHeal === true

@@ -268,6 +268,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
     syncPolicy: app.spec.syncPolicy, operation: app.operation?.sync,
     outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
     newDesired: desired.renderKey !== app.status?.observedRenderKey,
+    retriesExhausted: retriesExhausted(app, desired.revision),
   });
   refuseEmptyPrune(app, desired, compared.length, decision);
   const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };
@@ -278,7 +279,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
     changes: result.changes,
   }) : app.status?.inventory ?? [];
   const failed = count(result.changes, "failed") > 0;
-  const retry = failed ? retryAfterFailure(app) : undefined;
+  const retry = failed ? retryAfterFailure(app, desired.revision) : undefined;
   const status = buildStatus({
     app, revision: desired.revision, renderKey: desired.renderKey, pairs: compared, stale, after: result.after,
     changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
@@ -302,12 +303,21 @@ function refuseEmptyPrune(app: Application, desired: Desired, planned: number, d
  * With `syncPolicy.retry`, a failed sync is retried as Argo CD does (limit, growing backoff) and the
  * count kept in the operation state; without one it is retried with the queue's own backoff.
  */
-function retryAfterFailure(app: Application): { count: number; next: RunResult } | undefined {
+function retryAfterFailure(app: Application, revision: string): { count: number; next: RunResult } | undefined {
   const policy = app.spec.syncPolicy?.retry;
   if (!policy) return undefined;
-  const attempt = (app.status?.operationState?.retryCount ?? 0) + 1;
+  const op = app.status?.operationState;
+  const attempt = (op?.phase === "Failed" && op.syncResult?.revision === revision ? op.retryCount ?? 0 : 0) + 1;
   const delay = retryDelay(policy, attempt);
   return delay === undefined ? { count: attempt - 1, next: DONE } : { count: attempt, next: { kind: "retry", afterMs: delay } };
+}
+
+/** Whether the last sync of `revision` failed and the retry policy allows no further attempt. */
+function retriesExhausted(app: Application, revision: string): boolean {
+  const op = app.status?.operationState;
+  const policy = app.spec.syncPolicy?.retry;
+  if (!policy || op?.phase !== "Failed" || op.syncResult?.revision !== revision) return false;
+  return retryDelay(policy, (op.retryCount ?? 0) + 1) === undefined;
 }
 
 interface SyncResult {

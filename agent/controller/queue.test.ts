@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { fresher, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
+
+describe("fresher", () => {
+  it.each<[Freshness, Freshness, Freshness]>([
+    [{ kind: "cached" }, { kind: "shared", since: 5 }, { kind: "shared", since: 5 }],
+    [{ kind: "shared", since: 9 }, { kind: "shared", since: 5 }, { kind: "shared", since: 9 }],
+    [{ kind: "shared", since: 9 }, { kind: "fresh" }, { kind: "fresh" }],
+    [{ kind: "cached" }, { kind: "cached" }, { kind: "cached" }],
+  ])("%j and %j → %j", (a, b, want) => {
+    expect(fresher(a, b)).toEqual(want);
+    expect(fresher(b, a)).toEqual(want);
+  });
+});
+
+describe("WorkQueue", () => {
+  function queue(results: RunResult[]) {
+    const runs: { name: string; freshness: Freshness; at: number }[] = [];
+    const start = Date.now();
+    const q = new WorkQueue({
+      workers: 2, baseDelayMs: 20, maxDelayMs: 100, log: () => undefined,
+      run: async (name, freshness) => {
+        runs.push({ name, freshness, at: Date.now() - start });
+        await new Promise((r) => setTimeout(r, 5));
+        return results.shift() ?? { kind: "done" };
+      },
+    });
+    return { q, runs };
+  }
+  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("runs an app queued twice once, with the stronger freshness", async () => {
+    const { q, runs } = queue([]);
+    q.add("a", { kind: "shared", since: 1 });
+    q.add("b");
+    q.add("c", { kind: "shared", since: 1 });
+    q.add("c", { kind: "fresh" });
+    await settle(50);
+    expect(runs.map((r) => [r.name, r.freshness.kind])).toEqual([["a", "shared"], ["b", "cached"], ["c", "fresh"]]);
+    await q.drain();
+  });
+
+  it("retries a failure after a growing backoff, or after the delay the result names", async () => {
+    const { q, runs } = queue([{ kind: "retry" }, { kind: "retry" }, { kind: "retry", afterMs: 10 }]);
+    q.add("a");
+    await settle(200);
+    expect(runs).toHaveLength(4);
+    const gaps = runs.slice(1).map((r, i) => r.at - runs[i]!.at);
+    expect(gaps[1]!).toBeGreaterThan(gaps[0]!);
+    await q.drain();
+  });
+
+  it("runs a requeue again after its delay, and a done result not at all", async () => {
+    const { q, runs } = queue([{ kind: "requeue", afterMs: 30 }]);
+    q.add("a");
+    await settle(120);
+    expect(runs).toHaveLength(2);
+    await q.drain();
+  });
+});

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import type { Application, Manifest } from "../api/types.ts";
+import type { Change } from "../apply/changeset.ts";
+import { plan, type PlannedObject } from "../apply/plan.ts";
+import { match } from "./match.ts";
+import { buildStatus, errorStatus, type ComparedPair, type StatusInput } from "./status.ts";
+
+const NOW = "2026-12-01T10:00:00Z";
+const app = (status: Application["status"] = {}): Application => ({
+  apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "web", namespace: "tether-system" },
+  spec: { source: { repoURL: "https://git.example.com/a.git" }, destination: { namespace: "web" } }, status,
+});
+const cm = (name: string): Manifest => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+const planned = (names: string[]): PlannedObject[] =>
+  plan({ app: { name: "web", namespace: "tether-system" }, manifests: names.map(cm), defaultNamespace: "web", isNamespaced: () => true });
+const live = (o: PlannedObject, owner?: string): Manifest =>
+  ({ ...o.manifest, metadata: { ...o.manifest.metadata, ...(owner ? { annotations: { "tether.dev/tracking-id": owner } } : {}) } });
+
+function input(over: Partial<StatusInput> & { pairs: ComparedPair[] }): StatusInput {
+  return { app: app(), revision: "abc1234", renderKey: "k1", stale: [], after: new Map(), changes: [], inventory: [], synced: false, now: NOW, ...over };
+}
+
+describe("match", () => {
+  it("pairs planned and live objects and sets apart those another app tracks", () => {
+    const [a, b] = planned(["a", "b"]);
+    const m = match([a!, b!], [live(a!, a!.manifest.metadata.annotations?.["tether.dev/tracking-id"]), live(b!, "tether-system/other:/ConfigMap:web/b")], []);
+    expect(m.pairs.map((p) => [p.planned.ref.name, p.sharedWith])).toEqual([["a", undefined], ["b", "tether-system/other"]]);
+  });
+});
+
+describe("buildStatus", () => {
+  const [a, b] = planned(["a", "b"]);
+
+  it("is Synced and Healthy when every object is in sync", () => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }] }));
+    expect(s).toMatchObject({ sync: { status: "Synced", revision: "abc1234" }, health: { status: "Healthy" }, conditions: [] });
+    expect(s.resources).toEqual([{ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "a", status: "Synced", health: { status: "Healthy" } }]);
+  });
+
+  it("is OutOfSync with a missing object, and Missing is its health", () => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: undefined, inSync: false }] }));
+    expect(s).toMatchObject({ sync: { status: "OutOfSync" }, health: { status: "Missing" } });
+  });
+
+  it("names a failed apply in ApplyFailed and a failed prune in PruneFailed, and records a Failed operation without history", () => {
+    const stale = { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" };
+    const changes: Change[] = [{ ref: a!.ref, action: "failed", message: "HTTP 422: field is immutable" }, { ref: stale, action: "failed", message: "HTTP 403" }];
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false }], stale: [{ ref: stale, live: cm("old") }], changes, synced: true }));
+    expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual(["ApplyFailed: ConfigMap/web/a: HTTP 422: field is immutable", "PruneFailed: ConfigMap/web/old: HTTP 403"]);
+    expect(s.operationState?.phase).toBe("Failed");
+    expect(s.history).toBeUndefined();
+    expect(s.observedRenderKey).toBeUndefined();
+  });
+
+  it("reports a refused dry-run as a ComparisonError when no sync ran", () => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false, error: "HTTP 422: spec.selector: field is immutable" }] }));
+    expect(s.conditions?.[0]).toMatchObject({ type: "ComparisonError", message: "ConfigMap/web/a: HTTP 422: spec.selector: field is immutable" });
+  });
+
+  it("shows objects another app manages as OutOfSync with a SharedResource condition", () => {
+    const s = buildStatus(input({ pairs: [{ planned: b!, live: live(b!), inSync: false, sharedWith: "tether-system/other" }] }));
+    expect(s.resources?.[0]?.status).toBe("OutOfSync");
+    expect(s.conditions?.[0]?.message).toBe("ConfigMap/web/b is already managed by tether-system/other; not taken over");
+  });
+
+  it("adds a history entry for a sync that changed something at a new revision, and none for one that changed nothing", () => {
+    const previous = app({ history: [{ id: 0, revision: "old0000", deployedAt: "2026-11-30T00:00:00Z" }], observedRenderKey: "k0" });
+    const created = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: undefined, inSync: false }], changes: [{ ref: a!.ref, action: "created" }], synced: true }));
+    expect(created.history?.map((h) => [h.id, h.revision])).toEqual([[0, "old0000"], [1, "abc1234"]]);
+    expect(created.observedRenderKey).toBe("k1");
+    const quiet = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: live(a!), inSync: true }], changes: [{ ref: a!.ref, action: "unchanged" }], synced: true }));
+    expect(quiet.history).toEqual(previous.status?.history);
+    expect(quiet.observedRenderKey).toBe("k1");
+  });
+
+  it("keeps a running operation's start while a wave is held", () => {
+    const running = app({ operationState: { phase: "Running", startedAt: "2026-12-01T09:59:00Z" } });
+    const s = buildStatus(input({ app: running, pairs: [{ planned: a!, live: live(a!), inSync: true }], synced: true, waiting: "1 to become healthy" }));
+    expect(s.operationState).toEqual({ phase: "Running", message: "waiting for wave 1 to become healthy", startedAt: "2026-12-01T09:59:00Z" });
+  });
+});
+
+describe("errorStatus", () => {
+  it("keeps the last resources and inventory and adds the error's condition", () => {
+    const previous = app({ inventory: ["/v1/ConfigMap/web/a"], resources: [], sync: { status: "Synced", revision: "abc" } });
+    const s = errorStatus(previous, { reason: "RenderFailed", message: "kustomization.yaml: bad", retryable: false }, undefined, NOW);
+    expect(s).toMatchObject({ sync: { status: "Unknown", revision: "abc" }, inventory: ["/v1/ConfigMap/web/a"], conditions: [{ type: "RenderFailed", message: "kustomization.yaml: bad" }] });
+  });
+});
