@@ -9,6 +9,16 @@ export interface CompletionNode {
   readonly options: readonly { readonly names: readonly string[]; readonly description: string; readonly takesValue: boolean; readonly choices: readonly string[] }[];
   /** Allowed values of the first positional argument, if it has a fixed set. */
   readonly argChoices: readonly string[];
+  /** The command (after the program's name) whose output lists the first argument's values: app or project names from the cluster. */
+  readonly argLister?: string;
+}
+
+/** Commands whose `<name>` is an existing Application or AppProject, listed from the cluster while completing. */
+function argListerOf(path: string, cmd: Command): string | undefined {
+  if (cmd.registeredArguments[0]?.name() !== "name") return undefined;
+  if (path.startsWith("app ") && path !== "app create") return "app list -o name";
+  if (path === "project delete") return "project list -o name";
+  return undefined;
 }
 
 const shortText = (text: string) => {
@@ -33,6 +43,7 @@ export function completionTree(program: Command): CompletionNode[] {
       subcommands: visible.flatMap((c) => [c.name(), ...c.aliases()].map((name) => ({ name, description: shortText(c.description()) }))),
       options,
       argChoices: cmd.registeredArguments[0]?.argChoices ?? [],
+      ...(argListerOf(path, cmd) ? { argLister: argListerOf(path, cmd)! } : {}),
     });
     for (const child of visible) visit(child, path ? `${path} ${child.name()}` : child.name());
   };
@@ -66,10 +77,21 @@ ${fn}_choices() {
 ${choices.join("\n")}
   esac
 }
+${fn}_lister() {
+  case "$1" in
+${nodes.filter((n) => n.argLister).map((n) => `    "${n.path}") echo "${n.argLister}";;`).join("\n")}
+  esac
+}
 ${fn}() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  local cmdpath="" w i skip=0 subs opts valued
-  for ((i = 1; i < COMP_CWORD; i++)); do
+  local cmdpath="" w i skip=0 subs opts valued first=1 runner="${name}" lister
+  # \`npx ${name} ...\`: the words after npx are ${name}'s.
+  if [[ "\${COMP_WORDS[0]##*/}" == npx ]]; then
+    if ((COMP_CWORD == 1)); then COMPREPLY=($(compgen -W "${name}" -- "$cur")); return 0; fi
+    [[ "\${COMP_WORDS[1]}" == "${name}" ]] || return 0
+    first=2; runner="npx ${name}"
+  fi
+  for ((i = first; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
     if ((skip)); then skip=0; continue; fi
     ${fn}_spec "$cmdpath"
@@ -89,11 +111,15 @@ ${fn}() {
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "$subs $(${fn}_choices "$cmdpath" "")" -- "$cur"))
+    lister="$(${fn}_lister "$cmdpath")"
+    local listed=""
+    [[ -n "$lister" ]] && listed="$(timeout 5 $runner $lister 2>/dev/null)"
+    COMPREPLY=($(compgen -W "$subs $(${fn}_choices "$cmdpath" "") $listed" -- "$cur"))
   fi
   return 0
 }
 complete -o default -F ${fn} ${name}
+complete -o default -F ${fn} npx
 `;
 }
 
@@ -126,10 +152,22 @@ ${fn}_choices() {
 ${choices.join("\n")}
   esac
 }
+${fn}_lister() {
+  case "$1" in
+${nodes.filter((n) => n.argLister).map((n) => `    ${zshQuote(n.path)}) print -r -- ${zshQuote(n.argLister!)};;`).join("\n")}
+  esac
+}
 ${fn}() {
-  local -a subs opts valued reply names
-  local cmdpath="" w prev cur
+  local -a subs opts valued reply names runner
+  local cmdpath="" w prev cur lister
   local -i i skip=0
+  runner=(${name})
+  # \`npx ${name} ...\`: the words after npx are ${name}'s.
+  if [[ \${words[1]:t} == npx ]]; then
+    if (( CURRENT == 2 )); then compadd ${name}; return; fi
+    [[ \${words[2]} == ${name} ]] || { _files; return; }
+    shift words; (( CURRENT-- )); runner=(npx ${name})
+  fi
   for ((i = 2; i < CURRENT; i++)); do
     w=\${words[i]}
     if ((skip)); then skip=0; continue; fi
@@ -154,6 +192,10 @@ ${fn}() {
     return
   fi
   ${fn}_choices "$cmdpath" ""
+  lister="$(${fn}_lister "$cmdpath")"
+  if [[ -n $lister ]]; then
+    reply+=(\${(f)"$(timeout 5 $runner \${=lister} 2>/dev/null)"})
+  fi
   if (( \${#subs} )); then
     _describe -t commands command subs
   elif (( \${#reply} )); then
@@ -165,7 +207,7 @@ ${fn}() {
 if [[ "\${funcstack[1]}" == "${fn}" ]]; then
   ${fn} "$@"
 else
-  compdef ${fn} ${name}
+  compdef ${fn} ${name} npx
 fi
 `;
 }
