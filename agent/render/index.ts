@@ -4,3 +4,7 @@ export type { DecryptFn, RenderedObject, SopsFormat } from "./types.ts";
 export { renderApplication, detectType, explicitType, type ApplicationRenderInput, type SourceType } from "./application.ts";
 export { renderKustomize, type KustomizeRenderInput } from "./kustomize.ts";
 export { renderHelm, type HelmRenderInput } from "./helm.ts";
+export { renderSources, resolveSources, sourcesOf, type GitTrees, type SourcesRender, type SourcesRenderInput } from "./sources.ts";
+export { renderChart, type ChartRenderInput } from "./chart.ts";
+export type { DependencyFetch } from "./chart-deps.ts";
+export { adoptArgoCdManifests, type Adopted } from "./argocd.ts";
