@@ -1,10 +1,11 @@
 // `tether app ...`: read and drive Applications through the API server, as the agent sees them.
 import { Command, Option } from "commander";
 import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
-import { NotFoundError, TimeoutError } from "../errors.ts";
-import { kubeOptions, loadKubeConfig, tetherClient, type KubeFlags } from "../kube.ts";
+import { NotFoundError, TimeoutError, UsageError } from "../errors.ts";
+import { kubeOptions, loadKubeConfig, tetherClient, withCluster, type KubeFlags } from "../kube.ts";
 import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { listApplications } from "./list.ts";
+import { appLogs } from "./logs.ts";
 import { liveTree, treeTable } from "./tree.ts";
 import { resolveCommit, seconds } from "./revision.ts";
 import { appDetails, appTable, historyTable, withoutManagedFields } from "./view.ts";
@@ -61,6 +62,21 @@ Examples:
       }
       const nodes = await liveTree(a, loadKubeConfig(flags)).catch(() => undefined);
       process.stdout.write(nodes ? appDetails(a, format === "wide", treeTable(nodes, format === "wide")) : appDetails(a, format === "wide"));
+    });
+
+  kubeOptions(app.command("logs <name>").description("Print the logs of the Pods the Application runs (every container, prefixed with pod and container)"))
+    .option("-c, --container <name>", "only this container")
+    .option("--pod <name>", "only this pod")
+    .option("--tail <lines>", "only the last lines of each log")
+    .option("-f, --follow", "keep printing new lines until interrupted", false)
+    .addHelpText("after", "\nExamples:\n  tether app logs message-app --tail 20\n  tether app logs message-app -f -c app")
+    .action(async (name: string, flags: Flags & { container?: string; pod?: string; tail?: string; follow: boolean }) => {
+      const tail = flags.tail === undefined ? undefined : Number(flags.tail);
+      if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError(`--tail ${flags.tail}: expected a number of lines`);
+      const { app: a } = await mustGet(flags, name);
+      const kc = loadKubeConfig(flags);
+      await withCluster(kc, () => appLogs(a, kc, { follow: flags.follow, ...(tail !== undefined ? { tail } : {}),
+        ...(flags.container ? { container: flags.container } : {}), ...(flags.pod ? { pod: flags.pod } : {}) }));
     });
 
   kubeOptions(app.command("history <name>").description("Show the revisions an Application deployed"))
