@@ -20,6 +20,8 @@ export interface Destination {
   readonly cluster: Cluster;
   /** Whether it is the agent's own cluster (child Applications and health of Applications live there). */
   readonly local: boolean;
+  /** The user apply and prune run as, when the project impersonates. */
+  readonly impersonating?: string;
 }
 
 export interface ClusterSecret {
@@ -119,6 +121,20 @@ export class Destinations {
     if (!client) {
       const kc = kubeConfigOf(found);
       client = { name: found.name, server: found.server, kc, cluster: new KubeCluster(kc), local: false };
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /**
+   * The same cluster reached as another user (a project's destinationServiceAccounts): apply and
+   * prune then run with that user's RBAC. One client per (cluster, user).
+   */
+  impersonating(base: Destination, user: string): Destination {
+    const key = `${base.server}|as:${user}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      client = { ...base, cluster: new KubeCluster(base.kc, { impersonate: { user } }), impersonating: user };
       this.clients.set(key, client);
     }
     return client;

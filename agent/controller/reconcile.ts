@@ -17,6 +17,7 @@ import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { stableHash } from "../hash.ts";
 import { assessHealth } from "../health/index.ts";
+import { impersonationFor } from "../policy/impersonation.ts";
 import { checkPlaintextSecrets } from "../policy/plaintext.ts";
 import { checkApplication, checkObjects, repoAllowed } from "../policy/project.ts";
 import type { RenderedObject } from "../render/types.ts";
@@ -87,11 +88,14 @@ export interface Desired {
   readonly rendered: readonly RenderedObject[];
 }
 
-/** Everything a reconcile reads once: the app, its project, its destination cluster and (when needed) its keys. */
+/** Everything a reconcile reads once: the app, its project and its destination cluster. */
 interface Context {
   readonly app: Application;
   readonly project: AppProject;
+  /** Where the app deploys, read with the agent's identity (live state, drift watches). */
   readonly destination: Destination;
+  /** What writes (dry-run, apply, prune) go through: the project's ServiceAccount when it impersonates. */
+  readonly writer: Cluster;
 }
 
 /** Reconciles one Application and returns its next status. Never throws. */
@@ -131,7 +135,9 @@ export async function fetchAndRender(req: ReconcileRequest, deps: BuildDeps): Pr
 async function load(app: Application, deps: ReconcileDeps): Promise<Context> {
   const project = await projectOf(app, deps);
   checkApplication(project, app);
-  return { app, project, destination: await deps.destinations.resolve(app.spec.destination) };
+  const destination = await deps.destinations.resolve(app.spec.destination);
+  const as = impersonationFor(project, { server: destination.server, namespace: app.spec.destination.namespace ?? "" });
+  return { app, project, destination, writer: as ? deps.destinations.impersonating(destination, as.user).cluster : destination.cluster };
 }
 
 async function projectOf(app: Application, deps: Pick<BuildDeps, "project">): Promise<AppProject> {
@@ -247,7 +253,7 @@ async function isInSync(ctx: Context, pair: Pair, deps: ReconcileDeps): Promise<
   if (droppedFields(planned.manifest, live).length > 0) return false;
   if (compare({ desired: planned.manifest, live, ignoreDifferences }).status === "Synced") return true;
   if (deps.memo.unchangedSinceApply(ctx.app, planned, live)) return true;
-  const predicted = await ctx.destination.cluster.apply(planned.manifest, { dryRun: true });
+  const predicted = await ctx.writer.apply(planned.manifest, { dryRun: true });
   const synced = compare({ desired: planned.manifest, live, predicted, ignoreDifferences }).status === "Synced";
   if (synced) deps.memo.remember(ctx.app, planned, live);
   return synced;
@@ -329,7 +335,7 @@ interface SyncResult {
 /** Applies what differs (wave by wave), then prunes what left Git unless anything failed or waits. */
 async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
   const { ctx, compared, stale } = input;
-  const { cluster } = ctx.destination;
+  const cluster = ctx.writer;
   await createNamespace(ctx.app, cluster);
   const owned = compared.filter((p) => p.sharedWith === undefined);
   const applied = await applyAll(owned.map((p) => p.planned), {

@@ -138,3 +138,23 @@ describe("syncPolicy.retry", () => {
     expect((await reader.get("retry")).status?.operationState?.retryCount).toBe(2);
   });
 });
+
+describe("a project with destinationServiceAccounts", () => {
+  it("applies as that ServiceAccount, so RBAC refuses what it may not touch", async () => {
+    const ns = "rc-impersonated";
+    const yaml = (o: object) => o as never;
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: "deployer" } } });
+    await objects.create(yaml({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "configmaps", namespace: ns },
+      rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["*"] }] }));
+    await objects.create(yaml({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "deployer", namespace: ns },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "configmaps" }, subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: ns }] }));
+    await objects.create(yaml({ apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "limited", namespace: NS },
+      spec: { sourceRepos: ["*"], destinations: [{ server: "*", namespace: ns }], destinationServiceAccounts: [{ server: "*", namespace: ns, defaultServiceAccount: "deployer" }] } }));
+    await repo.commit({ "impersonated/cm.yaml": configMap("allowed"), "impersonated/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: refused\nspec:\n  ports: [{port: 80}]\n" });
+    await applyApp(objects, app("impersonated", "impersonated", ns, { project: "limited", syncPolicy: { automated: { prune: true } } }));
+    const seen = await reader.until("impersonated", "an ApplyFailed condition", hasCondition("ApplyFailed"));
+    expect(seen.status?.conditions?.find((c) => c.type === "ApplyFailed")?.message).toMatch(/Service\/rc-impersonated\/refused: .*forbidden.*system:serviceaccount:rc-impersonated:deployer/);
+    expect((await core.readNamespacedConfigMap({ name: "allowed", namespace: ns })).data?.K).toBe("v");
+  });
+});
