@@ -6,6 +6,7 @@ import { kubeOptions, loadKubeConfig, tetherClient, withCluster, type KubeFlags 
 import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { listApplications } from "./list.ts";
 import { appLogs } from "./logs.ts";
+import { setSuspended, SUSPEND_ANNOTATION } from "./suspend.ts";
 import { liveTree, treeTable } from "./tree.ts";
 import { resolveCommit, seconds } from "./revision.ts";
 import { appDetails, appTable, historyTable, withoutManagedFields } from "./view.ts";
@@ -78,6 +79,19 @@ Examples:
       await withCluster(kc, () => appLogs(a, kc, { follow: flags.follow, ...(tail !== undefined ? { tail } : {}),
         ...(flags.container ? { container: flags.container } : {}), ...(flags.pod ? { pod: flags.pod } : {}) }));
     });
+
+  for (const suspend of [true, false]) {
+    kubeOptions(app.command(`${suspend ? "suspend" : "resume"} <name>`)
+      .description(suspend ? `Stop automated sync and self-heal of an Application (annotation ${SUSPEND_ANNOTATION}: "true"); manual sync still works`
+        : "Turn automated sync and self-heal of a suspended Application back on"))
+      .addHelpText("after", `\nExample:\n  tether app ${suspend ? "suspend" : "resume"} message-app`)
+      .action(async (name: string, flags: Flags) => {
+        const { client } = await mustGet(flags, name);
+        await setSuspended(client, name, suspend);
+        if (suspend) await client.mergeApplication(name, { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
+        process.stdout.write(`${name}: ${suspend ? "suspended: the agent does not sync or heal it until `tether app resume`" : "resumed: automated sync is back on"}\n`);
+      });
+  }
 
   kubeOptions(app.command("history <name>").description("Show the revisions an Application deployed"))
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))

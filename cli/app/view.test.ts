@@ -31,6 +31,14 @@ describe("how apps look on a terminal", () => {
     expect(appDetails(broken, true)).toContain("(since t)");
   });
 
+  it("a suspended app says so in the table, the wide sync policy and get", () => {
+    const suspended: Application = { ...broken, metadata: { name: "web", annotations: { "tether.dev/suspend": "true" } },
+      spec: { ...broken.spec, syncPolicy: { automated: { prune: true } } }, status: { sync: { status: "Synced" }, health: { status: "Healthy" } } };
+    expect(appTable([suspended])).toContain("Suspended: automated sync is off (tether app resume web)");
+    expect(appTable([suspended], { wide: true })).toMatch(/\ssuspended\s/);
+    expect(appDetails(suspended)).toContain("Sync Policy:   automated (prune=true, selfHeal=false), suspended");
+  });
+
   it("JSON drops managedFields and keeps the rest", () => {
     const out = withoutManagedFields(broken);
     expect(out.metadata).toEqual({ name: "shop", namespace: "tether-system" });

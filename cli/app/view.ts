@@ -1,6 +1,7 @@
 // How Applications look on a terminal. Pure: objects in, text out.
 import type { Application } from "../../agent/api/types.ts";
 import { age, table } from "../output.ts";
+import { isSuspended } from "./suspend.ts";
 
 const short = (rev: string | undefined) => (rev ?? "").slice(0, 7);
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
@@ -10,6 +11,7 @@ const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0
  * app that is Synced and Healthy with no condition.
  */
 export function appReason(app: Application): string {
+  if (isSuspended(app) && !app.status?.conditions?.some((c) => c.type === "Suspended")) return `Suspended: automated sync is off (tether app resume ${app.metadata?.name ?? ""})`;
   const c = app.status?.conditions?.[0];
   if (c) return `${c.type}: ${c.message}`.replace(/\s+/g, " ");
   const health = app.status?.health;
@@ -49,6 +51,7 @@ function sourceCells(a: Application): string[] {
 function syncPolicy(app: Application): string {
   const auto = app.spec.syncPolicy?.automated;
   if (!auto) return "manual";
+  if (isSuspended(app)) return "suspended";
   return ["auto", ...(auto.prune ? ["prune"] : []), ...(auto.selfHeal ? ["selfHeal"] : [])].join(",");
 }
 
@@ -74,7 +77,7 @@ function summaryLines(app: Application): string[] {
     `Project:       ${app.spec.project ?? "default"}`,
     `Source:        ${app.spec.source.repoURL} @ ${app.spec.source.targetRevision ?? "HEAD"} path ${app.spec.source.path ?? "."}`,
     `Destination:   ${d.server ?? d.name ?? "in-cluster"} namespace ${d.namespace ?? ""}`,
-    `Sync Policy:   ${auto ? `automated (prune=${auto.prune === true}, selfHeal=${auto.selfHeal === true})` : "manual"}`,
+    `Sync Policy:   ${auto ? `automated (prune=${auto.prune === true}, selfHeal=${auto.selfHeal === true})${isSuspended(app) ? ", suspended" : ""}` : "manual"}`,
     `Sync Status:   ${s.sync?.status ?? "Unknown"} to ${short(s.sync?.revision)}`,
     `Health Status: ${s.health?.status ?? "Unknown"}${s.health?.message ? ` (${s.health.message})` : ""}`,
     `Last Sync:     ${s.operationState ? `${s.operationState.phase} ${s.operationState.finishedAt ?? ""}: ${s.operationState.message ?? ""}` : "never"}`,
