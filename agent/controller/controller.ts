@@ -68,6 +68,22 @@ export class Controller {
     });
   }
 
+  /** The source stage, with each fetch (or wait for a shared one) timed for `tether_git_fetch_duration_seconds`. */
+  private readonly timedSource: SourceStage = {
+    fetch: async (url, opts) => {
+      const end = this.metrics.gitFetchDuration.startTimer();
+      try {
+        await this.opts.source.fetch(url, opts);
+        end({ outcome: "ok" });
+      } catch (err) {
+        end({ outcome: "error" });
+        throw err;
+      }
+    },
+    resolve: (url, revision) => this.opts.source.resolve(url, revision),
+    checkout: (url, commit) => this.opts.source.checkout(url, commit),
+  };
+
   /** Ready once the Application informer has listed everything. */
   get ready(): boolean {
     return this.synced && !this.stopped;
@@ -147,7 +163,7 @@ export class Controller {
     const started = Date.now();
     const progress = this.progressReporter(app);
     const outcome = await reconcile({ app, freshness }, {
-      source: this.opts.source, render: this.opts.render, destinations: this.destinations,
+      source: this.timedSource, render: this.opts.render, destinations: this.destinations,
       decryptionKeys: (a) => this.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
       project: (p) => this.client.getProject(p),
       renderCache: this.renderCache, memo: this.memo, concurrency: 8, onStage: progress.stage,
