@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
+import { REFRESH_ANNOTATION, type Application } from "../../agent/api/types.ts";
 import type { TetherClient } from "../../agent/api/client.ts";
 import { isInside } from "../../agent/source/safe-join.ts";
 import { TimeoutError, UsageError } from "../errors.ts";
@@ -163,6 +163,20 @@ export async function refreshParents(client: TetherClient, components: string, b
   return parents.map((p) => p.metadata?.name ?? "");
 }
 
+/**
+ * Refreshes an app refused for a project that has arrived since, once: the agent would otherwise
+ * retry it only after its backoff.
+ */
+function projectArrived(client: TetherClient): (app: Application) => Promise<void> {
+  let nudged = false;
+  return async (app) => {
+    if (nudged || !(app.status?.conditions ?? []).some((c) => c.type === "PolicyViolation")) return;
+    if (!(await client.getProject(app.spec.project ?? "default"))) return;
+    nudged = true;
+    await client.mergeApplication(app.metadata?.name ?? "", { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
+  };
+}
+
 /** An error after the push still says that the commit landed, keeping its exit code. */
 function afterCommit(err: unknown, committed: boolean): unknown {
   if (!committed || !(err instanceof Error)) return err;
@@ -209,7 +223,7 @@ async function waitForDeployment(client: TetherClient, name: string, opts: { tim
     await new Promise((r) => setTimeout(r, 1000));
   }
   try {
-    return await waitForApp(client, name, { timeoutMs: Math.max(1000, deadline - Date.now()), progress: process.stderr });
+    return await waitForApp(client, name, { timeoutMs: Math.max(1000, deadline - Date.now()), progress: process.stderr, onPoll: projectArrived(client) });
   } catch (err) {
     // waitForApp counts from when the app appeared; the user asked for a limit from the push.
     if (err instanceof TimeoutError) throw new TimeoutError(err.message.replace(/^timed out after [\d.]+s/, `timed out after ${opts.timeoutMs / 1000}s`));

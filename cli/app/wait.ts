@@ -17,6 +17,8 @@ export interface WaitOptions {
   /** `app wait` on a name that does not exist fails at once; `app create` waits for the agent to create it. */
   readonly missing?: "fail" | "wait";
   readonly timeoutMs: number;
+  /** Called with the app at every poll that did not end the wait: a nudge such as a refresh. */
+  readonly onPoll?: (app: Application) => Promise<void>;
   /** Where progress goes: stderr, so stdout stays clean for `-o json`. */
   readonly progress?: NodeJS.WriteStream;
 }
@@ -80,6 +82,7 @@ export async function waitForApp(client: TetherClient, name: string, opts: WaitO
       throw new StuckError(`${name}: ${describeState(app)}; stopped waiting: ${stuck.length === 1 ? "this condition does" : "these conditions do"} `
         + `not clear by itself: fix it in Git and push${conditionLines(stuck)}`);
     }
+    if (app && opts.onPoll) await opts.onPoll(app);
     const state = progress.show(`${name}: ${describeState(app)}${revisionNote(app, opts.revision)}`);
     if (Date.now() > deadline) {
       progress.end();
