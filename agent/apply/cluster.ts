@@ -3,7 +3,8 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER, type Manifest, type ObjectRef } from "../api/types.ts";
 import { KubeApiError, KubeHttp, type KubeHttpOptions } from "./http.ts";
-import { apiVersionOf, displayRef } from "./inventory.ts";
+import { apiBase } from "../api/gvk.ts";
+import { apiVersionOf, displayRef, refOf } from "./inventory.ts";
 
 /** What the agent needs from a cluster, so stages can be driven by the real API server in tests. */
 export interface Cluster {
@@ -58,7 +59,7 @@ export class KubeCluster implements Cluster {
   async apply(obj: Manifest, opts: { readonly dryRun?: boolean } = {}): Promise<Manifest> {
     if (opts.dryRun) this.writes.dryRun++;
     else this.writes.apply++;
-    const ref = { ...refParts(obj), name: obj.metadata.name ?? "", ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) };
+    const ref = refOf(obj);
     const query = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? "&dryRun=All" : ""}`;
     // JSON is YAML, so the apply patch content type takes the manifest as it is.
     return await this.http.ok("PATCH", `${await this.path(ref)}${query}`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
@@ -75,7 +76,7 @@ export class KubeCluster implements Cluster {
     const apiVersion = apiVersionOf(ref);
     const resource = await this.resource(apiVersion, ref.kind);
     if (!resource) throw new KubeApiError(404, { message: `the server does not serve ${ref.kind} in ${apiVersion} (${displayRef(ref)})` }, "GET", apiVersion);
-    const base = ref.group ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const base = apiBase(apiVersion);
     const ns = resource.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? "default")}` : "";
     return `${base}${ns}/${resource.name}/${encodeURIComponent(ref.name)}`;
   }
@@ -85,16 +86,11 @@ export class KubeCluster implements Cluster {
     const find = () => this.discovery.get(apiVersion)?.find((r) => r.kind === kind && !r.name.includes("/"));
     const cached = find();
     if (cached) return cached;
-    const path = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const path = apiBase(apiVersion);
     const res = await this.http.request("GET", path);
     if (res.status === 404) return undefined;
     if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", path);
     this.discovery.set(apiVersion, (res.body as { resources?: ApiResource[] }).resources ?? []);
     return find();
   }
-}
-
-function refParts(obj: Manifest): { group: string; version: string; kind: string } {
-  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") as [string, string] : ["", obj.apiVersion];
-  return { group, version, kind: obj.kind };
 }

@@ -1,5 +1,6 @@
 // The inventory is the list of objects an Application applied, kept in its status so that prune
 // needs nothing from memory and survives agent restarts (as Flux keeps it in the Kustomization).
+import { splitApiVersion } from "../api/gvk.ts";
 import type { Manifest, ObjectRef } from "../api/types.ts";
 
 /** `group/version/kind/namespace/name`; empty segments for the core group and cluster-scoped objects. */
@@ -18,7 +19,7 @@ export function parseRefKey(key: string): ObjectRef {
 }
 
 export function refOf(obj: Manifest): ObjectRef {
-  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") as [string, string] : ["", obj.apiVersion];
+  const { group, version } = splitApiVersion(obj.apiVersion);
   const namespace = obj.metadata.namespace;
   return { group, version, kind: obj.kind, name: obj.metadata.name ?? "", ...(namespace ? { namespace } : {}) };
 }

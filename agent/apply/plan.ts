@@ -5,6 +5,7 @@ import {
   HOOK_ANNOTATIONS, SYNC_OPTIONS_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
   type Manifest, type ObjectRef,
 } from "../api/types.ts";
+import { splitApiVersion } from "../api/gvk.ts";
 import { TetherError } from "../errors.ts";
 import { displayRef, refOf } from "./inventory.ts";
 
@@ -52,7 +53,7 @@ export function annotation(obj: Manifest, names: readonly string[]): string | un
 /** Objects in apply order. Throws RenderFailed for duplicates and unknown kinds. */
 export function plan(input: PlanInput): PlannedObject[] {
   const crdScopes = scopesFromCrds(input.manifests);
-  const lookup: ScopeLookup = (apiVersion, kind) => input.isNamespaced(apiVersion, kind) ?? crdScopes.get(`${apiVersion.split("/")[0]}/${kind}`);
+  const lookup: ScopeLookup = (apiVersion, kind) => input.isNamespaced(apiVersion, kind) ?? crdScopes.get(`${splitApiVersion(apiVersion).group}/${kind}`);
   const seen = new Set<string>();
   const planned: PlannedObject[] = [];
   for (const source of input.manifests) {

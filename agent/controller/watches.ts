@@ -2,6 +2,7 @@
 // change is seen within seconds (selfHeal). An event names its app through the tracking label; the
 // burst one edit produces becomes one reconcile, and the agent's own applies are not drift.
 import { Watch } from "@kubernetes/client-node";
+import { apiBase } from "../api/gvk.ts";
 import { TRACKING_LABEL, type Manifest } from "../api/types.ts";
 import type { Destination } from "../apply/destinations.ts";
 import { apiVersionOf, parseRefKey } from "../apply/inventory.ts";
@@ -44,7 +45,7 @@ export class DriftWatches {
       this.watches.delete(id);
       return;
     }
-    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const base = apiBase(apiVersion);
     const restart = (err: unknown) => {
       this.watches.delete(id);
       if (this.stopped) return;

@@ -1,4 +1,5 @@
 // Plain-JSON helpers: manifests here are JSON trees of unknown shape, read and rewritten on copies.
+import { splitApiVersion } from "../api/gvk.ts";
 
 /** A JSON object that this stage may rewrite: always a copy, never the caller's object. */
 export type JsonObject = Record<string, unknown>;
@@ -14,8 +15,7 @@ export function isEmptyCollection(value: unknown): boolean {
 
 /** `apps` for `apps/v1`, the empty core group for `v1`. */
 export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? "" : apiVersion.slice(0, slash);
+  return splitApiVersion(apiVersion).group;
 }
 
 /** One RFC 6901 reference token, escaped (`~` as `~0`, `/` as `~1`). */

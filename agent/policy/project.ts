@@ -1,6 +1,7 @@
 // AppProject rules, as Argo CD applies them: which repositories an app may read, where it may deploy,
 // and which kinds it may create. Pure: the project and the planned objects in, the first violation out.
 import type { AppProject, Application, Manifest } from "../api/types.ts";
+import { splitApiVersion } from "../api/gvk.ts";
 import { TetherError } from "../errors.ts";
 import { globMatch as matchGlob, matchesList, type GlobOptions } from "../render/glob.ts";
 
@@ -56,7 +57,7 @@ const matches = (list: readonly GroupKind[] | undefined, group: string, kind: st
 export function checkObjects(project: AppProject, objects: readonly { manifest: Manifest; namespaced: boolean }[]): void {
   const spec = project.spec;
   for (const { manifest, namespaced } of objects) {
-    const group = manifest.apiVersion.includes("/") ? manifest.apiVersion.split("/")[0]! : "";
+    const { group } = splitApiVersion(manifest.apiVersion);
     const where = `${manifest.kind}/${[manifest.metadata.namespace, manifest.metadata.name].filter(Boolean).join("/")}`;
     const fail = (why: string) => new TetherError("PolicyViolation", `${where}: ${why} in project ${project.metadata?.name}`, { object: where });
     if (namespaced) {
