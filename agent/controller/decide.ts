@@ -28,12 +28,11 @@ export interface SyncDecision {
 export function decide(input: DecisionInput): SyncDecision {
   const auto = input.syncPolicy?.automated;
   const prune = input.operation ? input.operation.prune === true : auto?.prune === true;
-  if (input.operation) {
-    return input.operation.dryRun === true
-      ? { sync: false, prune, why: "sync requested as a dry run: nothing applied" }
-      : { sync: true, prune, why: "sync requested" };
+  if (input.operation && input.operation.dryRun !== true) return { sync: true, prune, why: "sync requested" };
+  if (!auto) {
+    if (input.operation) return { sync: false, prune, why: "sync requested as a dry run: nothing applied" };
+    return { sync: false, prune, why: input.outOfSync ? "out of sync; automated sync is off, waiting for a sync request" : "in sync" };
   }
-  if (!auto) return { sync: false, prune, why: input.outOfSync ? "out of sync; automated sync is off, waiting for a sync request" : "in sync" };
   if (input.retriesExhausted) return { sync: false, prune, why: "the sync of this revision failed and syncPolicy.retry allows no more attempts; push a fix or sync by hand" };
   if (input.newDesired) return { sync: true, prune, why: "new revision or render inputs" };
   if (!input.outOfSync) return { sync: false, prune, why: "in sync" };
