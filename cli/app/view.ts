@@ -70,18 +70,23 @@ export function appDetails(app: Application, wide = false, tree?: string): strin
 
 function summaryLines(app: Application): string[] {
   const s = app.status ?? {};
-  const auto = app.spec.syncPolicy?.automated;
   const d = app.spec.destination;
   return [
     `Name:          ${app.metadata?.namespace ?? ""}/${app.metadata?.name ?? ""}`,
     `Project:       ${app.spec.project ?? "default"}`,
     `Source:        ${app.spec.source.repoURL} @ ${app.spec.source.targetRevision ?? "HEAD"} path ${app.spec.source.path ?? "."}`,
     `Destination:   ${d.server ?? d.name ?? "in-cluster"} namespace ${d.namespace ?? ""}`,
-    `Sync Policy:   ${auto ? `automated (prune=${auto.prune === true}, selfHeal=${auto.selfHeal === true})${isSuspended(app) ? ", suspended" : ""}` : "manual"}`,
+    `Sync Policy:   ${policyLine(app)}`,
     `Sync Status:   ${s.sync?.status ?? "Unknown"} to ${short(s.sync?.revision)}`,
     `Health Status: ${s.health?.status ?? "Unknown"}${s.health?.message ? ` (${s.health.message})` : ""}`,
     `Last Sync:     ${s.operationState ? `${s.operationState.phase} ${s.operationState.finishedAt ?? ""}: ${s.operationState.message ?? ""}` : "never"}`,
   ];
+}
+
+function policyLine(app: Application): string {
+  const auto = app.spec.syncPolicy?.automated;
+  if (!auto) return "manual";
+  return `automated (prune=${auto.prune === true}, selfHeal=${auto.selfHeal === true})${isSuspended(app) ? ", suspended" : ""}`;
 }
 
 function wideLines(app: Application): string[] {
