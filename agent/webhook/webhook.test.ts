@@ -114,11 +114,13 @@ describe("appsToRefresh", () => {
 
 describe("Webhook over HTTP", () => {
   let server: http.Server | undefined;
+  let listed = 0;
   afterEach(() => server?.close());
 
   async function serve(secrets: WebhookSecrets | undefined, refreshed: string[][], maxBodyBytes?: number): Promise<string> {
     const hook = new Webhook({
-      secrets: () => Promise.resolve(secrets), applications: () => Promise.resolve([app("web", "https://github.com/acme/gitops", ["main", "apps/web"])]),
+      secrets: () => Promise.resolve(secrets),
+      applications: () => { listed++; return Promise.resolve([app("web", "https://github.com/acme/gitops", ["main", "apps/web"])]); },
       refresh: (names) => { refreshed.push([...names]); return Promise.resolve(); }, log: () => undefined, coalesceMs: 400,
       ...(maxBodyBytes ? { maxBodyBytes } : {}),
     });
@@ -140,13 +142,15 @@ describe("Webhook over HTTP", () => {
     expect(refreshed).toEqual([]);
   });
 
-  it("coalesces a flood of signed pushes into one refresh", async () => {
+  it("coalesces a flood of signed pushes into one refresh and one read of the Applications", async () => {
     const refreshed: string[][] = [];
     const url = await serve({ default: SECRET }, refreshed);
+    listed = 0;
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
     await new Promise((r) => setTimeout(r, 700));
     expect(refreshed).toEqual([["web"]]);
+    expect(listed).toBeLessThan(5);
   });
 
   it("answers 413 to a body over the limit", async () => {

@@ -83,6 +83,8 @@ function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise
 export class Webhook {
   private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** The Applications, read at most once per coalescing window: a flood of pushes costs one list. */
+  private apps: { readonly at: number; readonly list: Promise<readonly Application[]> } | undefined;
 
   constructor(private readonly opts: WebhookOptions) {}
 
@@ -124,13 +126,23 @@ export class Webhook {
     if (!isPush(forge, req.headers)) return send(200, "ignored: not a push event\n");
     let names: string[];
     try {
-      names = appsToRefresh(await this.opts.applications(), parsePush(forge, body));
+      names = appsToRefresh(await this.applications(), parsePush(forge, body));
     } catch (err) {
       if (err instanceof SyntaxError) return send(400, "payload is not JSON\n");
       throw err;
     }
     this.schedule(names);
     send(202, `refreshing ${names.length} application(s)\n`);
+  }
+
+  private applications(): Promise<readonly Application[]> {
+    if (this.apps === undefined || Date.now() - this.apps.at >= (this.opts.coalesceMs ?? 1000)) {
+      const list = this.opts.applications();
+      // A failed list is not kept: the next delivery asks again.
+      list.catch(() => { this.apps = undefined; });
+      this.apps = { at: Date.now(), list };
+    }
+    return this.apps.list;
   }
 
   private schedule(names: readonly string[]): void {
