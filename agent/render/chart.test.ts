@@ -17,6 +17,9 @@ import { renderHelm } from "./helm.ts";
 import { mergeObjects, renderSources, resolveSources, sourcesOf, type GitTrees, type SourcesRender } from "./sources.ts";
 import type { RenderedObject } from "./types.ts";
 
+/** helm and the registry are real processes: on two busy cores a pull can take several seconds. */
+const HELM_TIMEOUT_MS = 60_000;
+
 let work: string;
 let repo: ChartRepoDir;
 let server: StaticServer;
@@ -59,7 +62,7 @@ function data(objects: readonly RenderedObject[], name: string): unknown {
   return objects.find((o) => o.manifest.metadata.name === name)?.manifest.data;
 }
 
-describe("a chart from a chart repository (seed 002's shape)", () => {
+describe("a chart from a chart repository (seed 002's shape)", { timeout: HELM_TIMEOUT_MS }, () => {
   it("renders the chosen version with helm.valuesObject and reports the version as the revision", async () => {
     const { objects, version } = await renderChart({
       source: { repoURL: server.url, chart: "shop", targetRevision: "1.*", helm: { valuesObject: { greeting: "hi from valuesObject" } } },
@@ -85,7 +88,7 @@ describe("a chart from a chart repository (seed 002's shape)", () => {
   });
 });
 
-describe("chart dependencies (helm dependency build)", () => {
+describe("chart dependencies (helm dependency build)", { timeout: HELM_TIMEOUT_MS }, () => {
   async function umbrella(lock?: Record<string, string>): Promise<string> {
     const root = await mkdtemp(join(work, "checkout-"));
     await writeChart(join(root, "deploy"), {
@@ -125,7 +128,7 @@ describe("chart dependencies (helm dependency build)", () => {
   });
 });
 
-describe("multiple sources (spec.sources)", () => {
+describe("multiple sources (spec.sources)", { timeout: HELM_TIMEOUT_MS }, () => {
   let git: TestRepo;
   let values: TestRepo;
   let source: GitSource;

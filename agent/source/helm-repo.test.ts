@@ -8,6 +8,9 @@ import { TetherError } from "../errors.ts";
 import { helmRepoAccess, type SecretLike } from "./helm-credentials.ts";
 import { ChartFetcher, chartRepo, exactVersion, selectVersion, type IndexEntry } from "./helm-repo.ts";
 
+/** helm and the registry are real processes: on two busy cores a pull can take several seconds. */
+const HELM_TIMEOUT_MS = 60_000;
+
 let repo: ChartRepoDir;
 let server: StaticServer;
 let registry: Registry;
@@ -49,7 +52,7 @@ function secret(name: string, data: Record<string, string>, type = "repository")
   };
 }
 
-describe("charts from an HTTP chart repository (index.yaml)", () => {
+describe("charts from an HTTP chart repository (index.yaml)", { timeout: HELM_TIMEOUT_MS }, () => {
   it("fetches an exact version, verified, and serves it again from the cache without asking the repository", async () => {
     const charts = fetcher();
     const first = await charts.fetch({ repoURL: server.url, chart: "shop", targetRevision: "1.2.0" });
@@ -136,7 +139,7 @@ describe("charts from an HTTP chart repository (index.yaml)", () => {
   });
 });
 
-describe("charts from an OCI registry (helm pull)", () => {
+describe("charts from an OCI registry (helm pull)", { timeout: HELM_TIMEOUT_MS }, () => {
   const plain = (url: string) => secret("registry", { type: "helm", enableOCI: "true", url, insecureOCIForceHttp: "true" });
 
   it("pulls oci://host/path and Argo CD's scheme-less host/path, exact and by constraint", async () => {
