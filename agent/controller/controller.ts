@@ -230,7 +230,7 @@ export class Controller {
     }
     const moved = outcome.changes.filter((c) => c.action !== "unchanged");
     if (moved.length === 0) {
-      this.logOnce(name, `${name}: nothing to do at ${outcome.status.sync?.revision?.slice(0, 7)}: ${outcome.why}`, { revision: outcome.status.sync?.revision });
+      this.logOnce(name, `${name}: no changes at ${outcome.status.sync?.revision?.slice(0, 7)} (${outcome.why})`, { revision: outcome.status.sync?.revision });
       return;
     }
     const failed = moved.some((c) => c.action === "failed");

@@ -119,8 +119,11 @@ describe("PruneLast", () => {
     await reader.until("prunelast", "Synced", synced());
     const rev = await repo.commit({ "prunelast/a.yaml": null, "prunelast/b.yaml": null, "prunelast/c.yaml": configMap("c") });
     await reader.until("prunelast", "pruned at the new commit", (a) => synced(rev)(a) && (a.status?.resources?.length ?? 0) === 1);
-    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: "involvedObject.name=prunelast,reason=Pruned" });
-    const pruned = events.items.map((e) => e.message ?? "").join(" | ");
+    // The Pruned event lists what was deleted in the order it was deleted.
+    const pruned = await eventually("the Pruned event", async () => {
+      const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: "involvedObject.name=prunelast,reason=Pruned" });
+      return events.items.map((e) => e.message ?? "").find((m) => m.includes("ConfigMap/b"));
+    }, 30_000);
     expect(pruned.indexOf("ConfigMap/a")).toBeGreaterThanOrEqual(0);
     expect(pruned.indexOf("ConfigMap/a")).toBeLessThan(pruned.indexOf("ConfigMap/b"));
   });
