@@ -115,8 +115,12 @@ export function parsePush(forge: Forge, body: Buffer): Push {
       return bitbucketCloudPush(payload);
     case "bitbucketserver":
       return bitbucketServerPush(payload);
-    case "generic":
-      return { forge, repoURLs: strings(payload.repoURL), refs: [] };
+    case "generic": {
+      // No forge headers (a script, or a forge's payload posted by hand): take what the payload names.
+      const push = githubPush(forge, payload);
+      const project = obj(payload.project);
+      return { ...push, repoURLs: [...strings(payload.repoURL, obj(payload.repository).git_http_url, project.git_http_url), ...push.repoURLs] };
+    }
   }
 }
 

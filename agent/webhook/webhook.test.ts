@@ -62,6 +62,11 @@ describe("parsePush", () => {
       refs: [{ kind: "branch", name: "main" }], defaultBranch: "main", changedFiles: ["apps/web/deploy.yaml"],
     });
   });
+  it("reads a payload without forge headers: repoURL, or a forge's repository fields", () => {
+    expect(parsePush("generic", Buffer.from(JSON.stringify({ repoURL: "file:///srv/git/a.git" })))).toMatchObject({ repoURLs: ["file:///srv/git/a.git"], refs: [] });
+    expect(parsePush("generic", Buffer.from(JSON.stringify({ repository: { clone_url: "https://h/o/r.git" } }))).repoURLs).toEqual(["https://h/o/r.git"]);
+  });
+
   it("reads GitLab's project", () => {
     expect(parsePush("gitlab", Buffer.from(gitlabPush))).toMatchObject({ repoURLs: ["https://gitlab.com/acme/gitops.git", "git@gitlab.com:acme/gitops.git"], changedFiles: ["apps/api/values.yaml"] });
   });
