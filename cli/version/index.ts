@@ -29,16 +29,21 @@ async function fromService(flags: KubeFlags): Promise<{ info: VersionInfo; via: 
   const kc = loadKubeConfig(flags);
   const namespace = flags.namespace ?? DEFAULT_NAMESPACE;
   const via = `Service ${namespace}/${AGENT_NAME}`;
+  const core = kc.makeApiClient(CoreV1Api);
+  const hint = "an agent started with `tether agent` outside the cluster answers on its --listen address: "
+    + "tether version --agent-url http://127.0.0.1:8080";
+  // The proxy answers 503 both for a missing Service and for one without a ready pod: ask first which.
+  const service = await core.readNamespacedService({ name: AGENT_NAME, namespace }).catch((err: unknown) => {
+    if ((err as { code?: unknown }).code === 404) return undefined;
+    throw explainKubeError(err, kc);
+  });
+  if (!service) throw new Error(`${via} does not exist; ${hint}`);
   try {
-    const body = await kc.makeApiClient(CoreV1Api).connectGetNamespacedServiceProxyWithPath({ name: `${AGENT_NAME}:http`, namespace, path: "version" });
+    const body = await core.connectGetNamespacedServiceProxyWithPath({ name: `${AGENT_NAME}:http`, namespace, path: "version" });
     return { info: parseAgentVersion(body, via), via };
   } catch (err) {
     const status = (err as { code?: unknown }).code;
-    if (status === 404 || status === 503) {
-      throw new Error(`${via} ${status === 404 ? "does not exist" : "has no ready agent"} (HTTP ${status}); `
-        + "an agent started with `tether agent` outside the cluster answers on its --listen address: "
-        + "tether version --agent-url http://127.0.0.1:8080", { cause: err });
-    }
+    if (status === 503) throw new Error(`${via} has no ready agent behind it (HTTP 503); ${hint}`, { cause: err });
     throw explainKubeError(err, kc);
   }
 }
