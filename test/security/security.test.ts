@@ -203,8 +203,8 @@ describe("the agent process", () => {
 });
 
 describe("7. the plaintext-Secret opt-out", () => {
-  // Depends on the reconcile rebuild (issue 9: the guard after every cache lookup); see the report.
-  it.todo("is checked again when the annotation is removed", async () => {
+  // The guard runs after every cache lookup (issue 9), so a removed opt-out is checked at once.
+  it("is checked again when the annotation is removed", async () => {
     const plaintext = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  token: not-secret\n";
     const rev = await repo.commit({ "plain/secret.yaml": plaintext });
     const optedOut = application("plain", {
