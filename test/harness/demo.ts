@@ -4,9 +4,10 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
 import { execa } from "execa";
 import { TetherClient } from "../../agent/api/client.ts";
+import { AGENT_NAME } from "../../agent/api/install.ts";
 import { API_VERSION, DEFAULT_NAMESPACE, FINALIZER, type Application } from "../../agent/api/types.ts";
 import { startAgent } from "../../agent/main.ts";
 import { appTable } from "../../cli/app/view.ts";
@@ -92,6 +93,13 @@ console.log(`Everything in components/ is deployed. Try:
   KUBECONFIG=${kubeconfig} npx tether app get message-app
   npm run -s kubectl -- get deploy,svc,cm -n message-app
 The control plane keeps running; stop it with: npm run cluster:down`);
+// DEMO ONLY: a token of the agent's own ServiceAccount (cluster-admin), so the printed URL signs straight in.
+const demoToken = (await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+  name: AGENT_NAME, namespace: DEFAULT_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 8 * 3600 } },
+})).status?.token ?? "";
+console.log(keepRunning ? `Web UI: http://127.0.0.1:${agent.port}/ui/#token=${demoToken}`
+  : `Web UI (while the agent runs, \`npm run demo -- --watch\`): http://127.0.0.1:${agent.port}/ui/#token=${demoToken}
+  or any time, with your kubeconfig: npx tether ui --kubeconfig ${kubeconfig}`);
 if (keepRunning) {
   say("agent keeps running (--watch); commit to components/ and watch it deploy. Ctrl-C to stop.");
   await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
