@@ -44,6 +44,11 @@ const { kubeconfig, plane } = await cluster();
 const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: pathWithTools() };
 try {
   execFileSync(process.execPath, [tether, "install"], { env, stdio: "ignore" });
+  // A fresh API server answers 429 while the new CRD's storage initializes.
+  for (let i = 0; spawnSync(process.execPath, [tether, "app", "list"], { env }).status !== 0; i++) {
+    if (i > 60) throw new Error("tether app list kept failing after `tether install`");
+    await new Promise((r) => setTimeout(r, 500));
+  }
   const cases: Case[] = [
     { label: "node -e 0", args: ["-e", "0"] },
     { label: "tether --help", args: [tether, "--help"], target: 0.2 },
