@@ -32,8 +32,13 @@ export interface ControllerOptions {
   readonly renderCacheMb?: number;
 }
 
-/** A stage that runs longer than this shows on the Application as a `Reconciling` condition. */
+/**
+ * A build (a render, on a cache miss) or a sync that runs longer than this shows on the Application as
+ * a `Reconciling` condition. Only those two: they write or are slow by nature, while a reconcile that
+ * finds nothing to do must send no write request, however loaded the machine is.
+ */
 const SLOW_STAGE_MS = 1000;
+const SHOWN_STAGES: ReadonlySet<Stage> = new Set<Stage>(["Building manifests", "Syncing"]);
 
 export class Controller {
   readonly client: TetherClient;
@@ -189,6 +194,7 @@ export class Controller {
       wrote: false,
       stage: (stage: Stage) => {
         clearTimeout(timer);
+        if (!SHOWN_STAGES.has(stage)) return;
         timer = setTimeout(() => {
           const condition: Condition = { type: "Reconciling", message: `${stage}…`, lastTransitionTime: new Date().toISOString() };
           const conditions = [...(app.status?.conditions ?? []).filter((c) => c.type !== "Reconciling"), condition];
