@@ -14,6 +14,8 @@ export const TRACKING_LABEL = "tether.dev/app";
 /** ...and `namespace_name:group/kind:objnamespace/objname`, so a copied label cannot claim an object. */
 export const TRACKING_ANNOTATION = "tether.dev/tracking-id";
 export const REFRESH_ANNOTATION = "tether.dev/refresh";
+/** `"true"` stops automated sync and self-heal (`tether app suspend`); a requested sync still runs. */
+export const SUSPEND_ANNOTATION = "tether.dev/suspend";
 export const SYNC_WAVE_ANNOTATIONS = ["tether.dev/sync-wave", "argocd.argoproj.io/sync-wave"] as const;
 export const HOOK_ANNOTATIONS = ["tether.dev/hook", "argocd.argoproj.io/hook"] as const;
 export const SYNC_OPTIONS_ANNOTATIONS = ["tether.dev/sync-options", "argocd.argoproj.io/sync-options"] as const;

@@ -17,7 +17,9 @@ describe("decide", () => {
     { name: "automated prune, sync requested without prune", syncPolicy: auto(true, true), operation: { prune: false }, outOfSync: true, newDesired: false, expected: { sync: true, prune: false } },
     { name: "automated, retries of this revision exhausted", syncPolicy: auto(true, true), operation: undefined, outOfSync: true, newDesired: true, retriesExhausted: true, expected: { sync: false, prune: true } },
     { name: "retries exhausted, sync requested by hand", syncPolicy: auto(true, true), operation: { prune: true }, outOfSync: true, newDesired: true, retriesExhausted: true, expected: { sync: true, prune: true } },
-  ])("$name", ({ syncPolicy, operation, outOfSync, newDesired, retriesExhausted, expected }) => {
-    expect(decide({ syncPolicy, operation, outOfSync, newDesired, retriesExhausted })).toMatchObject(expected);
+    { name: "automated but suspended, new commit", syncPolicy: auto(true, true), operation: undefined, outOfSync: true, newDesired: true, suspended: true, expected: { sync: false, prune: true } },
+    { name: "suspended, sync requested by hand", syncPolicy: auto(true, true), operation: { prune: false }, outOfSync: true, newDesired: true, suspended: true, expected: { sync: true, prune: false } },
+  ])("$name", ({ syncPolicy, operation, outOfSync, newDesired, retriesExhausted, suspended, expected }) => {
+    expect(decide({ syncPolicy, operation, outOfSync, newDesired, retriesExhausted, suspended })).toMatchObject(expected);
   });
 });

@@ -11,6 +11,8 @@ export interface DecisionInput {
   readonly newDesired: boolean;
   /** The last automated sync of this revision failed and `syncPolicy.retry` allows no more attempts. */
   readonly retriesExhausted?: boolean;
+  /** `tether app suspend`: automation off until resumed; a requested sync still runs. */
+  readonly suspended?: boolean;
 }
 
 export interface SyncDecision {
@@ -29,6 +31,9 @@ export function decide(input: DecisionInput): SyncDecision {
   const auto = input.syncPolicy?.automated;
   const prune = input.operation ? input.operation.prune === true : auto?.prune === true;
   if (input.operation && input.operation.dryRun !== true) return { sync: true, prune, why: "sync requested" };
+  if (auto && input.suspended) {
+    return { sync: false, prune, why: input.outOfSync ? "out of sync; the application is suspended (tether app resume turns automation back on)" : "in sync; suspended" };
+  }
   if (!auto) {
     if (input.operation) return { sync: false, prune, why: "sync requested as a dry run: nothing applied" };
     return { sync: false, prune, why: input.outOfSync ? "out of sync; automated sync is off, waiting for a sync request" : "in sync" };

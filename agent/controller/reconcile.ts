@@ -5,7 +5,7 @@
 // It returns the next status, the change set and what the queue should do next; the controller
 // writes them. Every early exit leaves what runs in the cluster as it was.
 import type { AppProject, Application, ApplicationStatus, Manifest } from "../api/types.ts";
-import { API_VERSION } from "../api/types.ts";
+import { API_VERSION, SUSPEND_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, Destinations } from "../apply/destinations.ts";
@@ -154,7 +154,8 @@ async function resolveRevision(app: Application, freshness: Freshness, deps: Pic
   const src = app.spec.source;
   const since = freshness.kind === "fresh" ? Number.POSITIVE_INFINITY : freshness.kind === "shared" ? freshness.since : 0;
   await deps.source.fetch(src.repoURL, since === Number.POSITIVE_INFINITY ? {} : { since });
-  return await deps.source.resolve(src.repoURL, src.targetRevision ?? "HEAD");
+  // A requested sync may name another revision (a rollback to a history entry), as Argo CD's operation does.
+  return await deps.source.resolve(src.repoURL, app.operation?.sync?.revision ?? src.targetRevision ?? "HEAD");
 }
 
 /**
@@ -275,6 +276,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
     outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
     newDesired: desired.renderKey !== app.status?.observedRenderKey,
     retriesExhausted: retriesExhausted(app, desired.revision),
+    suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true",
   });
   refuseEmptyPrune(app, desired, compared.length, decision);
   const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };

@@ -1,6 +1,8 @@
 // The Application status a reconcile leaves, from what it compared and what its sync did. Pure:
 // every input comes in (the time too), so each outcome is a fixture in status.test.ts.
-import type { Application, ApplicationStatus, Condition, HealthStatusCode, Manifest, ResourceStatus } from "../api/types.ts";
+import {
+  SUSPEND_ANNOTATION, type Application, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest, type ResourceStatus,
+} from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, identity } from "../apply/inventory.ts";
 import { assessHealth, worst } from "../health/index.ts";
@@ -85,6 +87,9 @@ function conditions(input: StatusInput): Condition[] {
   const add = (type: string, messages: readonly string[]) => {
     if (messages.length > 0) out.push({ type, message: messages.join("; "), lastTransitionTime: input.now });
   };
+  if (input.app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true") {
+    add("Suspended", ["automated sync and self-heal are off (tether app suspend); `tether app resume` turns them back on"]);
+  }
   add("SharedResource", input.pairs.filter((p) => p.sharedWith !== undefined)
     .map((p) => `${displayRef(p.planned.ref)} is already managed by ${p.sharedWith}; not taken over`));
   const failed = input.changes.filter((c) => c.action === "failed");

@@ -2,10 +2,9 @@
 // Flux's `suspend` does. An annotation, not a spec change: the parent app-of-apps owns the spec
 // (server-side apply would put `automated` back), while an annotation it never set stays.
 import type { TetherClient } from "../../agent/api/client.ts";
-import type { Application } from "../../agent/api/types.ts";
+import { SUSPEND_ANNOTATION, type Application } from "../../agent/api/types.ts";
 
-/** Set to "true" by `tether app suspend`; the agent then neither syncs nor heals the app by itself. */
-export const SUSPEND_ANNOTATION = "tether.dev/suspend";
+export { SUSPEND_ANNOTATION };
 
 export const isSuspended = (app: Application) => app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true";
 

@@ -237,7 +237,7 @@ describe("the web UI served by the agent", () => {
 
   // Enable once the agent honours operation.sync.revision (the lead's rollback work): the UI writes it
   // (agent/ui/actions.ts, unit-tested), but today's agent syncs the branch head instead.
-  it.skip("rolls back to a history entry from the button, with automated sync turned off", async () => {
+  it("rolls back to a history entry from the button, with automated sync turned off", async () => {
     const page = await signedIn(adminToken);
     await page.goto(`${base}/ui/#/apps/manual`);
     await page.getByRole("tab", { name: "History" }).click();
