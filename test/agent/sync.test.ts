@@ -264,7 +264,7 @@ describe("sync waves", () => {
     }));
     await reader.until("waves", "Synced and Healthy", syncedAndHealthy(rev), 90_000);
     // The first sync created wave 0 only and held the rest until db was Available.
-    expect(agent.logs()).toMatch(/waves: sync in progress at \w+: created 1, skipped 2/);
+    expect(agent.logs()).toMatch(/waves: sync in progress at \w+ \([^)]*\): created 1, skipped 2/);
     const created = async (name: string) => (await apps.readNamespacedDeployment({ name, namespace: "e2e-waves" })).metadata!.creationTimestamp!;
     const db = await apps.readNamespacedDeployment({ name: "db", namespace: "e2e-waves" });
     const available = db.status?.conditions?.find((c) => c.type === "Available")?.lastTransitionTime;
