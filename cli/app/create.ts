@@ -206,9 +206,11 @@ async function refreshProjects(client: TetherClient): Promise<string[]> {
 
 async function waitForDeployment(client: TetherClient, name: string, opts: { timeoutMs: number; components: string; branch?: string }) {
   const deadline = Date.now() + opts.timeoutMs;
-  const parents = [...await refreshProjects(client), ...await refreshParents(client, opts.components, opts.branch)];
+  const projects = await refreshProjects(client);
+  const parents = await refreshParents(client, opts.components, opts.branch);
+  const andProjects = projects.length > 0 ? ` (and ${projects.join(", ")}, which read${projects.length === 1 ? "s" : ""} ${PROJECTS}/)` : "";
   process.stderr.write(parents.length > 0
-    ? `waiting for the agent: refreshed ${parents.join(", ")}, which read${parents.length === 1 ? "s" : ""} ${opts.components}/\n`
+    ? `waiting for the agent: refreshed ${parents.join(", ")}, which read${parents.length === 1 ? "s" : ""} ${opts.components}/${andProjects}\n`
     : `waiting for the agent: no Application reads ${opts.components}/ in namespace ${client.namespace}; waiting for one to create ${name}\n`);
   while (!(await client.getApplication(name))) {
     if (Date.now() > deadline) {
