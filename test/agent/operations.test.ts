@@ -96,10 +96,10 @@ describe("the CLI", () => {
     expect(result.stdout).toContain("owner: sync=Synced health=Healthy");
   });
 
-  it("`app wait` exits 4 at the timeout and prints the conditions", async () => {
-    const result = await run(["app", "wait", "intruder", "--sync", "--timeout", "3s"]);
-    expect(result.exitCode).toBe(4);
-    expect(result.stderr).toContain("timed out after 3s waiting for intruder");
+  it("`app wait` stops at once (exit 1) on a condition that will not clear by itself, and prints it", async () => {
+    const result = await run(["app", "wait", "intruder", "--sync", "--timeout", "30s"]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("stopped waiting");
     expect(result.stderr).toContain("SharedResource: ConfigMap/e2e-shared/shared is already managed");
   });
 
