@@ -9,6 +9,8 @@ import { errorMessage } from "../errors.ts";
 import { forgeOf, isPush, parsePush, verifySignature, type Forge } from "./forges.ts";
 import { appsToRefresh } from "./match.ts";
 
+const COALESCE_MS = 300;
+
 export type Send = (code: number, body: string, type?: string) => void;
 
 /** Shared secrets per forge; `default` serves a forge that has none of its own. */
@@ -48,7 +50,7 @@ export interface WebhookOptions {
   readonly log: (line: string) => void;
   /** Larger bodies get 413; GitHub caps its payloads at 25 MB. Default 25 MiB. */
   readonly maxBodyBytes?: number;
-  /** Pushes within this window cost one refresh per app. Default 1 s. */
+  /** Pushes within this window cost one refresh per app. Default 300 ms: a burst of deliveries arrives within it, a lone push hardly waits. */
   readonly coalesceMs?: number;
 }
 
@@ -136,7 +138,7 @@ export class Webhook {
   }
 
   private applications(): Promise<readonly Application[]> {
-    if (this.apps === undefined || Date.now() - this.apps.at >= (this.opts.coalesceMs ?? 1000)) {
+    if (this.apps === undefined || Date.now() - this.apps.at >= (this.opts.coalesceMs ?? COALESCE_MS)) {
       const list = this.opts.applications();
       // A failed list is not kept: the next delivery asks again.
       list.catch(() => { this.apps = undefined; });
@@ -153,7 +155,7 @@ export class Webhook {
       const batch = [...this.pending];
       this.pending.clear();
       this.opts.refresh(batch).catch((err: unknown) => this.opts.log(`webhook: refresh of ${batch.join(", ")} failed: ${errorMessage(err)}`));
-    }, this.opts.coalesceMs ?? 1000);
+    }, this.opts.coalesceMs ?? COALESCE_MS);
   }
 }
 
