@@ -44,7 +44,7 @@ if (existsSync(demoKey)) {
 say("starting the agent");
 const agent = await startAgent({
   kc, namespace: DEFAULT_NAMESPACE, pollIntervalMs: 5000, listen: { host: "127.0.0.1", port: 0 },
-  cacheDir: path.join(repoRoot, ".tether", "agent-cache"), log: (l) => say(`agent: ${l}`),
+  cacheDir: path.join(repoRoot, ".tether", "agent-cache"), log: (l, fields) => { if (fields?.level !== "debug") say(`agent: ${l}`); },
   // The demo deploys this checkout through a file:// URL.
   allowLocalRepos: true,
 });
