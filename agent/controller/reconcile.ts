@@ -280,12 +280,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   });
   refuseEmptyPrune(app, desired, compared.length, decision);
   const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };
-  const inventory = decision.sync ? nextInventory({
-    previous: app.status?.inventory ?? [],
-    desired: compared.filter((p) => p.sharedWith === undefined).map((p) => p.planned.ref),
-    stale: stale.filter((s) => s.live).map((s) => ({ ref: s.ref, prune: optionsOf(s.live).prune })),
-    changes: result.changes,
-  }) : app.status?.inventory ?? [];
+  const inventory = decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [];
   const failed = count(result.changes, "failed") > 0;
   const retry = failed ? retryAfterFailure(app, desired.revision) : undefined;
   const status = buildStatus({
@@ -295,6 +290,16 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   });
   const next: RunResult = result.waiting ? { kind: "requeue", afterMs: 2000 } : failed ? retry?.next ?? { kind: "retry" } : DONE;
   return { status, changes: result.changes, operationDone: app.operation !== undefined && !result.waiting, next, why: decision.why, destination: ctx.destination };
+}
+
+/** What the app owns after its sync: the objects it applies (not those another app tracks) and stale ones still there. */
+function inventoryAfter(input: Compared, changes: readonly Change[]): string[] {
+  return nextInventory({
+    previous: input.ctx.app.status?.inventory ?? [],
+    desired: input.compared.filter((p) => p.sharedWith === undefined).map((p) => p.planned.ref),
+    stale: input.stale.filter((s) => s.live).map((s) => ({ ref: s.ref, prune: optionsOf(s.live).prune })),
+    changes,
+  });
 }
 
 /** Never a mass prune from a render that came out empty, unless the app says it may be empty. */
