@@ -125,13 +125,6 @@ export class Controller {
     await this.queue.drain();
   }
 
-  /** Refreshes every app of a repository (or all) with a fresh fetch. */
-  refreshRepository(repoURL?: string): number {
-    const apps = (this.informer?.list() ?? []).filter((a) => !repoURL || sameRepo(a.spec.source.repoURL, repoURL));
-    for (const app of apps) this.queue.add(app.metadata?.name ?? "", { kind: "fresh" });
-    return apps.length;
-  }
-
   private poll(): void {
     this.pollStartedAt = Date.now();
     for (const app of this.informer?.list() ?? []) this.queue.add(app.metadata?.name ?? "", { kind: "shared", since: this.pollStartedAt });
@@ -286,9 +279,4 @@ function addWrites(a: Record<"apply" | "dryRun" | "delete", number>, b: Readonly
 /** What, in an Application, asks for a reconcile when it changes: not its status. */
 function fingerprint(app: Application): string {
   return JSON.stringify([app.metadata?.generation, app.metadata?.annotations, app.metadata?.labels, app.operation, app.metadata?.deletionTimestamp]);
-}
-
-function sameRepo(a: string, b: string): boolean {
-  const norm = (u: string) => u.replace(/\.git$/, "").replace(/\/+$/, "").toLowerCase();
-  return norm(a) === norm(b);
 }
