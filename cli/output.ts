@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { parseDuration as parseGoDuration } from "../agent/duration.ts";
 import { UsageError } from "./errors.ts";
 
 export type Format = "table" | "wide" | "json" | "yaml" | "name";
@@ -30,10 +31,13 @@ export function age(iso: string | Date | undefined): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
-/** Durations as the flags take them: `90s`, `2m`, `1h`, or plain seconds. */
+/** Durations as the flags take them: the agent's (`90s`, `2m`, `1m30s`, `1h`), or plain seconds. */
 export function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`${flag} ${value}: expected a duration such as 30s, 2m or 1h`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return Number(m[1]) * unit;
+  const text = value.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
+  try {
+    return parseGoDuration(text);
+  } catch {
+    throw new UsageError(`${flag} ${value}: expected a duration such as 30s, 2m or 1h`);
+  }
 }
