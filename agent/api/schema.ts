@@ -23,11 +23,28 @@ export const DirectorySourceSchema = Type.Object({
   }, { description: "How *.jsonnet files are evaluated: external variables, top-level arguments, library directories (from the repository root)." })),
 });
 
+/** A Kubernetes int-or-string (`2` or `"2"`). */
+const intOrString = () => Type.Unsafe<number | string>({ "x-kubernetes-int-or-string": true });
+
+export const KustomizePatchSchema = Type.Object({
+  path: opt(str("A patch file, relative to the kustomization directory.")),
+  patch: opt(str("An inline strategic-merge or JSON 6902 patch.")),
+  target: opt(Type.Object({
+    group: opt(str()), version: opt(str()), kind: opt(str()), name: opt(str()), namespace: opt(str()),
+    labelSelector: opt(str()), annotationSelector: opt(str()),
+  })),
+  options: opt(Type.Unsafe<Record<string, boolean>>({ type: "object", additionalProperties: { type: "boolean" } })),
+});
+
 export const KustomizeSourceSchema = Type.Object({
   namePrefix: opt(str()),
   nameSuffix: opt(str()),
+  namespace: opt(str("Sets the namespace of every object (kustomize edit set namespace).")),
   images: opt(strings()),
   commonLabels: opt(stringMap()),
+  commonAnnotations: opt(stringMap()),
+  replicas: opt(Type.Array(Type.Object({ name: Type.String(), count: intOrString() }), { description: "Replica counts by Deployment/StatefulSet name." })),
+  patches: opt(Type.Array(KustomizePatchSchema, { description: "Appended to the kustomization's patches, as Argo CD does." })),
 });
 
 export const HelmSourceSchema = Type.Object({
@@ -35,6 +52,15 @@ export const HelmSourceSchema = Type.Object({
   valueFiles: opt(strings()),
   values: opt(str()),
   valuesObject: opt(free()),
+  parameters: opt(Type.Array(Type.Object({
+    name: Type.String(), value: Type.String(),
+    forceString: opt(Type.Boolean({ description: "Pass with --set-string: the value stays a string." })),
+  }), { description: "Values set with --set (after value files and inline values)." })),
+  fileParameters: opt(Type.Array(Type.Object({
+    name: Type.String(), path: str("A file of the repository, relative to the chart directory."),
+  }), { description: "Values read from files with --set-file." })),
+  skipCrds: opt(Type.Boolean({ description: "Leave out the chart's crds/ directory." })),
+  version: opt(str("Helm major version; only v3 exists here.")),
 });
 
 export const ApplicationSourceSchema = Type.Object({

@@ -88,6 +88,56 @@ describe("renderHelm: a chart committed in the repository", () => {
   });
 });
 
+describe("renderHelm: parameters, file parameters and CRDs, as Argo CD passes them", () => {
+  const kinds = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kinds
+data:
+  port: {{ kindOf .Values.service.port | quote }}
+  tag: {{ kindOf .Values.image.tag | quote }}
+  hosts: {{ .Values.hosts | toJson | quote }}
+  motd: {{ .Values.motd | quote }}
+`;
+
+  it("sets parameters with --set over the value files, forceString with --set-string, and keeps a comma inside a value", async () => {
+    const root = await checkout({ "charts/guestbook/templates/kinds.yaml": kinds, "charts/guestbook/motd.txt": "hello from a file\n" });
+    const objects = await renderHelm(input(root, {
+      helm: {
+        valueFiles: ["values-prod.yaml"],
+        parameters: [
+          { name: "replicaCount", value: "4" },
+          { name: "service.port", value: "9090" },
+          { name: "image.tag", value: "1234", forceString: true },
+          { name: "hosts", value: "a,b" },
+        ],
+        fileParameters: [{ name: "motd", path: "motd.txt" }],
+      },
+    }));
+    expect(named(objects, "Deployment", "guestbook-ui").manifest.spec).toMatchObject({ replicas: 4 });
+    expect(named(objects, "ConfigMap", "kinds").manifest.data).toEqual({
+      port: "int64", tag: "string", hosts: JSON.stringify("a,b"), motd: "hello from a file\n",
+    });
+  });
+
+  it("leaves the chart's crds/ out with skipCrds", async () => {
+    const objects = await renderHelm(input(await checkout(), { helm: { skipCrds: true } }));
+    expect(objects.map((o) => o.manifest.kind)).not.toContain("CustomResourceDefinition");
+    expect(objects.map((o) => o.manifest.kind)).toContain("Deployment");
+  });
+
+  it("refuses Helm 2 and a file parameter outside the repository", async () => {
+    const root = await checkout();
+    const v2 = await renderError(renderHelm(input(root, { helm: { version: "v2" } })));
+    expect(v2.message).toBe('spec.source.helm.version: "v2" is not supported; Tether renders with Helm 3 only: remove the field or set it to v3');
+    expect((await renderHelm(input(root, { helm: { version: "v3" } }))).length).toBeGreaterThan(0);
+    const outside = await renderError(renderHelm(input(root, { helm: { fileParameters: [{ name: "x", path: "../../../etc/hostname" }] } })));
+    expect(outside.message).toContain("spec.source.helm.fileParameters x: ../../../etc/hostname is outside the repository");
+    const missing = await renderError(renderHelm(input(root, { helm: { fileParameters: [{ name: "x", path: "nope.txt" }] } })));
+    expect(missing.message).toBe("spec.source.helm.fileParameters x: charts/guestbook/nope.txt does not exist at this revision");
+  });
+});
+
 describe("renderHelm: what stays out", () => {
   it.each([
     ["a value file outside the repository", "../../../etc/passwd", "leaves the repository"],

@@ -47,12 +47,16 @@ export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject
   await refuseEscapingLinks(root, chart);
   if (input.dependencies !== undefined) await buildDependencies(root, sourcePath || ".", input.dependencies);
   const valueFiles = await resolveValueFiles({ root, sourcePath, files: input.helm?.valueFiles ?? [], valueRoots: input.valueRoots ?? {} });
-  const inline = inlineValues(input.helm ?? {});
-  const args = ["template", input.releaseName, chart, "--include-crds", ...(input.namespace ? ["--namespace", input.namespace] : [])];
+  const helm = input.helm ?? {};
+  checkHelmVersion(helm.version);
+  const inline = inlineValues(helm);
+  const crds = helm.skipCrds === true ? "--skip-crds" : "--include-crds";
+  const args = ["template", input.releaseName, chart, crds, ...(input.namespace ? ["--namespace", input.namespace] : [])];
   for (const file of valueFiles) args.push("--values", file);
   // Inline values come last, so they override the value files (as in Argo CD); through stdin, as
   // they may be large.
   if (inline !== undefined) args.push("--values", "-");
+  args.push(...parameterArgs(helm), ...await fileParameterArgs(root, sourcePath, helm));
   const printed = await template({ root, sourcePath, args, stdin: inline ?? "", otherRoots: Object.values(input.valueRoots ?? {}) });
   return printed.filter((p) => !isTestHook(p)).map((p) => ({ manifest: p.manifest, file: templateFile(p.comment, sourcePath), decrypted: false }));
 }
@@ -109,6 +113,43 @@ async function refValueFile(ref: string, rel: string, valueRoots: Readonly<Recor
     throw new TetherError("RenderFailed", `spec.sources: helm.valueFiles $${ref}/${rel} does not exist in the source with ref: ${ref} at its revision`, { object: `$${ref}/${rel}` });
   }
   return path;
+}
+
+/** Only Helm 3 renders here; Argo CD dropped Helm 2 as well. */
+function checkHelmVersion(version: string | undefined): void {
+  if (version === undefined || version === "" || version === "v3" || version === "3") return;
+  throw new TetherError("RenderFailed",
+    `spec.source.helm.version: "${version}" is not supported; Tether renders with Helm 3 only: remove the field or set it to v3`,
+    { object: "spec.source.helm.version" });
+}
+
+/**
+ * `parameters` as `--set` (`--set-string` with forceString). A comma in a value is escaped, unless
+ * the value is a `{a,b}` list, so one parameter stays one value (as Argo CD passes them).
+ */
+export function parameterArgs(helm: HelmSource): string[] {
+  return (helm.parameters ?? []).flatMap((p) => [p.forceString === true ? "--set-string" : "--set", `${p.name}=${escapeCommas(p.value)}`]);
+}
+
+function escapeCommas(value: string): string {
+  if (value.startsWith("{") && value.endsWith("}")) return value;
+  return value.replace(/(?<!\\),/g, "\\,");
+}
+
+/** `fileParameters` as `--set-file`, each file relative to the chart (or the repository root with a leading `/`), never outside it. */
+async function fileParameterArgs(root: string, sourcePath: string, helm: HelmSource): Promise<string[]> {
+  const args: string[] = [];
+  for (const p of helm.fileParameters ?? []) {
+    const rel = p.path.startsWith("/") ? posix.normalize(p.path.slice(1)) : posix.join(sourcePath, p.path);
+    const where = `spec.source.helm.fileParameters ${p.name}`;
+    const path = await safeJoin(root, rel).catch((err: unknown) => {
+      throw new TetherError("RenderFailed", `${where}: ${p.path} is outside the repository; name a file of the repository`, { object: p.path, cause: err });
+    });
+    const info = await lstat(path).catch(() => undefined);
+    if (info?.isFile() !== true) throw new TetherError("RenderFailed", `${where}: ${rel} does not exist at this revision`, { object: rel });
+    args.push("--set-file", `${p.name}=${path}`);
+  }
+  return args;
 }
 
 /** `valuesObject` wins over `values`, as in Argo CD; JSON is YAML, so it goes as is. */

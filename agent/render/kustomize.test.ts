@@ -82,6 +82,36 @@ describe("renderKustomize: an overlay with bases and components in the repositor
     expect(byKind(objects, "Service").manifest.metadata.name).toBe("prod-guestbook-ui-v2");
   });
 
+  it("applies namespace, replicas, commonAnnotations and patches (appended after the kustomization's own) as Argo CD does", async () => {
+    const root = await guestbook();
+    await writeTree(root, { "apps/guestbook/overlays/prod/port.yaml": "- op: replace\n  path: /spec/ports/0/port\n  value: 8080\n" });
+    const objects = await renderKustomize({
+      root, path: "apps/guestbook/overlays/prod", ageKeys: [],
+      kustomize: {
+        namespace: "shop", replicas: [{ name: "guestbook-ui", count: "4" }], commonAnnotations: { owner: "web-team" },
+        patches: [
+          { path: "port.yaml", target: { kind: "Service", name: "guestbook-ui" } },
+          { patch: "- op: add\n  path: /spec/minReadySeconds\n  value: 5\n", target: { group: "apps", kind: "Deployment" } },
+        ],
+      },
+    });
+    const deployment = byKind(objects, "Deployment").manifest;
+    expect(deployment.metadata).toMatchObject({ namespace: "shop", annotations: { owner: "web-team" } });
+    expect(deployment.spec).toMatchObject({ replicas: 4, minReadySeconds: 5 });
+    expect(byKind(objects, "Service").manifest).toMatchObject({ metadata: { namespace: "shop" }, spec: { ports: [{ port: 8080 }] } });
+  });
+
+  it("adds patches to a kustomization that has none, and refuses a patch with both or neither of path and patch", async () => {
+    const root = await checkout({ "kustomization.yaml": "resources:\n- cm.yaml\n", "cm.yaml": CONFIGMAP });
+    const patch = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  added: \"1\"\n";
+    const [cm] = await renderKustomize({ root, path: ".", ageKeys: [], kustomize: { patches: [{ patch }] } });
+    expect(cm?.manifest.data).toEqual({ added: "1" });
+    const neither = await renderError(renderKustomize({ root: await checkout({ "kustomization.yaml": "resources:\n- cm.yaml\n", "cm.yaml": CONFIGMAP }), path: ".", ageKeys: [], kustomize: { patches: [{}] } }));
+    expect(neither.message).toBe("spec.source.kustomize.patches[0]: set exactly one of path and patch");
+    const badCount = await renderError(renderKustomize({ root: await checkout({ "kustomization.yaml": "resources:\n- cm.yaml\n", "cm.yaml": CONFIGMAP }), path: ".", ageKeys: [], kustomize: { replicas: [{ name: "x", count: "two" }] } }));
+    expect(badCount.message).toBe('spec.source.kustomize.replicas: count "two" is not a whole number of replicas');
+  });
+
   it("refuses an Application label the kustomization already sets, as Argo CD does without forceCommonLabels", async () => {
     const root = await checkout({ "kustomization.yaml": "commonLabels:\n  team: a\nresources:\n- cm.yaml\n", "cm.yaml": CONFIGMAP });
     const err = await renderError(renderKustomize({ root, path: ".", ageKeys: [], kustomize: { commonLabels: { team: "b" } } }));

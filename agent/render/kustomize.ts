@@ -1,10 +1,10 @@
 // The Kustomize renderer: the real `kustomize build` of spec.source.path, with spec.source.kustomize
 // applied as Argo CD applies it (`kustomize edit` in the kustomization directory), KSOPS generators
 // run by Tether's exec plugin, and SOPS-encrypted resources decrypted after the build.
-import { readFile, realpath, stat } from "node:fs/promises";
+import { readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
 import { execa } from "execa";
-import { parse as parseYaml } from "yaml";
+import { isSeq, parse as parseYaml, parseDocument } from "yaml";
 import type { KustomizeSource, Manifest } from "../api/types.ts";
 import { decryptObject, isSopsEncrypted, plaintextsOf, withPlaintexts } from "../decrypt/object.ts";
 import { pluginErrorIn, serveKsops, type KsopsServer } from "../decrypt/ksops/plugin.ts";
@@ -253,12 +253,65 @@ async function applyOptions(run: Runner, dir: string, opts: KustomizeSource): Pr
   if (opts.images && opts.images.length > 0) edits.push({ field: "images", args: ["edit", "set", "image", ...opts.images] });
   const labels = Object.entries(opts.commonLabels ?? {});
   if (labels.length > 0) edits.push({ field: "commonLabels", args: ["edit", "add", "label", ...labels.map(([k, v]) => `${k}:${v}`)] });
+  const annotations = Object.entries(opts.commonAnnotations ?? {});
+  if (annotations.length > 0) edits.push({ field: "commonAnnotations", args: ["edit", "add", "annotation", ...annotations.map(([k, v]) => `${k}:${v}`)] });
+  if (opts.namespace) edits.push({ field: "namespace", args: ["edit", "set", "namespace", "--", opts.namespace] });
+  if (opts.replicas && opts.replicas.length > 0) {
+    edits.push({ field: "replicas", args: ["edit", "set", "replicas", ...opts.replicas.map((r) => `${r.name}=${replicaCount(r.count)}`)] });
+  }
   for (const edit of edits) {
     const result = await kustomize(run, edit.args, { cwd: dir });
     if (!result.ok) {
       throw new TetherError("RenderFailed", `spec.source.kustomize.${edit.field}: ${scrub(run, result.stderr).replace(/^Error: /, "")}`, { object: `spec.source.kustomize.${edit.field}` });
     }
   }
+  if (opts.patches && opts.patches.length > 0) await appendPatches(dir, opts.patches);
+}
+
+/** A replica count as Argo CD takes it: a number, or a string holding one. */
+function replicaCount(count: number | string): number {
+  const n = typeof count === "number" ? count : Number(count.trim());
+  if (!Number.isInteger(n) || n < 0) {
+    throw new TetherError("RenderFailed", `spec.source.kustomize.replicas: count "${count}" is not a whole number of replicas`, { object: "spec.source.kustomize.replicas" });
+  }
+  return n;
+}
+
+type KustomizePatch = NonNullable<KustomizeSource["patches"]>[number];
+
+/**
+ * There is no `kustomize edit` for patches: as Argo CD does, they are appended to the
+ * kustomization's own `patches` list (a patch file stays under the load restrictor like any other).
+ */
+async function appendPatches(dir: string, patches: readonly KustomizePatch[]): Promise<void> {
+  const kfile = (await kustomizationFile(dir))!;
+  const doc = parseDocument(await readFile(kfile, "utf8"));
+  const current: unknown = doc.get("patches");
+  if (current !== undefined && !isSeq(current)) {
+    throw new TetherError("RenderFailed", "spec.source.kustomize.patches: the kustomization's own patches field is not a list", { object: "spec.source.kustomize.patches" });
+  }
+  for (const [i, patch] of patches.entries()) {
+    if ((patch.path === undefined) === (patch.patch === undefined)) {
+      throw new TetherError("RenderFailed", `spec.source.kustomize.patches[${i}]: set exactly one of path and patch`, { object: `spec.source.kustomize.patches[${i}]` });
+    }
+  }
+  const added = patches.map(patchEntry);
+  if (isSeq(current)) for (const entry of added) current.add(doc.createNode(entry));
+  else doc.set("patches", doc.createNode(added));
+  await writeFile(kfile, doc.toString());
+}
+
+/** A patch as kustomize reads it: only the fields it knows, none left empty. */
+function patchEntry(p: KustomizePatch): Record<string, unknown> {
+  const t = p.target;
+  const target = t && Object.fromEntries(Object.entries({
+    group: t.group, version: t.version, kind: t.kind, name: t.name, namespace: t.namespace,
+    labelSelector: t.labelSelector, annotationSelector: t.annotationSelector,
+  }).filter(([, v]) => v !== undefined));
+  return {
+    ...(p.path === undefined ? {} : { path: p.path }), ...(p.patch === undefined ? {} : { patch: p.patch }),
+    ...(target ? { target } : {}), ...(p.options ? { options: p.options } : {}),
+  };
 }
 
 /**
