@@ -6,7 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { TetherClient } from "./api/client.ts";
 import { KubeCluster } from "./apply/cluster.ts";
 import { campaign, type ElectionTiming, type Leadership } from "./leader/index.ts";
-import { Controller } from "./controller/controller.ts";
+import { Controller, DEFAULT_WORKERS } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
 import { GitSource } from "./source/index.ts";
@@ -23,6 +23,8 @@ export interface AgentOptions {
   /** Mirrors and throwaway checkouts; an emptyDir in cluster. */
   readonly cacheDir?: string;
   readonly workers?: number;
+  /** Requests in flight at once within one app's reconcile (`--apply-concurrency`). */
+  readonly applyConcurrency?: number;
   /** Where log lines go; by default a pino logger in `logFormat` at `logLevel`. */
   readonly log?: LogFn;
   readonly logFormat?: LogFormat;
@@ -59,7 +61,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const controller = new Controller({
     kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
-    pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? 4, log,
+    pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? DEFAULT_WORKERS, log,
+    ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
   });
   const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });

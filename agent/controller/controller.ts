@@ -15,6 +15,7 @@ import { deleteCascade } from "./deletion.ts";
 import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
 import { reconcile, tally, type ReconcileOutcome, type RenderFn, type SourceStage, type Stage } from "./reconcile.ts";
+import { LiveCache } from "./live.ts";
 import { DriftWatches } from "./watches.ts";
 
 export interface ControllerOptions {
@@ -27,6 +28,8 @@ export interface ControllerOptions {
   readonly pollIntervalMs: number;
   /** Reconciles running at once across Applications. */
   readonly workers: number;
+  /** Requests in flight at once within one app's reconcile (reads, dry-runs, applies of one wave, prunes). */
+  readonly applyConcurrency?: number;
   readonly log: LogFn;
   /** Bound of the render cache in MiB. */
   readonly renderCacheMb?: number;
@@ -40,6 +43,11 @@ export interface ControllerOptions {
 const SLOW_STAGE_MS = 1000;
 const SHOWN_STAGES: ReadonlySet<Stage> = new Set<Stage>(["Building manifests", "Syncing"]);
 
+/** `--apply-concurrency`'s default: requests in flight at once within one app's reconcile. */
+export const DEFAULT_APPLY_CONCURRENCY = 8;
+/** `--workers`'s default: Applications reconciled at once. */
+export const DEFAULT_WORKERS = 4;
+
 export class Controller {
   readonly client: TetherClient;
   readonly metrics: AgentMetrics;
@@ -48,6 +56,7 @@ export class Controller {
   private readonly memo = new SyncMemo();
   private readonly destinations: Destinations;
   private readonly drift: DriftWatches;
+  private readonly live: LiveCache;
   private informer: (Informer<Application> & ObjectCache<Application>) | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private pollStartedAt = 0;
@@ -66,9 +75,11 @@ export class Controller {
       local: { kc: opts.kc, cluster: opts.cluster },
       listSecrets: async () => (await Promise.all(CLUSTER_SECRET_LABELS.map((l) => this.client.listSecrets(l)))).flat(),
     });
-    this.drift = new DriftWatches({ isOwnWrite: (o) => this.memo.isOwnWrite(o), changed: (app) => this.queue.add(app), log: opts.log });
+    this.live = new LiveCache({ log: opts.log });
+    this.drift = new DriftWatches({ live: this.live, isOwnWrite: (o) => this.memo.isOwnWrite(o), changed: (app) => this.queue.add(app) });
     this.metrics = new AgentMetrics({
       queueDepth: () => this.queue.depth,
+      live: () => ({ objects: this.live.size, reads: this.live.reads }),
       writes: () => ({ cluster: this.destinations.known().reduce((sum, d) => addWrites(sum, d.cluster.writes), { apply: 0, dryRun: 0, delete: 0 }), client: this.client.writes }),
     });
   }
@@ -121,6 +132,7 @@ export class Controller {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.drift.stop();
+    this.live.stop();
     await this.informer?.stop();
     await this.queue.drain();
   }
@@ -164,7 +176,8 @@ export class Controller {
       source: this.timedSource, render: this.opts.render, destinations: this.destinations,
       decryptionKeys: (a) => this.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
       project: (p) => this.client.getProject(p),
-      renderCache: this.renderCache, memo: this.memo, concurrency: 8, onStage: progress.stage,
+      renderCache: this.renderCache, memo: this.memo, live: this.live, onStage: progress.stage,
+      concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,
     });
     await progress.done();
     if (progress.wrote || statusChanged(app.status, outcome.status)) await this.client.writeStatus(name, outcome.status);

@@ -23,6 +23,7 @@ import { checkApplication, checkObjects, repoAllowed } from "../policy/project.t
 import type { RenderedObject } from "../render/types.ts";
 import { report, type Reported } from "../status/conditions.ts";
 import { decide, type SyncDecision } from "./decide.ts";
+import type { LiveReader } from "./live.ts";
 import { match, type Pair, type StaleLive } from "./match.ts";
 import type { RenderCache, SyncMemo } from "./memo.ts";
 import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
@@ -56,7 +57,10 @@ interface BuildDeps {
 
 export interface ReconcileDeps extends BuildDeps {
   readonly destinations: Destinations;
+  /** Live state per destination cluster: the watch-fed cache (live.ts), a GET for what it does not hold. */
+  readonly live: { reader(destination: Destination): LiveReader };
   readonly memo: SyncMemo;
+  /** Requests in flight at once for one app (reads, dry-runs, applies within a wave, prunes): `--apply-concurrency`. */
   readonly concurrency: number;
   /** Told when each stage starts, so a slow one can be shown on the Application. */
   readonly onStage?: (stage: Stage) => void;
@@ -96,6 +100,8 @@ interface Context {
   readonly destination: Destination;
   /** What writes (dry-run, apply, prune) go through: the project's ServiceAccount when it impersonates. */
   readonly writer: Cluster;
+  /** Live state of the destination, read with the agent's identity. */
+  readonly live: LiveReader;
 }
 
 /** Reconciles one Application and returns its next status. Never throws. */
@@ -137,7 +143,8 @@ async function load(app: Application, deps: ReconcileDeps): Promise<Context> {
   checkApplication(project, app);
   const destination = await deps.destinations.resolve(app.spec.destination);
   const as = impersonationFor(project, { server: destination.server, namespace: app.spec.destination.namespace ?? "" });
-  return { app, project, destination, writer: as ? deps.destinations.impersonating(destination, as.user).cluster : destination.cluster };
+  const writer = as ? deps.destinations.impersonating(destination, as.user).cluster : destination.cluster;
+  return { app, project, destination, writer, live: deps.live.reader(destination) };
 }
 
 async function projectOf(app: Application, deps: Pick<BuildDeps, "project">): Promise<AppProject> {
@@ -220,12 +227,15 @@ function guardObjects(project: AppProject, planned: readonly PlannedObject[]): v
   checkObjects(project, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
 }
 
-/** Reads the live object of everything planned and of everything the previous inventory holds that Git dropped. */
+/**
+ * Reads the live object of everything planned and of everything the previous inventory holds that Git
+ * dropped: from the watch-fed cache, so an unchanged app costs no request.
+ */
 async function readLive(ctx: Context, planned: readonly PlannedObject[], concurrency: number) {
-  const { cluster } = ctx.destination;
-  const live = await mapLimit(planned, concurrency, (o) => cluster.get(o.ref));
-  const stale = await mapLimit(staleEntries(ctx.app.status?.inventory ?? [], planned.map((o) => o.ref)), concurrency,
-    async (ref): Promise<StaleLive> => ({ ref, live: await cluster.get(ref) }));
+  const live = await ctx.live.read(planned.map((o) => o.ref), concurrency);
+  const staleRefs = staleEntries(ctx.app.status?.inventory ?? [], planned.map((o) => o.ref));
+  const staleLive = await ctx.live.read(staleRefs, concurrency);
+  const stale = staleRefs.map((ref, i): StaleLive => ({ ref, live: staleLive[i] }));
   return match(planned, live, stale);
 }
 
@@ -349,7 +359,10 @@ async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Pr
     cluster, concurrency: deps.concurrency, unchanged: new Set(owned.filter((p) => p.inSync).map((p) => p.planned)),
     before: new Map(owned.map((p) => [p.planned, p.live])), gate: waveGate,
   });
-  for (const [obj, manifest] of applied.live) deps.memo.applied(ctx.app, obj, manifest);
+  for (const [obj, manifest] of applied.live) {
+    deps.memo.applied(ctx.app, obj, manifest);
+    ctx.live.applied(manifest);
+  }
   const changes = [...applied.changes];
   const prunable = prune ? stale.filter((s) => s.live && optionsOf(s.live, ctx.app.spec.syncPolicy?.syncOptions).prune) : [];
   if (prunable.length > 0 && !applied.waiting && count(changes, "failed") === 0) {

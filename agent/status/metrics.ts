@@ -34,13 +34,28 @@ export class AgentMetrics {
   reconciles = 0;
   reconcileErrors = 0;
 
-  constructor(sources: { readonly queueDepth: () => number; readonly writes: () => WriteCounts }) {
+  constructor(sources: {
+    readonly queueDepth: () => number; readonly writes: () => WriteCounts;
+    readonly live: () => { readonly objects: number; readonly reads: Readonly<Record<"cache" | "get" | "list", number>> };
+  }) {
     const writes = () => sources.writes();
     const counts = () => ({ reconciles: this.reconciles, errors: this.reconcileErrors });
     new Counter({ name: "tether_reconciles_total", help: "Reconciles run.", registers: [this.registry], collect() { this.reset(); this.inc(counts().reconciles); } });
     new Counter({
       name: "tether_reconcile_errors_total", help: "Reconciles that ended in an error.", registers: [this.registry],
       collect() { this.reset(); this.inc(counts().errors); },
+    });
+    new Gauge({
+      name: "tether_live_cache_objects", help: "Managed objects held by the watch-fed live cache.", registers: [this.registry],
+      collect() { this.set(sources.live().objects); },
+    });
+    new Counter({
+      name: "tether_live_reads_total", help: "Live objects the reconciles read, by where from (cache, get, list of a namespace).",
+      labelNames: ["source"], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [source, n] of Object.entries(sources.live().reads)) this.inc({ source }, n);
+      },
     });
     new Gauge({ name: "tether_queue_depth", help: "Applications waiting to be reconciled.", registers: [this.registry], collect() { this.set(sources.queueDepth()); } });
     new Counter({

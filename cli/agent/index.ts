@@ -5,6 +5,7 @@ import { startAgent } from "../../agent/main.ts";
 import { parseSize } from "../../agent/render/limits.ts";
 import { DEFAULT_TIMING, checkTiming, type ElectionTiming } from "../../agent/leader/elector.ts";
 import { DEFAULT_RENDER_CACHE_MB } from "../../agent/controller/memo.ts";
+import { DEFAULT_APPLY_CONCURRENCY, DEFAULT_WORKERS } from "../../agent/controller/controller.ts";
 import type { LogFormat, LogLevel } from "../../agent/log.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
@@ -16,6 +17,7 @@ interface AgentFlags extends KubeFlags {
   readonly listen: string;
   readonly cacheDir?: string;
   readonly workers: string;
+  readonly applyConcurrency: string;
   readonly allowLocalRepos: boolean;
   readonly renderCacheSize: string;
   readonly logFormat?: string;
@@ -42,6 +44,12 @@ function electionTiming(flags: AgentFlags): ElectionTiming | undefined {
     throw new UsageError((err as Error).message);
   }
   return timing;
+}
+
+/** A positive whole number, or a usage error naming the flag. */
+function countFlag(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`${flag} ${text}: expected a whole number of at least 1, e.g. 8`);
+  return Number(text);
 }
 
 /** A size flag, or a usage error naming it. */
@@ -71,7 +79,9 @@ export function agentCommand(): Command {
     .option("--poll-interval <duration>", "how often every repository is fetched", "60s")
     .option("--listen <host:port>", "probes (/healthz, /readyz), /metrics and /api/webhook", "127.0.0.1:8080")
     .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")
-    .option("--workers <n>", "Applications reconciled at once", "4")
+    .option("--workers <n>", "Applications reconciled at once (one reconcile per app at a time)", String(DEFAULT_WORKERS))
+    .option("--apply-concurrency <n>", "requests in flight at once within one app's reconcile: reads, dry-runs, applies of one sync wave, prunes",
+      String(DEFAULT_APPLY_CONCURRENCY))
     .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
     .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
@@ -92,7 +102,8 @@ export function agentCommand(): Command {
       const agent = await startAgent({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
-        listen: { host, port: Number(port) }, ...logging, workers: Number(flags.workers), allowLocalRepos: flags.allowLocalRepos,
+        listen: { host, port: Number(port) }, ...logging, allowLocalRepos: flags.allowLocalRepos,
+        workers: countFlag(flags.workers, "--workers"), applyConcurrency: countFlag(flags.applyConcurrency, "--apply-concurrency"),
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
         ...(leaderElection ? { leaderElection } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),

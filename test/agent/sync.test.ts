@@ -100,14 +100,19 @@ describe("an automated application", () => {
     expect(cm.data?.MESSAGE).toBe("changed");
   });
 
-  it("writes nothing when neither Git nor the cluster changed", async () => {
+  it("writes nothing, and reads live state from the watch-fed cache, when neither Git nor the cluster changed", async () => {
     await reader.until("first", "Synced and Healthy", syncedAndHealthy());
     const before = await reader.get("first");
     const writes = await agent.metric("tether_kube_writes_total");
     const reconciles = await agent.metric("tether_reconciles_total");
+    const gets = await agent.metric('tether_live_reads_total{source="get"}');
+    const cached = await agent.metric('tether_live_reads_total{source="cache"}');
     // Two polls (3 s each) later, the app was reconciled again and nothing was written.
     await eventually("two more reconciles", async () => (await agent.metric("tether_reconciles_total")) >= reconciles + 2 ? true : undefined, 30_000);
     expect(await agent.metric("tether_kube_writes_total")).toBe(writes);
+    // Its three objects came from the cache each time: no GET per object.
+    expect(await agent.metric('tether_live_reads_total{source="get"}')).toBe(gets);
+    expect(await agent.metric('tether_live_reads_total{source="cache"}')).toBeGreaterThanOrEqual(cached + 6);
     const after = await reader.get("first");
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });

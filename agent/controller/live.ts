@@ -1,0 +1,309 @@
+// The watch-fed live cache: one list + watch per managed kind per destination cluster, started the
+// first time a reconcile reads that kind and shared by every app. It feeds the read-live stage (a
+// reconcile of unchanged objects sends no request) and the drift watches (selfHeal), so each kind is
+// watched once.
+//
+// What it holds: the objects that carry the tracking label (what Tether applied), whole. Compare reads
+// managedFields (Tether's entry tells a field dropped from Git; `ignoreDifferences.managedFieldsManagers`
+// reads other managers' entries), so they are kept; memory grows with the managed objects, never with
+// the rest of the cluster. An object not in the cache (one Tether would adopt, one that does not exist
+// yet, or a kind whose list the agent may not read, such as a namespaced install) is read with a GET.
+import { setTimeout as sleep } from "node:timers/promises";
+import { Watch } from "@kubernetes/client-node";
+import { apiBase } from "../api/gvk.ts";
+import { TRACKING_LABEL, type Manifest, type ObjectRef } from "../api/types.ts";
+import type { Destination } from "../apply/destinations.ts";
+import { KubeApiError, KubeHttp } from "../apply/http.ts";
+import { apiVersionOf } from "../apply/inventory.ts";
+import { mapLimit } from "../apply/changeset.ts";
+import { errorMessage } from "../errors.ts";
+
+export type LiveEventType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** A change seen on a watched kind: what the drift watches turn into reconciles. */
+export type LiveListener = (type: LiveEventType, obj: Manifest) => void;
+
+/** How the read-live stage reads one destination cluster. */
+export interface LiveReader {
+  /**
+   * The live objects, in the order of `refs`: from the cache once their kind has listed; what it does
+   * not hold with a GET each, or one list of the namespace when several of one kind are missing there
+   * (a first sync into a new namespace costs one request per kind, not one per object).
+   */
+  read(refs: readonly ObjectRef[], concurrency: number): Promise<(Manifest | undefined)[]>;
+  /** What an apply returned, so the next read sees the agent's own write before its watch event arrives. */
+  applied(obj: Manifest): void;
+}
+
+/** Objects of one kind missing from the cache in one namespace from which one list replaces a GET each. */
+const LIST_MISSES_FROM = 4;
+/** The most objects such a list reads; a fuller namespace falls back to a GET per missing object. */
+const LIST_LIMIT = 500;
+
+interface Miss {
+  readonly ref: ObjectRef;
+  readonly i: number;
+  readonly informer: KindInformer;
+}
+
+export interface LiveCacheOptions {
+  readonly log: (line: string) => void;
+}
+
+/** How the read-live stage's objects were read: the no-op guarantee ("no request") is read from these. */
+export interface LiveReads {
+  cache: number;
+  get: number;
+  list: number;
+}
+
+export class LiveCache {
+  /** Objects read from the cache, objects read with a GET, lists of a namespace that replaced GETs. */
+  readonly reads: LiveReads = { cache: 0, get: 0, list: 0 };
+  private readonly kinds = new Map<string, KindInformer>();
+  private readonly listeners = new Set<LiveListener>();
+  private stopped = false;
+
+  constructor(private readonly opts: LiveCacheOptions) {}
+
+  reader(destination: Destination): LiveReader {
+    return {
+      read: async (refs, concurrency) => {
+        const informers = refs.map((ref) => this.informer(destination, apiVersionOf(ref), ref.kind));
+        await Promise.all([...new Set(informers)].map((i) => i.listed()));
+        const found = refs.map((ref, i) => informers[i]!.cached(ref));
+        this.reads.cache += found.filter((f) => f !== undefined).length;
+        const groups = new Map<string, Miss[]>();
+        for (const [i, ref] of refs.entries()) {
+          if (found[i]) continue;
+          const key = `${ref.group}/${ref.kind}/${ref.namespace ?? ""}`;
+          groups.set(key, [...groups.get(key) ?? [], { ref, i, informer: informers[i]! }]);
+        }
+        await mapLimit([...groups.values()], concurrency, async (group) => {
+          const listed = group.length >= LIST_MISSES_FROM ? await group[0]!.informer.listUnlabelled(group[0]!.ref.namespace) : undefined;
+          if (listed) this.reads.list++;
+          await mapLimit(group, concurrency, async (m) => {
+            const inList = listed?.items.get(m.ref.name);
+            // A complete list proves absence; otherwise what it did not hold is read on its own.
+            if (inList || listed?.complete) {
+              found[m.i] = inList;
+              return;
+            }
+            this.reads.get++;
+            found[m.i] = await destination.cluster.get(m.ref);
+          });
+        });
+        return found;
+      },
+      applied: (obj) => {
+        if (obj.metadata.labels?.[TRACKING_LABEL] === undefined) return;
+        this.informer(destination, obj.apiVersion, obj.kind).put(obj);
+      },
+    };
+  }
+
+  /** Makes sure `kind` is watched on `destination` (the drift watches ask for every kind of an inventory). */
+  watch(destination: Destination, apiVersion: string, kind: string): void {
+    this.informer(destination, apiVersion, kind);
+  }
+
+  subscribe(listener: LiveListener): void {
+    this.listeners.add(listener);
+  }
+
+  /** Objects held, over every kind and cluster (a metric, and what the memory figure depends on). */
+  get size(): number {
+    let n = 0;
+    for (const k of this.kinds.values()) n += k.size;
+    return n;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const k of this.kinds.values()) k.stop();
+  }
+
+  private informer(destination: Destination, apiVersion: string, kind: string): KindInformer {
+    const id = `${destination.server}|${apiVersion}/${kind}`;
+    let informer = this.kinds.get(id);
+    if (!informer) {
+      informer = new KindInformer({ destination, apiVersion, kind, emit: (t, o) => this.emit(t, o), log: this.opts.log });
+      this.kinds.set(id, informer);
+      if (this.stopped) informer.stop();
+      else informer.start();
+    }
+    return informer;
+  }
+
+  private emit(type: LiveEventType, obj: Manifest): void {
+    for (const l of this.listeners) l(type, obj);
+  }
+}
+
+interface KindOptions {
+  readonly destination: Destination;
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly emit: LiveListener;
+  readonly log: (line: string) => void;
+}
+
+/** The objects of one kind on one cluster that carry the tracking label: list, then watch from there. */
+class KindInformer {
+  private objects = new Map<string, Manifest>();
+  private readonly http: KubeHttp;
+  private watch: AbortController | undefined;
+  private stopped = false;
+  /** Resolves once the first list answered (true) or failed (false): reads wait for one list, not a GET each. */
+  private first: Promise<boolean>;
+  private settleFirst: (ok: boolean) => void = () => undefined;
+  private synced = false;
+
+  constructor(private readonly opts: KindOptions) {
+    this.http = new KubeHttp(opts.destination.kc);
+    this.first = new Promise((resolve) => { this.settleFirst = resolve; });
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  /** Whether reads may trust the cache: the kind listed at least once and its watch has not failed since. */
+  async listed(): Promise<boolean> {
+    return this.synced || await this.first;
+  }
+
+  /** The object when the cache may be trusted and holds it. */
+  cached(ref: ObjectRef): Manifest | undefined {
+    return this.synced ? this.objects.get(keyOf(ref.namespace, ref.name)) : undefined;
+  }
+
+  /**
+   * Every object of the kind in `namespace` (the whole cluster for a cluster-scoped kind), labelled or
+   * not, up to {@link LIST_LIMIT}; `complete` says whether that was all of them.
+   */
+  async listUnlabelled(namespace: string | undefined): Promise<{ items: Map<string, Manifest>; complete: boolean } | undefined> {
+    try {
+      const path = await this.path();
+      const scoped = namespace === undefined ? path : path.replace(/\/([^/]+)$/, `/namespaces/${encodeURIComponent(namespace)}/$1`);
+      const res = await this.http.request("GET", `${scoped}?limit=${LIST_LIMIT}`);
+      if (res.status >= 400) return undefined;
+      const list = res.body as { metadata?: { continue?: string }; items?: Manifest[] };
+      const items = new Map((list.items ?? []).map((o) => [o.metadata.name ?? "", { ...o, apiVersion: this.opts.apiVersion, kind: this.opts.kind }]));
+      return { items, complete: !list.metadata?.continue };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keeps `obj` unless the cache already holds a later version of it. */
+  put(obj: Manifest): void {
+    const key = keyOf(obj.metadata.namespace, obj.metadata.name ?? "");
+    if (!isOlder(this.objects.get(key), obj)) return;
+    this.objects.set(key, obj);
+  }
+
+  start(): void {
+    void this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.abort();
+    this.settleFirst(false);
+  }
+
+  /** List, watch until the watch ends, list again (changes in between come out as events); back off on errors. */
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const path = await this.path();
+        const resourceVersion = await this.list(path);
+        failures = 0;
+        await this.watchFrom(path, resourceVersion);
+      } catch (err) {
+        this.synced = false;
+        this.settleFirst(false);
+        failures++;
+        if (failures === 1) {
+          this.opts.log(`live cache: cannot list ${this.opts.kind} (${this.opts.apiVersion}) in ${this.opts.destination.name}: ${errorMessage(err)}; `
+            + "reading those objects one by one until it can");
+        }
+      }
+      if (!this.stopped) await sleep(Math.min(1000 * 2 ** Math.max(0, failures - 1), 60_000));
+    }
+  }
+
+  private async path(): Promise<string> {
+    const plural = await this.opts.destination.cluster.plural(this.opts.apiVersion, this.opts.kind);
+    if (!plural) throw new Error("the server does not serve this kind (yet)");
+    return `${apiBase(this.opts.apiVersion)}/${plural}`;
+  }
+
+  /** Replaces the cache with a fresh list; returns the list's resourceVersion to watch from. */
+  private async list(path: string): Promise<string> {
+    const query = `?labelSelector=${encodeURIComponent(TRACKING_LABEL)}`;
+    const res = await this.http.request("GET", `${path}${query}`);
+    if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", path);
+    const list = res.body as { metadata?: { resourceVersion?: string }; items?: Manifest[] };
+    const apiVersion = this.opts.apiVersion;
+    const next = new Map<string, Manifest>();
+    // A list's items carry neither apiVersion nor kind.
+    for (const item of list.items ?? []) next.set(keyOf(item.metadata.namespace, item.metadata.name ?? ""), { ...item, apiVersion, kind: this.opts.kind });
+    const previous = this.objects;
+    this.objects = next;
+    // What changed while no watch ran (a relist after a dropped watch) is drift like any watch event.
+    if (this.synced || previous.size > 0) this.diff(previous, next);
+    this.synced = true;
+    this.settleFirst(true);
+    return list.metadata?.resourceVersion ?? "";
+  }
+
+  private diff(previous: ReadonlyMap<string, Manifest>, next: ReadonlyMap<string, Manifest>): void {
+    for (const [key, obj] of next) {
+      const before = previous.get(key);
+      if (!before) this.opts.emit("ADDED", obj);
+      else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.emit("MODIFIED", obj);
+    }
+    for (const [key, obj] of previous) if (!next.has(key)) this.opts.emit("DELETED", obj);
+  }
+
+  /** Resolves when the watch ends (the server closes it every few minutes, or an error). */
+  private async watchFrom(path: string, resourceVersion: string): Promise<void> {
+    if (this.stopped) return;
+    await new Promise<void>((resolve, reject) => {
+      const query = { labelSelector: TRACKING_LABEL, resourceVersion, allowWatchBookmarks: true };
+      const done = (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(errorMessage(err))) : resolve());
+      new Watch(this.opts.destination.kc).watch(path, query, (type: string, obj: Manifest) => {
+        if (type === "ERROR") {
+          // 410 Gone (too old a resourceVersion) and the like: list again.
+          this.watch?.abort();
+          return;
+        }
+        if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
+        if (type === "DELETED") this.objects.delete(keyOf(obj.metadata.namespace, obj.metadata.name ?? ""));
+        else this.put(obj);
+        this.opts.emit(type, obj);
+      }, done).then((controller) => {
+        this.watch = controller;
+        if (this.stopped) controller.abort();
+      }, reject);
+    });
+  }
+}
+
+function keyOf(namespace: string | undefined, name: string): string {
+  return `${namespace ?? ""}/${name}`;
+}
+
+/**
+ * Whether `held` is older than `candidate`. resourceVersions are opaque in general; the API server's
+ * are etcd revisions, compared as numbers when both are. Otherwise the newest write wins.
+ */
+function isOlder(held: Manifest | undefined, candidate: Manifest): boolean {
+  const a = held?.metadata.resourceVersion;
+  const b = candidate.metadata.resourceVersion;
+  if (typeof a !== "string" || typeof b !== "string" || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
+  return BigInt(a) < BigInt(b);
+}
