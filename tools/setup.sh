@@ -34,4 +34,13 @@ if [[ ! -x /usr/bin/chromium ]]; then
     log "warning: /usr/bin/chromium is missing, so the browser tests (test/ui) will fail; install it: sudo apt-get install chromium"
   fi
 fi
+# The SSH repository tests (test/security/repo-credentials.test.ts) start OpenSSH's sshd on 127.0.0.1.
+if [[ ! -x /usr/sbin/sshd ]]; then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing Debian's openssh-server for the SSH repository tests (sshd is started by the tests only, never as a service)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server; } >&2
+  else
+    log "warning: /usr/sbin/sshd is missing, so the SSH repository tests will fail; install it: sudo apt-get install openssh-server"
+  fi
+fi
 bash tools/build.sh

@@ -4,6 +4,7 @@ import {
 } from "@kubernetes/client-node";
 import { isNotFound } from "../apply/cluster.ts";
 import { matchCredential, type CredentialEntry } from "../source/credentials.ts";
+import type { RepoCredentials } from "../source/repo-url.ts";
 import { GROUP, VERSION, type AppProject, type Application, type ApplicationStatus } from "./types.ts";
 
 type JsonPatch = { op: "add" | "remove" | "replace" | "test"; path: string; value?: unknown }[];
@@ -95,16 +96,37 @@ export class TetherClient {
   /**
    * The credential for `repoURL` from the Secrets labelled `tether.dev/secret-type` or Argo CD's
    * `argocd.argoproj.io/secret-type` (`repository` or `repo-creds`), chosen by {@link matchCredential}:
-   * same scheme, host and port, path prefix at a `/` boundary. `secretName` names it for status and logs.
+   * same scheme, host and port, path prefix at a `/` boundary. A password for HTTP(S); for SSH the
+   * `sshPrivateKey` with the known hosts of {@link sshKnownHosts}. `secretName` (`namespace/name`)
+   * names it for status and logs.
    */
-  async repoCredentials(repoURL: string): Promise<{ username: string; password: string; secretName: string } | undefined> {
+  async repoCredentials(repoURL: string): Promise<RepoCredentials | undefined> {
     const selectors = ["tether.dev/secret-type in (repository,repo-creds)", "argocd.argoproj.io/secret-type in (repository,repo-creds)"];
     const lists = await Promise.all(selectors.map((labelSelector) => this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector })));
     const match = matchCredential(repoURL, lists.flatMap((list) => list.items).map(credentialEntry));
-    if (match?.password === undefined) return undefined;
-    return { username: match.username || "git", password: match.password, secretName: match.secretName };
+    if (match === undefined) return undefined;
+    const secretName = `${this.namespace}/${match.secretName}`;
+    if (match.sshPrivateKey !== undefined) {
+      if (match.insecure === true) return { sshPrivateKey: match.sshPrivateKey, insecureIgnoreHostKey: true, secretName };
+      const knownHosts = await this.sshKnownHosts();
+      return { sshPrivateKey: match.sshPrivateKey, secretName, ...(knownHosts === "" ? {} : { knownHosts }) };
+    }
+    if (match.password === undefined) return undefined;
+    return { username: match.username || "git", password: match.password, secretName };
+  }
+
+  /**
+   * The SSH host keys the agent trusts, in known_hosts format: key `ssh_known_hosts` of ConfigMap
+   * `tether-ssh-known-hosts` and of Argo CD's `argocd-ssh-known-hosts-cm` in the agent namespace, both read.
+   */
+  async sshKnownHosts(): Promise<string> {
+    const maps = await Promise.all(SSH_KNOWN_HOSTS_CONFIGMAPS.map((name) => unlessNotFound(this.core.readNamespacedConfigMap({ name, namespace: this.namespace }))));
+    return maps.map((m) => m?.data?.ssh_known_hosts ?? "").filter((text) => text.trim() !== "").join("\n");
   }
 }
+
+/** The ConfigMaps whose `ssh_known_hosts` hold the SSH host keys the agent trusts (Tether's and Argo CD's names). */
+export const SSH_KNOWN_HOSTS_CONFIGMAPS = ["tether-ssh-known-hosts", "argocd-ssh-known-hosts-cm"] as const;
 
 /** A credential Secret decoded; its type from whichever of the two labels it carries. */
 function credentialEntry(secret: V1Secret): CredentialEntry {
@@ -116,9 +138,13 @@ function credentialEntry(secret: V1Secret): CredentialEntry {
   };
   const username = decode("username");
   const password = decode("password");
+  const sshPrivateKey = decode("sshPrivateKey");
+  // Argo CD's `insecure` (and its older `insecureIgnoreHostKey`) skip the host key check for SSH.
+  const insecure = [decode("insecure"), decode("insecureIgnoreHostKey")].some((v) => v?.trim().toLowerCase() === "true");
   return {
     secretName: secret.metadata?.name ?? "", type, url: decode("url") ?? "",
     ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }),
+    ...(sshPrivateKey === undefined ? {} : { sshPrivateKey }), ...(insecure ? { insecure } : {}),
   };
 }
 

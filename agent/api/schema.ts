@@ -154,6 +154,7 @@ export const ApplicationStatusSchema = Type.Object({
   reconciledAt: opt(str()),
   inventory: opt(Type.Array(Type.String(), { description: "The objects this Application applied, as group/version/kind/namespace/name." })),
   observedRenderKey: opt(str("Key of the last successful render (commit + every render input).")),
+  sourceCredential: opt(str("The repository credential Secret (namespace/name, never its value) the source was fetched with.")),
 });
 
 export const OperationSchema = free<{

@@ -98,6 +98,7 @@ export class Controller {
     },
     resolve: (url, revision) => this.opts.source.resolve(url, revision),
     checkout: (url, commit) => this.opts.source.checkout(url, commit),
+    credentialName: (url) => this.opts.source.credentialName?.(url),
   };
 
   /** Ready once the Application informer has listed everything. */

@@ -28,7 +28,7 @@ import { match, type Pair, type StaleLive } from "./match.ts";
 import type { RenderCache, SyncMemo } from "./memo.ts";
 import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
 import { retryDelay } from "./retry.ts";
-import { buildStatus, errorStatus, type ComparedPair } from "./status.ts";
+import { buildStatus, errorStatus, withSourceCredential, type ComparedPair } from "./status.ts";
 
 /** Renders the tree of one commit; the render stage's dispatch (directory, Kustomize, Helm). */
 export type RenderFn = (input: {
@@ -41,6 +41,8 @@ export interface SourceStage {
   fetch(url: string, opts?: { since?: number }): Promise<void>;
   resolve(url: string, revision?: string): Promise<string>;
   checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
+  /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */
+  credentialName?(url: string): string | undefined;
 }
 
 /** The stages, named as the `Reconciling` condition shows them. */
@@ -121,11 +123,13 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     guardObjects(ctx.project, planned);
     const matched = await stage("Reading live state", () => readLive(ctx, planned, deps.concurrency));
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
-    return await syncStage({ ctx, desired, compared, stale: matched.stale }, deps, stage);
+    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale }, deps, stage);
+    return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)) };
   } catch (err) {
     const error = report(err);
     return {
-      status: errorStatus(req.app, error, revision, new Date().toISOString()), changes: [], error, operationDone: false,
+      status: withSourceCredential(errorStatus(req.app, error, revision, new Date().toISOString()), credentialOf(req.app, deps.source)),
+      changes: [], error, operationDone: false,
       next: error.retryable ? { kind: "retry" } : DONE, why: error.message, ...(destination ? { destination } : {}),
     };
   }
@@ -136,6 +140,15 @@ export async function fetchAndRender(req: ReconcileRequest, deps: BuildDeps): Pr
   const project = await projectOf(req.app, deps);
   checkApplication(project, req.app);
   return await build(req.app, await resolveRevision(req.app, req.freshness ?? { kind: "fresh" }, deps), deps, project);
+}
+
+/** The credential the app's source was fetched with; undefined without one (or for a URL the source refuses). */
+function credentialOf(app: Application, source: SourceStage): string | undefined {
+  try {
+    return source.credentialName?.(app.spec.source.repoURL);
+  } catch {
+    return undefined;
+  }
 }
 
 async function load(app: Application, deps: ReconcileDeps): Promise<Context> {

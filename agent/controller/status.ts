@@ -64,6 +64,14 @@ export function errorStatus(app: Application, error: Reported, revision: string 
   };
 }
 
+/** `status.sourceCredential`: the Secret (`namespace/name`) the source was fetched with; dropped when none was. */
+export function withSourceCredential(status: ApplicationStatus, secret: string | undefined): ApplicationStatus {
+  const next: ApplicationStatus = { ...status };
+  if (secret === undefined) delete next.sourceCredential;
+  else next.sourceCredential = secret;
+  return next;
+}
+
 function resourceStatuses(input: StatusInput): ResourceStatus[] {
   const changed = new Map(input.changes.map((c) => [identity(c.ref), c]));
   const inSync = (p: ComparedPair) => {

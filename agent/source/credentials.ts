@@ -19,6 +19,8 @@ export interface CredentialEntry {
   readonly username?: string;
   readonly password?: string;
   readonly sshPrivateKey?: string;
+  /** `insecure` / `insecureIgnoreHostKey: "true"`: SSH without a host key check (Argo CD's fields). */
+  readonly insecure?: boolean;
 }
 
 /** A URL reduced to what credential matching compares. */

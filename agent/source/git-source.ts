@@ -6,16 +6,20 @@ import { execa } from "execa";
 import type { SimpleGit } from "simple-git";
 import { TetherError, errorMessage } from "../errors.ts";
 import { classifyFetchError, gitClient, gitEnv, gitReason, scrub } from "./git.ts";
-import { mirrorName, parseRepoUrl, type Credentials, type RepoLocation } from "./repo-url.ts";
+import { isSshCredentials, mirrorName, parseRepoUrl, type RepoCredentials, type RepoLocation } from "./repo-url.ts";
+import { openSshSession, type SshSession } from "./ssh.ts";
 
-/** Looks up credentials for an HTTPS repository URL (without any `user:password@` in it). */
-export type CredentialsProvider = (url: string) => Promise<Credentials | undefined>;
+/**
+ * Looks up the credential for a repository URL (without any `user:password@` in it): a password for
+ * HTTP(S), a private key for SSH. One of the wrong kind is not used.
+ */
+export type CredentialsProvider = (url: string) => Promise<RepoCredentials | undefined>;
 
 /** Options for {@link GitSource}. */
 export interface GitSourceOptions {
   /** Where mirrors and checkouts live; on a persistent volume a restart does not clone again. */
   readonly cacheDir: string;
-  /** Asked before every fetch, so a rotated Secret is used at the next poll. HTTPS only. */
+  /** Asked before every fetch, so a rotated Secret is used at the next poll. HTTP(S) and SSH remotes. */
   readonly credentials?: CredentialsProvider;
   /** A git command that prints nothing for this long is killed, so a stalled server cannot stall the agent. */
   readonly timeoutMs?: number;
@@ -167,28 +171,37 @@ export class GitSource {
   private async fetchNow(repo: RepoLocation): Promise<void> {
     const dir = this.mirrorDir(repo);
     await ensureMirror(dir, repo);
-    const credentials = await this.credentialsFor(repo);
-    if (credentials?.secretName === undefined) this.credentialNames.delete(repo.key);
-    else this.credentialNames.set(repo.key, credentials.secretName);
-    const git = gitClient({ baseDir: dir, credentials, timeoutMs: this.timeoutMs() });
+    const found = await this.credentialsFor(repo);
+    if (found?.secretName === undefined) this.credentialNames.delete(repo.key);
+    else this.credentialNames.set(repo.key, found.secretName);
+    const credentials = isSshCredentials(found) ? undefined : found;
+    let ssh: SshSession | undefined;
     try {
+      ssh = isSshCredentials(found) ? await openSshSession(found) : undefined;
+      const git = gitClient({ baseDir: dir, timeoutMs: this.timeoutMs(), ...(credentials ? { credentials } : {}), ...(ssh ? { sshCommand: ssh.command } : {}) });
       const head = await git.raw(["ls-remote", "--symref", repo.url, "HEAD"]);
       // Heads and tags only: `--mirror` would also copy refs/pull/* and similar, often thousands.
       // `--progress` keeps stderr busy on a long first clone, so the silence timeout only hits a stall.
       await git.raw(["fetch", "--prune", "--no-tags", "--progress", repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
       await followDefaultBranch(git, head);
     } catch (err) {
-      throw this.fetchError(repo, err, credentials);
+      throw this.fetchError(repo, err, found);
+    } finally {
+      // The key is on disk only while git runs.
+      await ssh?.dispose();
     }
   }
 
-  private async credentialsFor(repo: RepoLocation): Promise<Credentials | undefined> {
-    if (!repo.isHttp) return undefined;
-    return (await this.options.credentials?.(repo.url)) ?? repo.inlineCredentials;
+  private async credentialsFor(repo: RepoLocation): Promise<RepoCredentials | undefined> {
+    if (!repo.isHttp && repo.isSsh !== true) return undefined;
+    const found = await this.options.credentials?.(repo.url);
+    // Never a password to an SSH server or a key to an HTTP one (matching compares schemes, but the provider is pluggable).
+    if (repo.isHttp) return (found !== undefined && !isSshCredentials(found) ? found : undefined) ?? repo.inlineCredentials;
+    return isSshCredentials(found) ? found : undefined;
   }
 
-  private fetchError(repo: RepoLocation, err: unknown, credentials: Credentials | undefined): TetherError {
-    const secrets = [credentials?.password ?? "", repo.inlineCredentials?.password ?? ""];
+  private fetchError(repo: RepoLocation, err: unknown, credentials: RepoCredentials | undefined): TetherError {
+    const secrets = [isSshCredentials(credentials) ? credentials.sshPrivateKey : credentials?.password ?? "", repo.inlineCredentials?.password ?? ""];
     const stderr = scrub(errorMessage(err), secrets, [this.options.cacheDir]);
     const failure = classifyFetchError(stderr, credentials !== undefined);
     // The cause keeps git's text for logs, scrubbed like the message: the raw error may hold the password.

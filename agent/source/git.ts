@@ -20,8 +20,8 @@ const PASSWORD_VAR = "TETHER_GIT_PASSWORD";
 const ENV_CREDENTIAL_HELPER =
   `!f() { test "$1" = get || exit 0; printf 'username=%s\\npassword=%s\\n' "$${USER_VAR}" "$${PASSWORD_VAR}"; }; f`;
 
-/** The environment of a git child process. */
-export function gitEnv(credentials?: Credentials): Record<string, string> {
+/** The environment of a git child process; `sshCommand` is a GIT_SSH_COMMAND from agent/source/ssh.ts. */
+export function gitEnv(credentials?: Credentials, sshCommand?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of INHERITED_ENV) {
     const value = process.env[name];
@@ -35,6 +35,7 @@ export function gitEnv(credentials?: Credentials): Record<string, string> {
     env[USER_VAR] = credentials.username;
     env[PASSWORD_VAR] = credentials.password;
   }
+  if (sshCommand !== undefined) env.GIT_SSH_COMMAND = sshCommand;
   return env;
 }
 
@@ -51,6 +52,8 @@ export function gitConfig(credentials?: Credentials): string[] {
 export interface GitClientOptions {
   readonly baseDir: string;
   readonly credentials?: Credentials;
+  /** GIT_SSH_COMMAND naming a private key (agent/source/ssh.ts), for an SSH remote. */
+  readonly sshCommand?: string;
   /** Kill a command that prints nothing for this long: a stalled server must not stall every app. */
   readonly timeoutMs: number;
 }
@@ -61,9 +64,10 @@ export function gitClient(options: GitClientOptions): SimpleGit {
     baseDir: options.baseDir,
     config: gitConfig(options.credentials),
     // Our own helper is the one credential.helper we pass; simple-git blocks the key by default.
-    unsafe: { allowUnsafeCredentialHelper: true },
+    // GIT_SSH_COMMAND is ours too (agent/source/ssh.ts): ssh with the Secret's key and nothing else.
+    unsafe: { allowUnsafeCredentialHelper: true, ...(options.sshCommand === undefined ? {} : { allowUnsafeSshCommand: true }) },
     timeout: { block: options.timeoutMs },
-  }).env(gitEnv(options.credentials));
+  }).env(gitEnv(options.credentials, options.sshCommand));
 }
 
 /** Removes every secret (raw and URL-encoded) and every local path from a message. */
@@ -79,9 +83,14 @@ export function scrub(text: string, secrets: readonly string[], paths: readonly 
   return out;
 }
 
+const SSH_REASONS = /Host key verification failed|Permission denied \(publickey|REMOTE HOST IDENTIFICATION HAS CHANGED|Could not resolve hostname|Connection refused|Connection timed out|No route to host|Load key .*: (invalid format|bad permissions)/i;
+
 /** The line of git's stderr that says what went wrong, without hints and progress noise. */
 export function gitReason(stderr: string): string {
   const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  // Over SSH git's fatal line is a generic "Could not read from remote repository"; ssh's own line says why.
+  const ssh = lines.find((line) => SSH_REASONS.test(line));
+  if (ssh !== undefined) return ssh.replace(/\.$/, "");
   // The first fatal line is the specific one; git follows it with generic advice.
   const chosen = lines.find((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1) ?? "git failed without a message";
   return chosen.replace(/^(fatal|error):\s*/, "").replace(/\.$/, "");
@@ -97,7 +106,13 @@ export interface FetchFailure {
 
 /** Sorts a fetch failure into "fix the spec or the credentials" and "try again later". */
 export function classifyFetchError(stderr: string, hadCredentials: boolean): FetchFailure {
-  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|Access denied|\b40[13]\b/i.test(stderr)) {
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(stderr)) {
+    return {
+      hint: "the server's SSH host key is not known: add it to ConfigMap tether-ssh-known-hosts (key ssh_known_hosts) in the agent namespace, or set insecure: \"true\" in the repository Secret",
+      retryable: false,
+    };
+  }
+  if (/Authentication failed|could not read (Username|Password)|terminal prompts disabled|Access denied|Permission denied \(publickey|\b40[13]\b/i.test(stderr)) {
     return {
       hint: hadCredentials
         ? "the credentials for this repository were refused: update them"

@@ -7,8 +7,27 @@ import { fileURLToPath } from "node:url";
 export interface Credentials {
   readonly username: string;
   readonly password: string;
-  /** The Secret they came from, so status and logs can name the credential without showing it. */
+  /** The Secret they came from (`namespace/name`), so status and logs can name the credential without showing it. */
   readonly secretName?: string;
+}
+
+/** A private key for an SSH repository (`ssh://…` or `git@host:path`), from a Secret's `sshPrivateKey`. */
+export interface SshCredentials {
+  readonly sshPrivateKey: string;
+  /** Connect without checking the server's host key (the Secret's `insecure` or `insecureIgnoreHostKey`, as Argo CD). */
+  readonly insecureIgnoreHostKey?: boolean;
+  /** known_hosts lines the server's key must be in; without them, ssh's own known_hosts files decide. */
+  readonly knownHosts?: string;
+  /** The Secret it came from (`namespace/name`). */
+  readonly secretName?: string;
+}
+
+/** What a repository credential Secret yields: a password for HTTP(S) or a key for SSH. */
+export type RepoCredentials = Credentials | SshCredentials;
+
+/** Whether a credential is an SSH key. */
+export function isSshCredentials(credentials: RepoCredentials | undefined): credentials is SshCredentials {
+  return credentials !== undefined && "sshPrivateKey" in credentials;
 }
 
 /** A repository URL taken apart. */
@@ -17,8 +36,10 @@ export interface RepoLocation {
   readonly url: string;
   /** Identity of the repository: spellings of one repository share one mirror. */
   readonly key: string;
-  /** Only HTTP(S) remotes get credentials; local paths and SSH never ask for a password. */
+  /** Only HTTP(S) remotes get a password; local paths and SSH never ask for one. */
   readonly isHttp: boolean;
+  /** `ssh://…` or scp-like `git@host:path`: the remotes that take a private key. */
+  readonly isSsh?: boolean;
   /** Credentials written into the URL itself, moved out of it so they are never stored with the mirror. */
   readonly inlineCredentials?: Credentials;
 }
@@ -32,7 +53,8 @@ export function parseRepoUrl(raw: string): RepoLocation {
   }
   // scp-like `git@host:path` and `ssh://`: git reads keys itself, nothing to move out of the URL.
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) || /^[^/]+@[^/:]+:/.test(text)) {
-    return { url: text, key: trimRepoSuffix(text.toLowerCase()), isHttp: false };
+    const isSsh = /^(ssh|git\+ssh|ssh\+git):\/\//i.test(text) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+    return { url: text, key: trimRepoSuffix(text.toLowerCase()), isHttp: false, isSsh };
   }
   const path = resolve(text);
   return { url: path, key: `file://${path}`, isHttp: false };

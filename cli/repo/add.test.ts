@@ -26,6 +26,12 @@ describe("repoCredentialSecret", () => {
   it("stores an SSH key for an scp-like URL", () => {
     const secret = repoCredentialSecret({ url: "git@github.com:acme/gitops.git", namespace: "ns", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n" });
     expect(decoded((secret as { data?: unknown }).data).sshPrivateKey).toContain("OPENSSH PRIVATE KEY");
+    expect(decoded((secret as { data?: unknown }).data).insecure).toBeUndefined();
+  });
+
+  it("marks an SSH credential insecure only when asked, as Argo CD's `insecure` field", () => {
+    const secret = repoCredentialSecret({ url: "ssh://git@h:2222/r", namespace: "ns", sshPrivateKey: "k", insecureIgnoreHostKey: true });
+    expect(decoded((secret as { data?: unknown }).data).insecure).toBe("true");
   });
 
   it.each([
@@ -34,6 +40,7 @@ describe("repoCredentialSecret", () => {
     ["HTTPS without a password", { url: "https://h/r" }, /pass --password-stdin/],
     ["SSH without a key", { url: "ssh://git@h/r" }, /pass --ssh-key-file/],
     ["an SSH key for HTTPS", { url: "https://h/r", password: "x", sshPrivateKey: "k" }, /--ssh-key-file is for ssh/],
+    ["no host key check for HTTPS", { url: "https://h/r", password: "x", insecureIgnoreHostKey: true }, /--insecure-ignore-host-key is for ssh/],
   ])("refuses %s, saying which flag fixes it", (_name, spec, message) => {
     expect(() => repoCredentialSecret({ namespace: "ns", ...spec })).toThrow(message);
   });

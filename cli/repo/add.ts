@@ -16,6 +16,8 @@ export interface RepoCredentialSpec {
   readonly username?: string;
   readonly password?: string;
   readonly sshPrivateKey?: string;
+  /** SSH without a host key check (Argo CD's `insecure: "true"`); otherwise the known hosts ConfigMap decides. */
+  readonly insecureIgnoreHostKey?: boolean;
   /** `repo-creds`: a template for every repository under `url` (Argo CD's credential template). */
   readonly template?: boolean;
   /** The Secret's name; by default derived from the URL, so adding the same URL again replaces it. */
@@ -33,11 +35,13 @@ export function repoCredentialSecret(spec: RepoCredentialSpec): Manifest {
   if (!ssh && spec.password === undefined) throw new UsageError(`${spec.url} is an HTTP(S) URL: pass --password-stdin (and --username)`);
   if (!ssh && spec.sshPrivateKey !== undefined) throw new UsageError("--ssh-key-file is for ssh:// and git@host:path URLs; HTTPS takes --password-stdin");
   if (ssh && spec.password !== undefined) throw new UsageError("--password-stdin is for HTTPS URLs; an SSH URL takes --ssh-key-file");
+  if (!ssh && spec.insecureIgnoreHostKey === true) throw new UsageError("--insecure-ignore-host-key is for ssh:// and git@host:path URLs");
   const type = spec.template ? "repo-creds" : "repository";
   const data: Record<string, string> = { type: "git", url: spec.url.trim() };
   if (spec.username !== undefined) data.username = spec.username;
   if (spec.password !== undefined) data.password = spec.password;
   if (spec.sshPrivateKey !== undefined) data.sshPrivateKey = spec.sshPrivateKey;
+  if (spec.insecureIgnoreHostKey === true) data.insecure = "true";
   return {
     apiVersion: "v1", kind: "Secret",
     metadata: {
@@ -63,6 +67,7 @@ interface AddFlags extends KubeFlags {
   readonly username?: string;
   readonly passwordStdin: boolean;
   readonly sshKeyFile?: string;
+  readonly insecureIgnoreHostKey: boolean;
   readonly template: boolean;
   readonly name?: string;
 }
@@ -90,22 +95,30 @@ export function repoAddCommand(): Command {
     .option("--username <name>", "user name for HTTPS (default: git)")
     .option("--password-stdin", "read the password or token from standard input (never from a flag: it would stay in the shell history)", false)
     .option("--ssh-key-file <file>", "private key for an ssh:// or git@host:path URL")
+    .option("--insecure-ignore-host-key", "SSH: connect without checking the server's host key (prefer the tether-ssh-known-hosts ConfigMap)", false)
     .option("--template", "a credential template (repo-creds) for every repository under URL, at a '/' boundary", false)
     .option("--name <name>", "the Secret's name (default: derived from the URL)")
     .addHelpText("after", `
 The credential is sent only to the same scheme, host and port, and to paths under the URL's path at a
 '/' boundary: a credential for https://git.example.com/team never reaches https://git.example.com/team-b.
 
+For SSH the agent checks the server's host key against key ssh_known_hosts of ConfigMap
+tether-ssh-known-hosts (or Argo CD's argocd-ssh-known-hosts-cm) in the agent namespace:
+  ssh-keyscan github.com > known_hosts
+  kubectl -n tether create configmap tether-ssh-known-hosts --from-file=ssh_known_hosts=known_hosts
+
 Examples:
   printf %s "$TOKEN" | tether repo add https://github.com/acme/gitops.git --username robot --password-stdin
   printf %s "$TOKEN" | tether repo add https://github.com/acme --template --username robot --password-stdin
-  tether repo add git@github.com:acme/gitops.git --ssh-key-file ~/.ssh/deploy_key`)
+  tether repo add git@github.com:acme/gitops.git --ssh-key-file ~/.ssh/deploy_key
+  tether repo add ssh://git@git.internal:2222/acme/gitops.git --ssh-key-file deploy_key --insecure-ignore-host-key`)
     .action(async (url: string, flags: AddFlags) => {
       const secret = repoCredentialSecret({
         url, namespace: flags.namespace ?? DEFAULT_NAMESPACE, template: flags.template,
         ...(flags.username ? { username: flags.username } : {}),
         ...(flags.passwordStdin ? { password: await readStdin() } : {}),
         ...(flags.sshKeyFile ? { sshPrivateKey: await readKey(flags.sshKeyFile) } : {}),
+        ...(flags.insecureIgnoreHostKey ? { insecureIgnoreHostKey: true } : {}),
         ...(flags.name ? { name: flags.name } : {}),
       });
       if (url.trim().toLowerCase().startsWith("http://")) {

@@ -1,6 +1,5 @@
 // Scaffolding against a real smart-HTTP git server: `git http-backend` behind a small Node server on
 // 127.0.0.1 that wants a token (HTTP Basic), as GitHub, GitLab and Gitea do.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { simpleGit } from "simple-git";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gitHttpHandler } from "../support/git-servers.ts";
 import { configMapYaml, snapshot, tetherIn, writeTree } from "./support.ts";
 
 const TOKEN = "ghp_scaffoldTest7c1e5b2d8046xyz";
@@ -19,46 +19,7 @@ const users: string[] = [];
 
 /** Serves every bare repository under `projectRoot` with `git http-backend`; the password must be TOKEN. */
 function gitServer(projectRoot: string): http.Server {
-  return http.createServer((req, res) => {
-    const [user, password] = Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64").toString().split(":");
-    if (password !== TOKEN) {
-      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="git"' }).end("authentication required\n");
-      return;
-    }
-    users.push(user ?? "");
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const cgi = spawn("git", ["http-backend"], {
-      env: {
-        PATH: process.env.PATH ?? "", GIT_PROJECT_ROOT: projectRoot, GIT_HTTP_EXPORT_ALL: "1", REMOTE_USER: user ?? "", REMOTE_ADDR: "127.0.0.1",
-        PATH_INFO: url.pathname, QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method ?? "GET",
-        CONTENT_TYPE: req.headers["content-type"] ?? "", HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"] ?? ""),
-        GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
-      },
-    });
-    req.pipe(cgi.stdin);
-    let head = Buffer.alloc(0);
-    let sent = false;
-    cgi.stdout.on("data", (chunk: Buffer) => {
-      if (sent) {
-        res.write(chunk);
-        return;
-      }
-      head = Buffer.concat([head, chunk]);
-      const end = head.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      const headers: Record<string, string> = {};
-      let status = 200;
-      for (const line of head.subarray(0, end).toString().split("\r\n")) {
-        const [key = "", ...rest] = line.split(":");
-        if (key.toLowerCase() === "status") status = Number.parseInt(rest.join(":").trim(), 10);
-        else headers[key] = rest.join(":").trim();
-      }
-      res.writeHead(status, headers);
-      res.write(head.subarray(end + 4));
-      sent = true;
-    });
-    cgi.on("close", () => res.end());
-  });
+  return http.createServer(gitHttpHandler(projectRoot, TOKEN, users));
 }
 
 beforeAll(async () => {

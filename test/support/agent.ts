@@ -30,12 +30,14 @@ export async function startAgent(opts: {
   kubeconfig: string; namespace: string; pollInterval?: string; cacheDir?: string; extraArgs?: readonly string[];
   /** The test repositories are file:// URLs, so `--allow-local-repos` is passed unless this is false. */
   allowLocalRepos?: boolean;
+  /** Extra environment (TMPDIR, to see what the agent leaves in its temporary directory). */
+  env?: Record<string, string>;
 }): Promise<AgentProcess> {
   const cacheDir = opts.cacheDir ?? await mkdtemp(path.join(os.tmpdir(), "tether-agent-cache-"));
   const child: ChildProcess = spawn(process.execPath, [tether, "agent", "--kubeconfig", opts.kubeconfig, "--namespace", opts.namespace,
     "--poll-interval", opts.pollInterval ?? "3s", "--listen", "127.0.0.1:0", "--cache-dir", cacheDir,
     ...(opts.allowLocalRepos === false ? [] : ["--allow-local-repos"]), ...opts.extraArgs ?? []], {
-    env: { ...process.env, PATH: pathWithTools() }, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PATH: pathWithTools(), ...opts.env }, stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => { output += d.toString(); });
