@@ -43,4 +43,17 @@ if [[ ! -x /usr/sbin/sshd ]]; then
     log "warning: /usr/sbin/sshd is missing, so the SSH repository tests will fail; install it: sudo apt-get install openssh-server"
   fi
 fi
+# The agent image is built without a Docker engine (tools/image: mmdebstrap for Debian's packages) and
+# run by runc (test/deploy/image.test.ts). Debian's packages, installed once like chromium above.
+missing=()
+command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+command -v runc >/dev/null || missing+=(runc)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing Debian's ${missing[*]} for the agent image"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2
+  else
+    log "warning: ${missing[*]} missing, so the image tests (test/deploy/image.test.ts) will fail; install: sudo apt-get install ${missing[*]}"
+  fi
+fi
 bash tools/build.sh
