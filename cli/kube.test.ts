@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UsageError } from "./errors.ts";
-import { explainKubeError, loadKubeConfig } from "./kube.ts";
+import { explainKubeError, loadKubeConfig, loadKubernetesClient } from "./kube.ts";
 
 const kubeconfig = (name: string, server: string, current = true) => `apiVersion: v1
 kind: Config
@@ -19,6 +19,7 @@ let b: string;
 const saved = process.env.KUBECONFIG;
 
 beforeAll(async () => {
+  await loadKubernetesClient();
   dir = await mkdtemp(path.join(os.tmpdir(), "tether-kube-"));
   a = path.join(dir, "a");
   b = path.join(dir, "b");

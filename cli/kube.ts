@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
-import { KubeConfig } from "@kubernetes/client-node";
-import { TetherClient } from "../agent/api/client.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { TetherClient } from "../agent/api/client.ts";
 import { API_VERSION, DEFAULT_NAMESPACE } from "../agent/api/types.ts";
 import { errorMessage } from "../agent/errors.ts";
 import { EXIT, UsageError } from "./errors.ts";
@@ -13,6 +13,20 @@ export interface KubeFlags {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly namespace?: string;
+}
+
+// The Kubernetes client is 2 MB of JavaScript: loaded before the action of a command that takes the
+// cluster flags (cli/main.ts: those with --kubeconfig), never for `--help`, so `tether app list --help` starts without it.
+let modules: typeof import("./kube-client.ts") | undefined;
+
+/** Loads the Kubernetes client; cli/main.ts runs it before a cluster command's action, tests before they call in. */
+export async function loadKubernetesClient(): Promise<void> {
+  modules ??= await import("./kube-client.ts");
+}
+
+function loaded() {
+  if (!modules) throw new Error("internal error: the Kubernetes client is not loaded; call loadKubernetesClient() (cli/kube.ts) first");
+  return modules;
 }
 
 const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -32,7 +46,7 @@ export function kubeconfigFiles(flags: KubeFlags, env: NodeJS.ProcessEnv = proce
 export function loadKubeConfig(flags: KubeFlags): KubeConfig {
   const { files, from } = kubeconfigFiles(flags);
   const present = files.filter((f) => existsSync(f));
-  const kc = new KubeConfig();
+  const kc = new (loaded().KubeConfig)();
   if (from === "--kubeconfig" && present.length === 0) {
     throw new UsageError(`kubeconfig ${flags.kubeconfig} does not exist; pass --kubeconfig PATH or set KUBECONFIG`);
   }
@@ -53,7 +67,7 @@ export function loadKubeConfig(flags: KubeFlags): KubeConfig {
 function mergeFiles(kc: KubeConfig, files: readonly string[]): void {
   kc.loadFromFile(files[0]!);
   for (const file of files.slice(1)) {
-    const next = new KubeConfig();
+    const next = new (loaded().KubeConfig)();
     next.loadFromFile(file);
     const has = <T extends { name: string }>(list: readonly T[], item: T) => list.some((x) => x.name === item.name);
     for (const c of next.clusters) if (!has(kc.clusters, c)) kc.addCluster(c);
@@ -122,7 +136,7 @@ export function explainKubeError(err: unknown, kc: KubeConfig): unknown {
  */
 export function tetherClient(flags: KubeFlags): TetherClient {
   const kc = loadKubeConfig(flags);
-  const client = new TetherClient(kc, flags.namespace ?? DEFAULT_NAMESPACE);
+  const client: TetherClient = new (loaded().TetherClient)(kc, flags.namespace ?? DEFAULT_NAMESPACE);
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);

@@ -35,6 +35,11 @@ async function addCommands(args: readonly string[]): Promise<void> {
   }
 }
 
+// A command that can reach a cluster (it takes --kubeconfig) gets the Kubernetes client loaded before its
+// action runs; `--help` runs no action, so it never parses the client's 2 MB.
+program.hook("preAction", async (_program, action) => {
+  if (action.options.some((o) => o.long === "--kubeconfig")) await (await import("./kube.ts")).loadKubernetesClient();
+});
 program.exitOverride();
 try {
   await addCommands(process.argv.slice(2));

@@ -4,18 +4,17 @@ import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
 import { NotFoundError, TimeoutError, UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, tetherClient, withCluster, type KubeFlags } from "../kube.ts";
 import { parseDuration, parseFormat, serialize } from "../output.ts";
-import { listApplications } from "./list.ts";
-import { appLogs } from "./logs.ts";
 import { setSuspended, SUSPEND_ANNOTATION } from "./suspend.ts";
-import { liveTree, treeTable } from "./tree.ts";
 import { resolveCommit, seconds } from "./revision.ts";
 import { appDetails, appTable, historyTable, withoutManagedFields } from "./view.ts";
 import { describeState, waitForApp } from "./wait.ts";
-import { diffApplication } from "./diff.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 
 type Flags = KubeFlags & { output?: string };
+
+// The modules that read the cluster (the Kubernetes client, the diff's whole reconcile) are imported by
+// the action that needs them, so `tether app list --help` parses none of them.
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -45,6 +44,7 @@ Examples:
   tether app list -o json | jq '.[].status.sync.status'`)
     .action(async (flags: Flags & { allNamespaces: boolean; selector?: string; project: string[] }) => {
       const format = parseFormat(flags.output);
+      const { listApplications } = await import("./list.ts");
       const apps = await listApplications(flags, { allNamespaces: flags.allNamespaces, projects: flags.project, ...(flags.selector ? { selector: flags.selector } : {}) });
       if (format === "json" || format === "yaml") process.stdout.write(serialize(apps.map(withoutManagedFields), format));
       else if (format === "name") process.stdout.write(apps.map((a) => `${a.metadata?.name}\n`).join(""));
@@ -61,6 +61,7 @@ Examples:
         process.stdout.write(serialize(withoutManagedFields(a), format));
         return;
       }
+      const { liveTree, treeTable } = await import("./tree.ts");
       const nodes = await liveTree(a, loadKubeConfig(flags)).catch(() => undefined);
       process.stdout.write(nodes ? appDetails(a, format === "wide", treeTable(nodes, format === "wide")) : appDetails(a, format === "wide"));
     });
@@ -76,6 +77,7 @@ Examples:
       if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError(`--tail ${flags.tail}: expected a number of lines`);
       const { app: a } = await mustGet(flags, name);
       const kc = loadKubeConfig(flags);
+      const { appLogs } = await import("./logs.ts");
       await withCluster(kc, () => appLogs(a, kc, { follow: flags.follow, ...(tail !== undefined ? { tail } : {}),
         ...(flags.container ? { container: flags.container } : {}), ...(flags.pod ? { pod: flags.pod } : {}) }));
     });
@@ -107,7 +109,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  tether app diff message-app && echo in sync")
     .action(async (name: string, flags: Flags & { repoCache?: string }) => {
       const { client, app: a } = await mustGet(flags, name);
-      const text = await diffApplication(a, { client, flags, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}) });
+      const text = await (await import("./diff.ts")).diffApplication(a, { client, flags, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}) });
       process.stdout.write(text);
       process.exitCode = text ? 1 : 0;
     });
@@ -133,7 +135,7 @@ Examples:
       const format = parseFormat(flags.output, ["table", "json", "yaml"]);
       const { client, app: a } = await mustGet(flags, name);
       if (flags.dryRun) {
-        const text = await diffApplication(a, { client, flags });
+        const text = await (await import("./diff.ts")).diffApplication(a, { client, flags });
         process.stdout.write(text || `${name}: nothing to sync\n`);
         return;
       }
