@@ -6,7 +6,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, it } from "vitest";
 import { crds } from "../agent/api/crds.ts";
-import { defaultProject } from "../agent/api/install.ts";
+import { defaultProject, installManifests } from "../agent/api/install.ts";
 import { FINALIZER, type Manifest } from "../agent/api/types.ts";
 import bootstrap from "./index.ts";
 import { DEFAULT_AGENT_IMAGE } from "./config.ts";
@@ -113,6 +113,20 @@ describe("tether:cluster=kubeconfig", () => {
     expect(one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs.roleRef.name).toBe("tether-deployer");
   });
 
+  it("tether:namespaced declares no cluster-wide binding, and the RoleBindings of `tether install --namespaced`", async () => {
+    await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, namespaced: "true", deployNamespaces: "shop, web" });
+    expect(declared.filter((d) => d.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")).toEqual([]);
+    const rbac = (o: { kind: string }) => o.kind === "RoleBinding" || o.kind === "ClusterRole";
+    const expected = (installManifests({ namespace: "tether-system", mode: "namespaced", namespaces: ["shop", "web"] }) as Manifest[]).filter(rbac);
+    const got = declared.filter((d) => /rbac.authorization.k8s.io\/v1:(RoleBinding|ClusterRole)$/.test(d.type)).map((d) => d.inputs as Manifest);
+    const key = (o: { kind: string; metadata?: { name?: string; namespace?: string } }) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+    expect(got.map(key).sort()).toEqual(expected.map(key).sort());
+    for (const obj of expected) expect(got.find((g) => key(g) === key(obj)), key(obj)).toEqual(obj);
+    // admin only in the namespaces it deploys to, never in another one.
+    const admin = got.filter((g) => (g as { roleRef?: { name: string } }).roleRef?.name === "admin").map((g) => g.metadata.namespace).sort();
+    expect(admin).toEqual(["shop", "web"]);
+  });
+
   it("runs the agent non-root on a read-only root filesystem, probed on /healthz and /readyz on every interface", async () => {
     await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, agentImage: "registry.example.com/tether:1.2.3" });
     const deployment = one("kubernetes:apps/v1:Deployment").inputs;
@@ -201,6 +215,20 @@ describe("one source with `tether bootstrap`", () => {
     const byKey = new Map(pulumiObjects.map((o) => [key(o), o]));
     for (const obj of cliObjects) expect(byKey.get(key(obj)), key(obj)).toEqual(obj);
   });
+
+  it("in namespaced mode too", async () => {
+    await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, namespaced: "true", deployNamespaces: "shop" });
+    const key = (o: { kind: string; metadata: { name?: string; namespace?: string } }) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+    const pulumiObjects = declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest);
+    const cliObjects = bootstrapManifests({
+      agent: { namespace: "tether-system", image: DEFAULT_AGENT_IMAGE, pollInterval: "60s", replicas: 2 },
+      root: { namespace: "tether-system", name: "root", repoURL: REPO, revision: "main", path: "components", cascade: true },
+      clusterRole: "cluster-admin", namespaced: true, deployNamespaces: ["shop"],
+    });
+    expect(pulumiObjects.map(key).sort()).toEqual(cliObjects.map(key).sort());
+    const byKey = new Map(pulumiObjects.map((o) => [key(o), o]));
+    for (const obj of cliObjects) expect(byKey.get(key(obj)), key(obj)).toEqual(obj);
+  });
 });
 
 describe("tether:cluster=k3s", () => {
@@ -244,6 +272,8 @@ describe("configuration mistakes", () => {
     ["k3s without a host", { cluster: "k3s", repoURL: REPO }, /tether:host is not set.*pulumi config set tether:host/],
     ["kubeconfig mode without a kubeconfig", { repoURL: REPO }, /tether:kubeconfig is not set/],
     ["a username without a password", { kubeconfig: "kubeconfig", repoURL: REPO, repoUsername: "git" }, /both tether:repoUsername and tether:repoPassword/],
+    ["a ClusterRole for a namespaced agent", { kubeconfig: "kubeconfig", repoURL: REPO, namespaced: "true", clusterRole: "x" }, /tether:clusterRole \(x\) and tether:namespaced are exclusive.*pulumi config rm tether:clusterRole/],
+    ["deploy namespaces without namespaced mode", { kubeconfig: "kubeconfig", repoURL: REPO, deployNamespaces: "shop" }, /tether:deployNamespaces needs tether:namespaced.*pulumi config set tether:namespaced true/],
   ])("stops on %s with the command that fixes it", async (_what, config, message) => {
     await expect(run(config)).rejects.toThrow(message);
     expect(declared).toEqual([]);

@@ -45,6 +45,10 @@ export interface InstallConfig {
   readonly agentImage: string;
   /** ClusterRole bound to the agent; cluster-admin unless the stack names a narrower one. */
   readonly clusterRole: string;
+  /** `tether:namespaced`: no cluster-wide rights, as `tether install --namespaced`. */
+  readonly namespaced: boolean;
+  /** `tether:deployNamespaces` (comma-separated): where a namespaced agent may deploy; default its own namespace. */
+  readonly deployNamespaces?: readonly string[];
   readonly pollInterval: string;
   /** Agent replicas; more than one elect a leader through a Lease (`--leader-elect`). */
   readonly replicas: number;
@@ -134,7 +138,7 @@ function readInstall(config: pulumi.Config): InstallConfig {
   return {
     namespace: config.get("namespace") ?? DEFAULT_NAMESPACE,
     agentImage: config.get("agentImage") ?? DEFAULT_AGENT_IMAGE,
-    clusterRole: config.get("clusterRole") ?? "cluster-admin",
+    ...readRbac(config),
     pollInterval: config.get("pollInterval") ?? "60s",
     replicas: readReplicas(config),
     repoURL,
@@ -145,6 +149,24 @@ function readInstall(config: pulumi.Config): InstallConfig {
     agentSelfManaged: config.getBoolean("agentSelfManaged") ?? false,
     ...(ageKey ? { ageKey } : {}),
     ...readCredentials(config),
+  };
+}
+
+function readRbac(config: pulumi.Config): Pick<InstallConfig, "clusterRole" | "namespaced" | "deployNamespaces"> {
+  const clusterRole = config.get("clusterRole");
+  const namespaced = config.getBoolean("namespaced") ?? false;
+  const deployNamespaces = config.get("deployNamespaces")?.split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (namespaced && clusterRole !== undefined) {
+    throw new ConfigError(`tether:clusterRole (${clusterRole}) and tether:namespaced are exclusive: a namespaced agent has no ClusterRoleBinding. `
+      + "Remove one: pulumi config rm tether:clusterRole");
+  }
+  if (!namespaced && deployNamespaces !== undefined) {
+    throw new ConfigError("tether:deployNamespaces needs tether:namespaced (in cluster mode tether:clusterRole decides): "
+      + "pulumi config set tether:namespaced true");
+  }
+  return {
+    clusterRole: clusterRole ?? "cluster-admin", namespaced,
+    ...(deployNamespaces?.length ? { deployNamespaces } : {}),
   };
 }
 

@@ -4,11 +4,10 @@
 // Deployment and Service, and the root Application that hands the cluster over to Git.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { installManifests } from "../agent/api/install.ts";
 import { API_VERSION, type Manifest } from "../agent/api/types.ts";
 import type { InstallConfig } from "./config.ts";
 import {
-  agentDeployment, agentService, keySecretData, keySecretShell, repositorySecretData, repositorySecretShell, rootApplication,
+  agentDeployment, agentInstallManifests, agentService, keySecretData, keySecretShell, repositorySecretData, repositorySecretShell, rootApplication,
   type AgentOptions, type RootOptions, type SecretShell,
 } from "./manifests.ts";
 
@@ -41,7 +40,7 @@ const asArgs = <T>(obj: Manifest): T => obj as unknown as T;
 
 /** The objects of `tether install`, one Pulumi resource each: CRDs first, namespaced objects after the namespace. */
 function declareBase(config: InstallConfig, opts: pulumi.CustomResourceOptions): Base {
-  const manifests = installManifests({ namespace: config.namespace, clusterRole: config.clusterRole }) as Manifest[];
+  const manifests = agentInstallManifests(config.namespace, config);
   const crds: pulumi.Resource[] = [];
   let namespace: k8s.core.v1.Namespace | undefined;
   const rest: pulumi.Resource[] = [];
@@ -63,12 +62,19 @@ function declareBase(config: InstallConfig, opts: pulumi.CustomResourceOptions):
   return { crds, namespace, rest };
 }
 
+const REBIND: pulumi.CustomResourceOptions = { replaceOnChanges: ["roleRef"], deleteBeforeReplace: true };
+
 function declareObject(name: string, obj: Manifest, opts: pulumi.CustomResourceOptions): pulumi.Resource {
   switch (`${obj.apiVersion}/${obj.kind}`) {
     case "v1/ServiceAccount":
       return new k8s.core.v1.ServiceAccount(name, asArgs(obj), opts);
+    // roleRef cannot change in place: a binding to another role is deleted, then created (as `tether install` does).
     case "rbac.authorization.k8s.io/v1/ClusterRoleBinding":
-      return new k8s.rbac.v1.ClusterRoleBinding(name, asArgs(obj), opts);
+      return new k8s.rbac.v1.ClusterRoleBinding(name, asArgs(obj), { ...opts, ...REBIND });
+    case "rbac.authorization.k8s.io/v1/RoleBinding":
+      return new k8s.rbac.v1.RoleBinding(`${name}-${obj.metadata.namespace ?? ""}`, asArgs(obj), { ...opts, ...REBIND });
+    case "rbac.authorization.k8s.io/v1/ClusterRole":
+      return new k8s.rbac.v1.ClusterRole(name, asArgs(obj), opts);
     case `${API_VERSION}/AppProject`:
       return new k8s.apiextensions.CustomResource(name, obj, opts);
     default:

@@ -43,6 +43,12 @@ export interface BootstrapOptions {
   readonly root: RootOptions;
   /** ClusterRole bound to the agent; cluster-admin unless a narrower one is named. */
   readonly clusterRole: string;
+  /**
+   * `tether install --namespaced`: no cluster-wide rights; `admin` in `deployNamespaces` (default: the
+   * agent namespace) and the agent's own resources in its namespace. `clusterRole` is then unused.
+   */
+  readonly namespaced?: boolean;
+  readonly deployNamespaces?: readonly string[];
   /** An age identity (`AGE-SECRET-KEY-1...`); without it no key Secret is declared. */
   readonly ageKey?: string;
   readonly credentials?: Credentials;
@@ -159,6 +165,15 @@ export function rootApplicationSpec(opts: RootOptions): ApplicationSpec {
   };
 }
 
+/** The objects of `tether install` (CRDs, namespace, identity, RBAC, default AppProject) with the same RBAC choices. */
+export function agentInstallManifests(namespace: string, rbac: Pick<BootstrapOptions, "clusterRole" | "namespaced" | "deployNamespaces">): Manifest[] {
+  return installManifests({
+    namespace, clusterRole: rbac.clusterRole,
+    ...(rbac.namespaced === true ? { mode: "namespaced" as const } : {}),
+    ...(rbac.deployNamespaces?.length ? { namespaces: rbac.deployNamespaces } : {}),
+  }) as Manifest[];
+}
+
 export function rootApplication(opts: RootOptions): Application {
   return {
     apiVersion: API_VERSION, kind: "Application",
@@ -174,7 +189,7 @@ export function rootApplication(opts: RootOptions): Application {
 export function bootstrapManifests(opts: BootstrapOptions): Manifest[] {
   const namespace = opts.agent.namespace;
   return [
-    ...installManifests({ namespace, clusterRole: opts.clusterRole }) as Manifest[],
+    ...agentInstallManifests(namespace, opts),
     ...(opts.ageKey ? [keySecret(namespace, opts.ageKey)] : []),
     ...(opts.credentials ? [repositorySecret(namespace, opts.root.repoURL, opts.credentials)] : []),
     agentDeployment(opts.agent),
