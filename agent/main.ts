@@ -6,6 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { TetherClient } from "./api/client.ts";
 import { KubeCluster } from "./apply/cluster.ts";
 import { campaign, type ElectionTiming, type Leadership } from "./leader/index.ts";
+import { shard, type Sharding } from "./leader/shards.ts";
 import { Controller, DEFAULT_WORKERS } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
@@ -40,6 +41,8 @@ export interface AgentOptions {
   readonly renderLimits?: RenderLimits;
   /** Several replicas: only the holder of Lease tether-agent-leader reconciles (agent/leader). */
   readonly leaderElection?: ElectionTiming;
+  /** Several replicas sharing the apps: `shards` Leases, each app in one (agent/leader/shards.ts). */
+  readonly sharding?: { readonly shards: number; readonly timing: ElectionTiming };
 }
 
 export interface RunningAgent {
@@ -59,11 +62,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     cacheDir, allowLocal: opts.allowLocalRepos ?? false,
     credentials: (url) => client.repoCredentials(url),
   });
-  const controller = new Controller({
+  let sharding: Sharding | undefined;
+  const controller: Controller = new Controller({
     kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? DEFAULT_WORKERS, log,
     ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
+    ...(opts.sharding ? { owns: (app: string) => sharding?.owns(app) ?? false } : {}),
   });
   const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
   const webhook = new Webhook({
@@ -80,7 +85,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     });
   await webhook.warnIfUnsigned(opts.namespace);
   if (opts.leaderElection) leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log }, () => controller.start());
-  else await controller.start();
+  else {
+    if (opts.sharding) sharding = shard({ kc: opts.kc, namespace: opts.namespace, ...opts.sharding, log, onChange: () => controller.rebalance() });
+    await controller.start();
+  }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
   log(`tether agent ready; probes and metrics on http://${opts.listen.host}:${port}`);
@@ -89,6 +97,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     stop: async () => {
       // The lease goes back only after the running reconciles finished: the next leader never applies alongside this one.
       if (leadership) await leadership.release(() => controller.stop());
+      else if (sharding) await sharding.release(() => controller.stop());
       else await controller.stop();
       webhook.stop();
       ui.close();

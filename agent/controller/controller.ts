@@ -1,6 +1,7 @@
 // The loop that wires the stages. Triggers (informer events, the git poll, refresh annotations,
 // webhooks, drift on managed objects) all end in the work queue, which runs at most one reconcile per
 // Application at a time and a bounded number overall, and retries failures with backoff.
+import { setTimeout as sleep } from "node:timers/promises";
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import { TetherClient, pointer } from "../api/client.ts";
 import { GROUP, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Condition } from "../api/types.ts";
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   readonly log: LogFn;
   /** Bound of the render cache in MiB. */
   readonly renderCacheMb?: number;
+  /** With `--shards`: whether this replica reconciles the app now; absent, it reconciles every app. */
+  readonly owns?: (app: string) => boolean;
 }
 
 /**
@@ -145,6 +148,7 @@ export class Controller {
 
   private enqueue(app: Application, why: string): void {
     const name = app.metadata?.name ?? "";
+    if (this.opts.owns && !this.opts.owns(name)) return;
     const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined;
     // A new or changed app reads Git as it is now, not as the last poll saw it.
     this.queue.add(name, refresh ? { kind: "fresh" } : { kind: "shared", since: Date.now() });
@@ -166,7 +170,21 @@ export class Controller {
     if (parent && parent !== app.metadata?.name) this.queue.add(parent);
   }
 
+  /**
+   * The shards this replica holds changed: resolves once no reconcile of an app it gave up is running
+   * (only then may another replica take the shard), and queues the apps it now holds.
+   */
+  async rebalance(): Promise<void> {
+    const owns = this.opts.owns ?? (() => true);
+    while (this.queue.isRunning((name) => !owns(name))) await sleep(100);
+    for (const app of this.informer?.list() ?? []) {
+      const name = app.metadata?.name ?? "";
+      if (owns(name)) this.queue.add(name, { kind: "shared", since: this.pollStartedAt });
+    }
+  }
+
   private async reconcileByName(name: string, freshness: Freshness): Promise<RunResult> {
+    if (this.opts.owns && !this.opts.owns(name)) return DONE;
     const app = await this.client.getApplication(name);
     if (!app) return DONE;
     this.lastSeen.set(name, fingerprint(app));

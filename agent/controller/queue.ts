@@ -51,6 +51,11 @@ export class WorkQueue {
 
   constructor(private readonly opts: WorkQueueOptions) {}
 
+  /** Whether a reconcile of an app that `which` names is running now. */
+  isRunning(which: (name: string) => boolean): boolean {
+    return [...this.running].some(which);
+  }
+
   /** Items waiting to run (not those running or waiting for a timer): the queue-depth metric. */
   get depth(): number {
     return this.pending.size;

@@ -5,7 +5,7 @@ import { KubeApiError, KubeHttp } from "../apply/http.ts";
 import { microTime, type LeaseRecord } from "./decide.ts";
 
 interface LeaseObject {
-  readonly metadata: { readonly resourceVersion?: string };
+  readonly metadata: { readonly name?: string; readonly resourceVersion?: string };
   readonly spec?: {
     readonly holderIdentity?: string;
     readonly leaseDurationSeconds?: number;
@@ -38,7 +38,9 @@ export class KubeLeaseStore implements LeaseStore {
   private readonly collection: string;
   readonly description: string;
 
-  constructor(kc: KubeConfig, private readonly namespace: string, private readonly name: string) {
+  /** `labels`: added to the Lease, so a set of them (the shards and members of `--shards`) can be listed. */
+  constructor(kc: KubeConfig, private readonly namespace: string, readonly name: string,
+    private readonly labels: Readonly<Record<string, string>> = {}) {
     this.http = new KubeHttp(kc);
     this.collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
     this.description = `Lease ${namespace}/${name}`;
@@ -49,14 +51,7 @@ export class KubeLeaseStore implements LeaseStore {
     const res = await this.http.request("GET", path);
     if (res.status === 404) return undefined;
     if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", path);
-    const lease = res.body as LeaseObject;
-    return {
-      holder: lease.spec?.holderIdentity ?? "",
-      leaseDurationSeconds: lease.spec?.leaseDurationSeconds ?? 0,
-      transitions: lease.spec?.leaseTransitions ?? 0,
-      resourceVersion: lease.metadata.resourceVersion ?? "",
-      ...(lease.spec?.acquireTime ? { acquireTime: lease.spec.acquireTime } : {}),
-    };
+    return recordOf(res.body as LeaseObject);
   }
 
   async create(write: LeaseWrite): Promise<boolean> {
@@ -72,7 +67,7 @@ export class KubeLeaseStore implements LeaseStore {
     return {
       apiVersion: "coordination.k8s.io/v1", kind: "Lease",
       metadata: { name: this.name, namespace: this.namespace, ...(resourceVersion ? { resourceVersion } : {}),
-        labels: { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent" } },
+        labels: { "app.kubernetes.io/name": "tether", "app.kubernetes.io/component": "agent", ...this.labels } },
       spec: {
         holderIdentity: write.holder, leaseDurationSeconds: write.leaseDurationSeconds, leaseTransitions: write.transitions,
         renewTime: now, ...(write.acquired ? { acquireTime: now } : write.acquireTime ? { acquireTime: write.acquireTime } : {}),
@@ -86,4 +81,21 @@ export class KubeLeaseStore implements LeaseStore {
     if (res.status >= 400) throw new KubeApiError(res.status, res.body, method, path);
     return true;
   }
+}
+
+function recordOf(lease: LeaseObject): LeaseRecord {
+  return {
+    holder: lease.spec?.holderIdentity ?? "",
+    leaseDurationSeconds: lease.spec?.leaseDurationSeconds ?? 0,
+    transitions: lease.spec?.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata.resourceVersion ?? "",
+    ...(lease.spec?.acquireTime ? { acquireTime: lease.spec.acquireTime } : {}),
+  };
+}
+
+/** The Leases of `namespace` that carry the labels of `selector`, by name. */
+export async function listLeases(http: KubeHttp, namespace: string, selector: string): Promise<Map<string, LeaseRecord>> {
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases?labelSelector=${encodeURIComponent(selector)}`;
+  const body = await http.ok("GET", path) as { items?: LeaseObject[] };
+  return new Map((body.items ?? []).map((l) => [l.metadata.name ?? "", recordOf(l)]));
 }

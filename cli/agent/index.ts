@@ -25,6 +25,7 @@ interface AgentFlags extends KubeFlags {
   readonly maxFileSize: string;
   readonly maxRenderSize: string;
   readonly leaderElect: boolean;
+  readonly shards?: string;
   readonly leaderElectLeaseDuration: string;
   readonly leaderElectRenewDeadline: string;
   readonly leaderElectRetryPeriod: string;
@@ -32,7 +33,7 @@ interface AgentFlags extends KubeFlags {
 
 /** The election timing from the flags, checked (kube-controller-manager's flag names and defaults). */
 function electionTiming(flags: AgentFlags): ElectionTiming | undefined {
-  if (!flags.leaderElect) return undefined;
+  if (!flags.leaderElect && flags.shards === undefined) return undefined;
   const timing = {
     leaseDurationMs: parseDuration(flags.leaderElectLeaseDuration, "--leader-elect-lease-duration"),
     renewDeadlineMs: parseDuration(flags.leaderElectRenewDeadline, "--leader-elect-renew-deadline"),
@@ -89,14 +90,19 @@ export function agentCommand(): Command {
     .option("--log-format <json|text>", "log lines as JSON objects or as text (default: text on a terminal, else json)")
     .option("--log-level <level>", "debug, info, warn or error", "info")
     .option("--leader-elect", "run as one of several replicas: only the holder of Lease tether-agent-leader reconciles", false)
+    .option("--shards <n>", "run as one of several replicas sharing the Applications: each app belongs to one of N shards "
+      + "(a hash of its name), each shard held by one replica through Lease tether-agent-shard-I-of-N; the --leader-elect-* timings apply")
     .option("--leader-elect-lease-duration <duration>", "how long a standby waits before taking over an unrenewed lease", `${DEFAULT_TIMING.leaseDurationMs / 1000}s`)
     .option("--leader-elect-renew-deadline <duration>", "how long the leader keeps leading without renewing", `${DEFAULT_TIMING.renewDeadlineMs / 1000}s`)
     .option("--leader-elect-retry-period <duration>", "how often candidates try and the leader renews", `${DEFAULT_TIMING.retryPeriodMs / 1000}s`)
-    .addHelpText("after", "\nExamples:\n  tether agent --kubeconfig ./kubeconfig --poll-interval 10s\n  tether agent --leader-elect   # in a Deployment with 2 replicas")
+    .addHelpText("after", "\nExamples:\n  tether agent --kubeconfig ./kubeconfig --poll-interval 10s\n  tether agent --leader-elect   # in a Deployment with 2 replicas\n"
+      + "  tether agent --shards 3      # in a Deployment with 3 replicas (or more: a spare takes over a dead one's shard)")
     .action(async (flags: AgentFlags) => {
       const [host = "127.0.0.1", port = "8080"] = flags.listen.split(/:(?=\d+$)/);
       if (!/^\d+$/.test(port)) throw new UsageError(`--listen ${flags.listen}: expected HOST:PORT`);
-      const leaderElection = electionTiming(flags);
+      const timing = electionTiming(flags);
+      const shards = flags.shards === undefined ? undefined : countFlag(flags.shards, "--shards");
+      if (shards !== undefined && flags.leaderElect) throw new UsageError("--shards and --leader-elect exclude each other: with --shards every replica reconciles its share");
       const logging = logFlags(flags);
       useRepoTools();
       const agent = await startAgent({
@@ -105,7 +111,8 @@ export function agentCommand(): Command {
         listen: { host, port: Number(port) }, ...logging, allowLocalRepos: flags.allowLocalRepos,
         workers: countFlag(flags.workers, "--workers"), applyConcurrency: countFlag(flags.applyConcurrency, "--apply-concurrency"),
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
-        ...(leaderElection ? { leaderElection } : {}),
+        ...(timing && flags.leaderElect ? { leaderElection: timing } : {}),
+        ...(timing && shards !== undefined ? { sharding: { shards, timing } } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
       });
       await new Promise<void>((resolve) => {
