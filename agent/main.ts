@@ -7,6 +7,7 @@ import { TetherClient } from "./api/client.ts";
 import { KubeCluster } from "./apply/cluster.ts";
 import { campaign, type ElectionTiming, type Leadership } from "./leader/index.ts";
 import { shard, type Sharding } from "./leader/shards.ts";
+import { chartFetcher } from "./controller/build.ts";
 import { Controller, DEFAULT_WORKERS } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
@@ -65,6 +66,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   let sharding: Sharding | undefined;
   const controller: Controller = new Controller({
     kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
+    charts: chartFetcher(client, cacheDir),
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? DEFAULT_WORKERS, log,
     ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),

@@ -56,6 +56,6 @@ describe("the API schema", () => {
     expect(text).not.toContain('"const"');
     expect(text).not.toContain('"anyOf"');
     expect(text).toContain('"enum":["Synced","OutOfSync","Unknown"]');
-    expect(wire(ApplicationSpecSchema)).toMatchObject({ type: "object", required: ["source", "destination"] });
+    expect(wire(ApplicationSpecSchema)).toMatchObject({ type: "object", required: ["destination"] });
   });
 });

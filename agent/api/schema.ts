@@ -106,8 +106,8 @@ export const IgnoreDifferencesSchema = Type.Object({
 
 export const ApplicationSpecSchema = Type.Object({
   project: opt(Type.String({ default: "default" })),
-  source: ApplicationSourceSchema,
-  sources: opt(Type.Array(ApplicationSourceSchema, { description: "Several sources merged into one app (Argo CD 2.6+); wins over source." })),
+  source: opt(ApplicationSourceSchema),
+  sources: opt(Type.Array(ApplicationSourceSchema, { description: "Several sources merged into one app (Argo CD 2.6+); wins over source. One of source and sources is required." })),
   destination: ApplicationDestinationSchema,
   syncPolicy: opt(SyncPolicySchema),
   ignoreDifferences: opt(Type.Array(IgnoreDifferencesSchema)),
@@ -139,13 +139,23 @@ export const OperationStateSchema = Type.Object({
   finishedAt: opt(str()),
   /** How many retries `syncPolicy.retry` has spent on this operation. */
   retryCount: opt(Type.Integer()),
-  syncResult: opt(Type.Object({ revision: opt(str()) })),
+  syncResult: opt(Type.Object({ revision: opt(str()), revisions: opt(Type.Array(Type.String())) })),
 }, { "x-kubernetes-preserve-unknown-fields": true });
 
-export const HistoryEntrySchema = Type.Object({ id: Type.Integer(), revision: Type.String(), deployedAt: Type.String() });
+export const HistoryEntrySchema = Type.Object({
+  id: Type.Integer(),
+  revision: Type.String({ description: "The revision deployed; with several sources, the first source's (revisions has all)." }),
+  revisions: opt(Type.Array(Type.String(), { description: "With spec.sources: one revision per source (commit SHA or chart version), as Argo CD." })),
+  source: opt(free()),
+  sources: opt(Type.Array(free())),
+  deployedAt: Type.String(),
+});
 
 export const ApplicationStatusSchema = Type.Object({
-  sync: opt(Type.Object({ status: SyncStatusCodeSchema, revision: opt(str()) })),
+  sync: opt(Type.Object({
+    status: SyncStatusCodeSchema, revision: opt(str()),
+    revisions: opt(Type.Array(Type.String(), { description: "With spec.sources: one revision per source, as Argo CD." })),
+  })),
   health: opt(HealthSchema),
   resources: opt(Type.Array(ResourceStatusSchema)),
   operationState: opt(OperationStateSchema),
@@ -158,7 +168,8 @@ export const ApplicationStatusSchema = Type.Object({
 });
 
 export const OperationSchema = free<{
-  sync?: { prune?: boolean; dryRun?: boolean; revision?: string };
+  /** `revisions`: with spec.sources, one per source (a rollback to a history entry), as Argo CD. */
+  sync?: { prune?: boolean; dryRun?: boolean; revision?: string; revisions?: string[] };
   initiatedBy?: { username?: string; automated?: boolean };
 }>();
 

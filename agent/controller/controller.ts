@@ -4,10 +4,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import { TetherClient, pointer } from "../api/client.ts";
+import { keySecretOf } from "../api/sources.ts";
 import { GROUP, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
+import type { ChartSource } from "../render/chart-deps.ts";
 import type { LogFn } from "../log.ts";
 import { eventOf, logLineOf } from "../status/conditions.ts";
 import { statusChanged } from "../status/equal.ts";
@@ -25,6 +27,8 @@ export interface ControllerOptions {
   readonly cluster: Cluster;
   readonly source: SourceStage;
   readonly render: RenderFn;
+  /** Charts from chart repositories and OCI registries, with their cache (build.ts's chartFetcher). */
+  readonly charts: ChartSource;
   /** How often every repository is fetched; a webhook or refresh does not wait for it. */
   readonly pollIntervalMs: number;
   /** Reconciles running at once across Applications. */
@@ -192,8 +196,8 @@ export class Controller {
     const started = Date.now();
     const progress = this.progressReporter(app);
     const outcome = await reconcile({ app, freshness }, {
-      source: this.timedSource, render: this.opts.render, destinations: this.destinations,
-      decryptionKeys: (a) => this.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
+      source: this.timedSource, render: this.opts.render, charts: this.opts.charts, agentNamespace: this.opts.namespace,
+      destinations: this.destinations, decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)),
       project: (p) => this.client.getProject(p),
       renderCache: this.renderCache, memo: this.memo, live: this.live, onStage: progress.stage,
       concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,

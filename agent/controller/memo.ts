@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { Application, Manifest } from "../api/types.ts";
 import type { PlannedObject } from "../apply/plan.ts";
-import type { RenderedObject } from "../render/types.ts";
+import type { SourcesRender } from "../render/sources.ts";
 
 /** The default bound of the render cache: `--render-cache-size`. */
 export const DEFAULT_RENDER_CACHE_MB = 64;
@@ -15,21 +15,22 @@ export const DEFAULT_RENDER_CACHE_MB = 64;
  * the renderer produced and nothing else: every guard runs after each lookup, hit or miss.
  */
 export class RenderCache {
-  private readonly entries: LRUCache<string, RenderedObject[]>;
+  private readonly entries: LRUCache<string, SourcesRender>;
 
   constructor(maxMegabytes = DEFAULT_RENDER_CACHE_MB) {
-    this.entries = new LRUCache<string, RenderedObject[]>({
+    this.entries = new LRUCache<string, SourcesRender>({
       maxSize: Math.max(1, Math.round(maxMegabytes * 1024 * 1024)),
       // A render bigger than the whole cache is simply not kept.
-      sizeCalculation: (value) => Math.max(1, value.reduce((n, r) => n + JSON.stringify(r.manifest).length + r.file.length, 0)),
+      sizeCalculation: (value) => Math.max(1, value.objects.reduce((n, r) => n + JSON.stringify(r.manifest).length + r.file.length, 0)
+        + value.warnings.reduce((n, w) => n + w.length, 0)),
     });
   }
 
-  get(key: string): RenderedObject[] | undefined {
+  get(key: string): SourcesRender | undefined {
     return this.entries.get(key);
   }
 
-  set(key: string, value: RenderedObject[]): void {
+  set(key: string, value: SourcesRender): void {
     this.entries.set(key, value);
   }
 

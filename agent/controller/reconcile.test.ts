@@ -8,24 +8,24 @@ describe("renderKeyOf", () => {
     apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "a" },
     spec: { source: { repoURL: "https://git.example.com/a.git", path: "chart", helm: { valueFiles: ["v.yaml"], releaseName: "r" } }, destination: { namespace: "web" } },
   };
-  const withSpec = (name: string, source: Application["spec"]["source"], namespace = "web"): Application =>
+  const withSpec = (name: string, source: NonNullable<Application["spec"]["source"]>, namespace = "web"): Application =>
     ({ ...base, metadata: { name }, spec: { ...base.spec, source, destination: { namespace } } });
 
   it("differs for two apps that share a source but not their name (Helm's default release name)", () => {
     const src = { repoURL: "https://git.example.com/a.git", path: "chart" };
-    expect(renderKeyOf(withSpec("a", src), "c1")).not.toBe(renderKeyOf(withSpec("b", src), "c1"));
+    expect(renderKeyOf(withSpec("a", src), ["c1"])).not.toBe(renderKeyOf(withSpec("b", src), ["c1"]));
   });
 
   it("differs for every source option, the destination namespace and the commit", () => {
-    const key = renderKeyOf(base, "c1");
-    expect(renderKeyOf(withSpec("a", { ...base.spec.source, helm: { valueFiles: ["v.yaml"], releaseName: "other" } }), "c1")).not.toBe(key);
-    expect(renderKeyOf(withSpec("a", base.spec.source, "other"), "c1")).not.toBe(key);
-    expect(renderKeyOf(base, "c2")).not.toBe(key);
+    const key = renderKeyOf(base, ["c1"]);
+    expect(renderKeyOf(withSpec("a", { ...base.spec.source!, helm: { valueFiles: ["v.yaml"], releaseName: "other" } }), ["c1"])).not.toBe(key);
+    expect(renderKeyOf(withSpec("a", base.spec.source!, "other"), ["c1"])).not.toBe(key);
+    expect(renderKeyOf(base, ["c2"])).not.toBe(key);
   });
 
   it("does not depend on key order or on how the revision was spelled", () => {
     const reordered = withSpec("a", { helm: { releaseName: "r", valueFiles: ["v.yaml"] }, path: "chart", repoURL: "https://git.example.com/a.git", targetRevision: "main" });
-    expect(renderKeyOf(reordered, "c1")).toBe(renderKeyOf(base, "c1"));
+    expect(renderKeyOf(reordered, ["c1"])).toBe(renderKeyOf(base, ["c1"]));
   });
 });
 

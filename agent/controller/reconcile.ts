@@ -5,7 +5,8 @@
 // It returns the next status, the change set and what the queue should do next; the controller
 // writes them. Every early exit leaves what runs in the cluster as it was.
 import type { AppProject, Application, ApplicationStatus, Manifest } from "../api/types.ts";
-import { API_VERSION, SUSPEND_ANNOTATION } from "../api/types.ts";
+import { primarySource, sourcesOf } from "../api/sources.ts";
+import { SUSPEND_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, Destinations } from "../apply/destinations.ts";
@@ -15,47 +16,23 @@ import { applyAll, pruneAll } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
-import { stableHash } from "../hash.ts";
 import { assessHealth } from "../health/index.ts";
 import { impersonationFor } from "../policy/impersonation.ts";
-import { checkPlaintextSecrets } from "../policy/plaintext.ts";
-import { checkApplication, checkObjects, repoAllowed } from "../policy/project.ts";
-import type { RenderedObject } from "../render/types.ts";
+import { checkApplication, checkObjects } from "../policy/project.ts";
 import { report, type Reported } from "../status/conditions.ts";
+import { build, resolveRevisions, type BuildDeps, type Desired, type Resolved, type SourceStage } from "./build.ts";
 import { decide, type SyncDecision } from "./decide.ts";
 import type { LiveReader } from "./live.ts";
 import { match, type Pair, type StaleLive } from "./match.ts";
-import type { RenderCache, SyncMemo } from "./memo.ts";
+import type { SyncMemo } from "./memo.ts";
 import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
 import { retryDelay } from "./retry.ts";
 import { buildStatus, errorStatus, withSourceCredential, type ComparedPair } from "./status.ts";
 
-/** Renders the tree of one commit; the render stage's dispatch (directory, Kustomize, Helm). */
-export type RenderFn = (input: {
-  root: string; app: Application; decryptionKeys: readonly string[];
-  /** Remote Kustomize bases are fetched only from repositories the app's project allows. */
-  allowRemoteBases?: (url: string) => boolean;
-}) => Promise<RenderedObject[]>;
-
-export interface SourceStage {
-  fetch(url: string, opts?: { since?: number }): Promise<void>;
-  resolve(url: string, revision?: string): Promise<string>;
-  checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
-  /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */
-  credentialName?(url: string): string | undefined;
-}
+export { inheritSource, renderKeyOf, type BuildDeps, type Desired, type RenderFn, type SourceStage } from "./build.ts";
 
 /** The stages, named as the `Reconciling` condition shows them. */
 export type Stage = "Loading" | "Fetching source" | "Building manifests" | "Planning" | "Reading live state" | "Comparing" | "Syncing";
-
-interface BuildDeps {
-  readonly source: SourceStage;
-  readonly render: RenderFn;
-  /** age identities for this app, read from its key Secret; never logged. */
-  readonly decryptionKeys: (app: Application) => Promise<readonly string[]>;
-  readonly project: (name: string) => Promise<AppProject | undefined>;
-  readonly renderCache: RenderCache;
-}
 
 export interface ReconcileDeps extends BuildDeps {
   readonly destinations: Destinations;
@@ -88,12 +65,6 @@ export interface ReconcileOutcome {
   readonly destination?: Destination;
 }
 
-export interface Desired {
-  readonly revision: string;
-  readonly renderKey: string;
-  readonly rendered: readonly RenderedObject[];
-}
-
 /** Everything a reconcile reads once: the app, its project and its destination cluster. */
 interface Context {
   readonly app: Application;
@@ -112,13 +83,13 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     deps.onStage?.(name);
     return run();
   };
-  let revision: string | undefined;
+  let resolved: Resolved | undefined;
   let destination: Destination | undefined;
   try {
     const ctx = await stage("Loading", () => load(req.app, deps));
     destination = ctx.destination;
-    revision = await stage("Fetching source", () => resolveRevision(req.app, req.freshness ?? CACHED, deps));
-    const desired = await stage("Building manifests", () => build(req.app, revision!, deps, ctx.project));
+    resolved = await stage("Fetching source", () => resolveRevisions(req.app, req.freshness ?? CACHED, deps));
+    const desired = await stage("Building manifests", () => build(req.app, resolved!, deps, ctx.project));
     const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster));
     guardObjects(ctx.project, planned);
     const matched = await stage("Reading live state", () => readLive(ctx, planned, deps.concurrency));
@@ -128,7 +99,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   } catch (err) {
     const error = report(err);
     return {
-      status: withSourceCredential(errorStatus(req.app, error, revision, new Date().toISOString()), credentialOf(req.app, deps.source)),
+      status: withSourceCredential(errorStatus(req.app, error, resolved?.revisions, new Date().toISOString()), credentialOf(req.app, deps.source)),
       changes: [], error, operationDone: false,
       next: error.retryable ? { kind: "retry" } : DONE, why: error.message, ...(destination ? { destination } : {}),
     };
@@ -139,13 +110,14 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
 export async function fetchAndRender(req: ReconcileRequest, deps: BuildDeps): Promise<Desired> {
   const project = await projectOf(req.app, deps);
   checkApplication(project, req.app);
-  return await build(req.app, await resolveRevision(req.app, req.freshness ?? { kind: "fresh" }, deps), deps, project);
+  return await build(req.app, await resolveRevisions(req.app, req.freshness ?? { kind: "fresh" }, deps), deps, project);
 }
 
 /** The credential the app's source was fetched with; undefined without one (or for a URL the source refuses). */
 function credentialOf(app: Application, source: SourceStage): string | undefined {
   try {
-    return source.credentialName?.(app.spec.source.repoURL);
+    const repoURL = primarySource(app)?.repoURL;
+    return repoURL === undefined ? undefined : source.credentialName?.(repoURL);
   } catch {
     return undefined;
   }
@@ -168,55 +140,6 @@ async function projectOf(app: Application, deps: Pick<BuildDeps, "project">): Pr
       { object: `AppProject/${name}`, retryable: true });
   }
   return project;
-}
-
-async function resolveRevision(app: Application, freshness: Freshness, deps: Pick<BuildDeps, "source">): Promise<string> {
-  const src = app.spec.source;
-  const since = freshness.kind === "fresh" ? Number.POSITIVE_INFINITY : freshness.kind === "shared" ? freshness.since : 0;
-  await deps.source.fetch(src.repoURL, since === Number.POSITIVE_INFINITY ? {} : { since });
-  // A requested sync may name another revision (a rollback to a history entry), as Argo CD's operation does.
-  return await deps.source.resolve(src.repoURL, app.operation?.sync?.revision ?? src.targetRevision ?? "HEAD");
-}
-
-/**
- * Everything that changes what a render produces: the commit, the source without its revision
- * spelling, the destination namespace and the app's name (Helm's default release name).
- */
-export function renderKeyOf(app: Application, revision: string): string {
-  return stableHash({ revision, source: { ...app.spec.source, targetRevision: undefined }, namespace: app.spec.destination.namespace, app: app.metadata?.name });
-}
-
-/** Build: renders (and decrypts) one commit unless the same inputs were rendered before, then guards the result. */
-async function build(app: Application, revision: string, deps: BuildDeps, project: AppProject): Promise<Desired> {
-  const renderKey = renderKeyOf(app, revision);
-  let rendered = deps.renderCache.get(renderKey);
-  if (!rendered) {
-    const keys = await deps.decryptionKeys(app);
-    const tree = await deps.source.checkout(app.spec.source.repoURL, revision);
-    try {
-      rendered = await deps.render({ root: tree.dir, app, decryptionKeys: keys, allowRemoteBases: (url) => repoAllowed(project, url) });
-    } finally {
-      await tree.cleanup();
-    }
-    deps.renderCache.set(renderKey, rendered);
-  }
-  // The guard runs on every lookup, hit or miss: the cache holds renders, never a verdict.
-  checkPlaintextSecrets(rendered, app.metadata?.annotations);
-  return { revision, renderKey, rendered: inheritSource(rendered, app) };
-}
-
-/**
- * A child Application rendered without `spec.source.repoURL` reads the parent's repository at the
- * parent's revision, so an app-of-apps repository works unchanged in a fork or a local clone.
- */
-export function inheritSource(rendered: readonly RenderedObject[], parent: Application): RenderedObject[] {
-  return rendered.map((r) => {
-    const m = r.manifest;
-    const spec = m.spec as { source?: Partial<Application["spec"]["source"]> } | undefined;
-    if (m.apiVersion !== API_VERSION || m.kind !== "Application" || !spec?.source || spec.source.repoURL) return r;
-    const source = { ...spec.source, repoURL: parent.spec.source.repoURL, targetRevision: spec.source.targetRevision ?? parent.spec.source.targetRevision ?? "HEAD" };
-    return { ...r, manifest: { ...m, spec: { ...spec, source } } };
-  });
 }
 
 /** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
@@ -308,6 +231,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   const retry = failed ? retryAfterFailure(app, desired.revision) : undefined;
   const status = buildStatus({
     app, revision: desired.revision, renderKey: desired.renderKey, pairs: compared, stale, after: result.after,
+    ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings,
     changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
     ...(result.waiting ? { waiting: result.waiting } : {}), ...(retry?.count ? { retryCount: retry.count } : {}),
   });
@@ -329,7 +253,7 @@ function inventoryAfter(input: Compared, changes: readonly Change[]): string[] {
 function refuseEmptyPrune(app: Application, desired: Desired, planned: number, decision: SyncDecision): void {
   if (planned > 0 || (app.status?.inventory?.length ?? 0) === 0 || !decision.sync || !decision.prune) return;
   if (app.spec.syncPolicy?.automated?.allowEmpty === true) return;
-  const path = app.spec.source.path ?? ".";
+  const path = sourcesOf(app).map((s) => s.path ?? s.chart ?? ".").join(", ");
   throw new TetherError("EmptyRender",
     `${path} at ${desired.revision.slice(0, 7)} rendered no objects; nothing was pruned. ` +
     "If the application really should be empty, set syncPolicy.automated.allowEmpty: true", { object: path });

@@ -1,7 +1,7 @@
 // The Application status a reconcile leaves, from what it compared and what its sync did. Pure:
 // every input comes in (the time too), so each outcome is a fixture in status.test.ts.
 import {
-  SUSPEND_ANNOTATION, type Application, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest, type ResourceStatus,
+  SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest, type ResourceStatus,
 } from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, identity } from "../apply/inventory.ts";
@@ -20,6 +20,11 @@ export interface ComparedPair extends Pair {
 export interface StatusInput {
   readonly app: Application;
   readonly revision: string;
+  /** With several sources: one revision per source, and the sources (status and history as Argo CD). */
+  readonly revisions?: readonly string[];
+  readonly sources?: readonly ApplicationSource[];
+  /** What the render ignored (Argo CD fields Tether does not implement): one `UnsupportedField` condition. */
+  readonly warnings?: readonly string[];
   readonly renderKey: string;
   readonly pairs: readonly ComparedPair[];
   readonly stale: readonly StaleLive[];
@@ -42,7 +47,7 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
   const health = appHealth(resources.slice(0, input.pairs.length));
   const status: ApplicationStatus = {
     ...previous,
-    sync: { status: resources.every((r) => r.status === "Synced") ? "Synced" : "OutOfSync", revision: input.revision },
+    sync: { status: resources.every((r) => r.status === "Synced") ? "Synced" : "OutOfSync", revision: input.revision, ...revisionsOf(input) },
     health: { status: health.status, ...(health.message ? { message: health.message } : {}) },
     resources,
     conditions: mergeConditions(previous.conditions, conditions(input)),
@@ -54,11 +59,12 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
 }
 
 /** The status after a reconcile stopped on an error: nothing was applied or pruned, so the last resources, inventory and health stay. */
-export function errorStatus(app: Application, error: Reported, revision: string | undefined, now: string): ApplicationStatus {
+export function errorStatus(app: Application, error: Reported, revisions: readonly string[] | undefined, now: string): ApplicationStatus {
   const previous = app.status ?? {};
+  const several = revisions !== undefined && revisions.length > 1 ? { revisions: [...revisions] } : previous.sync?.revisions ? { revisions: previous.sync.revisions } : {};
   return {
     ...previous,
-    sync: { status: "Unknown", revision: revision ?? previous.sync?.revision ?? "" },
+    sync: { status: "Unknown", revision: revisions?.[0] ?? previous.sync?.revision ?? "", ...several },
     conditions: mergeConditions(previous.conditions, [conditionOf(error, now)]),
     reconciledAt: now,
   };
@@ -70,6 +76,11 @@ export function withSourceCredential(status: ApplicationStatus, secret: string |
   if (secret === undefined) delete next.sourceCredential;
   else next.sourceCredential = secret;
   return next;
+}
+
+/** `revisions` for an app with several sources, as Argo CD writes it. */
+function revisionsOf(input: StatusInput): { revisions?: string[] } {
+  return input.revisions === undefined ? {} : { revisions: [...input.revisions] };
 }
 
 function resourceStatuses(input: StatusInput): ResourceStatus[] {
@@ -98,6 +109,7 @@ function conditions(input: StatusInput): Condition[] {
   if (input.app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true") {
     add("Suspended", ["automated sync and self-heal are off (tether app suspend); `tether app resume` turns them back on"]);
   }
+  add("UnsupportedField", input.warnings ?? []);
   add("SharedResource", input.pairs.filter((p) => p.sharedWith !== undefined)
     .map((p) => `${displayRef(p.planned.ref)} is already managed by ${p.sharedWith}; not taken over`));
   const failed = input.changes.filter((c) => c.action === "failed");
@@ -119,7 +131,7 @@ function operationResult(input: StatusInput): Pick<ApplicationStatus, "operation
   const operationState = {
     phase: ok ? "Succeeded" as const : "Failed" as const, message: summarize(input.changes), startedAt: input.now, finishedAt: input.now,
     ...(input.retryCount ? { retryCount: input.retryCount } : {}),
-    syncResult: { revision: input.revision },
+    syncResult: { revision: input.revision, ...revisionsOf(input) },
   };
   if (!ok) return { operationState };
   return { operationState, observedRenderKey: input.renderKey, ...historyAfter(input) };
@@ -133,8 +145,18 @@ function historyAfter(input: StatusInput): Pick<ApplicationStatus, "history"> {
   const previous = input.app.status?.history ?? [];
   const moved = input.changes.some((c) => c.action !== "unchanged");
   const last = previous[previous.length - 1];
-  if (last?.revision === input.revision || (last !== undefined && !moved)) return {};
-  return { history: nextHistory(previous, { revision: input.revision, deployedAt: input.now }, input.app.spec.revisionHistoryLimit ?? 10) };
+  const same = last?.revision === input.revision && (input.revisions === undefined || last.revisions?.join() === input.revisions.join());
+  if (same || (last !== undefined && !moved)) return {};
+  const entry = {
+    revision: input.revision, deployedAt: input.now,
+    ...(input.revisions && input.sources ? { revisions: [...input.revisions], sources: input.sources.map((s) => ({ ...s })) } : sourceOf(input.app)),
+  };
+  return { history: nextHistory(previous, entry, input.app.spec.revisionHistoryLimit ?? 10) };
+}
+
+/** The single source a history entry records, as Argo CD's `source`. */
+function sourceOf(app: Application): { source?: Record<string, unknown> } {
+  return app.spec.source === undefined ? {} : { source: { ...app.spec.source } };
 }
 
 /** The worst health of the app's resources, with the message of the first resource in that state. */

@@ -1,5 +1,6 @@
 // AppProject rules, as Argo CD applies them: which repositories an app may read, where it may deploy,
 // and which kinds it may create. Pure: the project and the planned objects in, the first violation out.
+import { sourcesOf } from "../api/sources.ts";
 import type { AppProject, Application, Manifest } from "../api/types.ts";
 import { splitApiVersion } from "../api/gvk.ts";
 import { TetherError } from "../errors.ts";
@@ -26,9 +27,11 @@ export function repoAllowed(project: AppProject, url: string): boolean {
 /** Throws PolicyViolation when the app's source or destination is outside its project. */
 export function checkApplication(project: AppProject, app: Application): void {
   const name = `Application ${app.metadata?.name ?? "?"}`;
-  if (!repoAllowed(project, app.spec.source.repoURL)) {
+  for (const source of sourcesOf(app)) {
+    if (repoAllowed(project, source.repoURL)) continue;
+    const what = source.chart === undefined ? "repository" : `chart repository (chart ${source.chart})`;
     throw new TetherError("PolicyViolation",
-      `${name}: repository ${app.spec.source.repoURL} is not permitted in project ${project.metadata?.name}; add it to the project's sourceRepos`, { object: name });
+      `${name}: ${what} ${source.repoURL} is not permitted in project ${project.metadata?.name}; add it to the project's sourceRepos`, { object: name });
   }
   const dest = app.spec.destination;
   const namespace = dest.namespace ?? "";

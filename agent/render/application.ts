@@ -2,7 +2,8 @@
 // decrypt stage plugged in.
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Application } from "../api/types.ts";
+import { sourcesOf } from "../api/sources.ts";
+import type { Application, ApplicationSource } from "../api/types.ts";
 import { sopsDecryptor } from "../decrypt/sops.ts";
 import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
@@ -31,7 +32,7 @@ export type SourceType = "directory" | "kustomize" | "helm";
 /** Renders the source of `app` from the tree at `root`. */
 export async function renderApplication(input: ApplicationRenderInput): Promise<RenderedObject[]> {
   const { app, root } = input;
-  const src = app.spec.source;
+  const src = theSource(app);
   const path = src.path ?? ".";
   const dir = await safeJoin(root, path);
   if (await stat(dir).then((s) => !s.isDirectory(), () => true)) {
@@ -59,12 +60,17 @@ export async function renderApplication(input: ApplicationRenderInput): Promise<
 
 /** The type the Application names by setting `directory`, `kustomize` or `helm` (as Argo CD reads it). */
 export function explicitType(app: Application): SourceType | undefined {
-  const src = app.spec.source;
+  const src = theSource(app);
   const named = (["directory", "kustomize", "helm"] as const).filter((t) => src[t] !== undefined);
   if (named.length > 1) {
     throw new TetherError("RenderFailed", `spec.source sets ${named.join(" and ")}: an Application has one source type, keep only one`, { object: "spec.source" });
   }
   return named[0];
+}
+
+/** The one source a renderer of one tree renders (renderSources hands each source over as spec.source). */
+function theSource(app: Application): ApplicationSource {
+  return sourcesOf(app)[0]!;
 }
 
 /** Kustomize when a kustomization file is present, Helm when a Chart.yaml is, else plain manifests. */

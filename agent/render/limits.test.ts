@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 const app = { spec: { source: { repoURL: "https://h/r", path: "apps/big" } } } as Application;
-const render = withRenderLimits((input: { root: string; app: Application }) => renderDirectory({ root: input.root, path: input.app.spec.source.path ?? "." }),
+const render = withRenderLimits((input: { root: string; app: Application }) => renderDirectory({ root: input.root, path: input.app.spec.source?.path ?? "." }),
   { maxFileBytes: 400_000, maxRenderBytes: 1024 * 1024 });
 
 async function tooLarge(limits: { maxFileBytes: number; maxRenderBytes: number }): Promise<TetherError> {

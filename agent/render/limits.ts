@@ -2,6 +2,7 @@
 // commit with a huge file makes the agent (1 GiB limit in its Deployment) run out of memory in a loop.
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { sourcesOf } from "../api/sources.ts";
 import type { Application } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
@@ -83,7 +84,7 @@ export function withRenderLimits<I extends { readonly root: string; readonly app
   render: (input: I) => Promise<RenderedObject[]>, limits: RenderLimits = DEFAULT_RENDER_LIMITS,
 ): (input: I) => Promise<RenderedObject[]> {
   return async (input) => {
-    const path = input.app.spec.source.path ?? ".";
+    const path = sourcesOf(input.app)[0]?.path ?? ".";
     await checkFileSizes(input.root, path, limits);
     const objects = await render(input);
     checkRenderedSize(objects, path, limits);

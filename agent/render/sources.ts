@@ -4,9 +4,10 @@
 // `$ref/path` Helm value files, the objects merged. One source (`spec.source`) is the list of one.
 // Git and chart repositories are reached through the interfaces below: the I/O stays at the edge.
 import type { Application, ApplicationSource } from "../api/types.ts";
+import { sourcesOf } from "../api/sources.ts";
 import { TetherError } from "../errors.ts";
 import { adoptArgoCdManifests } from "./argocd.ts";
-import { renderApplication } from "./application.ts";
+import { renderApplication, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
 import type { RenderedObject } from "./types.ts";
@@ -43,6 +44,8 @@ export interface SourcesRenderInput {
   readonly allowRemoteBases?: (url: string) => boolean;
   /** The agent's namespace: rendered `argoproj.io` Applications and AppProjects are moved there. */
   readonly agentNamespace: string;
+  /** Renders one Git source's tree; the agent wraps {@link renderApplication} in its render limits. */
+  readonly renderTree?: (input: ApplicationRenderInput) => Promise<RenderedObject[]>;
 }
 
 export interface SourcesRender {
@@ -57,11 +60,7 @@ export interface SourceResolvers {
   readonly charts: Pick<DependencyFetch["charts"], "resolve">;
 }
 
-/** `spec.sources` when it has entries (as Argo CD: it wins over `spec.source`), else `[spec.source]`. */
-export function sourcesOf(app: Application): ApplicationSource[] {
-  const many = app.spec.sources;
-  return many !== undefined && many.length > 0 ? [...many] : [app.spec.source];
-}
+export { sourcesOf };
 
 /**
  * One revision per source, in order: the commit SHA of a Git source, the chart version of a chart
@@ -131,10 +130,17 @@ async function renderOne({ input, source, tree, valueRoots }: OneSource): Promis
   if (tree === undefined) throw new Error("internal: a Git source without its checkout");
   // A source that only lends its files (`ref` without `path`) renders nothing, as in Argo CD.
   if (source.ref !== undefined && source.path === undefined) return [];
-  return renderApplication({
-    root: tree.dir, app: { ...app, spec: { ...app.spec, source } }, decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
+  return (input.renderTree ?? renderApplication)({
+    root: tree.dir, app: withSource(app, source), decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
     ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
   });
+}
+
+/** The app as a renderer of one source sees it: that source as `spec.source`, no `spec.sources`. */
+function withSource(app: Application, source: ApplicationSource): Application {
+  const spec = { ...app.spec, source };
+  delete spec.sources;
+  return { ...app, spec };
 }
 
 /**

@@ -62,7 +62,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   const csrfKey = randomBytes(32);
   const streams = new Set<ServerResponse>();
   const diffDeps = {
-    client, cluster, renderCache: newRenderCache(),
+    client, cluster, renderCache: newRenderCache(), cacheDir: opts.cacheDir,
     source: new GitSource({ cacheDir: opts.cacheDir, credentials: (url: string) => client.repoCredentials(url) }),
   };
   const onApp = (verb: string, extra: Partial<ResourceAttributes> = {}): ResourceAttributes =>

@@ -4,6 +4,7 @@ import type { TetherClient } from "../api/client.ts";
 import type { Application } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { displayRef, refKey, staleEntries } from "../apply/inventory.ts";
+import { clientBuildDeps } from "../controller/build.ts";
 import { RenderCache } from "../controller/memo.ts";
 import { fetchAndRender, planDesired, type SourceStage } from "../controller/reconcile.ts";
 import { compare, unifiedDiff } from "../diff/index.ts";
@@ -15,6 +16,8 @@ export interface DiffDeps {
   readonly cluster: Cluster;
   readonly source: SourceStage;
   readonly renderCache: RenderCache;
+  /** Where fetched charts are kept (the agent's cache directory). */
+  readonly cacheDir: string;
 }
 
 export function newRenderCache(): RenderCache {
@@ -23,11 +26,9 @@ export function newRenderCache(): RenderCache {
 
 /** Every object that differs between Git and the cluster; `[]` when the cluster equals Git. */
 export async function objectDiffs(app: Application, deps: DiffDeps): Promise<ObjectDiffView[]> {
-  const desired = await fetchAndRender({ app }, {
-    source: deps.source, render: renderApplication, renderCache: deps.renderCache,
-    decryptionKeys: (a) => deps.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
-    project: (p) => deps.client.getProject(p),
-  });
+  const desired = await fetchAndRender({ app }, clientBuildDeps({
+    client: deps.client, source: deps.source, render: renderApplication, renderCache: deps.renderCache, cacheDir: deps.cacheDir,
+  }));
   const planned = await planDesired(app, desired, deps.cluster);
   const ignoreDifferences = app.spec.ignoreDifferences ?? [];
   const out: ObjectDiffView[] = [];

@@ -1,5 +1,6 @@
 // What the web UI shows, as plain data: pure functions from Applications and live objects to the
 // view models the JSON API sends. The browser imports these types; nothing here does I/O.
+import { primarySource } from "../api/sources.ts";
 import type { Application, Manifest, ObjectRef } from "../api/types.ts";
 import { HOOK_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS } from "../api/types.ts";
 import { refKey, refOf } from "../apply/inventory.ts";
@@ -27,7 +28,7 @@ function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
 
 export function summarize(app: Application): AppSummary {
   const { status, metadata } = app;
-  const source = app.spec.source;
+  const path = primarySource(app)?.path;
   return {
     name: metadata?.name ?? "",
     project: app.spec.project ?? "default",
@@ -37,7 +38,7 @@ export function summarize(app: Application): AppSummary {
     ...sourceFields(app),
     deleting: metadata?.deletionTimestamp !== undefined,
     ...defined({
-      healthMessage: status?.health?.message, revision: status?.sync?.revision, path: source.path,
+      healthMessage: status?.health?.message, revision: status?.sync?.revision, path,
       lastSync: status?.operationState?.finishedAt ?? status?.history?.at(-1)?.deployedAt, operationPhase: status?.operationState?.phase,
     }),
   };
@@ -45,8 +46,8 @@ export function summarize(app: Application): AppSummary {
 
 function sourceFields(app: Application): Pick<AppSummary, "targetRevision" | "repoURL" | "destination" | "automated"> {
   return {
-    targetRevision: app.spec.source.targetRevision ?? "HEAD",
-    repoURL: app.spec.source.repoURL,
+    targetRevision: primarySource(app)?.targetRevision ?? "HEAD",
+    repoURL: primarySource(app)?.repoURL ?? "",
     destination: { ...app.spec.destination },
     automated: app.spec.syncPolicy?.automated !== undefined,
   };

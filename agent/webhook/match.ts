@@ -1,6 +1,7 @@
 // Which Applications a push concerns: same repository, a pushed branch or tag the app follows, and,
 // when the payload lists the changed files, a change under the app's path. Pure.
 import { posix } from "node:path";
+import { declaredSources } from "../api/sources.ts";
 import type { Application, ApplicationSource } from "../api/types.ts";
 import { credentialScope } from "../source/credentials.ts";
 import { parseRepoUrl } from "../source/repo-url.ts";
@@ -17,16 +18,12 @@ export const MANIFEST_PATHS_ANNOTATIONS = ["tether.dev/manifest-generate-paths",
 export function appsToRefresh(apps: readonly Application[], push: Push): string[] {
   const repoKeys = new Set(push.repoURLs.flatMap(repoKey));
   return apps
-    .filter((app) => sourcesOf(app).some((source) => sourceConcerned(app, source, push, repoKeys)))
+    .filter((app) => declaredSources(app).some((source) => sourceConcerned(app, source, push, repoKeys)))
     .map((app) => app.metadata?.name ?? "")
     .filter((name) => name !== "")
     .sort();
 }
 
-function sourcesOf(app: Application): readonly ApplicationSource[] {
-  const many = (app.spec as { sources?: readonly ApplicationSource[] }).sources;
-  return many !== undefined && many.length > 0 ? many : [app.spec.source];
-}
 
 function sourceConcerned(app: Application, source: ApplicationSource, push: Push, repoKeys: ReadonlySet<string>): boolean {
   if (!repoKey(source.repoURL).some((key) => repoKeys.has(key))) return false;

@@ -1,5 +1,6 @@
 // `tether app create`: scaffold an Application in components/PROJECT/, commit, push, and optionally
 // wait for the agent to deploy it.
+import { primarySource } from "../../agent/api/sources.ts";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -151,10 +152,10 @@ function sameHost(url: string, access: RepoAccess): boolean {
  * pushed Application appears within seconds.
  */
 export async function refreshParents(client: TetherClient, components: string, branch?: string): Promise<string[]> {
-  const parents = (await client.listApplications()).filter((a) => (a.spec.source.path ?? "").replace(/^\.\/|\/$/g, "") === components);
+  const parents = (await client.listApplications()).filter((a) => (primarySource(a)?.path ?? "").replace(/^\.\/|\/$/g, "") === components);
   for (const parent of parents) {
     const name = parent.metadata?.name ?? "";
-    const watched = parent.spec.source.targetRevision ?? "HEAD";
+    const watched = primarySource(parent)?.targetRevision ?? "HEAD";
     if (branch && watched !== "HEAD" && watched !== branch && watched !== `refs/heads/${branch}`) {
       process.stderr.write(`warning: ${name} reads ${components}/ at ${watched}, not ${branch}: pass --branch ${watched}, or the agent will not see this commit\n`);
     }
@@ -197,7 +198,7 @@ async function localAgeKeys(): Promise<string[]> {
  * the app that needs it, not at the next poll.
  */
 async function refreshProjects(client: TetherClient): Promise<string[]> {
-  const readers = (await client.listApplications()).filter((a) => (a.spec.source.path ?? "").replace(/^\.\/|\/$/g, "") === PROJECTS);
+  const readers = (await client.listApplications()).filter((a) => (primarySource(a)?.path ?? "").replace(/^\.\/|\/$/g, "") === PROJECTS);
   for (const app of readers) {
     await client.mergeApplication(app.metadata?.name ?? "", { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
   }

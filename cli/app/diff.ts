@@ -6,6 +6,7 @@ import type { TetherClient } from "../../agent/api/client.ts";
 import type { Application } from "../../agent/api/types.ts";
 import { KubeCluster } from "../../agent/apply/cluster.ts";
 import { displayRef, staleEntries } from "../../agent/apply/inventory.ts";
+import { clientBuildDeps } from "../../agent/controller/build.ts";
 import { RenderCache } from "../../agent/controller/memo.ts";
 import { fetchAndRender, planDesired } from "../../agent/controller/reconcile.ts";
 import { compare, unifiedDiff } from "../../agent/diff/index.ts";
@@ -22,15 +23,9 @@ export interface DiffOptions {
 /** The diff text; empty when the cluster equals Git. */
 export async function diffApplication(app: Application, opts: DiffOptions): Promise<string> {
   const cluster = new KubeCluster(loadKubeConfig(opts.flags));
-  const source = new GitSource({
-    cacheDir: opts.cacheDir ?? path.join(os.homedir(), ".cache", "tether", "repos"),
-    credentials: (url) => opts.client.repoCredentials(url),
-  });
-  const desired = await fetchAndRender({ app }, {
-    source, render: renderApplication, renderCache: new RenderCache(),
-    decryptionKeys: (a) => opts.client.ageKeys(a.spec.source.decryption?.secretRef?.name ?? "tether-sops"),
-    project: (p) => opts.client.getProject(p),
-  });
+  const cacheDir = opts.cacheDir ?? path.join(os.homedir(), ".cache", "tether", "repos");
+  const source = new GitSource({ cacheDir, credentials: (url) => opts.client.repoCredentials(url) });
+  const desired = await fetchAndRender({ app }, clientBuildDeps({ client: opts.client, source, render: renderApplication, renderCache: new RenderCache(), cacheDir }));
   const planned = await planDesired(app, desired, cluster);
   const ignoreDifferences = app.spec.ignoreDifferences ?? [];
   const parts: string[] = [];

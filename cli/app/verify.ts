@@ -1,6 +1,7 @@
 // Before `tether app create` commits: the agent's own render and policy checks on the files it is
 // about to push, so a plaintext Secret, a kind the project forbids or a broken manifest is refused
 // here, with the agent's message, and never reaches the repository.
+import { declaredSources, primarySource } from "../../agent/api/sources.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -38,7 +39,8 @@ export async function verifyPlan(tree: RepoTree, plan: Plan, opts: VerifyOptions
   const after = withChanges(tree, plan.changes);
   const app = parse((await after.read(opts.appFile)) ?? "") as Application;
   const project = await projectOf(after, app.spec.project ?? "default");
-  if (app.spec.source.repoURL) {
+  // Another repository, or several sources (chart repositories among them): only the project's rules here.
+  if (primarySource(app)?.repoURL || declaredSources(app).length > 1) {
     guard(() => project && checkApplication(project, app));
     return [];
   }

@@ -1,4 +1,5 @@
 // How Applications look on a terminal. Pure: objects in, text out.
+import { declaredSources, primarySource } from "../../agent/api/sources.ts";
 import type { Application } from "../../agent/api/types.ts";
 import { age, table } from "../output.ts";
 import { isSuspended } from "./suspend.ts";
@@ -44,7 +45,8 @@ function statusCells(a: Application): string[] {
 
 function sourceCells(a: Application): string[] {
   const d = a.spec.destination;
-  return [a.spec.source.repoURL, a.spec.source.path ?? ".", a.spec.source.targetRevision ?? "HEAD",
+  const source = primarySource(a);
+  return [source?.repoURL ?? "", source?.chart ?? source?.path ?? ".", source?.targetRevision ?? "HEAD",
     `${d.server ?? d.name ?? "in-cluster"}/${d.namespace ?? ""}`, syncPolicy(a)];
 }
 
@@ -74,7 +76,7 @@ function summaryLines(app: Application): string[] {
   return [
     `Name:          ${app.metadata?.namespace ?? ""}/${app.metadata?.name ?? ""}`,
     `Project:       ${app.spec.project ?? "default"}`,
-    `Source:        ${app.spec.source.repoURL} @ ${app.spec.source.targetRevision ?? "HEAD"} path ${app.spec.source.path ?? "."}`,
+    ...declaredSources(app).map((s, i) => `${i === 0 ? "Source:" : "       "}        ${s.repoURL} @ ${s.targetRevision ?? "HEAD"} ${s.chart === undefined ? `path ${s.path ?? "."}` : `chart ${s.chart}`}${s.ref ? ` (ref ${s.ref})` : ""}`),
     `Destination:   ${d.server ?? d.name ?? "in-cluster"} namespace ${d.namespace ?? ""}`,
     `Sync Policy:   ${policyLine(app)}`,
     `Sync Status:   ${s.sync?.status ?? "Unknown"} to ${short(s.sync?.revision)}`,

@@ -5,8 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import type { Application, Manifest } from "../../agent/api/types.ts";
+import { primarySource, sourcesOf } from "../../agent/api/sources.ts";
 import { errorMessage } from "../../agent/errors.ts";
-import { renderApplication } from "../../agent/render/application.ts";
+import type { ChartSource } from "../../agent/render/chart-deps.ts";
+import { renderSources, resolveSources, type GitTrees } from "../../agent/render/sources.ts";
+import { ChartFetcher } from "../../agent/source/helm-repo.ts";
 
 /** One Application as rendered at one commit: its spec, and its objects or why they could not be made. */
 export interface AppSnapshot {
@@ -36,6 +39,8 @@ export interface RenderTreeOptions {
   /** Renders an Application from another repository; absent, such apps are compared by spec only. */
   readonly external?: (app: Application) => Promise<Manifest[]>;
   readonly decryptionKeys: readonly string[];
+  /** Charts from chart repositories and registries; by default fetched anonymously into ~/.cache/tether/charts. */
+  readonly charts?: ChartSource;
   /** Git's hash of a directory of this commit, or undefined when it does not exist. */
   readonly treeHash?: (dir: string) => Promise<string | undefined>;
 }
@@ -57,25 +62,32 @@ export async function renderTree(opts: RenderTreeOptions): Promise<AppSnapshot[]
     if (seen.has(name)) continue;
     seen.add(name);
     const snapshot = await renderOne(app, opts);
-    const sourceHash = snapshot.error && opts.inRepo(app.spec.source.repoURL) ? await opts.treeHash?.(app.spec.source.path ?? ".") : undefined;
+    const primary = primarySource(app);
+    const sourceHash = snapshot.error && primary && opts.inRepo(primary.repoURL) ? await opts.treeHash?.(primary.path ?? ".") : undefined;
     out.push({ name, app, ...(parent ? { parent } : {}), ...snapshot, ...(sourceHash ? { sourceHash } : {}) });
     for (const child of snapshot.objects?.filter(isApplication) ?? []) queue.push({ app: child as unknown as Application, parent: name });
   }
   return out;
 }
 
+/**
+ * One app through the agent's render entry point (every source, charts from their repositories,
+ * `$ref` value files, Argo CD manifests adopted); its Git sources read this commit's tree.
+ */
 async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ objects?: Manifest[]; error?: string }> {
   try {
-    if (!opts.inRepo(app.spec.source.repoURL)) {
-      return opts.external ? { objects: await opts.external(app) } : { error: `not rendered: reads ${app.spec.source.repoURL}, another repository` };
+    const sources = sourcesOf(app);
+    const outside = sources.find((s) => s.chart === undefined && !opts.inRepo(s.repoURL));
+    if (outside) {
+      return opts.external ? { objects: await opts.external(app) } : { error: `not rendered: reads ${outside.repoURL}, another repository` };
     }
-    const tree = await opts.checkout();
-    try {
-      const rendered = await renderApplication({ root: tree.dir, app, decryptionKeys: opts.decryptionKeys });
-      return { objects: rendered.map((r) => r.manifest) };
-    } finally {
-      await tree.cleanup();
-    }
+    const git: GitTrees = { resolve: () => Promise.resolve("preview"), checkout: () => opts.checkout() };
+    const charts = opts.charts ?? new ChartFetcher({ cacheDir: path.join(os.homedir(), ".cache", "tether") });
+    const revisions = await resolveSources(sources, { git, charts });
+    const rendered = await renderSources({
+      app, sources, revisions, git, charts: { charts }, decryptionKeys: opts.decryptionKeys, agentNamespace: app.metadata?.namespace ?? "tether-system",
+    });
+    return { objects: rendered.objects.map((r) => r.manifest) };
   } catch (err) {
     return { error: errorMessage(err) };
   }

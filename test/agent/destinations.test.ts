@@ -87,7 +87,7 @@ describe("an Application for a cluster nobody configured", () => {
   it("gets a condition naming the cluster, and nothing changes in either cluster", async () => {
     await repo.commit({ "unknown/config.yaml": configMap("nowhere", "x") });
     const app = remoteApp("unknown", { server: "https://10.255.0.1:6443" });
-    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, path: "unknown" } } });
+    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source!, path: "unknown" } } });
     const seen = await reader.until("unknown", "an InvalidSpecError condition", hasCondition("InvalidSpecError"));
     expect(seen.status?.conditions?.find((c) => c.type === "InvalidSpecError")?.message).toContain("https://10.255.0.1:6443");
     expect(await remoteConfigMap("nowhere")).toBeUndefined();

@@ -60,7 +60,7 @@ const root: Application = {
     syncPolicy: { automated: { prune: true, selfHeal: true } },
   },
 };
-say(`creating the root Application: ${root.spec.source.repoURL} @ HEAD, path components/`);
+say(`creating the root Application: ${root.spec.source?.repoURL} @ HEAD, path components/`);
 await KubernetesObjectApi.makeApiClient(kc).patch(root, undefined, undefined, "tether-demo", true, PatchStrategy.ServerSideApply);
 
 const client = new TetherClient(kc, DEFAULT_NAMESPACE);

@@ -1,0 +1,159 @@
+// The source and build stages of a reconcile, for one source or many (`spec.sources`): each Git
+// repository fetched, every source resolved to one revision (a commit SHA, a chart version), then
+// one render of them all, cached by every input, and guarded after every lookup. The CLI's and the
+// web UI's diffs go through the same functions, so what they show is what the agent would apply.
+import type { TetherClient } from "../api/client.ts";
+import { ignoredSingleSource, keySecretOf, primarySource, sourcesOf } from "../api/sources.ts";
+import { API_VERSION, type AppProject, type Application, type ApplicationSource } from "../api/types.ts";
+import { stableHash } from "../hash.ts";
+import { checkPlaintextSecrets } from "../policy/plaintext.ts";
+import { repoAllowed } from "../policy/project.ts";
+import type { ApplicationRenderInput } from "../render/application.ts";
+import type { ChartSource } from "../render/chart-deps.ts";
+import { renderSources, resolveSources } from "../render/sources.ts";
+import type { RenderedObject } from "../render/types.ts";
+import { helmRepoAccess } from "../source/helm-credentials.ts";
+import { ChartFetcher } from "../source/helm-repo.ts";
+import type { RenderCache } from "./memo.ts";
+import type { Freshness } from "./queue.ts";
+
+/** Renders one Git source's tree (directory, Kustomize, Helm chart in Git); render limits wrap it. */
+export type RenderFn = (input: ApplicationRenderInput) => Promise<RenderedObject[]>;
+
+export interface SourceStage {
+  fetch(url: string, opts?: { since?: number }): Promise<void>;
+  resolve(url: string, revision?: string): Promise<string>;
+  checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
+  /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */
+  credentialName?(url: string): string | undefined;
+}
+
+export interface BuildDeps {
+  readonly source: SourceStage;
+  readonly render: RenderFn;
+  /** Charts from chart repositories and OCI registries (agent/source/helm-repo.ts's ChartFetcher). */
+  readonly charts: ChartSource;
+  /** Where rendered `argoproj.io` Applications and AppProjects are moved: the agent's namespace. */
+  readonly agentNamespace: string;
+  /** age identities for this app, read from its key Secret; never logged. */
+  readonly decryptionKeys: (app: Application) => Promise<readonly string[]>;
+  readonly project: (name: string) => Promise<AppProject | undefined>;
+  readonly renderCache: RenderCache;
+}
+
+/** The sources of an app and the revision each one resolved to, in the same order. */
+export interface Resolved {
+  readonly sources: readonly ApplicationSource[];
+  readonly revisions: readonly string[];
+}
+
+export interface Desired {
+  /** The first source's revision: what single-revision readers (logs, `app wait`) show. */
+  readonly revision: string;
+  /** One per source (commit SHA or chart version), as `status.sync.revisions`. */
+  readonly revisions: readonly string[];
+  readonly sources: readonly ApplicationSource[];
+  readonly renderKey: string;
+  readonly rendered: readonly RenderedObject[];
+  /** What the render ignored (Argo CD fields Tether does not implement): shown as a condition. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The source stage: fetches every Git repository the sources read (once each), then resolves each
+ * source to a revision. A requested sync may name other revisions (a rollback to a history entry):
+ * `operation.sync.revisions`, one per source, or `revision` for a single source, as Argo CD.
+ */
+export async function resolveRevisions(app: Application, freshness: Freshness, deps: Pick<BuildDeps, "source" | "charts">): Promise<Resolved> {
+  const sources = sourcesOf(app);
+  const since = freshness.kind === "fresh" ? undefined : freshness.kind === "shared" ? freshness.since : 0;
+  for (const url of new Set(sources.filter((s) => s.chart === undefined).map((s) => s.repoURL))) {
+    await deps.source.fetch(url, since === undefined ? {} : { since });
+  }
+  const revisions = await resolveSources(requested(app, sources), { git: deps.source, charts: deps.charts });
+  return { sources, revisions };
+}
+
+/** The sources with the revisions a requested sync names in place of their targetRevision. */
+function requested(app: Application, sources: readonly ApplicationSource[]): ApplicationSource[] {
+  const op = app.operation?.sync;
+  return sources.map((source, i) => {
+    const revision = op?.revisions?.[i] ?? (sources.length === 1 ? op?.revision : undefined);
+    return revision === undefined || revision === "" ? source : { ...source, targetRevision: revision };
+  });
+}
+
+/**
+ * Everything that changes what a render produces: the revisions, the sources without their revision
+ * spelling, the destination namespace and the app's name (Helm's default release name). A single
+ * source keeps the key it always had, so an upgraded agent does not see every app as changed.
+ */
+export function renderKeyOf(app: Application, revisions: readonly string[], sources: readonly ApplicationSource[] = sourcesOf(app)): string {
+  const common = { namespace: app.spec.destination.namespace, app: app.metadata?.name };
+  const unpinned = sources.map((s) => ({ ...s, targetRevision: undefined }));
+  if (sources.length === 1) return stableHash({ revision: revisions[0], source: unpinned[0], ...common });
+  return stableHash({ revisions, sources: unpinned, ...common });
+}
+
+/** Build: renders (and decrypts) the resolved sources unless the same inputs were rendered before, then guards the result. */
+export async function build(app: Application, resolved: Resolved, deps: BuildDeps, project: AppProject): Promise<Desired> {
+  const renderKey = renderKeyOf(app, resolved.revisions, resolved.sources);
+  let render = deps.renderCache.get(renderKey);
+  if (!render) {
+    const allowed = (url: string) => repoAllowed(project, url);
+    render = await renderSources({
+      app, sources: resolved.sources, revisions: resolved.revisions, git: deps.source,
+      charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: await deps.decryptionKeys(app),
+      allowRemoteBases: allowed, agentNamespace: deps.agentNamespace, renderTree: deps.render,
+    });
+    deps.renderCache.set(renderKey, render);
+  }
+  // The guard runs on every lookup, hit or miss: the cache holds renders, never a verdict.
+  checkPlaintextSecrets(render.objects, app.metadata?.annotations);
+  const warnings = ignoredSingleSource(app) ? ["spec.source is ignored because spec.sources is set (as Argo CD does); remove one of them", ...render.warnings] : render.warnings;
+  return {
+    revision: resolved.revisions[0] ?? "", revisions: resolved.revisions, sources: resolved.sources,
+    renderKey, rendered: inheritSource(render.objects, app), warnings,
+  };
+}
+
+/**
+ * A child Application rendered without `spec.source.repoURL` reads the parent's repository at the
+ * parent's revision, so an app-of-apps repository works unchanged in a fork or a local clone.
+ */
+export function inheritSource(rendered: readonly RenderedObject[], parent: Application): RenderedObject[] {
+  const from = primarySource(parent);
+  if (from === undefined) return [...rendered];
+  return rendered.map((r) => {
+    const m = r.manifest;
+    const spec = m.spec as { source?: Partial<ApplicationSource> } | undefined;
+    if (m.apiVersion !== API_VERSION || m.kind !== "Application" || !spec?.source || spec.source.repoURL) return r;
+    const source = { ...spec.source, repoURL: from.repoURL, targetRevision: spec.source.targetRevision ?? from.targetRevision ?? "HEAD" };
+    return { ...r, manifest: { ...m, spec: { ...spec, source } } };
+  });
+}
+
+/**
+ * Charts fetched into `<cacheDir>`, with the credentials of the repository Secrets in the agent's
+ * namespace (Argo CD's `argocd.argoproj.io/secret-type: repository` with `type: helm`, or Tether's
+ * label), read at each request so a new Secret works without a restart.
+ */
+export function chartFetcher(client: TetherClient, cacheDir: string): ChartFetcher {
+  const selectors = ["tether.dev/secret-type in (repository,repo-creds)", "argocd.argoproj.io/secret-type in (repository,repo-creds)"];
+  return new ChartFetcher({
+    cacheDir,
+    access: async (url) => helmRepoAccess(url, (await Promise.all(selectors.map((s) => client.listSecrets(s)))).flat()),
+  });
+}
+
+/** The build deps with a client's credentials: what `tether app diff` and the web UI's diff use. */
+export function clientBuildDeps(opts: {
+  readonly client: TetherClient; readonly source: SourceStage; readonly render: RenderFn;
+  readonly cacheDir: string; readonly renderCache: RenderCache;
+}): BuildDeps {
+  const { client } = opts;
+  return {
+    source: opts.source, render: opts.render, renderCache: opts.renderCache, charts: chartFetcher(client, opts.cacheDir),
+    agentNamespace: client.namespace, decryptionKeys: (a) => client.ageKeys(keySecretOf(a)), project: (p) => client.getProject(p),
+  };
+}
