@@ -49,3 +49,28 @@ describe("inheritSource", () => {
     expect(inheritSource([own], parent)[0]).toBe(own);
   });
 });
+
+describe("renderKeyOf with several sources", () => {
+  const multi = (revisions: string[], chartPath = "web"): [Application, string[]] => [{
+    apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "a" },
+    spec: { sources: [{ repoURL: "https://git.example.com/a.git", path: "plain" }, { repoURL: "oci://r.example.com/charts", chart: chartPath, targetRevision: "0.3.*" }], destination: { namespace: "web" } },
+  }, revisions];
+
+  it("changes when any source's revision changes (a new chart version with the same commit)", () => {
+    expect(renderKeyOf(...multi(["c1", "0.3.0"]))).not.toBe(renderKeyOf(...multi(["c1", "0.3.1"])));
+    expect(renderKeyOf(...multi(["c1", "0.3.0"]))).not.toBe(renderKeyOf(...multi(["c2", "0.3.0"])));
+    expect(renderKeyOf(...multi(["c1", "0.3.0"]))).not.toBe(renderKeyOf(...multi(["c1", "0.3.0"], "api")));
+    expect(renderKeyOf(...multi(["c1", "0.3.0"]))).toBe(renderKeyOf(...multi(["c1", "0.3.0"])));
+  });
+});
+
+describe("inheritSource from a parent with several sources", () => {
+  it("gives a child without repoURL the parent's first Git source", () => {
+    const parent: Application = {
+      apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "root" },
+      spec: { sources: [{ repoURL: "oci://r.example.com/charts", chart: "x" }, { repoURL: "https://git.example.com/gitops.git", targetRevision: "main", path: "apps" }], destination: {} },
+    };
+    const child: RenderedObject = { file: "apps/web.yaml", decrypted: false, manifest: { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "web" }, spec: { source: { path: "web" }, destination: {} } } };
+    expect(inheritSource([child], parent)[0]?.manifest.spec).toMatchObject({ source: { repoURL: "https://git.example.com/gitops.git", targetRevision: "main", path: "web" } });
+  });
+});

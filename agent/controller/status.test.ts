@@ -87,3 +87,35 @@ describe("errorStatus", () => {
     expect(s).toMatchObject({ sync: { status: "Unknown", revision: "abc" }, inventory: ["/v1/ConfigMap/web/a"], conditions: [{ type: "RenderFailed", message: "kustomization.yaml: bad" }] });
   });
 });
+
+describe("several sources", () => {
+  const [a] = planned(["a"]);
+  const sources = [{ repoURL: "https://git.example.com/a.git", path: "plain" }, { repoURL: "oci://registry.example.com/charts", chart: "web", targetRevision: "0.3.*" }];
+
+  it("records one revision per source in sync, the operation and a history entry with the sources, as Argo CD", () => {
+    const changes: Change[] = [{ ref: a!.ref, action: "created" }];
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources, changes, synced: true }));
+    expect(s.sync).toEqual({ status: "Synced", revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
+    expect(s.operationState?.syncResult).toEqual({ revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
+    expect(s.history).toEqual([{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.1"], sources, deployedAt: NOW }]);
+  });
+
+  it("records a new history entry when only the chart version moved", () => {
+    const previous = { history: [{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.0"], deployedAt: "earlier" }] };
+    const s = buildStatus(input({
+      app: app(previous), pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources,
+      changes: [{ ref: a!.ref, action: "configured" }], synced: true,
+    }));
+    expect(s.history?.map((h) => h.revisions)).toEqual([["abc1234", "0.3.0"], ["abc1234", "0.3.1"]]);
+  });
+
+  it("names what the render ignored in one UnsupportedField condition", () => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], warnings: ["Application/argocd/x: spec.source.plugin is not implemented by Tether; the field is ignored"] }));
+    expect(s.conditions).toEqual([{ type: "UnsupportedField", message: "Application/argocd/x: spec.source.plugin is not implemented by Tether; the field is ignored", lastTransitionTime: NOW }]);
+  });
+
+  it("keeps the revisions the reconcile resolved when it stops on an error", () => {
+    const s = errorStatus(app(), { reason: "SourceFailed", message: "registry down", retryable: true }, ["abc1234", "0.3.1"], NOW);
+    expect(s.sync).toEqual({ status: "Unknown", revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
+  });
+});
