@@ -5,9 +5,8 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Application } from "../../agent/api/types.ts";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
-import { application, applyApp, appReader, syncedAndHealthy } from "../support/apps.ts";
+import { application, applyApp, appReader, syncedAndHealthy, type SingleSourceApplication } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
 import { kube } from "../support/kube.ts";
 
@@ -19,7 +18,7 @@ let repo: TestRepo;
 let agent: AgentProcess;
 
 const auto = { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] };
-const app = (name: string, dir: string, dest: string, extra: Partial<Parameters<typeof application>[1]> = {}): Application =>
+const app = (name: string, dir: string, dest: string, extra: Partial<Parameters<typeof application>[1]> = {}): SingleSourceApplication =>
   application(name, { repoURL: repo.url, path: dir, destNamespace: dest, agentNamespace: NS, syncPolicy: auto, ...extra });
 
 const deployment = (name: string, replicas = 1) => `apiVersion: apps/v1

@@ -1,5 +1,5 @@
 import { CustomObjectsApi, PatchStrategy, type KubeConfig, type KubernetesObjectApi } from "@kubernetes/client-node";
-import { FINALIZER, type Application, type SyncPolicy } from "../../agent/api/types.ts";
+import { FINALIZER, type Application, type ApplicationSource, type SyncPolicy } from "../../agent/api/types.ts";
 import { eventually } from "./kube.ts";
 
 export interface AppOptions {
@@ -14,8 +14,11 @@ export interface AppOptions {
   readonly annotations?: Record<string, string>;
 }
 
+/** An Application with one source (`spec.source` set, as `application()` writes it). */
+export type SingleSourceApplication = Application & { spec: Application["spec"] & { source: ApplicationSource } };
+
 /** An Application manifest as a user would commit or apply it. */
-export function application(name: string, o: AppOptions): Application {
+export function application(name: string, o: AppOptions): SingleSourceApplication {
   return {
     apiVersion: "tether.dev/v1alpha1",
     kind: "Application",
