@@ -103,7 +103,7 @@ describe("adoptArgoCdManifests", () => {
 
   it("names each field Tether does not implement, nested and in lists, and removes it", () => {
     const app = argoApp({
-      source: { ...SOURCE, helm: { releaseName: "r", parameters: [{ name: "a", value: "b" }] } },
+      source: { ...SOURCE, helm: { releaseName: "r", ignoreMissingValueFiles: true } },
       destination: DEST,
       sourceHydrator: { drySource: {} },
       info: [{ name: "url", value: "x" }],
@@ -111,7 +111,7 @@ describe("adoptArgoCdManifests", () => {
     });
     const { objects, warnings } = adoptArgoCdManifests([app], { namespace: NS });
     expect(warnings).toEqual([
-      "Application/argocd/a: spec.source.helm.parameters is not implemented by Tether; the field is ignored",
+      "Application/argocd/a: spec.source.helm.ignoreMissingValueFiles is not implemented by Tether; the field is ignored",
       "Application/argocd/a: spec.sourceHydrator is not implemented by Tether; the field is ignored",
       "Application/argocd/a: spec.info is not implemented by Tether; the field is ignored",
       "Application/argocd/a: spec.ignoreDifferences[0].jqPathExpressions is not implemented by Tether; the field is ignored",
