@@ -101,9 +101,11 @@ export async function runContainer(opts: ContainerOptions): Promise<Container> {
   child.stdout?.on("data", (d: Buffer) => { output += d.toString(); });
   child.stderr?.on("data", (d: Buffer) => { output += d.toString(); });
   // A watchdog: should this process die without stopping the container, the container goes too.
-  const watchdog = spawn("bash", ["-c", `for i in $(seq 120); do runc --root "$1" state "$2" >/dev/null 2>&1 && break; sleep 1; done; while kill -0 ${process.pid} 2>/dev/null && runc --root "$1" state "$2" >/dev/null 2>&1; do sleep 2; done; `
-    + `runc --root "$1" kill "$2" KILL 2>/dev/null; sleep 1; runc --root "$1" delete --force "$2" 2>/dev/null; true`, "watchdog", state, id],
-  { detached: true, stdio: "ignore" });
+  const watchdog = spawn("bash", ["-c", `for i in $(seq 120); do runc --root "$1" state "$2" >/dev/null 2>&1 && break; sleep 1; done; `
+    + `while kill -0 ${process.pid} 2>/dev/null && runc --root "$1" state "$2" >/dev/null 2>&1; do sleep 2; done; `
+    // Only when the owner died: after a normal stop, runc would recreate the state directory stop() removed.
+    + `if ! kill -0 ${process.pid} 2>/dev/null; then runc --root "$1" kill "$2" KILL; sleep 1; runc --root "$1" delete --force "$2"; rm -rf "$3"; fi 2>/dev/null; true`,
+  "watchdog", state, id, dir], { detached: true, stdio: "ignore" });
   watchdog.unref();
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once("exit", () => { exited = true; resolve(); }));
