@@ -40,6 +40,15 @@ describe("WorkQueue", () => {
     await q.drain();
   });
 
+  it("runs a fresh request (a webhook, a refresh) before the backlog the poll queued", async () => {
+    const { q, runs } = queue([]);
+    for (const name of ["a", "b", "c", "d"]) q.add(name, { kind: "shared", since: 1 });
+    q.add("pushed", { kind: "fresh" });
+    while (runs.length < 5) await settle(10);
+    expect(runs.map((r) => r.name)).toEqual(["a", "b", "pushed", "c", "d"]);
+    await q.drain();
+  });
+
   it("retries a failure after a growing backoff, or after the delay the result names", async () => {
     const { q, runs } = queue([{ kind: "retry" }, { kind: "retry" }, { kind: "retry", afterMs: 10 }]);
     q.add("a");

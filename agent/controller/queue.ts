@@ -43,6 +43,11 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   private readonly pending = new Map<string, Freshness>();
+  /**
+   * Pending apps whose request reads Git afresh (a webhook, a refresh, a new app): they run before the
+   * poll's backlog, so a commit is applied in seconds however many apps the poll queued.
+   */
+  private readonly urgent = new Set<string>();
   private readonly running = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -64,7 +69,9 @@ export class WorkQueue {
   add(name: string, freshness: Freshness = CACHED): void {
     if (!name || this.closed) return;
     const queued = this.pending.get(name);
-    this.pending.set(name, queued ? fresher(queued, freshness) : freshness);
+    const next = queued ? fresher(queued, freshness) : freshness;
+    this.pending.set(name, next);
+    if (next.kind === "fresh") this.urgent.add(name);
     this.pump();
   }
 
@@ -73,15 +80,18 @@ export class WorkQueue {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.pending.clear();
+    this.urgent.clear();
     if (this.running.size === 0) return;
     await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
   private pump(): void {
-    for (const [name, freshness] of this.pending) {
+    for (const name of [...this.urgent, ...this.pending.keys()]) {
+      const freshness = this.pending.get(name);
       if (this.running.size >= this.opts.workers) return;
-      if (this.running.has(name)) continue;
+      if (freshness === undefined || this.running.has(name)) continue;
       this.pending.delete(name);
+      this.urgent.delete(name);
       this.running.add(name);
       void this.runOne(name, freshness);
     }
