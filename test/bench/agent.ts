@@ -1,93 +1,256 @@
-// `npm run bench`: figures for the agent on the local control plane. It prints; it asserts nothing.
-//   first sync of N objects, commit -> Synced through the webhook and through the poll,
-//   drift -> reverted (selfHeal), writes during quiet reconciles, and the agent's memory.
-import { mkdtemp, rm } from "node:fs/promises";
+// `npm run bench`: the agent on the local control plane, beside the baselines a user would otherwise
+// pick. It prints figures (each with the load average of the machine when it was taken); it asserts
+// nothing. The agent runs as its own process (`tether agent`, the built bundle), so its CPU and memory
+// are its own.
+//   1. N apps × M ConfigMaps: `kubectl apply --server-side -R`, a tight parallel server-side-apply client
+//      over keep-alive HTTPS (the physical limit), then the agent's first sync of the same objects.
+//   2. commit -> applied through the webhook and through the poll (p50 / p90).
+//   3. K one-ConfigMap Applications under one root: time to all Synced and Healthy, apps/s.
+//   4. a no-op poll round: writes and CPU; the agent's RSS and the objects its cache holds.
+//   5. three agents with --shards 3 on S apps: the share each reconciled; one killed, all still reconciled.
+// BENCH_QUICK=1 runs small sizes (a minute or two); BENCH_APPS, BENCH_PER_APP, BENCH_ONE_APPS,
+// BENCH_COMMITS, BENCH_SHARD_APPS, BENCH_SSA_CONCURRENCY and BENCH_AGENT_ARGS override one figure each.
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import { execa } from "execa";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { TetherClient } from "../../agent/api/client.ts";
-import type { Application } from "../../agent/api/types.ts";
-import { startAgent } from "../../agent/main.ts";
-import { install } from "../../cli/install/index.ts";
+import type { Application, Manifest } from "../../agent/api/types.ts";
 import { startControlPlane } from "../harness/controlplane.ts";
 import { pathWithTools } from "../harness/paths.ts";
-import { createRepo } from "../support/git.ts";
+import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
+import { createRepo, type TestRepo } from "../support/git.ts";
 
-const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 200);
-const POLL_MS = 5000;
+const QUICK = process.env.BENCH_QUICK === "1";
+const num = (name: string, full: number, quick: number) => Number(process.env[name] ?? (QUICK ? quick : full));
+const APPS = num("BENCH_APPS", 100, 20);
+const PER_APP = num("BENCH_PER_APP", 20, 10);
+const ONE_APPS = num("BENCH_ONE_APPS", 1000, 100);
+const COMMITS = num("BENCH_COMMITS", 10, 3);
+const SHARD_APPS = num("BENCH_SHARD_APPS", 300, 30);
+const SSA_CONCURRENCY = num("BENCH_SSA_CONCURRENCY", 32, 32);
+const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS ?? "").split(" ").filter(Boolean);
+const POLL = QUICK ? "5s" : "10s";
+const NS = "tether-system";
 process.env.PATH = pathWithTools();
 
 const dir = await mkdtemp(path.join(os.tmpdir(), "tether-bench-"));
 const plane = await startControlPlane({ dir: path.join(dir, "cluster"), ownerPid: process.pid });
 const kubeconfig = plane.kubeconfigPath;
-const repo = await createRepo();
-const report = (what: string, value: string) => console.log(`${what.padEnd(52)} ${value}`);
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(" ");
+const report = (what: string, value: string) => console.log(`${what.padEnd(58)} ${value.padEnd(40)} load ${load()}`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const agents: AgentProcess[] = [];
+const repos: TestRepo[] = [];
 
-try {
-  await install({ kubeconfig }, () => undefined);
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
-  const client = new TetherClient(kc, "tether-system");
-  const files: Record<string, string> = {};
-  for (let i = 0; i < OBJECTS; i++) {
-    files[`bench/cm-${i}.yaml`] = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-${i}\ndata:\n  VALUE: "0"\n`;
-  }
-  let rev = await repo.commit(files);
-  const rssBefore = process.memoryUsage().rss;
-  const agent = await startAgent({
-    kc, namespace: "tether-system", pollIntervalMs: POLL_MS, listen: { host: "127.0.0.1", port: 0 },
-    cacheDir: path.join(dir, "cache"), allowLocalRepos: true, log: (line) => { if (process.env.BENCH_LOG) console.error(`${new Date().toISOString()} ${line}`); },
+const configMap = (name: string, namespace: string | undefined, value: string) =>
+  ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...(namespace ? { namespace } : {}) }, data: { VALUE: value } });
+const yaml = (obj: unknown) => `${JSON.stringify(obj)}\n`;
+
+/** Server-side apply of every object with `concurrency` requests in flight over keep-alive HTTPS: the physical limit. */
+async function parallelApply(objects: readonly Manifest[], concurrency: number, manager = "bench"): Promise<number> {
+  const options: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca: options.ca, cert: options.cert, key: options.key });
+  const server = new URL(kc.getCurrentCluster()!.server);
+  const pathOf = (o: Manifest) => o.kind === "Application"
+    ? `/apis/tether.dev/v1alpha1/namespaces/${o.metadata.namespace}/applications/${o.metadata.name}`
+    : o.kind === "Namespace" ? `/api/v1/namespaces/${o.metadata.name}` : `/api/v1/namespaces/${o.metadata.namespace}/configmaps/${o.metadata.name}`;
+  const one = (o: Manifest) => new Promise<void>((resolve, reject) => {
+    const body = JSON.stringify(o);
+    const req = https.request({
+      host: server.hostname, port: server.port, method: "PATCH", path: `${pathOf(o)}?fieldManager=${manager}&force=true`, agent,
+      headers: { "content-type": "application/apply-patch+yaml", "content-length": Buffer.byteLength(body), accept: "application/json" },
+    }, (res) => {
+      res.resume();
+      res.on("end", () => (res.statusCode! < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode} for ${pathOf(o)}`))));
+    });
+    req.on("error", reject);
+    req.end(body);
   });
-  const app: Application = {
-    apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "bench", namespace: "tether-system" },
+  const t0 = Date.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < objects.length) await one(objects[next++]!);
+  }));
+  agent.destroy();
+  return Date.now() - t0;
+}
+
+const namespaces = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: `${prefix}-${i}` } }));
+
+function application(name: string, spec: { path: string; namespace: string; repoURL?: string }, agentNamespace = NS): Manifest {
+  return {
+    apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name, namespace: agentNamespace },
     spec: {
-      source: { repoURL: repo.url, targetRevision: "main", path: "bench" },
-      destination: { namespace: "bench" },
-      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
+      project: "default", source: { ...(spec.repoURL ? { repoURL: spec.repoURL } : {}), targetRevision: "main", path: spec.path },
+      destination: { namespace: spec.namespace }, syncPolicy: { automated: { prune: true, selfHeal: true } },
     },
   };
-  const syncedAt = async (revision: string) => {
+}
+
+/** Waits until `count` apps pass `ok`; returns the time taken, or undefined after `timeoutMs` (and says how far it got). */
+async function untilApps(client: TetherClient, what: string, ok: (a: Application) => boolean, count: number): Promise<number | undefined> {
+  const timeoutMs = 900_000;
+  const t0 = Date.now();
+  let done = 0;
+  while (Date.now() - t0 < timeoutMs) {
+    done = (await client.listApplications()).filter(ok).length;
+    if (done >= count) return Date.now() - t0;
+    await sleep(count > 50 ? 500 : 100);
+  }
+  report(what, `NOT DONE: ${done} of ${count} after ${seconds(timeoutMs)}`);
+  return undefined;
+}
+const syncedAt = (revision: string) => (a: Application) =>
+  a.status?.sync?.status === "Synced" && a.status.sync.revision === revision && a.status.health?.status === "Healthy";
+
+/** CPU seconds (user + system) and RSS in MiB of a process, from /proc. */
+function usage(pid: number): { cpu: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return { cpu: ticks / 100, rssMb: Number(rss) / 1024 };
+}
+const percentile = (values: readonly number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!;
+const writesOf = (agent: AgentProcess) => agent.metric("tether_kube_writes_total");
+
+async function agentProcess(namespace: string, extra: readonly string[] = []): Promise<AgentProcess> {
+  const agent = await startAgent({ kubeconfig, namespace, pollInterval: POLL, extraArgs: [...AGENT_ARGS, ...extra] });
+  agents.push(agent);
+  return agent;
+}
+
+try {
+  console.log(`tether bench ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`
+    + `${QUICK ? " (quick mode)" : ""}`);
+  const installed = await cli(["install", "--namespace", NS], { kubeconfig });
+  if (installed.exitCode !== 0) throw new Error(`tether install failed: ${installed.stderr}`);
+  const client = new TetherClient(kc, NS);
+  const total = APPS * PER_APP;
+
+  // 1. N × M: kubectl, the parallel client, the agent.
+  const kubectlDir = path.join(dir, "kubectl");
+  const ssaObjects: Manifest[] = [];
+  const files: Record<string, string> = {};
+  for (let a = 0; a < APPS; a++) {
+    await mkdir(path.join(kubectlDir, `app-${a}`), { recursive: true });
+    for (let c = 0; c < PER_APP; c++) {
+      await writeFile(path.join(kubectlDir, `app-${a}`, `cm-${c}.yaml`), yaml(configMap(`cm-${c}`, `k-${a}`, "0")));
+      ssaObjects.push(configMap(`cm-${c}`, `s-${a}`, "0"));
+      files[`many/app-${a}/cm-${c}.yaml`] = yaml(configMap(`cm-${c}`, undefined, "0"));
+    }
+  }
+  await parallelApply([...namespaces("k", APPS), ...namespaces("s", APPS), ...namespaces("a", APPS), ...namespaces("sh", 1)], 16);
+  let t0 = Date.now();
+  await execa("kubectl", ["--kubeconfig", kubeconfig, "apply", "--server-side", "-R", "-f", kubectlDir], { stdout: "ignore" });
+  const kubectlMs = Date.now() - t0;
+  report(`${APPS}×${PER_APP}: kubectl apply --server-side -R`, `${seconds(kubectlMs)} (${Math.round(total / kubectlMs * 1000)} objects/s)`);
+  const ssaMs = await parallelApply(ssaObjects, SSA_CONCURRENCY);
+  report(`${APPS}×${PER_APP}: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(total / ssaMs * 1000)} objects/s)`);
+
+  const repo = await createRepo();
+  repos.push(repo);
+  let head = await repo.commit(files, "many apps");
+  const agent = await agentProcess(NS);
+  t0 = Date.now();
+  await parallelApply(Array.from({ length: APPS }, (_, a) => application(`many-${a}`, { repoURL: repo.url, path: `many/app-${a}`, namespace: `a-${a}` })), 16);
+  const manyMs = await untilApps(client, "agent first sync", syncedAt(head), APPS);
+  if (manyMs !== undefined) {
+    const best = Math.min(kubectlMs, ssaMs);
+    report(`${APPS}×${PER_APP}: agent first sync (Applications created -> all Synced)`,
+      `${seconds(manyMs)} (${Math.round(total / manyMs * 1000)} objects/s, ${(best / manyMs).toFixed(2)}× the faster baseline)`);
+  }
+  report(`agent RSS at ${await agent.metric("tether_live_cache_objects")} managed objects`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
+
+  // 2. commit -> applied (the ConfigMap has the new value), through the webhook and through the poll.
+  const core = kc.makeApiClient(CoreV1Api);
+  const applied = async (value: string) => {
     for (;;) {
-      const a = await client.getApplication("bench");
-      if (a?.status?.sync?.status === "Synced" && a.status.sync.revision === revision) return Date.now();
-      await sleep(50);
+      const cm = await core.readNamespacedConfigMap({ name: "cm-0", namespace: "a-0" }).catch(() => undefined);
+      if (cm?.data?.VALUE === value) return Date.now();
+      await sleep(20);
     }
   };
-
-  let t0 = Date.now();
-  await KubernetesObjectApi.makeApiClient(kc).patch(app, undefined, undefined, "bench", true, PatchStrategy.ServerSideApply);
-  report(`first sync of ${OBJECTS} ConfigMaps`, `${((await syncedAt(rev)) - t0) / 1000} s`);
-
-  files["bench/cm-0.yaml"] = files["bench/cm-0.yaml"]!.replace('"0"', '"1"');
-  rev = await repo.commit({ "bench/cm-0.yaml": files["bench/cm-0.yaml"] });
-  t0 = Date.now();
-  await fetch(`http://127.0.0.1:${agent.port}/api/webhook`, { method: "POST", body: JSON.stringify({ repoURL: repo.url }) });
-  report("commit -> Synced through the webhook", `${((await syncedAt(rev)) - t0) / 1000} s`);
-
-  rev = await repo.commit({ "bench/cm-0.yaml": files["bench/cm-0.yaml"].replace('"1"', '"2"') });
-  t0 = Date.now();
-  report(`commit -> Synced through the poll (every ${POLL_MS / 1000} s)`, `${((await syncedAt(rev)) - t0) / 1000} s`);
-
-  await core.patchNamespacedConfigMap({ name: "cm-7", namespace: "bench", body: [{ op: "replace", path: "/data/VALUE", value: "drift" }] });
-  t0 = Date.now();
-  for (;;) {
-    const cm = await core.readNamespacedConfigMap({ name: "cm-7", namespace: "bench" });
-    if (cm.data?.VALUE === "0") break;
-    await sleep(50);
+  const commitValue = (v: string) => repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, v)) });
+  for (const via of ["webhook", "poll"] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < COMMITS; i++) {
+      const value = `${via}-${i}`;
+      await commitValue(value);
+      t0 = Date.now();
+      if (via === "webhook") await fetch(`http://127.0.0.1:${agent.port}/api/webhook`, { method: "POST", body: JSON.stringify({ repoURL: repo.url }) });
+      times.push((await applied(value)) - t0);
+      // The poll's phase is random relative to a commit, as a user's would be.
+      if (via === "poll") await sleep(Math.random() * 3000);
+    }
+    report(`commit -> applied through the ${via}${via === "poll" ? ` (every ${POLL})` : ""}, ${COMMITS} commits`,
+      `p50 ${seconds(percentile(times, 0.5))}, p90 ${seconds(percentile(times, 0.9))}`);
   }
-  report("manual edit -> reverted (selfHeal)", `${(Date.now() - t0) / 1000} s`);
+  head = await repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, "0")) });
 
-  await sleep(1000);
-  const writes = () => Object.values(agent.controller.client.writes).reduce((a, b) => a + b, 0);
-  const before = { writes: writes(), reconciles: agent.controller.metrics.reconciles };
-  await sleep(3 * POLL_MS + 500);
-  report("quiet reconciles / writes they sent", `${agent.controller.metrics.reconciles - before.reconciles} / ${writes() - before.writes}`);
-  report("agent process RSS (agent + harness client)", `${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB (${Math.round(rssBefore / 2 ** 20)} MiB before the agent)`);
+  // 3. K one-ConfigMap Applications under one root.
+  const ones: Record<string, string> = {};
+  for (let i = 0; i < ONE_APPS; i++) {
+    ones[`root/app-${i}.yaml`] = yaml(application(`one-${i}`, { path: `one/app-${i}`, namespace: "ones" }));
+    ones[`one/app-${i}/cm.yaml`] = yaml(configMap(`one-${i}`, undefined, "0"));
+  }
+  await parallelApply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "ones" } }], 1);
+  head = await repo.commit(ones, "one-ConfigMap apps");
+  await untilApps(client, "all apps at the new commit", syncedAt(head), APPS);
+  t0 = Date.now();
+  await parallelApply([application("root", { repoURL: repo.url, path: "root", namespace: NS })], 1);
+  const onesMs = await untilApps(client, `${ONE_APPS} apps under one root`, (a) => a.metadata?.name?.startsWith("one-") === true && syncedAt(head)(a), ONE_APPS);
+  if (onesMs !== undefined) report(`${ONE_APPS}×1 under one root: all Synced and Healthy`, `${seconds(onesMs)} (${(ONE_APPS / onesMs * 1000).toFixed(1)} apps/s)`);
+
+  // 4. A no-op poll round over every app: writes and CPU.
+  const appCount = APPS + ONE_APPS + 1;
+  await sleep(3000);
+  const before = { writes: await writesOf(agent), reconciles: await agent.metric("tether_reconciles_total"), ...usage(agent.pid),
+    gets: await agent.metric('tether_live_reads_total{source="get"}'), at: Date.now() };
+  while (await agent.metric("tether_reconciles_total") < before.reconciles + appCount) await sleep(200);
+  const after = { writes: await writesOf(agent), ...usage(agent.pid), gets: await agent.metric('tether_live_reads_total{source="get"}') };
+  const objects = await agent.metric("tether_live_cache_objects");
+  report(`no-op poll round: ${appCount} apps, ${objects} objects`,
+    `${after.writes - before.writes} writes, ${after.gets - before.gets} GETs, ${(after.cpu - before.cpu).toFixed(2)} s CPU`);
+  report(`  CPU per 2000 objects of a no-op round`, `${((after.cpu - before.cpu) * 2000 / objects).toFixed(2)} s`);
+  report(`agent RSS at ${objects} managed objects, ${appCount} apps`, `${Math.round(after.rssMb)} MiB`);
   await agent.stop();
+
+  // 5. Sharding: three agents, --shards 3, on S apps of their own namespace; one killed.
+  const SHARD_NS = "tether-shards";
+  const shardInstall = await cli(["install", "--namespace", SHARD_NS], { kubeconfig });
+  if (shardInstall.exitCode !== 0) throw new Error(`tether install --namespace ${SHARD_NS} failed: ${shardInstall.stderr}`);
+  const shardClient = new TetherClient(kc, SHARD_NS);
+  const shardFiles: Record<string, string> = {};
+  for (let i = 0; i < SHARD_APPS; i++) shardFiles[`shard/app-${i}/cm.yaml`] = yaml(configMap(`sh-${i}`, undefined, "0"));
+  head = await repo.commit(shardFiles, "sharded apps");
+  const timing = ["--leader-elect-lease-duration", "6s", "--leader-elect-renew-deadline", "4s", "--leader-elect-retry-period", "1s"];
+  const shardAgents = await Promise.all([0, 1, 2].map(() => agentProcess(SHARD_NS, ["--shards", "3", ...timing])));
+  await sleep(3000);
+  t0 = Date.now();
+  await parallelApply(Array.from({ length: SHARD_APPS }, (_, i) =>
+    application(`sh-${i}`, { repoURL: repo.url, path: `shard/app-${i}`, namespace: "sh-0" }, SHARD_NS)), 16);
+  const shardMs = await untilApps(shardClient, "sharded first sync", syncedAt(head), SHARD_APPS);
+  const shares = await Promise.all(shardAgents.map((a) => a.metric("tether_reconciles_total")));
+  if (shardMs !== undefined) report(`${SHARD_APPS} apps on 3 sharded agents: all Synced`, `${seconds(shardMs)} (reconciles per agent ${shares.join(" / ")})`);
+  await shardAgents[0]!.kill();
+  const killedAt = Date.now();
+  for (let i = 0; i < SHARD_APPS; i++) shardFiles[`shard/app-${i}/cm.yaml`] = yaml(configMap(`sh-${i}`, undefined, "1"));
+  head = await repo.commit(shardFiles, "every sharded app changes");
+  const rest = await untilApps(shardClient, "after one agent was killed", syncedAt(head), SHARD_APPS);
+  if (rest !== undefined) report("  one agent killed, a commit to every app: all Synced", `${seconds(Date.now() - killedAt)} after the kill (lease 6 s)`);
 } finally {
+  // BENCH_LOG=FILE keeps what the agents said, for a figure that needs explaining.
+  if (process.env.BENCH_LOG) await writeFile(process.env.BENCH_LOG, agents.map((a, i) => `=== agent ${i}\n${a.logs()}`).join("\n"));
+  for (const a of agents) await a.kill().catch(() => undefined);
   await plane.stop();
-  await repo.cleanup();
+  for (const r of repos) await r.cleanup();
   await rm(dir, { recursive: true, force: true });
 }

@@ -20,6 +20,8 @@ export interface AgentProcess {
   readonly logs: () => string;
   /** Port of its HTTP surface (/metrics, /readyz). */
   readonly port: number;
+  /** The process id, for CPU and memory figures read from /proc. */
+  readonly pid: number;
   metric(name: string): Promise<number>;
   /** SIGTERM and wait; `kill` sends SIGKILL (a crash). */
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ export async function startAgent(opts: {
   return {
     logs: () => output,
     port,
+    pid: child.pid ?? 0,
     async metric(name) {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return text.split("\n").filter((l) => l.startsWith(name)).reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
