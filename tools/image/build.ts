@@ -157,11 +157,12 @@ async function debianLayer(log: Log): Promise<Layer> {
   const tar = path.join(imageCache, `debian-${key}.tar`);
   if (!existsSync(tar)) {
     log(`Debian layer ${key}: building with mmdebstrap (first time only; downloads the packages) ...`);
-    const tmp = `${tar}.${process.pid}.tmp`;
+    // Ends in .tar: mmdebstrap picks its output format from the name (anything else is a directory).
+    const tmp = tar.replace(/\.tar$/, `.${process.pid}.tmp.tar`);
     try {
       await run("bash", [RECIPE, "debian", tmp], { maxBuffer: 64 << 20 });
     } catch (err) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { recursive: true, force: true });
       throw new Error(`tools/image/rootfs.sh debian failed: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`, { cause: err });
     }
     await rename(tmp, tar);
