@@ -47,7 +47,8 @@ export function rollbackPatch(app: Application, id: number, user: string, now: D
   const automated: JsonPatch = app.spec.syncPolicy?.automated === undefined ? [] : [{ op: "remove", path: "/spec/syncPolicy/automated" }];
   return [
     ...automated,
-    { op: "add", path: "/operation", value: { sync: { revision: entry.revision, prune: false }, initiatedBy: { username: user } } },
+    // Several sources: every source back to the revision this entry recorded for it, as Argo CD's rollback.
+    { op: "add", path: "/operation", value: { sync: { revision: entry.revision, ...(entry.revisions ? { revisions: entry.revisions } : {}), prune: false }, initiatedBy: { username: user } } },
     ...refreshOps(app, now),
   ];
 }

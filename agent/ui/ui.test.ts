@@ -95,6 +95,12 @@ describe("the buttons", () => {
     expect(patch).toContainEqual({ op: "add", path: "/operation", value: { sync: { revision: "old111", prune: false }, initiatedBy: { username: "alice" } } });
   });
 
+  it("rollback of an app with several sources sends every source's revision of the entry", () => {
+    const status = { history: [{ id: 3, revision: "abc1234", revisions: ["abc1234", "0.3.0"], deployedAt: "then" }] };
+    const patch = rollbackPatch(app({ status }), 3, "alice", now);
+    expect(patch).toContainEqual({ op: "add", path: "/operation", value: { sync: { revision: "abc1234", revisions: ["abc1234", "0.3.0"], prune: false }, initiatedBy: { username: "alice" } } });
+  });
+
   it("rollback to an entry that does not exist says which to pick", () => {
     expect(() => rollbackPatch(app(), 7, "alice", now)).toThrow(/history entry 7 of guestbook does not exist/);
   });

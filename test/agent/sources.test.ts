@@ -62,7 +62,7 @@ describe("Kustomize and Helm sources", () => {
       "kustomize/overlay/kustomization.yaml": "resources: [../base]\ncommonLabels: {env: staging}\n",
     });
     const app = application("kustomized", { repoURL: repo.url, path: "kustomize/overlay", destNamespace: "e2e-kustomize", agentNamespace: NS, syncPolicy: automated });
-    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source!, kustomize: { namePrefix: "staging-", images: ["nginx:1.27.3"] } } } });
+    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, kustomize: { namePrefix: "staging-", images: ["nginx:1.27.3"] } } } });
     await reader.until("kustomized", "Synced", synced(rev), 90_000);
     const d = await apps.readNamespacedDeployment({ name: "staging-web", namespace: "e2e-kustomize" });
     expect(d.spec?.template.spec?.containers[0]?.image).toBe("nginx:1.27.3");
@@ -81,7 +81,7 @@ describe("Kustomize and Helm sources", () => {
         + "spec:\n  containers: [{name: t, image: busybox}]\n",
     });
     const app = application("charted", { repoURL: repo.url, path: chart, destNamespace: "e2e-helm", agentNamespace: NS, syncPolicy: automated });
-    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source!, helm: { valueFiles: ["values-prod.yaml"], valuesObject: { message: "from-object" } } } } });
+    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, helm: { valueFiles: ["values-prod.yaml"], valuesObject: { message: "from-object" } } } } });
     const synced_ = await reader.until("charted", "Synced", synced(rev), 90_000);
     const cm = await core.readNamespacedConfigMap({ name: "charted-config", namespace: "e2e-helm" });
     expect(cm.data).toEqual({ message: "from-object", replicas: "2", namespace: "e2e-helm" });
@@ -154,7 +154,7 @@ describe("SOPS-encrypted secrets", () => {
   it("refuses a file when the app's key Secret holds no key, naming the file and its recipients", async () => {
     const rev = await repo.commit({ "nokey/token.yaml": await encrypt(secretYaml("nokey", TOKEN), "token.yaml") });
     const app = application("nokey", { repoURL: repo.url, path: "nokey", destNamespace: "e2e-sops", agentNamespace: NS, syncPolicy: automated });
-    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source!, decryption: { secretRef: { name: "no-such-keys" } } } } });
+    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, decryption: { secretRef: { name: "no-such-keys" } } } } });
     const failed = await reader.until("nokey", "DecryptionFailed", (a) => hasCondition("DecryptionFailed")(a) && a.status?.sync?.revision === rev);
     expect(failed.status?.conditions?.find((c) => c.type === "DecryptionFailed")?.message).toContain(`nokey/token.yaml: is SOPS-encrypted for ${recipient}`);
     expect((await core.listNamespacedSecret({ namespace: "e2e-sops" })).items.map((s) => s.metadata?.name)).not.toContain("nokey");
