@@ -153,9 +153,11 @@ export class Controller {
   private enqueue(app: Application, why: string): void {
     const name = app.metadata?.name ?? "";
     if (this.opts.owns && !this.opts.owns(name)) return;
+    // A new, changed or refreshed app reads Git as it is now, not as the last poll saw it: a fetch
+    // requested from now on. The apps one webhook delivery refreshes share that one fetch instead of
+    // fetching one after another, and go before the poll's backlog.
     const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined;
-    // A new or changed app reads Git as it is now, not as the last poll saw it.
-    this.queue.add(name, refresh ? { kind: "fresh" } : { kind: "shared", since: Date.now() });
+    this.queue.add(name, { kind: "shared", since: Date.now() }, refresh);
     this.opts.log(`${name}: queued (${why})`, { app: name });
   }
 

@@ -44,8 +44,8 @@ export interface WorkQueueOptions {
 export class WorkQueue {
   private readonly pending = new Map<string, Freshness>();
   /**
-   * Pending apps whose request reads Git afresh (a webhook, a refresh, a new app): they run before the
-   * poll's backlog, so a commit is applied in seconds however many apps the poll queued.
+   * Pending apps someone is waiting for (a webhook, a refresh): they run before the poll's backlog, so
+   * a commit is applied in seconds however many apps the poll queued.
    */
   private readonly urgent = new Set<string>();
   private readonly running = new Set<string>();
@@ -66,12 +66,13 @@ export class WorkQueue {
     return this.pending.size;
   }
 
-  add(name: string, freshness: Freshness = CACHED): void {
+  /** Queues `name`; an `urgent` request (a webhook, a refresh) runs before the poll's backlog. */
+  add(name: string, freshness: Freshness = CACHED, urgent = false): void {
     if (!name || this.closed) return;
     const queued = this.pending.get(name);
     const next = queued ? fresher(queued, freshness) : freshness;
     this.pending.set(name, next);
-    if (next.kind === "fresh") this.urgent.add(name);
+    if (urgent || next.kind === "fresh") this.urgent.add(name);
     this.pump();
   }
 
