@@ -89,6 +89,27 @@ describe("Kustomize and Helm sources", () => {
   });
 });
 
+describe("Jsonnet in a directory source", () => {
+  it("evaluates *.jsonnet with the app's extVars and tlas", async () => {
+    const rev = await repo.commit({
+      "jsonnet/main.jsonnet": "function(greeting) {\n  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-jsonnet' },\n"
+        + "  data: { greeting: greeting, env: std.extVar('env') },\n}\n",
+    });
+    const app = application("jsonnet", { repoURL: repo.url, path: "jsonnet", destNamespace: "e2e-jsonnet", agentNamespace: NS, syncPolicy: automated });
+    const directory = { jsonnet: { tlas: [{ name: "greeting", value: "hello" }], extVars: [{ name: "env", value: "prod" }] } };
+    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, directory } } });
+    await reader.until("jsonnet", "Synced", synced(rev), 90_000);
+    expect((await core.readNamespacedConfigMap({ name: "from-jsonnet", namespace: "e2e-jsonnet" })).data).toEqual({ greeting: "hello", env: "prod" });
+  });
+
+  it("names the file and line of a broken Jsonnet file, and leaves what runs as it was", async () => {
+    const rev = await repo.commit({ "jsonnet/main.jsonnet": "function(greeting) {\n  a: 1,\n  b: ,\n}\n" });
+    const failed = await reader.until("jsonnet", "RenderFailed", (a) => hasCondition("RenderFailed")(a) && a.status?.sync?.revision === rev, 90_000);
+    expect(failed.status?.conditions?.find((c) => c.type === "RenderFailed")?.message).toMatch(/^jsonnet\/main\.jsonnet:3: /);
+    expect((await core.readNamespacedConfigMap({ name: "from-jsonnet", namespace: "e2e-jsonnet" })).data).toEqual({ greeting: "hello", env: "prod" });
+  });
+});
+
 describe("SOPS-encrypted secrets", () => {
   it("decrypts YAML (with encrypted_regex) and JSON (whole file) Secrets and applies them", async () => {
     const json = JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: "json-token" }, stringData: { TOKEN } });
@@ -120,6 +141,21 @@ describe("SOPS-encrypted secrets", () => {
     expect(Buffer.from(fromFile.data?.TOKEN ?? "", "base64").toString()).toBe(TOKEN);
     const fromEnv = await core.readNamespacedSecret({ name: "from-env", namespace: "e2e-ksops" });
     expect(Buffer.from(fromEnv.data?.API_KEY ?? "", "base64").toString()).toBe(TOKEN);
+  });
+
+  it("renders KSOPS' KRM form (viaduct.ai/v2, files: and secretFrom:) inside a Kustomize source", async () => {
+    const rev = await repo.commit({
+      "ksops-v2/kustomization.yaml": "generators: [secret-generator.yaml]\n",
+      "ksops-v2/secret-generator.yaml": "apiVersion: viaduct.ai/v2\nkind: ksops\nmetadata:\n  name: gen\n  annotations:\n"
+        + "    config.kubernetes.io/function: |\n      exec:\n        path: ksops\nfiles:\n  - ./secret.enc.yaml\nsecretFrom:\n"
+        + "  - metadata:\n      name: v2-from-env\n    type: Opaque\n    envs:\n      - ./app.enc.env\n",
+      "ksops-v2/secret.enc.yaml": await encrypt(secretYaml("v2-token", TOKEN), "secret.enc.yaml"),
+      "ksops-v2/app.enc.env": await encrypt(`API_KEY=${TOKEN}\n`, "app.enc.env", { regex: false }),
+    });
+    await applyApp(objects, application("ksops-v2", { repoURL: repo.url, path: "ksops-v2", destNamespace: "e2e-ksops", agentNamespace: NS, syncPolicy: automated }));
+    await reader.until("ksops-v2", "Synced", synced(rev), 90_000);
+    expect(Buffer.from((await core.readNamespacedSecret({ name: "v2-token", namespace: "e2e-ksops" })).data?.TOKEN ?? "", "base64").toString()).toBe(TOKEN);
+    expect(Buffer.from((await core.readNamespacedSecret({ name: "v2-from-env", namespace: "e2e-ksops" })).data?.API_KEY ?? "", "base64").toString()).toBe(TOKEN);
   });
 
   it("masks Secret values in `tether app diff`", async () => {
