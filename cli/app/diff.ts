@@ -4,15 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import type { TetherClient } from "../../agent/api/client.ts";
 import type { Application } from "../../agent/api/types.ts";
-import { KubeCluster } from "../../agent/apply/cluster.ts";
-import { displayRef, staleEntries } from "../../agent/apply/inventory.ts";
 import { clientBuildDeps } from "../../agent/controller/build.ts";
 import { RenderCache } from "../../agent/controller/memo.ts";
-import { fetchAndRender, planDesired } from "../../agent/controller/reconcile.ts";
-import { compare, unifiedDiff } from "../../agent/diff/index.ts";
+import { fetchAndRender } from "../../agent/controller/reconcile.ts";
 import { renderApplication } from "../../agent/render/application.ts";
 import { GitSource } from "../../agent/source/index.ts";
 import { loadKubeConfig, type KubeFlags } from "../kube.ts";
+import { cliDestinations, liveChanges } from "./live.ts";
 
 export interface DiffOptions {
   readonly client: TetherClient;
@@ -20,26 +18,11 @@ export interface DiffOptions {
   readonly cacheDir?: string;
 }
 
-/** The diff text; empty when the cluster equals Git. */
+/** The diff text; empty when the cluster equals Git. The app's destination cluster is resolved as the agent resolves it. */
 export async function diffApplication(app: Application, opts: DiffOptions): Promise<string> {
-  const cluster = new KubeCluster(loadKubeConfig(opts.flags));
+  const destination = await cliDestinations(loadKubeConfig(opts.flags), opts.client).resolve(app.spec.destination);
   const cacheDir = opts.cacheDir ?? path.join(os.homedir(), ".cache", "tether", "repos");
   const source = new GitSource({ cacheDir, credentials: (url) => opts.client.repoCredentials(url) });
   const desired = await fetchAndRender({ app }, clientBuildDeps({ client: opts.client, source, render: renderApplication, renderCache: new RenderCache(), cacheDir }));
-  const planned = await planDesired(app, desired, cluster);
-  const ignoreDifferences = app.spec.ignoreDifferences ?? [];
-  const parts: string[] = [];
-  for (const obj of planned) {
-    const live = await cluster.get(obj.ref);
-    if (live && compare({ desired: obj.manifest, live, ignoreDifferences }).status === "Synced") continue;
-    // What the server would store (defaults filled in) is what should be compared with what it stores.
-    const predicted = live ? await cluster.apply(obj.manifest, { dryRun: true }) : undefined;
-    const result = compare({ desired: obj.manifest, live, ignoreDifferences, ...(predicted ? { predicted } : {}) });
-    if (result.status === "OutOfSync") parts.push(unifiedDiff(result.target, result.live, displayRef(obj.ref)));
-  }
-  for (const ref of staleEntries(app.status?.inventory ?? [], planned.map((o) => o.ref))) {
-    const live = await cluster.get(ref);
-    if (live) parts.push(unifiedDiff(undefined, live, `${displayRef(ref)} (left Git; pruned by the next sync with prune)`));
-  }
-  return parts.join("");
+  return (await liveChanges(app, desired, destination.cluster)).map((c) => c.diff).join("");
 }

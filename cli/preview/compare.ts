@@ -28,6 +28,34 @@ export interface Preview {
   readonly apps: readonly AppChange[];
   /** Applications present at both sides that render the same. */
   readonly unchanged: number;
+  /** With a kubeconfig: head against the live clusters. */
+  readonly live?: LiveComparison;
+}
+
+/** One Application whose head differs from what runs in its destination cluster. */
+export interface LiveAppChange {
+  readonly name: string;
+  /** The destination cluster's name (`in-cluster` or a cluster Secret's). */
+  readonly destination: string;
+  /** Whether the Application exists in the cluster yet. */
+  readonly exists: boolean;
+  /** `added`: head has it, the cluster not; `removed`: the app applied it, head dropped it (a sync with prune deletes it). */
+  readonly objects: readonly ObjectChange[];
+  /** Why it could not be compared (an unknown or unreachable destination cluster). */
+  readonly errors: readonly string[];
+}
+
+export interface LiveComparison {
+  /** The kubeconfig context of the agent's cluster. */
+  readonly context: string;
+  readonly apps: readonly LiveAppChange[];
+  /** Applications whose head equals what runs. */
+  readonly unchanged: number;
+}
+
+/** Whether the preview has anything to show: exit code 1. */
+export function previewChanges(p: Preview): boolean {
+  return p.apps.length > 0 || (p.live?.apps.length ?? 0) > 0;
 }
 
 const objectName = (m: Manifest) => `${m.kind}/${m.metadata.namespace ? `${m.metadata.namespace}/` : ""}${m.metadata.name ?? ""}`;

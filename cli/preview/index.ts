@@ -7,7 +7,7 @@ import { API_VERSION, DEFAULT_NAMESPACE, type Application } from "../../agent/ap
 import { UsageError } from "../errors.ts";
 import { repoDir } from "../repo/layout.ts";
 import { useRepoTools } from "../tools.ts";
-import { comparePreviews, type Preview } from "./compare.ts";
+import { comparePreviews, previewChanges, type Preview } from "./compare.ts";
 import { previewJson, previewMarkdown, previewText } from "./format.ts";
 import { archiveCheckout, gitTreeHash, renderTree, resolveRevision } from "./tree.ts";
 
@@ -21,6 +21,9 @@ interface PreviewFlags {
   readonly ageKeyFile: string[];
   readonly rootName: string;
   readonly namespace: string;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly live: boolean;
 }
 
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
@@ -37,23 +40,31 @@ export function previewCommand(): Command {
     .option("--age-key-file <file>", "age identities to decrypt SOPS files in memory (repeatable; default: $SOPS_AGE_KEY_FILE)", collect, [])
     .option("--root-name <name>", "the root Application's name", "root")
     .option("-n, --namespace <ns>", "the agent's namespace (the root Application's destination)", DEFAULT_NAMESPACE)
+    .option("--kubeconfig <path>", "also compare head with the live clusters: the agent's cluster (each app's destination as the agent resolves it)")
+    .option("--context <name>", "kubeconfig context (implies --live)")
+    .option("--live", "compare head with the live clusters using $KUBECONFIG or ~/.kube/config", false)
     .hook("preAction", useRepoTools)
     .addHelpText("after", `
 Every Application found under --path is rendered as the agent renders it (directory, Kustomize,
 Helm, SOPS/KSOPS), then its own Applications, down the whole tree. Applications of this repository
 are read at --base and --head; Secret values are masked. Without age keys an app with encrypted
-files is compared by its files. Exit codes: 0 nothing changes, 1 something changes, 2 bad usage.
+files is compared by its files. With --kubeconfig (or --live) every app rendered at head is also compared
+with what runs in its destination cluster: the kubeconfig's cluster for in-cluster, a cluster Secret of
+the agent namespace for any other (as the agent resolves it), with what the app applied before
+(status.inventory) shown as removed. Exit codes: 0 nothing changes, 1 something changes (or differs
+from the cluster), 2 bad usage.
 
 Examples:
   tether preview --base origin/main --head HEAD
   tether preview --base main --head feature -o markdown > preview.md
-  SOPS_AGE_KEY_FILE=ci.agekey tether preview --base "$BASE_SHA" --head "$HEAD_SHA" -o json`)
+  SOPS_AGE_KEY_FILE=ci.agekey tether preview --base "$BASE_SHA" --head "$HEAD_SHA" -o json
+  tether preview --base main --head HEAD --kubeconfig ~/.kube/prod`)
     .action(async (flags: PreviewFlags) => {
       const format = flags.output;
       if (!["text", "markdown", "json"].includes(format)) throw new UsageError(`-o ${format}: expected one of text, markdown, json`);
       const preview = await runPreview(flags);
       process.stdout.write(format === "json" ? previewJson(preview) : format === "markdown" ? previewMarkdown(preview) : previewText(preview));
-      process.exitCode = preview.apps.length > 0 ? 1 : 0;
+      process.exitCode = previewChanges(preview) ? 1 : 0;
     });
 }
 
@@ -70,7 +81,12 @@ async function runPreview(flags: PreviewFlags): Promise<Preview> {
   const rootApp = rootApplication(flags.rootName, components, flags.namespace);
   const render = async (sha: string) => (await renderTree({ checkout: archiveCheckout(root, sha), root: rootApp, inRepo, decryptionKeys, treeHash: gitTreeHash(root, sha) }))
     .map((a) => (a.error && decryptionKeys.length === 0 && /age key/.test(a.error) ? { ...a, error: `${a.error} (for a preview: pass --age-key-file)` } : a));
-  return comparePreviews(await render(base), await render(head), { base, head });
+  const heads = await render(head);
+  const preview = comparePreviews(await render(base), heads, { base, head });
+  if (flags.kubeconfig === undefined && flags.context === undefined && !flags.live) return preview;
+  const { compareWithCluster } = await import("./live.ts");
+  const kube = { namespace: flags.namespace, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) };
+  return { ...preview, live: await compareWithCluster(heads, kube, head) };
 }
 
 const usage = (flag: string) => (err: unknown) => {
