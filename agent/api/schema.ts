@@ -132,6 +132,18 @@ export const ResourceStatusSchema = Type.Composite([ObjectRefSchema, Type.Object
 
 export const ConditionSchema = Type.Object({ type: Type.String(), message: Type.String(), lastTransitionTime: Type.String() });
 
+const lit = <T extends string>(...values: T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+/** What a sync operation did to one object or hook, as Argo CD's `syncResult.resources[]` says it. */
+export const ResourceResultSchema = Type.Composite([ObjectRefSchema, Type.Object({
+  status: lit("Synced", "SyncFailed", "Pruned", "PruneSkipped"),
+  message: opt(str()),
+  /** Set for hooks: the hook type it ran as, and how far it got. */
+  hookType: opt(lit("PreSync", "Sync", "PostSync", "SyncFail", "PostDelete")),
+  hookPhase: opt(OperationPhaseSchema),
+  syncPhase: opt(lit("PreSync", "Sync", "PostSync", "SyncFail")),
+})]);
+
 export const OperationStateSchema = Type.Object({
   phase: OperationPhaseSchema,
   message: opt(str()),
@@ -139,7 +151,9 @@ export const OperationStateSchema = Type.Object({
   finishedAt: opt(str()),
   /** How many retries `syncPolicy.retry` has spent on this operation. */
   retryCount: opt(Type.Integer()),
-  syncResult: opt(Type.Object({ revision: opt(str()), revisions: opt(Type.Array(Type.String())) })),
+  syncResult: opt(Type.Object({
+    revision: opt(str()), revisions: opt(Type.Array(Type.String())), resources: opt(Type.Array(ResourceResultSchema)),
+  })),
 }, { "x-kubernetes-preserve-unknown-fields": true });
 
 export const HistoryEntrySchema = Type.Object({
@@ -226,6 +240,7 @@ export type ObjectRef = Static<typeof ObjectRefSchema>;
 export type ResourceStatus = Static<typeof ResourceStatusSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type OperationState = Static<typeof OperationStateSchema>;
+export type ResourceResult = Static<typeof ResourceResultSchema>;
 export type HistoryEntry = Static<typeof HistoryEntrySchema>;
 export type ApplicationStatus = Static<typeof ApplicationStatusSchema>;
 export type Operation = Static<typeof OperationSchema>;

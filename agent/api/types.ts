@@ -19,11 +19,16 @@ export const SUSPEND_ANNOTATION = "tether.dev/suspend";
 export const SYNC_WAVE_ANNOTATIONS = ["tether.dev/sync-wave", "argocd.argoproj.io/sync-wave"] as const;
 export const HOOK_ANNOTATIONS = ["tether.dev/hook", "argocd.argoproj.io/hook"] as const;
 export const SYNC_OPTIONS_ANNOTATIONS = ["tether.dev/sync-options", "argocd.argoproj.io/sync-options"] as const;
+export const HOOK_DELETE_POLICY_ANNOTATIONS = ["tether.dev/hook-delete-policy", "argocd.argoproj.io/hook-delete-policy"] as const;
+/** Helm's hook annotations, mapped as Argo CD maps them (agent/apply/hooks.ts). */
+export const HELM_HOOK_ANNOTATION = "helm.sh/hook";
+export const HELM_HOOK_WEIGHT_ANNOTATION = "helm.sh/hook-weight";
+export const HELM_HOOK_DELETE_POLICY_ANNOTATION = "helm.sh/hook-delete-policy";
 
 export type {
   DirectorySource, KustomizeSource, HelmSource, ApplicationSource, ApplicationDestination, SyncPolicy, RetryPolicy,
   ResourceIgnoreDifferences, ApplicationSpec, SyncStatusCode, HealthStatusCode, OperationPhase, ObjectRef, ResourceStatus,
-  Condition, OperationState, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec,
+  Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec,
 } from "./schema.ts";
 
 export interface Application extends KubernetesObject {

@@ -17,8 +17,10 @@ export interface Cluster {
   apply(obj: Manifest, opts?: { readonly dryRun?: boolean }): Promise<Manifest>;
   /** Deletes in the background; a missing object is not an error. */
   delete(ref: ObjectRef): Promise<void>;
+  /** POST: creates a new object (a hook is created afresh each sync; an existing one is a 409). */
+  create(obj: Manifest): Promise<Manifest>;
   /** Counts of the write requests sent, by verb: what the no-op test and the metrics read. */
-  readonly writes: Readonly<Record<"apply" | "dryRun" | "delete", number>>;
+  readonly writes: Readonly<Record<"apply" | "dryRun" | "delete" | "create", number>>;
 }
 
 export function isNotFound(err: unknown): boolean {
@@ -32,7 +34,7 @@ interface ApiResource {
 }
 
 export class KubeCluster implements Cluster {
-  readonly writes = { apply: 0, dryRun: 0, delete: 0 };
+  readonly writes = { apply: 0, dryRun: 0, delete: 0, create: 0 };
   private readonly http: KubeHttp;
   private readonly discovery = new Map<string, readonly ApiResource[]>();
 
@@ -63,6 +65,13 @@ export class KubeCluster implements Cluster {
     const query = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? "&dryRun=All" : ""}`;
     // JSON is YAML, so the apply patch content type takes the manifest as it is.
     return await this.http.ok("PATCH", `${await this.path(ref)}${query}`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
+  }
+
+  async create(obj: Manifest): Promise<Manifest> {
+    this.writes.create++;
+    const path = await this.path(refOf(obj));
+    const collection = path.slice(0, path.lastIndexOf("/"));
+    return await this.http.ok("POST", `${collection}?fieldManager=${FIELD_MANAGER}`, { json: obj, contentType: "application/json" }) as Manifest;
   }
 
   async delete(ref: ObjectRef): Promise<void> {

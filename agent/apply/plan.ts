@@ -2,11 +2,12 @@
 // every object gets the tracking label and annotation, and the order (phase, wave) is fixed here so
 // the applier only walks a list.
 import {
-  HOOK_ANNOTATIONS, SYNC_OPTIONS_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
+  SYNC_OPTIONS_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
   type Manifest, type ObjectRef,
 } from "../api/types.ts";
 import { splitApiVersion } from "../api/gvk.ts";
 import { TetherError } from "../errors.ts";
+import { helmWeight, roleOf, type DeletePolicy, type HookType } from "./hooks.ts";
 import { displayRef, refOf } from "./inventory.ts";
 
 /** Whether a kind is namespaced, from discovery; undefined when the API server does not know it (yet). */
@@ -19,13 +20,23 @@ export interface ObjectOptions {
   readonly pruneLast: boolean;
 }
 
+/** A hook (hooks.ts): run by the phases it names, never compared, inventoried or pruned. */
+export interface HookSpec {
+  readonly types: readonly HookType[];
+  readonly deletePolicies: readonly DeletePolicy[];
+  /** Set when the hook has no name of its own: each operation names it (hooks.ts generatedName). */
+  readonly generateName?: string;
+}
+
 export interface PlannedObject {
   readonly manifest: Manifest;
+  /** For a hook with only `generateName`, the ref carries that prefix as its name until an operation names it. */
   readonly ref: ObjectRef;
   /** 0: CRDs and Namespaces, which everything else may need; 1: the rest. */
   readonly phase: 0 | 1;
   readonly wave: number;
   readonly options: ObjectOptions;
+  readonly hook?: HookSpec;
 }
 
 export interface PlanInput {
@@ -57,9 +68,11 @@ export function plan(input: PlanInput): PlannedObject[] {
   const seen = new Set<string>();
   const planned: PlannedObject[] = [];
   for (const source of input.manifests) {
-    if (annotation(source, HOOK_ANNOTATIONS)?.split(",").map((h) => h.trim()).includes("Skip")) continue;
+    const role = roleOf(source);
+    if (role.kind === "ignored") continue;
     const manifest = placed(source, lookup, input.defaultNamespace);
-    const ref = refOf(manifest);
+    const generateName = role.kind === "hook" && !manifest.metadata.name ? (manifest.metadata as { generateName?: string }).generateName : undefined;
+    const ref = generateName ? { ...refOf(manifest), name: generateName } : refOf(manifest);
     const id = displayRef(ref) + ref.group;
     if (seen.has(id)) {
       throw new TetherError("RenderFailed", `${displayRef(ref)} is rendered twice; each object may appear once in an application`, { object: displayRef(ref) });
@@ -71,6 +84,7 @@ export function plan(input: PlanInput): PlannedObject[] {
       phase: ref.kind === "CustomResourceDefinition" || ref.kind === "Namespace" ? 0 : 1,
       wave: waveOf(manifest),
       options: optionsOf(manifest, input.appSyncOptions),
+      ...(role.kind === "hook" ? { hook: { types: role.types, deletePolicies: role.deletePolicies, ...(generateName ? { generateName } : {}) } } : {}),
     });
   }
   return planned.sort((a, b) => a.phase - b.phase || a.wave - b.wave);
@@ -91,7 +105,7 @@ export function batches(objects: readonly PlannedObject[]): PlannedObject[][] {
 
 function placed(obj: Manifest, isNamespaced: ScopeLookup, defaultNamespace: string): Manifest {
   const namespaced = isNamespaced(obj.apiVersion, obj.kind);
-  const where = `${obj.kind}/${obj.metadata.name ?? "?"}`;
+  const where = `${obj.kind}/${obj.metadata.name ?? (obj.metadata as { generateName?: string }).generateName ?? "?"}`;
   if (namespaced === undefined) {
     throw new TetherError("RenderFailed",
       `${where}: the API server does not serve kind ${obj.kind} in ${obj.apiVersion}; install its CRD first (or in the same application) or fix apiVersion`,
@@ -114,9 +128,10 @@ function tracked(obj: Manifest, id: string, appName: string): Manifest {
   };
 }
 
-function waveOf(obj: Manifest): number {
+/** The sync-wave annotation, else Helm's hook-weight (as Argo CD reads it), else 0. */
+export function waveOf(obj: Manifest): number {
   const raw = annotation(obj, SYNC_WAVE_ANNOTATIONS);
-  if (raw === undefined) return 0;
+  if (raw === undefined) return helmWeight(obj) ?? 0;
   const wave = Number.parseInt(raw, 10);
   if (!Number.isFinite(wave)) {
     throw new TetherError("RenderFailed", `${displayRef(refOf(obj))}: sync-wave "${raw}" is not an integer`, { object: displayRef(refOf(obj)) });

@@ -7,7 +7,7 @@ import { errorMessage } from "../errors.ts";
 import { mapLimit, type Change } from "./changeset.ts";
 import type { Cluster } from "./cluster.ts";
 import { displayRef } from "./inventory.ts";
-import { batches, syncOptionsOf, type PlannedObject } from "./plan.ts";
+import { batches, syncOptionsOf, waveOf, type PlannedObject } from "./plan.ts";
 
 export interface ApplyOptions {
   readonly cluster: Cluster;
@@ -88,37 +88,82 @@ export interface PruneOptions {
   /** The tracking id an object must carry to be ours; anything else is left alone. */
   readonly trackingIdOf: (ref: ObjectRef) => string;
   readonly concurrency?: number;
+  /** How long to wait for one wave's objects to be gone before the next; past it, the next reconcile goes on. */
+  readonly waitMs?: number;
 }
 
 export interface StaleObject {
   readonly ref: ObjectRef;
   /** `PruneLast=true` on the object or the Application: deleted after every other stale object. */
   readonly pruneLast?: boolean;
+  /** The sync wave it was applied in (from its live annotations when not given). */
+  readonly wave?: number;
+}
+
+export interface PruneResult {
+  readonly changes: Change[];
+  /** Set when objects of one group were still terminating: the later groups wait for the next reconcile. */
+  readonly waiting?: string;
 }
 
 /**
- * Deletes stale objects that still carry this app's tracking id, most dependent first: other kinds,
- * then Namespaces and CRDs (deleting those first would take their contents with them), then what
- * asked to be pruned last.
+ * Deletes stale objects that still carry this app's tracking id in Argo CD's reverse wave order:
+ * the highest wave first, and the next group only once the objects of the one before are gone.
+ * Within a wave, Namespaces and CRDs go after the rest (deleting them first would take their
+ * contents with them); what asked to be pruned last goes after everything.
  */
-export async function pruneAll(stale: readonly StaleObject[], opts: PruneOptions): Promise<Change[]> {
+export async function pruneAll(stale: readonly StaleObject[], opts: PruneOptions): Promise<PruneResult> {
   const changes: Change[] = [];
-  for (const group of pruneOrder(stale)) {
-    changes.push(...await mapLimit(group, opts.concurrency ?? 8, (s) => pruneOne(s.ref, opts)));
+  const live = await mapLimit(stale, opts.concurrency ?? 8, async (s) => ({ ...s, wave: s.wave ?? waveOfLive(await opts.cluster.get(s.ref)) }));
+  const groups = pruneOrder(live);
+  for (const [index, group] of groups.entries()) {
+    const done = await mapLimit(group, opts.concurrency ?? 8, (s) => pruneOne(s.ref, opts));
+    changes.push(...done);
+    if (index === groups.length - 1 || done.some((c) => c.action === "failed")) break;
+    const deleted = done.filter((c) => c.action === "deleted" && c.message === undefined).map((c) => c.ref);
+    const left = await untilGone(deleted, opts);
+    if (left.length > 0) return { changes, waiting: `deletion of ${left.map(displayRef).join(", ")} before pruning wave ${groups[index + 1]![0]!.wave ?? 0}` };
   }
-  return changes;
+  return { changes };
 }
 
 /** The groups prune deletes one after another. */
 export function pruneOrder(stale: readonly StaleObject[]): StaleObject[][] {
   const container = (r: ObjectRef) => r.kind === "Namespace" || r.kind === "CustomResourceDefinition";
-  const groups = [
-    stale.filter((s) => !s.pruneLast && !container(s.ref)),
-    stale.filter((s) => !s.pruneLast && container(s.ref)),
-    stale.filter((s) => s.pruneLast && !container(s.ref)),
-    stale.filter((s) => s.pruneLast && container(s.ref)),
-  ];
-  return groups.filter((g) => g.length > 0);
+  const rank = (s: StaleObject) => `${s.pruneLast ? 1 : 0}:${container(s.ref) ? 1 : 0}`;
+  const sorted = [...stale].sort((a, b) => Number(a.pruneLast ?? false) - Number(b.pruneLast ?? false)
+    || (b.wave ?? 0) - (a.wave ?? 0) || Number(container(a.ref)) - Number(container(b.ref)));
+  const groups: StaleObject[][] = [];
+  let key: string | undefined;
+  for (const s of sorted) {
+    const k = `${rank(s)}:${s.pruneLast ? 0 : s.wave ?? 0}`;
+    if (k !== key) groups.push([]);
+    key = k;
+    groups[groups.length - 1]!.push(s);
+  }
+  return groups;
+}
+
+function waveOfLive(live: Manifest | undefined): number {
+  if (!live) return 0;
+  try {
+    return waveOf(live);
+  } catch {
+    return 0;
+  }
+}
+
+/** Waits (bounded) until deleted objects are gone; returns those still there. */
+async function untilGone(refs: readonly ObjectRef[], opts: PruneOptions): Promise<ObjectRef[]> {
+  const deadline = Date.now() + (opts.waitMs ?? 60_000);
+  let left = [...refs];
+  while (left.length > 0) {
+    const present = await mapLimit(left, opts.concurrency ?? 8, async (ref) => (await opts.cluster.get(ref)) !== undefined);
+    left = left.filter((_, i) => present[i]);
+    if (left.length === 0 || Date.now() > deadline) break;
+    await sleep(250);
+  }
+  return left;
 }
 
 async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {

@@ -87,7 +87,7 @@ export class Controller {
     this.metrics = new AgentMetrics({
       queueDepth: () => this.queue.depth,
       live: () => ({ objects: this.live.size, reads: this.live.reads }),
-      writes: () => ({ cluster: this.destinations.known().reduce((sum, d) => addWrites(sum, d.cluster.writes), { apply: 0, dryRun: 0, delete: 0 }), client: this.client.writes }),
+      writes: () => ({ cluster: this.destinations.known().reduce((sum, d) => addWrites(sum, d.cluster.writes), { apply: 0, dryRun: 0, delete: 0, create: 0 }), client: this.client.writes }),
     });
   }
 
@@ -310,8 +310,9 @@ function syncLine(outcome: ReconcileOutcome, failed: boolean, ms: number): strin
   return `sync ${phase} at ${outcome.status.sync?.revision?.slice(0, 7)} (${outcome.why}): ${tally(moved)} (${ms} ms)`;
 }
 
-function addWrites(a: Record<"apply" | "dryRun" | "delete", number>, b: Readonly<Record<"apply" | "dryRun" | "delete", number>>) {
-  return { apply: a.apply + b.apply, dryRun: a.dryRun + b.dryRun, delete: a.delete + b.delete };
+type Writes = Record<"apply" | "dryRun" | "delete" | "create", number>;
+function addWrites(a: Writes, b: Readonly<Writes>) {
+  return { apply: a.apply + b.apply, dryRun: a.dryRun + b.dryRun, delete: a.delete + b.delete, create: a.create + b.create };
 }
 
 /** What, in an Application, asks for a reconcile when it changes: not its status. */

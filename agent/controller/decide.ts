@@ -11,6 +11,11 @@ export interface DecisionInput {
   readonly newDesired: boolean;
   /** The last automated sync of this revision failed and `syncPolicy.retry` allows no more attempts. */
   readonly retriesExhausted?: boolean;
+  /**
+   * The last sync of this revision failed in a hook and no `syncPolicy.retry` asks for another try:
+   * automated sync does not run the hooks again for the same commit, as Argo CD does not.
+   */
+  readonly hookFailed?: string;
   /** `tether app suspend`: automation off until resumed; a requested sync still runs. */
   readonly suspended?: boolean;
 }
@@ -39,6 +44,7 @@ export function decide(input: DecisionInput): SyncDecision {
     return { sync: false, prune, why: input.outOfSync ? "out of sync; automated sync is off, waiting for a sync request" : "in sync" };
   }
   if (input.retriesExhausted) return { sync: false, prune, why: "the sync of this revision failed and syncPolicy.retry allows no more attempts; push a fix or sync by hand" };
+  if (input.hookFailed) return { sync: false, prune, why: `the last sync of this revision failed: ${input.hookFailed}; push a fix or sync by hand` };
   if (input.newDesired) return { sync: true, prune, why: "new revision or render inputs" };
   if (!input.outOfSync) return { sync: false, prune, why: "in sync" };
   return auto.selfHeal === true

@@ -36,7 +36,11 @@ export async function deleteCascade(app: Application, deps: DeletionDeps): Promi
     return false;
   }
   const appRef = { name, namespace: app.metadata?.namespace ?? "" };
-  const changes = await pruneAll(refs.filter((r) => !isChild(r)).map((ref) => ({ ref })), { cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref) });
+  const { changes, waiting: terminating } = await pruneAll(refs.filter((r) => !isChild(r)).map((ref) => ({ ref })), { cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref) });
+  if (terminating) {
+    deps.log(`${name}: deleting; waiting for ${terminating}`);
+    return false;
+  }
   if (changes.some((c) => c.action === "failed")) {
     deps.log(`${name}: cascade deletion incomplete: ${summarize(changes)}`);
     return false;

@@ -12,6 +12,7 @@ import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, Destinations } from "../apply/destinations.ts";
 import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
+import { runOperation, type OperationResult } from "../apply/operation.ts";
 import { applyAll, pruneAll } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
 import { droppedFields } from "../diff/owned.ts";
@@ -92,9 +93,11 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const desired = await stage("Building manifests", () => build(req.app, resolved!, deps, ctx.project));
     const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster));
     guardObjects(ctx.project, planned);
-    const matched = await stage("Reading live state", () => readLive(ctx, planned, deps.concurrency));
+    // Hooks are run by a sync operation; they are never compared, inventoried or pruned.
+    const hooks = planned.filter((o) => o.hook);
+    const matched = await stage("Reading live state", () => readLive(ctx, planned.filter((o) => !o.hook), deps.concurrency));
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
-    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale }, deps, stage);
+    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks }, deps, stage);
     return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)) };
   } catch (err) {
     const error = report(err);
@@ -211,6 +214,7 @@ interface Compared {
   readonly desired: Desired;
   readonly compared: readonly ComparedPair[];
   readonly stale: readonly StaleLive[];
+  readonly hooks: readonly PlannedObject[];
 }
 
 /** Decide, sync, then the inventory and status the outcome leaves. */
@@ -222,21 +226,35 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
     outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
     newDesired: desired.renderKey !== app.status?.observedRenderKey,
     retriesExhausted: retriesExhausted(app, desired.revision),
+    ...(hookFailedAt(app, desired.revision) ? { hookFailed: hookFailedAt(app, desired.revision)! } : {}),
     suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true",
   });
   refuseEmptyPrune(app, desired, compared.length, decision);
   const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };
   const inventory = decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [];
-  const failed = count(result.changes, "failed") > 0;
+  const failed = count(result.changes, "failed") > 0 || result.operation?.phase === "Failed";
   const retry = failed ? retryAfterFailure(app, desired.revision) : undefined;
   const status = buildStatus({
     app, revision: desired.revision, renderKey: desired.renderKey, pairs: compared, stale, after: result.after,
     ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings,
     changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
     ...(result.waiting ? { waiting: result.waiting } : {}), ...(retry?.count ? { retryCount: retry.count } : {}),
+    ...(result.operation ? { operation: result.operation } : {}),
   });
-  const next: RunResult = result.waiting ? { kind: "requeue", afterMs: 2000 } : failed ? retry?.next ?? { kind: "retry" } : DONE;
+  const next = nextRun(app, result, failed, retry?.next);
   return { status, changes: result.changes, operationDone: app.operation !== undefined && !result.waiting, next, why: decision.why, destination: ctx.destination };
+}
+
+/**
+ * A waiting operation comes back soon; a failed one is retried (with syncPolicy.retry's backoff, or
+ * the queue's) unless a hook failed and no retry policy asks for another run of the hooks.
+ */
+function nextRun(app: Application, result: SyncResult, failed: boolean, retry: RunResult | undefined): RunResult {
+  if (result.waiting) return { kind: "requeue", afterMs: 2000 };
+  if (!failed) return DONE;
+  const hookFailed = result.operation?.hooks.some((h) => h.hookPhase === "Failed" && h.syncPhase !== "SyncFail");
+  if (hookFailed && !app.spec.syncPolicy?.retry) return DONE;
+  return retry ?? { kind: "retry" };
 }
 
 /** What the app owns after its sync: the objects it applies (not those another app tracks) and stale ones still there. */
@@ -272,6 +290,14 @@ function retryAfterFailure(app: Application, revision: string): { count: number;
   return delay === undefined ? { count: attempt - 1, next: DONE } : { count: attempt, next: { kind: "retry", afterMs: delay } };
 }
 
+/** The hook the last sync of `revision` failed in, when no `syncPolicy.retry` asks for another attempt. */
+function hookFailedAt(app: Application, revision: string): string | undefined {
+  const op = app.status?.operationState;
+  if (app.spec.syncPolicy?.retry || op?.phase !== "Failed" || op.syncResult?.revision !== revision) return undefined;
+  const hook = op.syncResult.resources?.find((r) => r.hookPhase === "Failed" && r.syncPhase !== "SyncFail");
+  return hook ? `${hook.syncPhase ?? ""} hook ${displayRef(hook)} failed` : undefined;
+}
+
 /** Whether the last sync of `revision` failed and the retry policy allows no further attempt. */
 function retriesExhausted(app: Application, revision: string): boolean {
   const op = app.status?.operationState;
@@ -281,34 +307,47 @@ function retriesExhausted(app: Application, revision: string): boolean {
 }
 
 interface SyncResult {
-  readonly changes: Change[];
-  readonly after: Map<PlannedObject, Manifest>;
+  readonly changes: readonly Change[];
+  readonly after: ReadonlyMap<PlannedObject, Manifest>;
   readonly waiting?: string;
+  /** The operation as it stands after this reconcile (absent when nothing synced). */
+  readonly operation?: OperationResult;
 }
 
-/** Applies what differs (wave by wave), then prunes what left Git unless anything failed or waits. */
+/**
+ * Runs the sync operation (hooks by phase, waves, prune: apply/operation.ts) as far as it goes in
+ * this reconcile; an operation that waits (a hook running, a wave not healthy yet) continues next time.
+ */
 async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
   const { ctx, compared, stale } = input;
   const cluster = ctx.writer;
   await createNamespace(ctx.app, cluster);
   const owned = compared.filter((p) => p.sharedWith === undefined);
-  const applied = await applyAll(owned.map((p) => p.planned), {
-    cluster, concurrency: deps.concurrency, unchanged: new Set(owned.filter((p) => p.inSync).map((p) => p.planned)),
-    before: new Map(owned.map((p) => [p.planned, p.live])), gate: waveGate,
+  const unchanged = new Set(owned.filter((p) => p.inSync).map((p) => p.planned));
+  const before = new Map(owned.map((p) => [p.planned, p.live]));
+  const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
+  const operation = await runOperation({
+    cluster, revision: input.desired.revision, now: new Date().toISOString(), previous: ctx.app.status?.operationState,
+    resources: owned.map((p) => p.planned), hooks: input.hooks,
+    apply: async (objects) => {
+      const applied = await applyAll(objects, { cluster, concurrency: deps.concurrency, unchanged, before });
+      for (const [obj, manifest] of applied.live) {
+        deps.memo.applied(ctx.app, obj, manifest);
+        ctx.live.applied(manifest);
+      }
+      return applied;
+    },
+    ready: (objects, applied) => waveGate(objects.map((o) => applied.live.get(o) ?? before.get(o))),
+    prune: async () => {
+      const prunable = prune ? stale.filter((s) => s.live && optionsOf(s.live, appOptions).prune) : [];
+      if (prunable.length === 0) return { changes: [] };
+      return await pruneAll(prunable.map((s) => ({ ref: s.ref, pruneLast: optionsOf(s.live, appOptions).pruneLast })), {
+        cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency,
+      });
+    },
   });
-  for (const [obj, manifest] of applied.live) {
-    deps.memo.applied(ctx.app, obj, manifest);
-    ctx.live.applied(manifest);
-  }
-  const changes = [...applied.changes];
-  const prunable = prune ? stale.filter((s) => s.live && optionsOf(s.live, ctx.app.spec.syncPolicy?.syncOptions).prune) : [];
-  if (prunable.length > 0 && !applied.waiting && count(changes, "failed") === 0) {
-    const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
-    changes.push(...await pruneAll(prunable.map((s) => ({ ref: s.ref, pruneLast: optionsOf(s.live, appOptions).pruneLast })), {
-      cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency,
-    }));
-  }
-  return { changes, after: applied.live, ...(applied.waiting ? { waiting: applied.waiting } : {}) };
+  const waiting = operation.phase === "Running" ? operation.message : undefined;
+  return { changes: operation.changes, after: operation.live, operation, ...(waiting ? { waiting } : {}) };
 }
 
 /** A wave is ready when none of its objects is Progressing, Missing, Degraded or Unknown. */

@@ -42,11 +42,11 @@ describe("buildStatus", () => {
     expect(s).toMatchObject({ sync: { status: "OutOfSync" }, health: { status: "Missing" } });
   });
 
-  it("names a failed apply in ApplyFailed and a failed prune in PruneFailed, and records a Failed operation without history", () => {
+  it("names a failed apply in SyncError and a failed prune in PruneFailed, and records a Failed operation without history", () => {
     const stale = { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" };
     const changes: Change[] = [{ ref: a!.ref, action: "failed", message: "HTTP 422: field is immutable" }, { ref: stale, action: "failed", message: "HTTP 403" }];
     const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false }], stale: [{ ref: stale, live: cm("old") }], changes, synced: true }));
-    expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual(["ApplyFailed: ConfigMap/web/a: HTTP 422: field is immutable", "PruneFailed: ConfigMap/web/old: HTTP 403"]);
+    expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual(["SyncError: ConfigMap/web/a: HTTP 422: field is immutable", "PruneFailed: ConfigMap/web/old: HTTP 403"]);
     expect(s.operationState?.phase).toBe("Failed");
     expect(s.history).toBeUndefined();
     expect(s.observedRenderKey).toBeUndefined();
@@ -76,7 +76,9 @@ describe("buildStatus", () => {
   it("keeps a running operation's start while a wave is held", () => {
     const running = app({ operationState: { phase: "Running", startedAt: "2026-12-01T09:59:00Z" } });
     const s = buildStatus(input({ app: running, pairs: [{ planned: a!, live: live(a!), inSync: true }], synced: true, waiting: "1 to become healthy" }));
-    expect(s.operationState).toEqual({ phase: "Running", message: "waiting for wave 1 to become healthy", startedAt: "2026-12-01T09:59:00Z" });
+    expect(s.operationState).toEqual({
+      phase: "Running", message: "waiting for wave 1 to become healthy", startedAt: "2026-12-01T09:59:00Z", syncResult: { revision: "abc1234", resources: [] },
+    });
   });
 });
 

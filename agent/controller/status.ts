@@ -1,13 +1,16 @@
 // The Application status a reconcile leaves, from what it compared and what its sync did. Pure:
 // every input comes in (the time too), so each outcome is a fixture in status.test.ts.
 import {
-  SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest, type ResourceStatus,
+  SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest,
+  type ResourceResult, type ResourceStatus,
 } from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, identity } from "../apply/inventory.ts";
 import { assessHealth, worst } from "../health/index.ts";
 import { conditionOf, mergeConditions, type Reported } from "../status/conditions.ts";
 import { nextHistory } from "../status/history.ts";
+import type { OperationResult } from "../apply/operation.ts";
+import { optionsOf } from "../apply/plan.ts";
 import type { Pair, StaleLive } from "./match.ts";
 
 /** A matched pair after comparison. */
@@ -38,6 +41,8 @@ export interface StatusInput {
   readonly waiting?: string;
   /** Retries spent by `syncPolicy.retry` on a failing sync. */
   readonly retryCount?: number;
+  /** The sync operation as this reconcile left it: its phase, message, start and hook results. */
+  readonly operation?: Pick<OperationResult, "phase" | "message" | "startedAt" | "hooks">;
   readonly now: string;
 }
 
@@ -110,31 +115,88 @@ function conditions(input: StatusInput): Condition[] {
     add("Suspended", ["automated sync and self-heal are off (tether app suspend); `tether app resume` turns them back on"]);
   }
   add("UnsupportedField", input.warnings ?? []);
+  const pruning = requirePruning(input);
+  add("PruningRequired", pruning.length === 0 ? [] : [`${pruning.length} object${pruning.length === 1 ? " requires" : "s require"} pruning: `
+    + `${pruning.map((s) => displayRef(s.ref)).join(", ")}; sync with --prune (or syncPolicy.automated.prune) to delete them`]);
   add("SharedResource", input.pairs.filter((p) => p.sharedWith !== undefined)
     .map((p) => `${displayRef(p.planned.ref)} is already managed by ${p.sharedWith}; not taken over`));
   const failed = input.changes.filter((c) => c.action === "failed");
   const planned = new Set(input.pairs.map((p) => identity(p.planned.ref)));
-  add("ApplyFailed", failed.filter((c) => planned.has(identity(c.ref))).map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`));
+  // Argo CD's condition for a failed sync: each object the API server refused, and each hook that failed.
+  add("SyncError", [
+    ...failed.filter((c) => planned.has(identity(c.ref))).map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`),
+    ...(input.operation?.hooks ?? []).filter((h) => h.hookPhase === "Failed").map((h) => `${h.syncPhase ?? ""} hook ${displayRef(h)}: ${h.message ?? "failed"}`),
+  ]);
   add("PruneFailed", failed.filter((c) => !planned.has(identity(c.ref))).map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`));
-  // A refused dry-run already shows as ApplyFailed when the sync tried the object; otherwise it is a comparison error.
+  // A refused dry-run already shows as SyncError when the sync tried the object; otherwise it is a comparison error.
   if (failed.length === 0) add("ComparisonError", input.pairs.filter((p) => p.error !== undefined).map((p) => `${displayRef(p.planned.ref)}: ${p.error}`));
   return out;
 }
 
 function operationResult(input: StatusInput): Pick<ApplicationStatus, "operationState" | "observedRenderKey" | "history"> {
   const previous = input.app.status ?? {};
-  if (input.waiting) {
-    const startedAt = previous.operationState?.phase === "Running" ? previous.operationState.startedAt ?? input.now : input.now;
-    return { operationState: { phase: "Running", message: `waiting for wave ${input.waiting}`, startedAt } };
-  }
-  const ok = !input.changes.some((c) => c.action === "failed");
+  const op = input.operation ?? operationOf(input);
+  const { phase, message } = op;
+  const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
+  const continuing = running !== undefined && (running.syncResult?.revision ?? input.revision) === input.revision;
+  const startedAt = input.operation?.startedAt ?? (continuing ? previous.operationState?.startedAt ?? input.now : input.now);
+  const syncResult = { revision: input.revision, ...revisionsOf(input), resources: resourceResults(input, continuing) };
+  if (phase === "Running") return { operationState: { phase, message, startedAt, syncResult } };
   const operationState = {
-    phase: ok ? "Succeeded" as const : "Failed" as const, message: summarize(input.changes), startedAt: input.now, finishedAt: input.now,
-    ...(input.retryCount ? { retryCount: input.retryCount } : {}),
-    syncResult: { revision: input.revision, ...revisionsOf(input) },
+    phase, message: phase === "Succeeded" && op.hooks.length === 0 ? summarize(input.changes) : message, startedAt, finishedAt: input.now,
+    ...(input.retryCount ? { retryCount: input.retryCount } : {}), syncResult,
   };
-  if (!ok) return { operationState };
+  if (phase !== "Succeeded") return { operationState };
   return { operationState, observedRenderKey: input.renderKey, ...historyAfter(input) };
+}
+
+/** The operation of a sync that ran without the operation runner's result (a wave held, or one pass). */
+function operationOf(input: StatusInput): Pick<OperationResult, "phase" | "message" | "hooks"> {
+  if (input.waiting) return { phase: "Running", message: `waiting for wave ${input.waiting}`, hooks: [] };
+  return { phase: input.changes.some((c) => c.action === "failed") ? "Failed" : "Succeeded", message: summarize(input.changes), hooks: [] };
+}
+
+/**
+ * What the operation did to each object, as Argo CD's `syncResult.resources`: results of earlier
+ * reconciles of the same operation kept, this reconcile's changes and hook results over them, and
+ * stale objects left in place marked PruneSkipped (with "requires pruning" unless Prune=false).
+ */
+function resourceResults(input: StatusInput, continuing: boolean): ResourceResult[] {
+  const results = new Map<string, ResourceResult>();
+  const key = (r: ResourceResult) => `${r.syncPhase ?? "Sync"}:${identity(r)}`;
+  const put = (r: ResourceResult) => results.set(key(r), r);
+  if (continuing) (input.app.status?.operationState?.syncResult?.resources ?? []).forEach(put);
+  const planned = new Set(input.pairs.map((p) => identity(p.planned.ref)));
+  for (const c of input.changes) {
+    const result = resultOf(c, planned.has(identity(c.ref)));
+    if (result) put(result);
+  }
+  const pruned = new Set(input.changes.map((c) => identity(c.ref)));
+  for (const s of input.stale) {
+    if (!s.live || pruned.has(identity(s.ref))) continue;
+    put({ ...s.ref, status: "PruneSkipped", message: prunable(input.app, s) ? "ignored (requires pruning)" : "ignored (no prune)" });
+  }
+  for (const h of input.operation?.hooks ?? []) put(h);
+  return [...results.values()];
+}
+
+const prunable = (app: Application, s: StaleLive) => optionsOf(s.live, app.spec.syncPolicy?.syncOptions).prune;
+
+/** Stale objects still live that a sync with prune would delete (Prune=false ones are not counted, as in Argo CD). */
+export function requirePruning(input: Pick<StatusInput, "app" | "stale" | "changes">): StaleLive[] {
+  const tried = new Set(input.changes.filter((c) => c.action === "deleted" || c.action === "failed").map((c) => identity(c.ref)));
+  return input.stale.filter((s) => s.live && !tried.has(identity(s.ref)) && prunable(input.app, s));
+}
+
+function resultOf(c: Change, planned: boolean): ResourceResult | undefined {
+  const message = c.message ? `${c.action}: ${c.message}` : c.action;
+  if (planned) {
+    if (c.action === "failed") return { ...c.ref, status: "SyncFailed", ...(c.message ? { message: c.message } : {}) };
+    return c.action === "skipped" ? undefined : { ...c.ref, status: "Synced", message };
+  }
+  if (c.action === "deleted") return { ...c.ref, status: "Pruned", message: "pruned" };
+  if (c.action === "failed") return { ...c.ref, status: "SyncFailed", ...(c.message ? { message: c.message } : {}) };
+  return { ...c.ref, status: "PruneSkipped", ...(c.message ? { message: c.message } : {}) };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Application } from "../api/types.ts";
 import type { Change } from "../apply/changeset.ts";
 
 export interface WriteCounts {
-  readonly cluster: Readonly<Record<"apply" | "dryRun" | "delete", number>>;
+  readonly cluster: Readonly<Record<"apply" | "dryRun" | "delete" | "create", number>>;
   readonly client: Readonly<Record<"status" | "patch" | "event", number>>;
 }
 
@@ -63,7 +63,7 @@ export class AgentMetrics {
       collect() {
         const w = writes();
         this.reset();
-        for (const [verb, n] of [["apply", w.cluster.apply], ["apply_dry_run", w.cluster.dryRun], ["delete", w.cluster.delete],
+        for (const [verb, n] of [["apply", w.cluster.apply], ["apply_dry_run", w.cluster.dryRun], ["delete", w.cluster.delete], ["create", w.cluster.create],
           ["status", w.client.status], ["patch", w.client.patch], ["event", w.client.event]] as const) this.inc({ verb }, n);
       },
     });

@@ -67,7 +67,15 @@ export function appDetails(app: Application, wide = false, tree?: string): strin
   const s = app.status ?? {};
   const lines = [...summaryLines(app), ...(wide ? wideLines(app) : [])];
   for (const c of s.conditions ?? []) lines.push(`Condition:     ${c.type}: ${c.message}${wide ? ` (since ${c.lastTransitionTime})` : ""}`);
-  return `${lines.join("\n")}\n\n${tree ?? resourceTable(app, wide)}`;
+  const hooks = hookTable(app);
+  return `${lines.join("\n")}\n\n${tree ?? resourceTable(app, wide)}${hooks ? `\n\n${hooks}` : ""}`;
+}
+
+/** The hooks the last sync operation ran, with how far each got (Argo CD lists them with the resources). */
+function hookTable(app: Application): string | undefined {
+  const hooks = (app.status?.operationState?.syncResult?.resources ?? []).filter((r) => r.hookType);
+  if (hooks.length === 0) return undefined;
+  return table(["HOOK", "KIND", "NAME", "PHASE", "MESSAGE"], hooks.map((h) => [h.hookType ?? "", h.kind, h.name, h.hookPhase ?? "", h.message ?? ""]));
 }
 
 function summaryLines(app: Application): string[] {

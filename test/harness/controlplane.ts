@@ -9,6 +9,9 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { createPki, type Pki } from "./pki.ts";
 import { toolPath, toolsBinDir } from "./paths.ts";
 
+/** Extra kwok stages: pods whose command fails end Failed, bare run-to-completion pods end Succeeded. */
+const HOOK_STAGES = new URL("./kwok-hook-stages.yaml", import.meta.url);
+
 /** A running local control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok. */
 export interface ControlPlane {
   readonly dir: string;
@@ -76,8 +79,10 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       `--kubeconfig=${kubeconfigPath}`, "--leader-elect=false", `--secure-port=${schedPort}`,
       "--bind-address=127.0.0.1", "--profiling=false", "--v=1",
     ]);
+    const stages = path.join(dir, "kwok-stages.yaml");
+    await writeFile(stages, `${await readFile(path.join(toolsBinDir, "kwok-stages.yaml"), "utf8")}\n${await readFile(HOOK_STAGES, "utf8")}`);
     await launch("kwok", [
-      `--kubeconfig=${kubeconfigPath}`, `--config=${path.join(toolsBinDir, "kwok-stages.yaml")}`,
+      `--kubeconfig=${kubeconfigPath}`, `--config=${stages}`,
       "--manage-all-nodes=true", "--node-lease-duration-seconds=40", `--server-address=127.0.0.1:${kwokPort}`,
       "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
     ]);

@@ -141,7 +141,7 @@ describe("tether app create", () => {
     const created = await run(["app", "create", "hello-broken", "--app", "./broken", "-p", "default", "--dest-namespace", "scaffold-broken", "--wait-timeout", "20s"]);
     expect(created.exitCode, output(created)).toBe(4);
     expect(created.stdout).toContain("Committed");
-    expect(created.stderr).toMatch(/timed out after 20s waiting for hello-broken: .*\n\s+ApplyFailed: /);
+    expect(created.stderr).toMatch(/timed out after 20s waiting for hello-broken: .*\n\s+SyncError: /);
   });
 });
 
