@@ -79,7 +79,12 @@ async function runSteps(run: Run): Promise<Outcome> {
       if (outcome) return outcome;
     }
     const outcome = await runStep(run, step, index === steps.length - 1);
-    if (outcome) return outcome;
+    if (outcome) {
+      // What later steps would apply is reported as held back, as one change set says what happened to each object.
+      const message = "waiting" in outcome ? `waiting for ${outcome.waiting}` : "an earlier step failed";
+      run.changes.push(...steps.slice(index + 1).flatMap((s) => s.resources.map((o) => ({ ref: o.ref, action: "skipped" as const, message }))));
+      return outcome;
+    }
   }
   return pruned ? { done: true } : await pruneStep(run) ?? { done: true };
 }
