@@ -12,6 +12,7 @@ export interface Cluster {
   isNamespaced(apiVersion: string, kind: string): Promise<boolean | undefined>;
   /** The resource name (plural) a kind is served under, for watch paths. */
   plural(apiVersion: string, kind: string): Promise<string | undefined>;
+  /** The live object; undefined when it does not exist, or its kind is not served (yet). */
   get(ref: ObjectRef): Promise<Manifest | undefined>;
   /** Server-side apply with field manager `tether`, taking over conflicting fields (as Flux does). */
   apply(obj: Manifest, opts?: { readonly dryRun?: boolean }): Promise<Manifest>;
@@ -51,6 +52,8 @@ export class KubeCluster implements Cluster {
   }
 
   async get(ref: ObjectRef): Promise<Manifest | undefined> {
+    // A kind the server does not serve (yet: its CRD may be in the same sync) has no objects.
+    if (!await this.resource(apiVersionOf(ref), ref.kind)) return undefined;
     const path = await this.path(ref);
     const res = await this.http.request("GET", path);
     if (res.status === 404) return undefined;

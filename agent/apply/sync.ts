@@ -70,17 +70,29 @@ async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<{ chang
   }
 }
 
-/** Custom resources of a CRD applied in the same sync need the CRD served first. */
+/**
+ * Custom resources of a CRD applied in the same sync need the CRD served first: Established, and
+ * its kind found by discovery (which the cluster edge refreshes when a kind is missing).
+ */
 async function waitEstablished(crds: readonly PlannedObject[], cluster: Cluster, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const crd of crds) {
+    const served = servedKinds(crd.manifest);
     while (Date.now() < deadline) {
       const live = await cluster.get(crd.ref);
       const conditions = (live?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
-      if (conditions.some((c) => c.type === "Established" && c.status === "True")) break;
+      const established = conditions.some((c) => c.type === "Established" && c.status === "True");
+      if (established && (await Promise.all(served.map((s) => cluster.isNamespaced(s.apiVersion, s.kind)))).every((n) => n !== undefined)) break;
       await sleep(200);
     }
   }
+}
+
+/** The apiVersion/kind pairs a CRD serves. */
+function servedKinds(crd: Manifest): { apiVersion: string; kind: string }[] {
+  const spec = crd.spec as { group?: string; names?: { kind?: string }; versions?: { name: string; served?: boolean }[] } | undefined;
+  if (!spec?.group || !spec.names?.kind) return [];
+  return (spec.versions ?? []).filter((v) => v.served !== false).map((v) => ({ apiVersion: `${spec.group}/${v.name}`, kind: spec.names!.kind! }));
 }
 
 export interface PruneOptions {

@@ -7,7 +7,7 @@ import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { setSuspended, SUSPEND_ANNOTATION } from "./suspend.ts";
 import { resolveCommit, seconds } from "./revision.ts";
 import { appDetails, appTable, historyTable, withoutManagedFields } from "./view.ts";
-import { describeState, waitForApp } from "./wait.ts";
+import { describeState, stopWhenSyncEnded, waitForApp } from "./wait.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 
@@ -143,7 +143,9 @@ Examples:
         operation: { sync: { prune: flags.prune }, initiatedBy: { username: process.env.USER ?? "tether-cli" } },
         metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } },
       });
-      const done = await waitForApp(client, name, { operation: true, sync: true, timeoutMs: parseDuration(flags.timeout, "--timeout") });
+      const done = await waitForApp(client, name, {
+        operation: true, sync: true, timeoutMs: parseDuration(flags.timeout, "--timeout"), onPoll: (polled) => Promise.resolve(stopWhenSyncEnded(polled)),
+      });
       if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(done), format));
       else process.stdout.write(`${name}: ${done.status?.operationState?.phase ?? "Succeeded"}: ${done.status?.operationState?.message ?? ""}\n`);
     });

@@ -61,6 +61,23 @@ export function stuckConditions(app: Application, since?: Date): Condition[] {
     && (!since || !c.lastTransitionTime || new Date(c.lastTransitionTime).getTime() >= since.getTime() - 1000));
 }
 
+/**
+ * For `app sync`: once the agent has taken the operation and it ended without the app Synced, waiting
+ * longer cannot help. Objects that need pruning say so ("N objects require pruning", as Argo CD's CLI
+ * does); a failed operation gives its message. Both exit 1.
+ */
+export function stopWhenSyncEnded(app: Application): void {
+  const op = app.status?.operationState;
+  if (app.operation !== undefined || !op || op.phase === "Running" || app.status?.sync?.status === "Synced") return;
+  const name = app.metadata?.name ?? "";
+  if (op.phase === "Failed" || op.phase === "Error") throw new StuckError(`${name}: the sync ${op.phase.toLowerCase()}: ${op.message ?? ""}${conditionLines(app.status?.conditions ?? [])}`);
+  const pruning = (op.syncResult?.resources ?? []).filter((r) => r.status === "PruneSkipped" && !(r.message ?? "").includes("no prune"));
+  if (pruning.length > 0) {
+    throw new StuckError(`${name}: ${pruning.length} object${pruning.length === 1 ? " requires" : "s require"} pruning: `
+      + `${pruning.map((r) => [r.kind, r.namespace, r.name].filter(Boolean).join("/")).join(", ")}; run \`tether app sync ${name} --prune\` to delete them`);
+  }
+}
+
 const conditionLines = (conditions: readonly Condition[]) => conditions.map((c) => `\n  ${c.type}: ${c.message}`).join("");
 
 /** Resolves with the app once satisfied; throws at the timeout, or at once on a condition that will not clear. */

@@ -201,3 +201,63 @@ spec:
     expect((await core.readNamespacedConfigMap({ name: "app-config", namespace: ns })).data?.K).toBe("v");
   });
 });
+
+describe("a CRD and its custom resources in one application", () => {
+  const ns = "hooks-crd";
+  const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                cronSpec: {type: string}
+`;
+  const cr = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: nightly\nspec:\n  cronSpec: \"0 3 * * *\"\n";
+
+  it("compares the custom resource as missing, applies the CRD, waits until it is served, then creates the resource", async () => {
+    const rev = await repo.commit({ "crd/crd.yaml": crd, "crd/crontab.yaml": cr });
+    await applyApp(objects, application("crd", { repoURL: repo.url, path: "crd", destNamespace: ns, agentNamespace: NS, syncPolicy: automated }));
+    const app = await reader.until("crd", "operation Succeeded", succeeded(rev), 120_000);
+    expect(app.status?.resources?.map((r) => `${r.kind}:${r.status}`).sort()).toEqual(["CronTab:Synced", "CustomResourceDefinition:Synced"]);
+    expect(app.status?.conditions?.some((c) => c.type === "ComparisonError" || c.type === "SyncError")).toBe(false);
+    const live = await objects.read({ apiVersion: "stable.example.com/v1", kind: "CronTab", metadata: { name: "nightly", namespace: ns } });
+    expect((live as { spec?: { cronSpec?: string } }).spec?.cronSpec).toBe("0 3 * * *");
+  });
+});
+
+describe("`tether app sync` without --prune", () => {
+  const ns = "hooks-pruning";
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  K: v\n`;
+
+  it("says how many objects require pruning and exits 1 at once, and the status says so too", async () => {
+    await repo.commit({ "pruning/a.yaml": cm("a"), "pruning/b.yaml": cm("b") });
+    await applyApp(objects, application("pruning", {
+      repoURL: repo.url, path: "pruning", destNamespace: ns, agentNamespace: NS, syncPolicy: { syncOptions: ["CreateNamespace=true"] },
+    }));
+    const first = await cli(["app", "sync", "pruning", "--namespace", NS, "--timeout", "3m"], { kubeconfig: kubeconfigPath });
+    expect(first.exitCode, first.stderr).toBe(0);
+    await repo.commit({ "pruning/b.yaml": null });
+    const started = Date.now();
+    const second = await cli(["app", "sync", "pruning", "--namespace", NS, "--timeout", "5m"], { kubeconfig: kubeconfigPath });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain("1 object requires pruning: ConfigMap/hooks-pruning/b");
+    expect(Date.now() - started).toBeLessThan(240_000);
+    const app = await reader.get("pruning");
+    expect(app.status?.conditions?.find((c) => c.type === "PruningRequired")?.message).toMatch(/^1 object requires pruning: ConfigMap\/hooks-pruning\/b/);
+    expect(app.status?.operationState?.syncResult?.resources?.find((r) => r.name === "b")).toMatchObject({ status: "PruneSkipped", message: "ignored (requires pruning)" });
+    expect((await core.readNamespacedConfigMap({ name: "b", namespace: ns })).data?.K).toBe("v");
+  });
+});
