@@ -98,7 +98,7 @@ describe("several sources", () => {
     const changes: Change[] = [{ ref: a!.ref, action: "created" }];
     const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources, changes, synced: true }));
     expect(s.sync).toEqual({ status: "Synced", revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
-    expect(s.operationState?.syncResult).toEqual({ revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
+    expect(s.operationState?.syncResult).toMatchObject({ revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
     expect(s.history).toEqual([{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.1"], sources, deployedAt: NOW }]);
   });
 
