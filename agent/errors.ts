@@ -6,7 +6,6 @@ export type Reason =
   | "PlaintextSecret"
   | "PolicyViolation"
   | "SharedResource"
-  | "ApplyFailed"
   | "PruneFailed"
   | "HealthCheckFailed"
   | "EmptyRender"

@@ -156,7 +156,7 @@ export function pruneOrder(stale: readonly StaleObject[]): StaleObject[][] {
   return groups;
 }
 
-function waveOfLive(live: Manifest | undefined): number {
+export function waveOfLive(live: Manifest | undefined): number {
   if (!live) return 0;
   try {
     return waveOf(live);

@@ -13,7 +13,7 @@ import type { Destination, Destinations } from "../apply/destinations.ts";
 import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { runOperation, type OperationResult } from "../apply/operation.ts";
-import { applyAll, pruneAll } from "../apply/sync.ts";
+import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
@@ -221,14 +221,7 @@ interface Compared {
 async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: Stage, run: () => Promise<T>) => Promise<T>): Promise<ReconcileOutcome> {
   const { ctx, desired, compared, stale } = input;
   const app = ctx.app;
-  const decision = decide({
-    syncPolicy: app.spec.syncPolicy, operation: app.operation?.sync,
-    outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
-    newDesired: desired.renderKey !== app.status?.observedRenderKey,
-    retriesExhausted: retriesExhausted(app, desired.revision),
-    ...(hookFailedAt(app, desired.revision) ? { hookFailed: hookFailedAt(app, desired.revision)! } : {}),
-    suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true",
-  });
+  const decision = decideFor(input);
   refuseEmptyPrune(app, desired, compared.length, decision);
   const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };
   const inventory = decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [];
@@ -243,6 +236,20 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   });
   const next = nextRun(app, result, failed, retry?.next);
   return { status, changes: result.changes, operationDone: app.operation !== undefined && !result.waiting, next, why: decision.why, destination: ctx.destination };
+}
+
+/** Whether this reconcile syncs (and prunes), from the compared state and the app's last operation. */
+function decideFor(input: Compared): SyncDecision {
+  const { ctx: { app }, desired, compared, stale } = input;
+  const hookFailed = hookFailedAt(app, desired.revision);
+  return decide({
+    syncPolicy: app.spec.syncPolicy, operation: app.operation?.sync,
+    outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
+    newDesired: desired.renderKey !== app.status?.observedRenderKey,
+    retriesExhausted: retriesExhausted(app, desired.revision),
+    ...(hookFailed ? { hookFailed } : {}),
+    suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true",
+  });
 }
 
 /**
@@ -341,7 +348,7 @@ async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Pr
     prune: async () => {
       const prunable = prune ? stale.filter((s) => s.live && optionsOf(s.live, appOptions).prune) : [];
       if (prunable.length === 0) return { changes: [] };
-      return await pruneAll(prunable.map((s) => ({ ref: s.ref, pruneLast: optionsOf(s.live, appOptions).pruneLast })), {
+      return await pruneAll(prunable.map((s) => ({ ref: s.ref, pruneLast: optionsOf(s.live, appOptions).pruneLast, wave: waveOfLive(s.live) })), {
         cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency,
       });
     },

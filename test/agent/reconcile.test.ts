@@ -93,7 +93,7 @@ describe("an object the API server refuses", () => {
     await applyApp(objects, app("immutable", "immutable", "rc-immutable"));
     await reader.until("immutable", "Synced", synced());
     await repo.commit({ "immutable/deploy.yaml": deployment("api", { selector: "changed" }) });
-    const seen = await reader.until("immutable", "an SyncError condition", hasCondition("SyncError"));
+    const seen = await reader.until("immutable", "a SyncError condition", hasCondition("SyncError"));
     expect(seen.status?.conditions?.find((c) => c.type === "SyncError")?.message).toMatch(/Deployment\/rc-immutable\/api: .*(immutable|selector)/);
     expect(seen.status?.sync?.status).toBe("OutOfSync");
     expect(seen.status?.operationState?.phase).toBe("Failed");
@@ -156,7 +156,7 @@ describe("a project with destinationServiceAccounts", () => {
       spec: { sourceRepos: ["*"], destinations: [{ server: "*", namespace: ns }], destinationServiceAccounts: [{ server: "*", namespace: ns, defaultServiceAccount: "deployer" }] } }));
     await repo.commit({ "impersonated/cm.yaml": configMap("allowed"), "impersonated/svc.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: refused\nspec:\n  ports: [{port: 80}]\n" });
     await applyApp(objects, app("impersonated", "impersonated", ns, { project: "limited", syncPolicy: { automated: { prune: true } } }));
-    const seen = await reader.until("impersonated", "an SyncError condition", hasCondition("SyncError"));
+    const seen = await reader.until("impersonated", "a SyncError condition", hasCondition("SyncError"));
     expect(seen.status?.conditions?.find((c) => c.type === "SyncError")?.message).toMatch(/Service\/rc-impersonated\/refused: .*forbidden.*system:serviceaccount:rc-impersonated:deployer/);
     expect((await core.readNamespacedConfigMap({ name: "allowed", namespace: ns })).data?.K).toBe("v");
   });
