@@ -24,6 +24,9 @@ tools=(
   etcd:go.etcd.io/etcd/server/v3
   kwok:sigs.k8s.io/kwok
   kubernetes:k8s.io/kubernetes
+  # The real node (test/harness/node.ts): a kubelet from the same k8s.io/kubernetes version, containerd.
+  kubelet:k8s.io/kubernetes
+  containerd:github.com/containerd/containerd/v2
 )
 # Built only when named: the Pulumi engine for the end-to-end test of `pulumi up` (test/bootstrap).
 # Cold it costs more than everything above together, so `npm test` does without it;
@@ -44,7 +47,7 @@ modversion() { awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "req
 ldflags() {
   local name=$1 dir=$2 version=$3 flags="-s -w"
   case $name in
-    kubernetes)
+    kubernetes|kubelet)
       local minor; minor=$(cut -d. -f2 <<<"$version")
       for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         flags+=" -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor"
@@ -59,6 +62,7 @@ ldflags() {
         flags+=" -X $p.k8sVersionMajor=$major -X $p.k8sVersionMinor=$minor"
       done ;;
     kwok) flags+=" -X sigs.k8s.io/kwok/pkg/consts.Version=$version" ;;
+    containerd) flags+=" -X github.com/containerd/containerd/v2/version.Version=$version -X github.com/containerd/containerd/v2/version.Revision=$version" ;;
     pulumi|pulumi-language-nodejs) flags+=" -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" ;;
     pulumi-kubernetes)
       # The pinned commit (pseudo-version v4.0.0-DATE-HASH) came after release 4.24.1 and before 4.25.0:
@@ -67,6 +71,10 @@ ldflags() {
   esac
   printf '%s' "$flags"
 }
+
+# Build tags and cgo per tool. containerd: static, without the snapshotters that need cgo or kernel
+# modules this machine lacks (btrfs, devmapper, zfs); it runs with overlayfs and Debian's runc.
+buildenv() { case $1 in containerd) printf 'CGO_ENABLED=0 no_btrfs,no_devmapper,no_zfs' ;; esac; }
 
 # Data files that belong with a binary, taken from the same module version.
 extras() {
@@ -109,7 +117,12 @@ for entry in "${entries[@]}"; do
   dir="$root/tools/$name"
   version=$(modversion "$dir" "$module")
   flags=$(ldflags "$name" "$dir" "$version")
-  key=$( { cat "$dir/go.mod" "$dir/go.sum"; echo "$flags"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -c1-12)
+  env=(); tags=""; read -r cgo tags <<<"$(buildenv "$name")" || true; [[ -n $cgo ]] && env=("$cgo")
+  if [[ $name == kubelet ]] && [[ $version != "$(modversion "$root/tools/kubernetes" k8s.io/kubernetes)" ]]; then
+    log "error: tools/kubelet pins k8s.io/kubernetes $version but tools/kubernetes pins $(modversion "$root/tools/kubernetes" k8s.io/kubernetes): keep them equal"
+    exit 1
+  fi
+  key=$( { cat "$dir/go.mod" "$dir/go.sum"; echo "$flags${tags:+ $cgo -tags $tags}"; go env GOVERSION GOOS GOARCH; } | sha256sum | cut -c1-12)
   out="$cache/$name-$version-$key"
   if [[ -f "$out/.complete" ]]; then
     log "$name $version: cached"
@@ -119,7 +132,7 @@ for entry in "${entries[@]}"; do
     rm -rf "$out.tmp" "$out.overlay.json"
     overlay "$name" "$dir" > "$out.overlay.json"
     ov=(); [[ -s "$out.overlay.json" ]] && ov=(-overlay "$out.overlay.json")
-    (cd "$dir" && go build -trimpath "${ov[@]}" -ldflags "$flags" -o "$out.tmp/" tool)
+    (cd "$dir" && env "${env[@]}" go build -trimpath "${ov[@]}" ${tags:+-tags "$tags"} -ldflags "$flags" -o "$out.tmp/" tool)
     rm -f "$out.overlay.json"
     extras "$name" "$dir" "$out.tmp"
     touch "$out.tmp/.complete"

@@ -83,7 +83,8 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     await writeFile(stages, `${await readFile(path.join(toolsBinDir, "kwok-stages.yaml"), "utf8")}\n${await readFile(HOOK_STAGES, "utf8")}`);
     await launch("kwok", [
       `--kubeconfig=${kubeconfigPath}`, `--config=${stages}`,
-      "--manage-all-nodes=true", "--node-lease-duration-seconds=40", `--server-address=127.0.0.1:${kwokPort}`,
+      // Only the fake node: a real kubelet's node (test/harness/node.ts) is left to its kubelet.
+      "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake", "--node-lease-duration-seconds=40", `--server-address=127.0.0.1:${kwokPort}`,
       "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1",
     ]);
     const core = coreApi(kubeconfigPath);

@@ -1,0 +1,150 @@
+// The agent as users run it: `tether bootstrap`'s Deployment as a real pod on a real node. A kubelet
+// (tools/kubelet, the control plane's Kubernetes version) and containerd (tools/containerd) with
+// Debian's runc join the local control plane (test/harness/node.ts); the agent image built without a
+// Docker engine (tools/image) is imported into containerd, no registry involved. The pod runs under the
+// agent's ServiceAccount with the token the kubelet mounts, its probes decide its readiness, and it
+// syncs components/ from a repository it reads over git://.
+//
+// The one change to bootstrap's manifests is test/harness/node.ts#realNodePatch: the node's toleration
+// and the host's network with the API server's address, as this cluster has no pod network or kube-proxy.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { AppsV1Api, CoordinationV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildImage, type BuiltImage } from "../../tools/image/build.ts";
+import { realNodePatch, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
+import { cli } from "../support/agent.ts";
+import { appReader, syncedAndHealthy } from "../support/apps.ts";
+import { createRepo, type TestRepo } from "../support/git.ts";
+import { eventually, kube } from "../support/kube.ts";
+
+const NS = "tether-e2e-node";
+const { kubeconfigPath, kc, core } = kube();
+const apps = kc.makeApiClient(AppsV1Api);
+const leases = kc.makeApiClient(CoordinationV1Api);
+const reader = appReader(kc, NS);
+const TUNABLES = ["/proc/sys/vm/overcommit_memory", "/proc/sys/kernel/panic", "/proc/sys/kernel/panic_on_oops"];
+
+let image: BuiltImage;
+let node: RealNode | undefined;
+let git: GitServer | undefined;
+let repo: TestRepo;
+let head: string;
+let hostTunables: string[];
+
+const readTunables = () => Promise.all(TUNABLES.map(async (f) => (await readFile(f, "utf8")).trim()));
+
+async function agentPod(): Promise<V1Pod | undefined> {
+  const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: "app.kubernetes.io/component=agent" });
+  return pods.items.find((p) => p.spec?.nodeName === node?.name && !p.metadata?.deletionTimestamp);
+}
+
+/** The kubelet's and containerd's logs, for a failure's message. */
+async function nodeLogs(): Promise<string> {
+  if (!node) return "";
+  const tail = async (f: string) => (await readFile(path.join(node!.dir, f), "utf8").catch(() => "")).split("\n").slice(-25).join("\n");
+  return `kubelet.log:\n${await tail("kubelet.log")}\ncontainerd.log:\n${await tail("containerd.log")}`;
+}
+
+beforeAll(async () => {
+  const unavailable = realNodeUnavailable();
+  if (unavailable) throw new Error(`the real node cannot start here: ${unavailable}`);
+  hostTunables = await readTunables();
+  image = await buildImage({ log: (l) => console.error(`[image] ${l}`) });
+  const started = Date.now();
+  node = await startNode({
+    planeDir: path.dirname(kubeconfigPath), server: kc.getCurrentCluster()!.server, kubeconfigPath,
+    ownerPid: process.pid, log: (l) => console.error(`[node] ${l}`),
+  });
+  console.error(`[node] ${node.name} Ready in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  const imported = Date.now();
+  await node.importImage(image.layout);
+  console.error(`[node] ${image.ref} imported in ${((Date.now() - imported) / 1000).toFixed(1)}s`);
+
+  repo = await createRepo();
+  head = await repo.commit({
+    "components/hello.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello-from-pod\ndata:\n  greeting: hello\n",
+  });
+  const bare = repo.url.replace(/^file:\/\//, "");
+  git = await serveGit(path.dirname(bare), { ownerPid: process.pid });
+
+  const bootstrap = await cli(["bootstrap", "--repo", `${git.url}${path.basename(bare)}`, "--path", "components", "-n", NS,
+    "--replicas", "1", "--poll-interval", "3s", "--image", image.ref, "--no-wait"], { kubeconfig: kubeconfigPath });
+  expect(bootstrap.exitCode, `${bootstrap.stdout}\n${bootstrap.stderr}`).toBe(0);
+  await apps.patchNamespacedDeployment({
+    name: "tether-agent", namespace: NS,
+    body: realNodePatch({ node: node.name, server: kc.getCurrentCluster()!.server, container: "agent" }),
+  }, setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch));
+  await eventually("the agent pod Running and Ready on the real node", async () => {
+    const pod = await agentPod();
+    return pod?.status?.phase === "Running" && pod.status.containerStatuses?.every((c) => c.ready) ? pod : undefined;
+  }, 240_000).catch(async (err: Error) => {
+    const pods = await core.listNamespacedPod({ namespace: NS });
+    const events = await core.listNamespacedEvent({ namespace: NS });
+    throw new Error(`${err.message}\npods: ${JSON.stringify(pods.items.map((p) => ({ node: p.spec?.nodeName, status: p.status })), null, 1).slice(0, 4000)}\n`
+      + `events:\n${events.items.map((e) => `${e.reason}: ${e.message}`).join("\n").slice(-4000)}\n${await nodeLogs()}`);
+  });
+}, 1_800_000);
+
+afterAll(async () => {
+  await core.deleteNamespace({ name: NS }).catch(() => undefined);
+  await node?.stop();
+  // The node object goes too: the other suites see the kwok node alone.
+  if (node) await core.deleteNode({ name: node.name }).catch(() => undefined);
+  git?.stop();
+  await repo?.cleanup();
+}, 120_000);
+
+describe("the agent Deployment as a real pod", () => {
+  it("runs on the real node from the locally built image, under its ServiceAccount, Ready through its probes", async () => {
+    const pod = (await agentPod())!;
+    expect(pod.spec?.nodeName).toBe(node!.name);
+    expect(pod.spec?.serviceAccountName).toBe("tether-agent");
+    expect(pod.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe("/readyz");
+    const status = pod.status!.containerStatuses![0]!;
+    expect(status.ready).toBe(true);
+    expect(status.image).toBe(`docker.io/library/${image.ref}`);
+    // The image containerd runs is the one tools/image built: same manifest digest.
+    const images = await node!.ctr(["images", "ls"]);
+    expect(images).toMatch(new RegExp(`docker\\.io/library/${image.ref.replace(".", "\\.")}\\s+\\S+\\s+${image.manifestDigest}`));
+    // The container's process as the host sees it: uid 10001, no capabilities.
+    const id = status.containerID!.replace(/^containerd:\/\//, "");
+    const tasks = await node!.ctr(["tasks", "ls"]);
+    const pid = /^(\S+)\s+(\d+)\s+RUNNING/m.exec(tasks.split("\n").find((l) => l.startsWith(id)) ?? "")?.[2];
+    expect(pid, tasks).toBeDefined();
+    const proc = await readFile(`/proc/${pid}/status`, "utf8");
+    expect(proc).toMatch(/^Uid:\s+10001\s+10001\s+10001\s+10001$/m);
+    expect(proc).toMatch(/^CapEff:\s+0+$/m);
+    // The kubelet mounted the ServiceAccount token it requested for the pod.
+    const mounts = await readFile(`/proc/${pid}/mounts`, "utf8");
+    // (/var/run is a link to /run in the image.)
+    expect(mounts).toMatch(/^tmpfs \/run\/secrets\/kubernetes\.io\/serviceaccount tmpfs ro,/m);
+  });
+
+  it("syncs components/ with the ServiceAccount's token and holds the leader Lease", async () => {
+    await eventually("root Synced and Healthy at the repository's head", async () => {
+      const a = await reader.get("root");
+      return a && syncedAndHealthy(head)(a) ? a : undefined;
+    }, 180_000).catch(async (err: Error) => { throw new Error(`${err.message}\n${await nodeLogs()}`); });
+    const cm = await core.readNamespacedConfigMap({ name: "hello-from-pod", namespace: NS });
+    expect(cm.data).toEqual({ greeting: "hello" });
+    expect(cm.metadata?.managedFields?.some((f) => f.manager === "tether")).toBe(true);
+    const lease = await leases.readNamespacedLease({ name: "tether-agent-leader", namespace: NS });
+    expect(lease.spec?.holderIdentity).toBeTruthy();
+    // A new commit reaches the pod through git:// and is applied.
+    const next = await repo.commit({ "components/hello.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello-from-pod\ndata:\n  greeting: again\n" });
+    await eventually("the next commit synced", async () => {
+      const a = await reader.get("root");
+      return a && syncedAndHealthy(next)(a) ? a : undefined;
+    }, 120_000);
+    expect((await core.readNamespacedConfigMap({ name: "hello-from-pod", namespace: NS })).data).toEqual({ greeting: "again" });
+  });
+
+  it("left the host's kernel tunables as they were (the kubelet found its values in its own mount namespace)", async () => {
+    expect(await readTunables()).toEqual(hostTunables);
+    // What the kubelet read and would otherwise have written: its values, in the files covering /proc/sys.
+    const covered = await Promise.all(["vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops"]
+      .map(async (f) => (await readFile(path.join(node!.dir, "sysctl", f), "utf8")).trim()));
+    expect(covered).toEqual(["1", "10", "1"]);
+  });
+});

@@ -1,0 +1,3 @@
+module tether.dev/tools/pause
+
+go 1.26.0
