@@ -34,9 +34,11 @@ export async function startAgent(opts: {
   allowLocalRepos?: boolean;
   /** Extra environment (TMPDIR, to see what the agent leaves in its temporary directory). */
   env?: Record<string, string>;
+  /** Options for node itself (`--cpu-prof`, for the profiling bench). */
+  nodeArgs?: readonly string[];
 }): Promise<AgentProcess> {
   const cacheDir = opts.cacheDir ?? await mkdtemp(path.join(os.tmpdir(), "tether-agent-cache-"));
-  const child: ChildProcess = spawn(process.execPath, [tether, "agent", "--kubeconfig", opts.kubeconfig, "--namespace", opts.namespace,
+  const child: ChildProcess = spawn(process.execPath, [...opts.nodeArgs ?? [], tether, "agent", "--kubeconfig", opts.kubeconfig, "--namespace", opts.namespace,
     "--poll-interval", opts.pollInterval ?? "3s", "--listen", "127.0.0.1:0", "--cache-dir", cacheDir,
     ...(opts.allowLocalRepos === false ? [] : ["--allow-local-repos"]), ...opts.extraArgs ?? []], {
     env: { ...process.env, PATH: pathWithTools(), ...opts.env }, stdio: ["ignore", "pipe", "pipe"],
