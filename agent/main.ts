@@ -16,6 +16,7 @@ import { renderApplication } from "./render/application.ts";
 import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "./log.ts";
 import { withRenderLimits, type RenderLimits } from "./render/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
+import { keepAlive } from "./apply/keepalive.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -53,6 +54,7 @@ export interface RunningAgent {
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  keepAlive(opts.kc);
   const log = opts.log ?? logFn(createLogger({ ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) }));
   const client = new TetherClient(opts.kc, opts.namespace);
   const cluster = new KubeCluster(opts.kc);

@@ -7,6 +7,7 @@ import { KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import type { ApplicationDestination } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
 import { KubeCluster, type Cluster } from "./cluster.ts";
+import { keepAlive } from "./keepalive.ts";
 
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
 export const IN_CLUSTER_NAME = "in-cluster";
@@ -69,7 +70,7 @@ export function kubeConfigOf(c: ClusterSecret): KubeConfig {
     contexts: [{ name: c.name, cluster: c.name, user: c.name }],
     currentContext: c.name,
   });
-  return kc;
+  return keepAlive(kc);
 }
 
 /** Which of the known clusters a destination names; pure. */
