@@ -106,6 +106,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       webhook.stop();
       ui.close();
       await new Promise((resolve) => server.close(resolve));
+      await source.close();
       await removeOwnCache();
     },
   };

@@ -24,6 +24,8 @@ export interface SourceStage {
   fetch(url: string, opts?: { since?: number }): Promise<void>;
   resolve(url: string, revision?: string): Promise<string>;
   checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
+  /** A commit's tree shared by the renders that only read it (GitSource.sharedTree). */
+  sharedTree?(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
   /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */
   credentialName?(url: string): string | undefined;
 }

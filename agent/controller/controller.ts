@@ -105,6 +105,7 @@ export class Controller {
     },
     resolve: (url, revision) => this.opts.source.resolve(url, revision),
     checkout: (url, commit) => this.opts.source.checkout(url, commit),
+    sharedTree: (url, commit) => this.opts.source.sharedTree?.(url, commit) ?? this.opts.source.checkout(url, commit),
     credentialName: (url) => this.opts.source.credentialName?.(url),
   };
 

@@ -1,6 +1,10 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Application, ApplicationSource } from "../api/types.ts";
-import { checkRefs, sourcesOf } from "./sources.ts";
+import type { DependencyFetch } from "./chart-deps.ts";
+import { checkRefs, renderSources, sourcesOf, type GitTrees } from "./sources.ts";
 
 const git = (extra: Partial<ApplicationSource> = {}): ApplicationSource => ({ repoURL: "https://git.example.com/a.git", ...extra });
 
@@ -26,5 +30,39 @@ describe("sourcesOf", () => {
     expect(sourcesOf(app({ sources: [git({ path: "x" }), git({ path: "y" })] })).map((s) => s.path)).toEqual(["x", "y"]);
     expect(sourcesOf(app({ sources: [] }))).toEqual([git()]);
     expect(sourcesOf(app({}))).toEqual([git()]);
+  });
+});
+
+describe("renderSources' trees", () => {
+  it("lends the commit's shared tree to plain manifests and a ref, and gives Kustomize and Helm a checkout of their own (they edit it)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "tether-sources-test-"));
+    try {
+      const files: [string, string][] = [["plain/cm.yaml", "kind: ConfigMap\n"], ["kust/kustomization.yaml", "resources: []\n"], ["chart/Chart.yaml", "name: c\n"]];
+      for (const [file, text] of files) {
+        await mkdir(join(root, file, ".."), { recursive: true });
+        await writeFile(join(root, file), text);
+      }
+      const calls: string[] = [];
+      const tree = (kind: string) => {
+        calls.push(kind);
+        return Promise.resolve({ dir: root, cleanup: () => Promise.resolve(void calls.push(`${kind} released`)) });
+      };
+      const trees: GitTrees = { resolve: () => Promise.resolve("a".repeat(40)), checkout: () => tree("own"), sharedTree: () => tree("shared") };
+      const render = async (sources: ApplicationSource[]) => {
+        calls.length = 0;
+        const app: Application = { metadata: { name: "a" }, spec: { sources, destination: { namespace: "ns" } } };
+        await renderSources({ app, sources, revisions: sources.map(() => "a".repeat(40)), git: trees, charts: {} as DependencyFetch,
+          decryptionKeys: [], agentNamespace: "tether", renderTree: () => Promise.resolve([]) });
+        return [...calls];
+      };
+      expect(await render([git({ path: "plain" })])).toEqual(["shared", "shared released"]);
+      expect(await render([git({ path: "kust" })])).toEqual(["shared", "shared released", "own", "own released"]);
+      expect(await render([git({ path: "chart" })])).toEqual(["shared", "shared released", "own", "own released"]);
+      expect(await render([git({ path: "kust", directory: { recurse: true } })])).toEqual(["shared", "shared released"]);
+      expect(await render([git({ path: "chart", helm: {} }), git({ ref: "values" })]))
+        .toEqual(["shared", "shared released", "own", "shared", "own released", "shared released"]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -6,8 +6,9 @@
 import type { Application, ApplicationSource } from "../api/types.ts";
 import { sourcesOf } from "../api/sources.ts";
 import { TetherError } from "../errors.ts";
+import { safeJoin } from "../source/safe-join.ts";
 import { adoptArgoCdManifests } from "./argocd.ts";
-import { renderApplication, type ApplicationRenderInput } from "./application.ts";
+import { detectType, explicitType, renderApplication, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
 import type { RenderedObject } from "./types.ts";
@@ -22,8 +23,13 @@ export interface SourceTree {
 export interface GitTrees {
   /** The full commit SHA `revision` names (branch, tag, SHA, HEAD/empty). */
   resolve(repoURL: string, revision?: string): Promise<string>;
-  /** The tree of a full commit SHA from `resolve`. */
+  /** The tree of a full commit SHA from `resolve`, the render's own (it may edit it). */
   checkout(repoURL: string, commit: string): Promise<SourceTree>;
+  /**
+   * The tree of a commit shared by renders that only read it (one extraction for all the apps of a
+   * commit); `cleanup` releases it. Without it every source gets a {@link checkout}.
+   */
+  sharedTree?(repoURL: string, commit: string): Promise<SourceTree>;
 }
 
 export interface SourcesRenderInput {
@@ -91,7 +97,7 @@ export async function renderSources(input: SourcesRenderInput): Promise<SourcesR
   const trees = new Map<number, SourceTree>();
   try {
     for (const [i, source] of input.sources.entries()) {
-      if (source.chart === undefined) trees.set(i, await input.git.checkout(source.repoURL, input.revisions[i]!));
+      if (source.chart === undefined) trees.set(i, await treeOf(input, source, input.revisions[i]!));
     }
     const valueRoots = refRoots(input.sources, trees);
     const perSource: RenderedObject[][] = [];
@@ -102,6 +108,30 @@ export async function renderSources(input: SourcesRenderInput): Promise<SourcesR
     return { objects: adopted.objects, warnings: adopted.warnings };
   } finally {
     for (const tree of trees.values()) await tree.cleanup();
+  }
+}
+
+/**
+ * The tree a Git source renders from: the commit's shared tree when its renderer only reads files
+ * (plain manifests, Jsonnet, a `ref` lending its files), a checkout of its own when it edits them
+ * (Kustomize edits kustomization files, Helm fetches dependencies into charts/).
+ */
+async function treeOf(input: SourcesRenderInput, source: ApplicationSource, commit: string): Promise<SourceTree> {
+  if (input.git.sharedTree === undefined) return await input.git.checkout(source.repoURL, commit);
+  const shared = await input.git.sharedTree(source.repoURL, commit);
+  if (await readsOnly(shared.dir, withSource(input.app, source), source)) return shared;
+  await shared.cleanup();
+  return await input.git.checkout(source.repoURL, commit);
+}
+
+/** Whether rendering `source` only reads the tree: the type renderApplication picks is plain manifests. */
+async function readsOnly(root: string, app: Application, source: ApplicationSource): Promise<boolean> {
+  if (source.ref !== undefined && source.path === undefined) return true;
+  try {
+    return (explicitType(app) ?? await detectType(await safeJoin(root, source.path ?? "."))) === "directory";
+  } catch {
+    // A path out of the tree, two types named: the render fails on it the same way, reading only.
+    return true;
   }
 }
 

@@ -51,6 +51,15 @@ export interface Checkout {
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000;
+/** Shared trees kept when no render reads them (the most recently used); those in use are never removed. */
+const SHARED_TREES = 8;
+
+/** One commit's tree that renders only read: extracted once, shared by every render of that commit. */
+interface SharedTree {
+  readonly tree: Promise<Checkout>;
+  users: number;
+  lastUsed: number;
+}
 const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const SHORT_SHA = /^[0-9a-f]{4,64}$/i;
 
@@ -65,6 +74,15 @@ export class GitSource {
   private readonly fetches = new Map<string, { readonly requestedAt: number; readonly done: Promise<void> }>();
   /** The credential Secret each repository was last fetched with, by repository key. */
   private readonly credentialNames = new Map<string, string>();
+  /**
+   * Revisions resolved since the last fetch of each repository (by repository key, then revision):
+   * a reconcile of an unchanged app then runs no git command. A fetch started or finished bumps the
+   * generation, which drops them; a resolve that raced a fetch is not remembered.
+   */
+  private readonly resolved = new Map<string, { generation: number; revisions: Map<string, string> }>();
+  private readonly generations = new Map<string, number>();
+  /** Read-only trees by `repository key@commit`. */
+  private readonly shared = new Map<string, SharedTree>();
 
   constructor(options: GitSourceOptions) {
     this.options = options;
@@ -83,7 +101,14 @@ export class GitSource {
     if (last !== undefined && last.requestedAt >= since) return last.done;
     // Chained behind the previous fetch: two git fetches into one mirror would race on its refs.
     const previous = last?.done.catch(() => undefined) ?? Promise.resolve();
-    const done = previous.then(() => withMirrorLock(this.mirrorDir(repo), () => this.fetchNow(repo)));
+    const done = previous.then(() => withMirrorLock(this.mirrorDir(repo), async () => {
+      this.refsMayChange(repo);
+      try {
+        await this.fetchNow(repo);
+      } finally {
+        this.refsMayChange(repo);
+      }
+    }));
     this.fetches.set(repo.key, { requestedAt: Date.now(), done });
     return done;
   }
@@ -95,13 +120,81 @@ export class GitSource {
    */
   async resolve(url: string, revision = ""): Promise<string> {
     const repo = this.repoOf(url);
-    const git = await this.mirrorClient(repo);
     const rev = revision.trim();
+    const generation = this.generations.get(repo.key) ?? 0;
+    const known = this.resolved.get(repo.key);
+    const cached = known?.generation === generation ? known.revisions.get(rev) : undefined;
+    if (cached !== undefined) return cached;
+    const git = await this.mirrorClient(repo);
     for (const candidate of revisionCandidates(rev)) {
       const sha = await revParseCommit(git, candidate);
-      if (sha !== undefined) return sha;
+      if (sha === undefined) continue;
+      if ((this.generations.get(repo.key) ?? 0) === generation) {
+        const entry = this.resolved.get(repo.key);
+        if (entry?.generation === generation) entry.revisions.set(rev, sha);
+        else this.resolved.set(repo.key, { generation, revisions: new Map([[rev, sha]]) });
+      }
+      return sha;
     }
     throw revisionNotFound(repo, rev);
+  }
+
+  /**
+   * The tree of `commit` for a render that only reads it: one extraction per commit, shared by every
+   * render of it (the apps of an app-of-apps all render paths of one commit) and kept, the
+   * {@link SHARED_TREES} most recently used, for the next. `cleanup` says this render is done with it.
+   * A render that edits its tree (Kustomize, Helm dependencies) takes a {@link checkout} of its own.
+   */
+  async sharedTree(url: string, commit: string): Promise<Checkout> {
+    const repo = this.repoOf(url);
+    const key = `${repo.key}@${commit}`;
+    let entry = this.shared.get(key);
+    if (entry === undefined) {
+      const created: SharedTree = { tree: this.checkout(url, commit), users: 0, lastUsed: Date.now() };
+      created.tree.catch(() => { if (this.shared.get(key) === created) this.shared.delete(key); });
+      this.shared.set(key, created);
+      entry = created;
+    }
+    const used = entry;
+    used.users++;
+    let tree: Checkout;
+    try {
+      tree = await used.tree;
+    } catch (err) {
+      used.users--;
+      throw err;
+    }
+    let released = false;
+    return {
+      dir: tree.dir,
+      cleanup: async () => {
+        if (released) return;
+        released = true;
+        used.users--;
+        used.lastUsed = Date.now();
+        await this.evictShared();
+      },
+    };
+  }
+
+  /** Removes every shared tree (the agent stops); a render still reading one fails and is retried. */
+  async close(): Promise<void> {
+    const entries = [...this.shared.values()];
+    this.shared.clear();
+    for (const e of entries) await e.tree.then((t) => t.cleanup(), () => undefined);
+  }
+
+  private async evictShared(): Promise<void> {
+    const idle = [...this.shared].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [key, e] of idle.slice(0, Math.max(0, this.shared.size - SHARED_TREES))) {
+      this.shared.delete(key);
+      await e.tree.then((t) => t.cleanup(), () => undefined);
+    }
+  }
+
+  private refsMayChange(repo: RepoLocation): void {
+    this.generations.set(repo.key, (this.generations.get(repo.key) ?? 0) + 1);
+    this.resolved.delete(repo.key);
   }
 
   /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory. */

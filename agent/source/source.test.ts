@@ -289,6 +289,28 @@ describe("GitSource.checkout", () => {
   });
 });
 
+describe("GitSource.sharedTree", () => {
+  it("extracts a commit once for the renders that read it, keeps it for the next, and removes it on close", async () => {
+    await source.fetch(origin);
+    const [a, b] = await Promise.all([source.sharedTree(origin, commits.second!), source.sharedTree(origin, commits.second!)]);
+    expect(b.dir).toBe(a.dir);
+    expect(await readFile(join(a.dir, "apps/b.yaml"), "utf8")).toBe("b: 2\n");
+    await a.cleanup();
+    await b.cleanup();
+    await b.cleanup();
+    const again = await source.sharedTree(origin, commits.second!);
+    expect(again.dir).toBe(a.dir);
+    const other = await source.sharedTree(origin, commits.first!);
+    expect(other.dir).not.toBe(a.dir);
+    expect((await allFilesUnder(other.dir)).map((f) => f.slice(other.dir.length + 1)).sort()).toEqual(["apps/a.yaml", "old.txt"]);
+    await again.cleanup();
+    await other.cleanup();
+    await source.close();
+    await expect(stat(a.dir)).rejects.toThrow(/ENOENT/);
+    await expect(stat(other.dir)).rejects.toThrow(/ENOENT/);
+  });
+});
+
 describe("safeJoin", () => {
   let root: string;
 
