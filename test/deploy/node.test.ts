@@ -5,14 +5,15 @@
 // agent's ServiceAccount with the token the kubelet mounts, its probes decide its readiness, and it
 // syncs components/ from a repository it reads over git://.
 //
-// The one change to bootstrap's manifests is test/harness/node.ts#realNodePatch: the node's toleration
-// and the host's network with the API server's address, as this cluster has no pod network or kube-proxy.
+// The one change to bootstrap's manifests is test/harness/node.ts#onRealNode: the node's toleration,
+// the host's network (with a free port for the agent) and the API server's address, as this cluster
+// has no pod network or kube-proxy.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { AppsV1Api, CoordinationV1Api, PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, CoordinationV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage, type BuiltImage } from "../../tools/image/build.ts";
-import { realNodePatch, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
+import { freePorts, onRealNode, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
 import { cli } from "../support/agent.ts";
 import { appReader, syncedAndHealthy } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
@@ -31,6 +32,7 @@ let git: GitServer | undefined;
 let repo: TestRepo;
 let head: string;
 let hostTunables: string[];
+let port: number;
 
 const readTunables = () => Promise.all(TUNABLES.map(async (f) => (await readFile(f, "utf8")).trim()));
 
@@ -71,10 +73,11 @@ beforeAll(async () => {
   const bootstrap = await cli(["bootstrap", "--repo", `${git.url}${path.basename(bare)}`, "--path", "components", "-n", NS,
     "--replicas", "1", "--poll-interval", "3s", "--image", image.ref, "--no-wait"], { kubeconfig: kubeconfigPath });
   expect(bootstrap.exitCode, `${bootstrap.stdout}\n${bootstrap.stderr}`).toBe(0);
-  await apps.patchNamespacedDeployment({
-    name: "tether-agent", namespace: NS,
-    body: realNodePatch({ node: node.name, server: kc.getCurrentCluster()!.server, container: "agent" }),
-  }, setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch));
+  [port] = await freePorts(1) as [number];
+  const deployment = await apps.readNamespacedDeployment({ name: "tether-agent", namespace: NS });
+  await apps.replaceNamespacedDeployment({
+    name: "tether-agent", namespace: NS, body: onRealNode(deployment, { node: node.name, server: kc.getCurrentCluster()!.server, port }),
+  });
   await eventually("the agent pod Running and Ready on the real node", async () => {
     const pod = await agentPod();
     return pod?.status?.phase === "Running" && pod.status.containerStatuses?.every((c) => c.ready) ? pod : undefined;
@@ -101,6 +104,9 @@ describe("the agent Deployment as a real pod", () => {
     expect(pod.spec?.nodeName).toBe(node!.name);
     expect(pod.spec?.serviceAccountName).toBe("tether-agent");
     expect(pod.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe("/readyz");
+    // Its probes' port, on the host's network: the agent answers there.
+    expect(pod.spec?.hostNetwork).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const status = pod.status!.containerStatuses![0]!;
     expect(status.ready).toBe(true);
     expect(status.image).toBe(`docker.io/library/${image.ref}`);

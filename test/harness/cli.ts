@@ -2,6 +2,7 @@
 import path from "node:path";
 import { execa } from "execa";
 import { isRunning, startControlPlane, stopControlPlane } from "./controlplane.ts";
+import { stopRecordedNode } from "./node.ts";
 import { clusterStateDir, pathWithTools, toolPath } from "./paths.ts";
 
 const kubeconfig = path.join(clusterStateDir, "kubeconfig");
@@ -12,6 +13,7 @@ switch (command) {
     if (await isRunning(clusterStateDir)) {
       console.error("[cluster] already running");
     } else {
+      await stopRecordedNode(clusterStateDir);
       await stopControlPlane(clusterStateDir);
       await startControlPlane({ dir: clusterStateDir, log: (l) => console.error(`[cluster] ${l}`) });
       console.error(`[cluster] ready; stop it with: npm run cluster:down`);
@@ -21,6 +23,8 @@ switch (command) {
     break;
   }
   case "down":
+    // The demo's real node (kubelet, containerd, the pods' containers) first, then the control plane.
+    await stopRecordedNode(clusterStateDir);
     await stopControlPlane(clusterStateDir);
     console.error("[cluster] stopped");
     break;

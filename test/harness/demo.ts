@@ -1,7 +1,12 @@
 // `npm run demo`: the local control plane, Tether installed, the agent running, and a root
-// Application that deploys this checkout's own components/ (committed state, through file://).
+// Application that deploys this checkout's own components/ (committed state).
+//
+// Where a real node can run (test/harness/node.ts: the kubelet and containerd built, root, runc), the
+// agent runs as users run it: `tether bootstrap`'s Deployment as a pod on that node from the locally
+// built image, reading this checkout over git:// (a git daemon on loopback). Elsewhere, or with
+// TETHER_DEMO_NODE=0, the agent runs in this process and reads the checkout through file://.
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CoreV1Api, KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
@@ -12,9 +17,13 @@ import { API_VERSION, DEFAULT_NAMESPACE, FINALIZER, type Application } from "../
 import { startAgent } from "../../agent/main.ts";
 import { appTable } from "../../cli/app/view.ts";
 import { install } from "../../cli/install/index.ts";
+import { loadKubernetesClient } from "../../cli/kube.ts";
 import { KEY_SECRET, storeIdentity } from "../../cli/secret/keygen.ts";
+import { buildImage } from "../../tools/image/build.ts";
+import { AppsV1Api } from "@kubernetes/client-node";
 import { isRunning, startControlPlane } from "./controlplane.ts";
-import { clusterStateDir, pathWithTools, repoRoot } from "./paths.ts";
+import { freePorts, onRealNode, realNodeUnavailable, runningNode, serveGit, startNode, stopRecordedNode } from "./node.ts";
+import { clusterStateDir, pathWithTools, repoRoot, toolPath } from "./paths.ts";
 
 const say = (line: string) => console.error(`[demo] ${line}`);
 const keepRunning = process.argv.includes("--watch");
@@ -24,10 +33,13 @@ const kubeconfig = path.join(clusterStateDir, "kubeconfig");
 if (await isRunning(clusterStateDir)) {
   say("reusing the local control plane started earlier");
 } else {
+  await stopRecordedNode(clusterStateDir);
   say("starting the local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)");
   await startControlPlane({ dir: clusterStateDir, log: (l) => say(l) });
 }
 say("installing Tether (CRDs, namespace, RBAC, default AppProject)");
+// The CLI's commands load the Kubernetes client before their action (cli/kube.ts); so does the demo.
+await loadKubernetesClient();
 await install({ kubeconfig }, () => undefined);
 
 const kc = new KubeConfig();
@@ -41,27 +53,72 @@ if (existsSync(demoKey)) {
 } else {
   say(`no demo key: the agent decrypts with the identities already in Secret ${KEY_SECRET}`);
 }
-say("starting the agent");
-const agent = await startAgent({
-  kc, namespace: DEFAULT_NAMESPACE, pollIntervalMs: 5000, listen: { host: "127.0.0.1", port: 0 },
-  cacheDir: path.join(repoRoot, ".tether", "agent-cache"), log: (l, fields) => { if (fields?.level !== "debug") say(`agent: ${l}`); },
-  // The demo deploys this checkout through a file:// URL.
-  allowLocalRepos: true,
-});
+const noNode = process.env.TETHER_DEMO_NODE === "0" ? "TETHER_DEMO_NODE=0" : realNodeUnavailable();
+const agent = noNode ? { ...await agentInProcess(noNode), inPod: false } : { ...await agentAsPod(), inPod: true };
 
-const root: Application = {
-  apiVersion: API_VERSION,
-  kind: "Application",
-  metadata: { name: "root", namespace: DEFAULT_NAMESPACE, finalizers: [FINALIZER] },
-  spec: {
-    project: "default",
-    source: { repoURL: `file://${repoRoot}`, targetRevision: "HEAD", path: "components", directory: { recurse: true, exclude: "*/*/*" } },
-    destination: { server: "https://kubernetes.default.svc", namespace: DEFAULT_NAMESPACE },
-    syncPolicy: { automated: { prune: true, selfHeal: true } },
-  },
-};
-say(`creating the root Application: ${root.spec.source?.repoURL} @ HEAD, path components/`);
-await KubernetesObjectApi.makeApiClient(kc).patch(root, undefined, undefined, "tether-demo", true, PatchStrategy.ServerSideApply);
+/** The agent in this process, reading the checkout through file://; the root Application applied here. */
+async function agentInProcess(why: string) {
+  say(`starting the agent in this process (no real node: ${why})`);
+  const running = await startAgent({
+    kc, namespace: DEFAULT_NAMESPACE, pollIntervalMs: 5000, listen: { host: "127.0.0.1", port: 0 },
+    cacheDir: path.join(repoRoot, ".tether", "agent-cache"), log: (l, fields) => { if (fields?.level !== "debug") say(`agent: ${l}`); },
+    // The demo deploys this checkout through a file:// URL.
+    allowLocalRepos: true,
+  });
+  const root: Application = {
+    apiVersion: API_VERSION,
+    kind: "Application",
+    metadata: { name: "root", namespace: DEFAULT_NAMESPACE, finalizers: [FINALIZER] },
+    spec: {
+      project: "default",
+      source: { repoURL: `file://${repoRoot}`, targetRevision: "HEAD", path: "components", directory: { recurse: true, exclude: "*/*/*" } },
+      destination: { server: "https://kubernetes.default.svc", namespace: DEFAULT_NAMESPACE },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
+  };
+  say(`creating the root Application: ${root.spec.source?.repoURL} @ HEAD, path components/`);
+  await KubernetesObjectApi.makeApiClient(kc).patch(root, undefined, undefined, "tether-demo", true, PatchStrategy.ServerSideApply);
+  return { port: running.port, stop: () => running.stop() };
+}
+
+/** `tether bootstrap` with the locally built image, its Deployment moved onto the real node. */
+async function agentAsPod() {
+  const server = kc.getCurrentCluster()!.server;
+  let node = runningNode(clusterStateDir);
+  if (node) {
+    say(`reusing the real node ${node.name}`);
+  } else {
+    say("starting a real node: containerd and the kubelet (test/harness/node.ts)");
+    node = await startNode({ planeDir: clusterStateDir, server, kubeconfigPath: kubeconfig, log: (l) => say(l) });
+  }
+  say("building the agent image without Docker (tools/image; cached after the first time)");
+  const image = await buildImage({ log: (l) => say(l) });
+  say(`importing ${image.ref} (${image.manifestDigest.slice(0, 19)}) into the node's containerd`);
+  await node.importImage(image.layout);
+  const git = await serveGit(path.dirname(repoRoot), { logFile: path.join(node.dir, "git-daemon.log") });
+  await writeFile(path.join(node.dir, "git-daemon.pid"), `${git.pid}\n`);
+  const repoURL = `${git.url}${path.basename(repoRoot)}`;
+  say(`tether bootstrap --repo ${repoURL} --revision HEAD --image ${image.ref} (the checkout served by git daemon on loopback)`);
+  const boot = await execa(process.execPath, [path.join(repoRoot, "dist", "tether.mjs"), "bootstrap", "--kubeconfig", kubeconfig, "--repo", repoURL,
+    "--revision", "HEAD", "--path", "components", "--image", image.ref, "--replicas", "1", "--poll-interval", "5s", "--no-wait"],
+  { reject: false, env: { PATH: pathWithTools() } });
+  if (boot.exitCode !== 0) throw new Error(`tether bootstrap failed:\n${boot.stdout}\n${boot.stderr}`);
+  const [port] = await freePorts(1) as [number];
+  const apps = kc.makeApiClient(AppsV1Api);
+  const deployment = await apps.readNamespacedDeployment({ name: AGENT_NAME, namespace: DEFAULT_NAMESPACE });
+  await apps.replaceNamespacedDeployment({ name: AGENT_NAME, namespace: DEFAULT_NAMESPACE, body: onRealNode(deployment, { node: node.name, server, port }) });
+  say(`the agent Deployment runs on ${node.name} (host network, port ${port}); waiting for its pod`);
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + 240_000;
+  for (;;) {
+    const pods = await core.listNamespacedPod({ namespace: DEFAULT_NAMESPACE, labelSelector: "app.kubernetes.io/component=agent" });
+    const pod = pods.items.find((p) => p.spec?.nodeName === node.name && !p.metadata?.deletionTimestamp);
+    if (pod?.status?.containerStatuses?.every((c) => c.ready)) break;
+    if (Date.now() > deadline) throw new Error(`the agent pod did not become Ready on ${node.name}; see ${node.dir}/kubelet.log and pod-logs/`);
+    await sleep(1000);
+  }
+  return { port, stop: () => Promise.resolve() };
+}
 
 const client = new TetherClient(kc, DEFAULT_NAMESPACE);
 const expected = ["root", "projects", "platform", "message-app", "guestbook-ui"];
@@ -97,10 +154,18 @@ The control plane keeps running; stop it with: npm run cluster:down`);
 const demoToken = (await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
   name: AGENT_NAME, namespace: DEFAULT_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 8 * 3600 } },
 })).status?.token ?? "";
-console.log(keepRunning ? `Web UI: http://127.0.0.1:${agent.port}/ui/#token=${demoToken}`
+if (!agent.inPod) {
+  console.log(keepRunning ? `Web UI: http://127.0.0.1:${agent.port}/ui/#token=${demoToken}`
   : `Web UI (while the agent runs, \`npm run demo -- --watch\`): http://127.0.0.1:${agent.port}/ui/#token=${demoToken}
   or any time, with your kubeconfig: npx tether ui --kubeconfig ${kubeconfig}`);
-if (keepRunning) {
+}
+if (agent.inPod) {
+  const wide = await execa(toolPath("kubectl"), [`--kubeconfig=${kubeconfig}`, "get", "pods", "-n", DEFAULT_NAMESPACE, "-o", "wide"], { reject: false });
+  console.log(`The agent runs as a pod on the real node and keeps running; commit to components/ and watch it deploy:
+${wide.stdout}
+  npm run -s kubectl -- get pods -n ${DEFAULT_NAMESPACE} -o wide
+Web UI: http://127.0.0.1:${agent.port}/ui/#token=${demoToken}`);
+} else if (keepRunning) {
   say("agent keeps running (--watch); commit to components/ and watch it deploy. Ctrl-C to stop.");
   await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
 } else {

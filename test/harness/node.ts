@@ -72,7 +72,7 @@ function which(cmd: string): boolean {
   return (process.env.PATH ?? "").split(path.delimiter).some((d) => d && existsSync(path.join(d, cmd)));
 }
 
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
     const s = net.createServer();
     s.once("error", reject);
@@ -293,15 +293,8 @@ current-context: local
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start the node; see ${dir}/node.log`);
   const groupPid = child.pid;
-  await writeFile(path.join(dir, "pid"), `${groupPid}\n`);
-
-  const ctr = async (args: readonly string[]) =>
-    (await run(path.join(toolsBinDir, "ctr"), ["--address", path.join(dir, "containerd.sock"), "-n", "k8s.io", ...args], { maxBuffer: 64 << 20 })).stdout;
-  const node: RealNode = {
-    name, dir, ctr,
-    importImage: (layout) => importLayout(dir, layout),
-    stop: () => stopNode(dir, cgroupRoot, groupPid),
-  };
+  await writeFile(path.join(dir, "pid"), `${groupPid} ${cgroupRoot} ${name}\n`);
+  const node = nodeHandle(dir, name, cgroupRoot, groupPid);
   try {
     const deadline = Date.now() + 120_000;
     while (!existsSync(path.join(dir, "containerd.sock"))) {
@@ -367,47 +360,82 @@ function tail(file: string, lines = 30): string {
 
 /** Stops the kubelet and containerd, then the pods' containers and shims they leave, and removes the cgroups. */
 export async function stopNode(dir: string, cgroupRoot: string, groupPid: number): Promise<void> {
+  // A git daemon started for this node's pods (the demo's) goes with it.
+  const daemon = Number((await readFile(path.join(dir, "git-daemon.pid"), "utf8").catch(() => "")).trim());
+  if (daemon > 0) { try { process.kill(-daemon, "SIGTERM"); } catch { /* gone */ } }
   await run("bash", ["-c", `${CLEANUP}\ncleanup "$@"`, "cleanup", dir, cgroupRoot, String(groupPid)]).catch(() => undefined);
 }
 
 /**
- * What a Deployment's pod template needs to run on the real node of this local cluster, as a
- * strategic merge patch: the node's toleration and name, the host's network (there is no pod network),
- * and the API server's address, since without kube-proxy the `kubernetes` Service's cluster IP leads
- * nowhere; the in-cluster configuration reads KUBERNETES_SERVICE_HOST/PORT, set here to the API server
- * on loopback. Nothing else of the manifests changes: image, ServiceAccount, probes, security context.
+ * A Deployment made to run on the real node of this local cluster (pure): the node's toleration and
+ * name, the host's network (there is no pod network), its HTTP port moved to `port` (on the host's
+ * network two clusters' agents must not share one), and the API server's address, since without
+ * kube-proxy the `kubernetes` Service's cluster IP leads nowhere: the in-cluster configuration reads
+ * KUBERNETES_SERVICE_HOST/PORT, set here to the API server on loopback. Nothing else changes: image,
+ * ServiceAccount, probes (on the named port), security context, volumes.
  */
-export function realNodePatch(opts: { node: string; server: string; container: string }) {
+export function onRealNode<T extends { spec?: { template?: { spec?: object } } }>(deployment: T, opts: { node: string; server: string; port: number }): T {
+  const d = structuredClone(deployment);
   const api = new URL(opts.server);
-  return {
-    spec: {
-      template: {
-        spec: {
-          nodeSelector: { "kubernetes.io/hostname": opts.node },
-          tolerations: [{ key: REAL_NODE_TAINT.key, operator: "Exists", effect: REAL_NODE_TAINT.effect }],
-          hostNetwork: true,
-          dnsPolicy: "Default",
-          containers: [{
-            name: opts.container,
-            env: [{ name: "KUBERNETES_SERVICE_HOST", value: api.hostname }, { name: "KUBERNETES_SERVICE_PORT", value: api.port }],
-          }],
-        },
-      },
-    },
+  const spec = d.spec!.template!.spec as {
+    nodeSelector?: Record<string, string>; tolerations?: object[]; hostNetwork?: boolean; dnsPolicy?: string;
+    containers: { args?: string[]; env?: { name: string; value?: string }[]; ports?: { name?: string; containerPort: number; hostPort?: number }[] }[];
   };
+  spec.nodeSelector = { ...spec.nodeSelector, "kubernetes.io/hostname": opts.node };
+  spec.tolerations = [...spec.tolerations ?? [], { key: REAL_NODE_TAINT.key, operator: "Exists", effect: REAL_NODE_TAINT.effect }];
+  spec.hostNetwork = true;
+  spec.dnsPolicy = "Default";
+  for (const c of spec.containers) {
+    const env = (c.env ?? []).filter((e) => !e.name.startsWith("KUBERNETES_SERVICE_"));
+    c.env = [...env, { name: "KUBERNETES_SERVICE_HOST", value: api.hostname }, { name: "KUBERNETES_SERVICE_PORT", value: api.port }];
+    const http = c.ports?.find((p) => p.name === "http");
+    if (!http) continue;
+    const listen = c.args?.indexOf("--listen") ?? -1;
+    if (listen < 0 || !c.args?.[listen + 1]?.endsWith(`:${http.containerPort}`)) {
+      throw new Error(`container ${JSON.stringify(c.args)}: expected --listen HOST:${http.containerPort} to move the agent to port ${opts.port}`);
+    }
+    c.args[listen + 1] = `0.0.0.0:${opts.port}`;
+    http.containerPort = opts.port;
+    delete http.hostPort;
+  }
+  return d;
 }
 
-/** The node recorded in a control plane's directory, when its processes still run (the demo reuses it). */
-export function runningNode(planeDir: string): { dir: string; groupPid: number } | undefined {
+/** The node recorded in a control plane's directory (`pid`: process group, cgroup root, name). */
+function recordedNode(planeDir: string): { dir: string; groupPid: number; cgroupRoot: string; name: string } | undefined {
   const dir = path.join(planeDir, "node");
-  const pid = Number(existsSync(path.join(dir, "pid")) ? readFileSync(path.join(dir, "pid"), "utf8").trim() : NaN);
-  if (!Number.isInteger(pid)) return undefined;
+  const file = path.join(dir, "pid");
+  if (!existsSync(file)) return undefined;
+  const [pid = "", cgroupRoot = "", name = ""] = readFileSync(file, "utf8").trim().split(" ");
+  return Number.isInteger(Number(pid)) && cgroupRoot && name ? { dir, groupPid: Number(pid), cgroupRoot, name } : undefined;
+}
+
+/** The node a control plane's directory records, when its processes still run (the demo reuses it). */
+export function runningNode(planeDir: string): RealNode | undefined {
+  const r = recordedNode(planeDir);
+  if (!r || !existsSync(path.join(r.dir, "containerd.sock"))) return undefined;
   try {
-    process.kill(pid, 0);
-    return existsSync(path.join(dir, "containerd.sock")) ? { dir, groupPid: pid } : undefined;
+    process.kill(r.groupPid, 0);
   } catch {
     return undefined;
   }
+  return nodeHandle(r.dir, r.name, r.cgroupRoot, r.groupPid);
+}
+
+/** Stops the node a control plane's directory records, if any (`npm run cluster:down`). */
+export async function stopRecordedNode(planeDir: string): Promise<void> {
+  const r = recordedNode(planeDir);
+  if (r) await stopNode(r.dir, r.cgroupRoot, r.groupPid);
+}
+
+function nodeHandle(dir: string, name: string, cgroupRoot: string, groupPid: number): RealNode {
+  return {
+    name, dir,
+    ctr: async (args) =>
+      (await run(path.join(toolsBinDir, "ctr"), ["--address", path.join(dir, "containerd.sock"), "-n", "k8s.io", ...args], { maxBuffer: 64 << 20 })).stdout,
+    importImage: (layout) => importLayout(dir, layout),
+    stop: () => stopNode(dir, cgroupRoot, groupPid),
+  };
 }
 
 export interface GitServer {
