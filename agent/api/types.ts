@@ -8,6 +8,11 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
 export const DEFAULT_NAMESPACE = "tether-system";
 export const FIELD_MANAGER = "tether";
 export const FINALIZER = "tether.dev/resources-finalizer";
+/**
+ * Put on an Application whose render holds PostDelete hooks (Argo CD's post-delete-finalizer): its
+ * deletion runs them once the app's resources are gone. Removing it by hand deletes the app without them.
+ */
+export const POST_DELETE_FINALIZER = "post-delete-finalizer.tether.dev";
 
 /** Label and annotation put on every managed object, naming its Application as `namespace/name`... */
 export const TRACKING_LABEL = "tether.dev/app";

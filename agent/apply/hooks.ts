@@ -23,7 +23,7 @@ export type Role =
   | { readonly kind: "ignored"; readonly why: string };
 
 const HELM_TYPES: Readonly<Record<string, HookType>> = {
-  "pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync",
+  "pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync", "post-delete": "PostDelete",
 };
 const HELM_POLICIES: Readonly<Record<string, DeletePolicy>> = {
   "before-hook-creation": "BeforeHookCreation", "hook-succeeded": "HookSucceeded", "hook-failed": "HookFailed",

@@ -31,8 +31,17 @@ describe("plan", () => {
     expect(o?.manifest.metadata.annotations?.["tether.dev/tracking-id"]).toBe("tether-system/web:/ConfigMap:web/a");
   });
 
-  it("refuses an object rendered twice, a wave that is not a number, and a kind the server does not serve", () => {
-    expect(() => plan(input([cm("a"), cm("a", {}, "web")]))).toThrow(/rendered twice/);
+  it("takes an object rendered twice identically once its namespace is placed (explicit or defaulted) as one, and says so", () => {
+    const repeated: string[] = [];
+    const ns = (namespace?: string): Manifest => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team", ...(namespace ? { namespace } : {}) } });
+    const out = plan({ ...input([cm("a"), cm("a", {}, "web"), ns(), ns("web")]), onRepeated: (m) => repeated.push(m) });
+    expect(out.map((o) => `${o.ref.kind}/${o.ref.namespace ?? "-"}/${o.ref.name}`)).toEqual(["Namespace/-/team", "ConfigMap/web/a"]);
+    expect(repeated).toEqual(["Resource ConfigMap/web/a appeared 2 times among application resources.", "Resource Namespace/team appeared 2 times among application resources."]);
+    expect(plan(input([cm("a"), cm("a", {}, "other")])).map((o) => o.ref.namespace)).toEqual(["web", "other"]);
+  });
+
+  it("refuses an object rendered twice with different content, a wave that is not a number, and a kind the server does not serve", () => {
+    expect(() => plan(input([cm("a"), cm("a", { "tether.dev/sync-wave": "1" }, "web")]))).toThrow(/ConfigMap\/web\/a is rendered twice with different content/);
     expect(() => plan(input([cm("a", { "tether.dev/sync-wave": "soon" })]))).toThrow(/sync-wave "soon" is not an integer/);
     expect(() => plan(input([{ apiVersion: "example.com/v1", kind: "CronTab", metadata: { name: "x" } }]))).toThrow(/does not serve kind CronTab/);
   });

@@ -1,6 +1,7 @@
 // Turns rendered manifests into the objects to apply: namespaced kinds get the destination namespace,
 // every object gets the tracking label and annotation, and the order (phase, wave) is fixed here so
 // the applier only walks a list.
+import { isDeepStrictEqual } from "node:util";
 import {
   SYNC_OPTIONS_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
   type Manifest, type ObjectRef,
@@ -46,6 +47,8 @@ export interface PlanInput {
   readonly isNamespaced: ScopeLookup;
   /** `spec.syncPolicy.syncOptions`: defaults for every object's own sync-options annotation. */
   readonly appSyncOptions?: readonly string[];
+  /** Told of an object rendered more than once identically (Argo CD's `RepeatedResourceWarning`). */
+  readonly onRepeated?: (message: string) => void;
 }
 
 /** The tracking id written on every managed object: only the app it names may prune it. */
@@ -65,7 +68,9 @@ export function annotation(obj: Manifest, names: readonly string[]): string | un
 export function plan(input: PlanInput): PlannedObject[] {
   const crdScopes = scopesFromCrds(input.manifests);
   const lookup: ScopeLookup = (apiVersion, kind) => input.isNamespaced(apiVersion, kind) ?? crdScopes.get(`${splitApiVersion(apiVersion).group}/${kind}`);
-  const seen = new Set<string>();
+  // Objects are told apart once their namespace is placed (explicit or the destination's, none for a
+  // cluster-scoped kind), as Argo CD normalises them before comparing.
+  const seen = new Map<string, { manifest: Manifest; times: number }>();
   const planned: PlannedObject[] = [];
   for (const source of input.manifests) {
     const role = roleOf(source);
@@ -74,10 +79,17 @@ export function plan(input: PlanInput): PlannedObject[] {
     const generateName = role.kind === "hook" && !manifest.metadata.name ? (manifest.metadata as { generateName?: string }).generateName : undefined;
     const ref = generateName ? { ...refOf(manifest), name: generateName } : refOf(manifest);
     const id = displayRef(ref) + ref.group;
-    if (seen.has(id)) {
-      throw new TetherError("RenderFailed", `${displayRef(ref)} is rendered twice; each object may appear once in an application`, { object: displayRef(ref) });
+    const before = seen.get(id);
+    if (before) {
+      // The same object twice (two sources, or once with its namespace and once without) is one object;
+      // two different definitions of one object are refused, as neither can be chosen safely.
+      if (!isDeepStrictEqual(before.manifest, manifest)) {
+        throw new TetherError("RenderFailed", `${displayRef(ref)} is rendered twice with different content; each object may appear once in an application`, { object: displayRef(ref) });
+      }
+      before.times++;
+      continue;
     }
-    seen.add(id);
+    seen.set(id, { manifest, times: 1 });
     planned.push({
       manifest: tracked(manifest, trackingId(input.app, ref), input.app.name),
       ref,
@@ -86,6 +98,9 @@ export function plan(input: PlanInput): PlannedObject[] {
       options: optionsOf(manifest, input.appSyncOptions),
       ...(role.kind === "hook" ? { hook: { types: role.types, deletePolicies: role.deletePolicies, ...(generateName ? { generateName } : {}) } } : {}),
     });
+  }
+  for (const [, { manifest, times }] of seen) {
+    if (times > 1) input.onRepeated?.(`Resource ${displayRef(refOf(manifest))} appeared ${times} times among application resources.`);
   }
   return planned.sort((a, b) => a.phase - b.phase || a.wave - b.wave);
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import { TetherClient, pointer } from "../api/client.ts";
 import { keySecretOf } from "../api/sources.ts";
-import { GROUP, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Condition } from "../api/types.ts";
+import { GROUP, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
@@ -17,7 +17,7 @@ import { AgentMetrics } from "../status/metrics.ts";
 import { deleteCascade } from "./deletion.ts";
 import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
-import { reconcile, tally, type ReconcileOutcome, type RenderFn, type SourceStage, type Stage } from "./reconcile.ts";
+import { fetchAndRender, planDesired, reconcile, tally, type BuildDeps, type ReconcileOutcome, type RenderFn, type SourceStage, type Stage } from "./reconcile.ts";
 import { LiveCache } from "./live.ts";
 import { DriftWatches } from "./watches.ts";
 
@@ -199,14 +199,13 @@ export class Controller {
     const started = Date.now();
     const progress = this.progressReporter(app);
     const outcome = await reconcile({ app, freshness }, {
-      source: this.timedSource, render: this.opts.render, charts: this.opts.charts, agentNamespace: this.opts.namespace,
-      destinations: this.destinations, decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)),
-      project: (p) => this.client.getProject(p),
-      renderCache: this.renderCache, memo: this.memo, live: this.live, onStage: progress.stage,
+      ...this.buildDeps(),
+      destinations: this.destinations, memo: this.memo, live: this.live, onStage: progress.stage,
       concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,
     });
     await progress.done();
     if (progress.wrote || statusChanged(app.status, outcome.status)) await this.client.writeStatus(name, outcome.status);
+    await this.postDeleteFinalizer(app, outcome.postDeleteHooks);
     await this.clearRequests(app, outcome);
     if (outcome.destination) this.drift.ensure(outcome.destination, outcome.status.inventory ?? []);
     const result = outcome.error ? "error" : outcome.next.kind === "requeue" ? "progressing" : "success";
@@ -291,11 +290,38 @@ export class Controller {
     await this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`));
   }
 
-  /** One step of cascading deletion, on the cluster the app deployed to. */
+  private buildDeps(): BuildDeps {
+    return {
+      source: this.timedSource, render: this.opts.render, charts: this.opts.charts, agentNamespace: this.opts.namespace,
+      decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.client.getProject(p), renderCache: this.renderCache,
+    };
+  }
+
+  /**
+   * The post-delete finalizer on an app whose render holds PostDelete hooks, and only there (Argo CD
+   * does the same): written only when that changes, so a no-op reconcile still writes nothing.
+   */
+  private async postDeleteFinalizer(app: Application, hooks: boolean | undefined): Promise<void> {
+    const finalizers = app.metadata?.finalizers ?? [];
+    if (hooks === undefined || app.metadata?.deletionTimestamp || finalizers.includes(POST_DELETE_FINALIZER) === hooks) return;
+    const name = app.metadata?.name ?? "";
+    const next = hooks ? [...finalizers, POST_DELETE_FINALIZER] : finalizers.filter((f) => f !== POST_DELETE_FINALIZER);
+    const patch = app.metadata?.finalizers === undefined
+      ? [{ op: "add" as const, path: "/metadata/finalizers", value: next }]
+      : [{ op: "test" as const, path: "/metadata/finalizers", value: finalizers }, { op: "replace" as const, path: "/metadata/finalizers", value: next }];
+    await this.client.patchApplication(name, patch)
+      .catch((err: unknown) => this.opts.log(`${name}: could not ${hooks ? "add" : "remove"} finalizer ${POST_DELETE_FINALIZER}: ${errorMessage(err)}`));
+  }
+
+  /** One step of cascading deletion (then the PostDelete hooks), on the cluster the app deployed to. */
   private async finalize(app: Application): Promise<RunResult> {
     try {
       const destination = await this.destinations.resolve(app.spec.destination);
-      const done = await deleteCascade(app, { cluster: destination.cluster, local: this.opts.cluster, client: this.client, log: this.opts.log });
+      const planned = async () => {
+        const desired = await fetchAndRender({ app, freshness: { kind: "fresh" } }, this.buildDeps());
+        return await planDesired(app, desired, destination.cluster);
+      };
+      const done = await deleteCascade(app, { cluster: destination.cluster, local: this.opts.cluster, client: this.client, log: this.opts.log, planned });
       return done ? DONE : { kind: "retry" };
     } catch (err) {
       this.logOnce(app.metadata?.name ?? "", `${app.metadata?.name}: cascade deletion waits: ${errorMessage(err)}`);

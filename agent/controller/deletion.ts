@@ -1,12 +1,15 @@
 // Cascading deletion: an Application carrying the resources finalizer takes what it manages with
 // it, child Applications first (each cascades in turn); without the finalizer everything stays.
+// Then, with the post-delete finalizer, its PostDelete hooks run (apply/delete-hooks.ts).
 import type { TetherClient } from "../api/client.ts";
-import { FINALIZER, GROUP, type Application } from "../api/types.ts";
+import { FINALIZER, GROUP, POST_DELETE_FINALIZER, TRACKING_ANNOTATION, type Application } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
+import { runPostDeleteHooks } from "../apply/delete-hooks.ts";
 import { displayRef, parseRefKey } from "../apply/inventory.ts";
-import { trackingId } from "../apply/plan.ts";
+import { trackingId, type PlannedObject } from "../apply/plan.ts";
 import { pruneAll } from "../apply/sync.ts";
 import { summarize } from "../apply/changeset.ts";
+import { errorMessage } from "../errors.ts";
 
 export interface DeletionDeps {
   /** The cluster the app deployed to. */
@@ -15,13 +18,79 @@ export interface DeletionDeps {
   readonly local: Cluster;
   readonly client: TetherClient;
   readonly log: (line: string) => void;
+  /** The app's planned objects at its target revision, rendered now (only asked for with the post-delete finalizer). */
+  readonly planned?: () => Promise<readonly PlannedObject[]>;
 }
 
-/** One step of deleting `app`; true once its finalizer is removed, false to be called again later. */
+/** One step of deleting `app`; true once its finalizers are removed, false to be called again later. */
 export async function deleteCascade(app: Application, deps: DeletionDeps): Promise<boolean> {
+  let finalizers = app.metadata?.finalizers ?? [];
+  if (finalizers.includes(FINALIZER)) {
+    if (!await deleteResources(app, deps)) return false;
+    finalizers = await removeFinalizer(app, finalizers, FINALIZER, deps);
+  }
+  if (finalizers.includes(POST_DELETE_FINALIZER)) {
+    // After a cascade, the hooks start only once every deleted object is gone (not just terminating).
+    const left = app.metadata?.finalizers?.includes(FINALIZER) ? await stillThere(app, deps) : [];
+    if (left.length > 0) {
+      deps.log(`${app.metadata?.name ?? ""}: deleting; waiting for ${left.join(", ")} to be gone before the PostDelete hooks`);
+      return false;
+    }
+    if (!await postDelete(app, deps)) return false;
+    await removeFinalizer(app, finalizers, POST_DELETE_FINALIZER, deps);
+  }
+  return true;
+}
+
+async function removeFinalizer(app: Application, finalizers: readonly string[], finalizer: string, deps: DeletionDeps): Promise<string[]> {
+  const left = finalizers.filter((f) => f !== finalizer);
+  await deps.client.patchApplication(app.metadata?.name ?? "", [
+    { op: "test", path: "/metadata/finalizers", value: finalizers },
+    { op: "replace", path: "/metadata/finalizers", value: left },
+  ]);
+  return left;
+}
+
+async function stillThere(app: Application, deps: DeletionDeps): Promise<string[]> {
+  const refs = (app.status?.inventory ?? []).map(parseRefKey).filter((r) => !(r.group === GROUP && r.kind === "Application"));
+  const appRef = { name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" };
+  const left: string[] = [];
+  for (const ref of refs) {
+    const live = await deps.cluster.get(ref);
+    if (live && live.metadata.annotations?.[TRACKING_ANNOTATION] === trackingId(appRef, ref)) left.push(displayRef(ref));
+  }
+  return left;
+}
+
+/**
+ * The PostDelete hooks, once the app's resources are gone: true when all succeeded. A failure shows
+ * as a `DeletionError` condition (Argo CD's) and the deletion waits.
+ */
+async function postDelete(app: Application, deps: DeletionDeps): Promise<boolean> {
   const name = app.metadata?.name ?? "";
-  const finalizers = app.metadata?.finalizers ?? [];
-  if (!finalizers.includes(FINALIZER)) return true;
+  if (!deps.planned) throw new Error(`${name}: cannot run PostDelete hooks here`);
+  let outcome;
+  try {
+    outcome = await runPostDeleteHooks({
+      cluster: deps.cluster, hooks: await deps.planned(), revision: app.status?.sync?.revision ?? "",
+      deletionTimestamp: String(app.metadata?.deletionTimestamp ?? ""),
+    });
+  } catch (err) {
+    outcome = { state: "failed" as const, message: `PostDelete hooks: ${errorMessage(err)}; remove the finalizer ${POST_DELETE_FINALIZER} to delete the app without them` };
+  }
+  deps.log(`${name}: deleting; ${outcome.message}`);
+  const others = (app.status?.conditions ?? []).filter((c) => c.type !== "DeletionError");
+  if (outcome.state === "failed") {
+    await deps.client.writeStatus(name, { ...app.status, conditions: [...others, { type: "DeletionError", message: outcome.message, lastTransitionTime: new Date().toISOString() }] });
+  } else if (others.length !== (app.status?.conditions ?? []).length) {
+    await deps.client.writeStatus(name, { ...app.status, conditions: others });
+  }
+  return outcome.state === "done";
+}
+
+/** The app's resources deleted (children first, then the rest in reverse wave order): true once they are gone. */
+async function deleteResources(app: Application, deps: DeletionDeps): Promise<boolean> {
+  const name = app.metadata?.name ?? "";
   const refs = (app.status?.inventory ?? []).map(parseRefKey);
   const isChild = (r: { group: string; kind: string }) => r.group === GROUP && r.kind === "Application";
   const waiting: string[] = [];
@@ -46,9 +115,5 @@ export async function deleteCascade(app: Application, deps: DeletionDeps): Promi
     return false;
   }
   deps.log(`${name}: deleted with its resources: ${summarize(changes)}`);
-  await deps.client.patchApplication(name, [
-    { op: "test", path: "/metadata/finalizers", value: finalizers },
-    { op: "replace", path: "/metadata/finalizers", value: finalizers.filter((f) => f !== FINALIZER) },
-  ]);
   return true;
 }

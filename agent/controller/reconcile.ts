@@ -12,6 +12,7 @@ import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, Destinations } from "../apply/destinations.ts";
 import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
+import { postDeleteHooks } from "../apply/delete-hooks.ts";
 import { runOperation, type OperationResult } from "../apply/operation.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
@@ -64,6 +65,8 @@ export interface ReconcileOutcome {
   readonly why: string;
   /** The cluster the app deploys to (for drift watches); absent when it could not be resolved. */
   readonly destination?: Destination;
+  /** Whether the render holds PostDelete hooks (the post-delete finalizer follows it); absent when it was not planned. */
+  readonly postDeleteHooks?: boolean;
 }
 
 /** Everything a reconcile reads once: the app, its project and its destination cluster. */
@@ -91,14 +94,15 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     destination = ctx.destination;
     resolved = await stage("Fetching source", () => resolveRevisions(req.app, req.freshness ?? CACHED, deps));
     const desired = await stage("Building manifests", () => build(req.app, resolved!, deps, ctx.project));
-    const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster));
+    const repeated: string[] = [];
+    const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster, (m) => repeated.push(m)));
     guardObjects(ctx.project, planned);
     // Hooks are run by a sync operation; they are never compared, inventoried or pruned.
     const hooks = planned.filter((o) => o.hook);
     const matched = await stage("Reading live state", () => readLive(ctx, planned.filter((o) => !o.hook), deps.concurrency));
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
-    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks }, deps, stage);
-    return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)) };
+    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated }, deps, stage);
+    return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0 };
   } catch (err) {
     const error = report(err);
     return {
@@ -146,7 +150,7 @@ async function projectOf(app: Application, deps: Pick<BuildDeps, "project">): Pr
 }
 
 /** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
-export async function planDesired(app: Application, desired: Desired, cluster: Cluster): Promise<PlannedObject[]> {
+export async function planDesired(app: Application, desired: Desired, cluster: Cluster, onRepeated?: (message: string) => void): Promise<PlannedObject[]> {
   const manifests = desired.rendered.map((r) => r.manifest);
   const scopes = new Map<string, boolean>();
   for (const key of new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`))) {
@@ -157,7 +161,7 @@ export async function planDesired(app: Application, desired: Desired, cluster: C
   return plan({
     app: appRef(app), manifests, defaultNamespace: app.spec.destination.namespace ?? "default",
     isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
-    appSyncOptions: app.spec.syncPolicy?.syncOptions ?? [],
+    appSyncOptions: app.spec.syncPolicy?.syncOptions ?? [], ...(onRepeated ? { onRepeated } : {}),
   });
 }
 
@@ -215,6 +219,8 @@ interface Compared {
   readonly compared: readonly ComparedPair[];
   readonly stale: readonly StaleLive[];
   readonly hooks: readonly PlannedObject[];
+  /** Objects rendered more than once identically: Argo CD's `RepeatedResourceWarning`. */
+  readonly repeated: readonly string[];
 }
 
 /** Decide, sync, then the inventory and status the outcome leaves. */
@@ -229,7 +235,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   const retry = failed ? retryAfterFailure(app, desired.revision) : undefined;
   const status = buildStatus({
     app, revision: desired.revision, renderKey: desired.renderKey, pairs: compared, stale, after: result.after,
-    ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings,
+    ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings, repeated: input.repeated,
     changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
     ...(result.waiting ? { waiting: result.waiting } : {}), ...(retry?.count ? { retryCount: retry.count } : {}),
     ...(result.operation ? { operation: result.operation } : {}),

@@ -28,6 +28,8 @@ export interface StatusInput {
   readonly sources?: readonly ApplicationSource[];
   /** What the render ignored (Argo CD fields Tether does not implement): one `UnsupportedField` condition. */
   readonly warnings?: readonly string[];
+  /** Objects the render holds more than once, identically: one `RepeatedResourceWarning` condition (Argo CD's). */
+  readonly repeated?: readonly string[];
   readonly renderKey: string;
   readonly pairs: readonly ComparedPair[];
   readonly stale: readonly StaleLive[];
@@ -115,6 +117,7 @@ function conditions(input: StatusInput): Condition[] {
     add("Suspended", ["automated sync and self-heal are off (tether app suspend); `tether app resume` turns them back on"]);
   }
   add("UnsupportedField", input.warnings ?? []);
+  add("RepeatedResourceWarning", input.repeated ?? []);
   const pruning = requirePruning(input);
   add("PruningRequired", pruning.length === 0 ? [] : [`${pruning.length} object${pruning.length === 1 ? " requires" : "s require"} pruning: `
     + `${pruning.map((s) => displayRef(s.ref)).join(", ")}; sync with --prune (or syncPolicy.automated.prune) to delete them`]);

@@ -228,14 +228,86 @@ spec:
   const cr = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: nightly\nspec:\n  cronSpec: \"0 3 * * *\"\n";
 
   it("compares the custom resource as missing, applies the CRD, waits until it is served, then creates the resource", async () => {
-    const rev = await repo.commit({ "crd/crd.yaml": crd, "crd/crontab.yaml": cr });
+    const skipped = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: skipped\n  annotations:\n    argocd.argoproj.io/hook: Skip\ndata:\n  K: v\n";
+    const rev = await repo.commit({ "crd/crd.yaml": crd, "crd/crontab.yaml": cr, "crd/skipped.yaml": skipped });
     await applyApp(objects, application("crd", { repoURL: repo.url, path: "crd", destNamespace: ns, agentNamespace: NS, syncPolicy: automated }));
     const app = await reader.until("crd", "operation Succeeded", succeeded(rev), 120_000);
     expect(app.status?.resources?.map((r) => `${r.kind}:${r.status}`).sort()).toEqual(["CronTab:Synced", "CustomResourceDefinition:Synced"]);
     expect(app.status?.conditions?.some((c) => c.type === "ComparisonError" || c.type === "SyncError")).toBe(false);
     const live = await objects.read({ apiVersion: "stable.example.com/v1", kind: "CronTab", metadata: { name: "nightly", namespace: ns } });
     expect((live as { spec?: { cronSpec?: string } }).spec?.cronSpec).toBe("0 3 * * *");
+    // A Skip hook is not applied at all, nor listed.
+    expect(await missing(() => core.readNamespacedConfigMap({ name: "skipped", namespace: ns }))).toBe(true);
+    expect(app.status?.operationState?.syncResult?.resources?.some((r) => r.name === "skipped")).toBe(false);
   });
+});
+
+describe("PostDelete hooks", () => {
+  const ns = "hooks-postdelete";
+  const goodbye = readFileSync(path.join(FIXTURES, "pre-post-sync/pre-sync-job.yaml"), "utf8").replace("name: before", "name: goodbye").replace("PreSync", "PostDelete");
+
+  it("runs once the app's resources are deleted, and the Application goes only when it succeeded", async () => {
+    const rev = await repo.commit({ "postdelete/goodbye.yaml": goodbye, "postdelete/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: data\ndata:\n  K: v\n" });
+    await applyApp(objects, application("postdelete", { repoURL: repo.url, path: "postdelete", destNamespace: ns, agentNamespace: NS, syncPolicy: automated, finalizer: true }));
+    await reader.until("postdelete", "operation Succeeded", succeeded(rev), 120_000);
+    const app = await eventually("the post-delete finalizer", async () => {
+      const a = await reader.get("postdelete");
+      return a.metadata?.finalizers?.includes("post-delete-finalizer.tether.dev") ? a : undefined;
+    }, 30_000);
+    expect(app.metadata?.finalizers).toContain("tether.dev/resources-finalizer");
+    // Not run by a sync.
+    expect(await missing(() => job("goodbye", ns))).toBe(true);
+    await objects.delete({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "postdelete", namespace: NS } });
+    const deleted = time((await reader.get("postdelete")).metadata?.deletionTimestamp);
+    await eventually("the Application gone", async () => await missing(() => reader.get("postdelete")) ? true : undefined, 120_000);
+    expect(await missing(() => core.readNamespacedConfigMap({ name: "data", namespace: ns }))).toBe(true);
+    // Created by the deletion, run to completion before the Application went; kept (no HookSucceeded policy), as in Argo CD.
+    const hook = await job("goodbye", ns);
+    expect(created(hook)).toBeGreaterThanOrEqual(deleted - 1000);
+    expect(completed(hook)).toBeGreaterThanOrEqual(created(hook));
+    expect(hook.metadata?.labels?.["tether.dev/app"]).toBe("postdelete");
+  });
+});
+
+describe("a degraded wave repaired by a later commit", () => {
+  const ns = "hooks-repair";
+  // Broken as a wrong nodeSelector breaks it: the pod is never scheduled, the rollout passes its deadline (Degraded).
+  const deployment = (nodeSelector?: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  annotations:
+    argocd.argoproj.io/sync-wave: "1"
+spec:
+  replicas: 1
+  progressDeadlineSeconds: 5
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+${nodeSelector ? `      nodeSelector: ${nodeSelector}\n` : ""}      containers:
+        - name: main
+          image: busybox:1.36
+          command: ["sleep", "3600"]
+`;
+  const later = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-api\n  annotations:\n    argocd.argoproj.io/sync-wave: \"2\"\ndata:\n  K: v\n";
+
+  it("holds wave 2 while wave 1 is Degraded, and applies it once a commit repairs wave 1", async () => {
+    const broken = await repo.commit({ "repair/api.yaml": deployment("{no-such-label: x}"), "repair/after.yaml": later });
+    await applyApp(objects, application("repair", { repoURL: repo.url, path: "repair", destNamespace: ns, agentNamespace: NS, syncPolicy: automated }));
+    const stuck = await reader.until("repair", "wave 1 Degraded", (a) => a.status?.sync?.revision === broken
+      && a.status.resources?.find((r) => r.kind === "Deployment")?.health?.status === "Degraded", 120_000);
+    expect(stuck.status?.operationState?.phase).toBe("Running");
+    expect(stuck.status?.operationState?.message).toMatch(/wave 1/);
+    expect(await missing(() => core.readNamespacedConfigMap({ name: "after-api", namespace: ns }))).toBe(true);
+    const fixed = await repo.commit({ "repair/api.yaml": deployment() });
+    const app = await reader.until("repair", "operation Succeeded at the fix", succeeded(fixed), 180_000);
+    expect(app.status?.health?.status).toBe("Healthy");
+    const after = await core.readNamespacedConfigMap({ name: "after-api", namespace: ns });
+    expect(created(after)).toBeGreaterThanOrEqual(await available("api", ns));
+  }, 360_000);
 });
 
 describe("`tether app sync` without --prune", () => {
