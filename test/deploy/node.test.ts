@@ -146,9 +146,9 @@ describe("the agent Deployment as a real pod", () => {
     expect((await core.readNamespacedConfigMap({ name: "hello-from-pod", namespace: NS })).data).toEqual({ greeting: "again" });
   });
 
-  it("left the host's kernel tunables as they were (the kubelet found its values in its own mount namespace)", async () => {
+  it("left the host's kernel tunables as they were: the kubelet wrote its values into the files covering them", async () => {
     expect(await readTunables()).toEqual(hostTunables);
-    // What the kubelet read and would otherwise have written: its values, in the files covering /proc/sys.
+    // The files started with the host's values (here 0, 1, 0); the kubelet wrote what it sets on a host.
     const covered = await Promise.all(["vm.overcommit_memory", "kernel.panic", "kernel.panic_on_oops"]
       .map(async (f) => (await readFile(path.join(node!.dir, "sysctl", f), "utf8")).trim()));
     expect(covered).toEqual(["1", "10", "1"]);

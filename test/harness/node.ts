@@ -10,7 +10,7 @@
 // - The kubelet sets three kernel tunables to the values it wants (vm.overcommit_memory=1,
 //   kernel.panic=10, kernel.panic_on_oops=1), which are global to the host. It and containerd run in a
 //   mount namespace of their own where those three /proc/sys files are covered by regular files that
-//   hold the kubelet's values: it reads them as already set and writes nothing to the host's kernel.
+//   start with the host's values: the kubelet writes its values into those files, never the kernel.
 // - No registry is reachable: the sandbox ("pause") image is built here from tools/pause, and the
 //   images a test runs are imported from OCI layouts with `ctr images import`.
 // - No kube-proxy and no pod network: the pods run with the host's network (hostNetwork), and the CNI
@@ -33,8 +33,11 @@ const run = promisify(execFile);
 export const REAL_NODE_TAINT = { key: "tether.dev/real-node", value: "true", effect: "NoSchedule" } as const;
 /** The sandbox image containerd runs for every pod, built locally (tools/pause). */
 export const PAUSE_IMAGE = "tether.local/pause:1";
-/** What the kubelet wants these to be, and finds in its mount namespace. */
-const KERNEL_TUNABLES: Record<string, string> = { "vm/overcommit_memory": "1", "kernel/panic": "10", "kernel/panic_on_oops": "1" };
+/**
+ * The kernel tunables the kubelet sets (to 1, 10 and 1). In its mount namespace each is a regular file
+ * that starts with the host's value, so the kubelet finds them different and writes its values there.
+ */
+export const KERNEL_TUNABLES = ["vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops"] as const;
 const BINARIES = ["kubelet", "containerd", "containerd-shim-runc-v2", "ctr"] as const;
 
 export interface RealNode {
@@ -214,7 +217,7 @@ function kubeletConfig(dir: string, o: { caCert: string; port: number; healthzPo
 // files holding the kubelet's values, starts containerd, waits for its socket and runs the kubelet.
 const NODE_SCRIPT = `set -euo pipefail
 dir=$1; name=$2
-for f in ${Object.keys(KERNEL_TUNABLES).join(" ")}; do mount --bind "$dir/sysctl/\${f//\\//.}" "/proc/sys/$f"; done
+for f in ${KERNEL_TUNABLES.join(" ")}; do mount --bind "$dir/sysctl/\${f//\\//.}" "/proc/sys/$f"; done
 containerd --config "$dir/containerd.toml" >> "$dir/containerd.log" 2>&1 &
 for i in $(seq 300); do [[ -S "$dir/containerd.sock" ]] && break; sleep 0.2; done
 [[ -S "$dir/containerd.sock" ]] || { echo "containerd did not open its socket; see $dir/containerd.log" >&2; exit 1; }
@@ -273,7 +276,7 @@ current-context: local
     subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:nodes" }],
   });
 
-  for (const [f, v] of Object.entries(KERNEL_TUNABLES)) await writeFile(path.join(dir, "sysctl", f.replace("/", ".")), `${v}\n`);
+  for (const f of KERNEL_TUNABLES) await writeFile(path.join(dir, "sysctl", f.replace("/", ".")), await readFile(`/proc/sys/${f}`, "utf8"));
   await writeFile(path.join(dir, "cni", "net.d", "10-tether.conflist"), CNI_CONFLIST);
   await writeFile(path.join(dir, "containerd.toml"), containerdConfig(dir));
   const [port, healthzPort] = await freePorts(2);
