@@ -76,11 +76,13 @@ export class GitSource {
   private readonly credentialNames = new Map<string, string>();
   /**
    * Revisions resolved since the last fetch of each repository (by repository key, then revision):
-   * a reconcile of an unchanged app then runs no git command. A fetch started or finished bumps the
-   * generation, which drops them; a resolve that raced a fetch is not remembered.
+   * a reconcile of an unchanged app then runs no git command. A fetch that changed the mirror (or
+   * failed) bumps the generation, which drops them; a resolve that raced it is not remembered.
    */
   private readonly resolved = new Map<string, { generation: number; revisions: Map<string, string> }>();
   private readonly generations = new Map<string, number>();
+  /** What `git ls-remote` said before the last fetch that succeeded, by repository key. */
+  private readonly fetchedRefs = new Map<string, string>();
   /** Read-only trees by `repository key@commit`. */
   private readonly shared = new Map<string, SharedTree>();
 
@@ -102,11 +104,11 @@ export class GitSource {
     // Chained behind the previous fetch: two git fetches into one mirror would race on its refs.
     const previous = last?.done.catch(() => undefined) ?? Promise.resolve();
     const done = previous.then(() => withMirrorLock(this.mirrorDir(repo), async () => {
-      this.refsMayChange(repo);
+      let changed = true;
       try {
-        await this.fetchNow(repo);
+        changed = await this.fetchNow(repo);
       } finally {
-        this.refsMayChange(repo);
+        if (changed) this.refsMayChange(repo);
       }
     }));
     this.fetches.set(repo.key, { requestedAt: Date.now(), done });
@@ -261,8 +263,11 @@ export class GitSource {
     return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  private async fetchNow(repo: RepoLocation): Promise<void> {
+  /** Fetches unless the remote's refs are those this process fetched last time; returns whether it fetched. */
+  private async fetchNow(repo: RepoLocation): Promise<boolean> {
     const dir = this.mirrorDir(repo);
+    // A mirror removed from under the agent is fetched whole again.
+    if (!await hasHead(dir)) this.fetchedRefs.delete(repo.key);
     await ensureMirror(dir, repo);
     const found = await this.credentialsFor(repo);
     if (found?.secretName === undefined) this.credentialNames.delete(repo.key);
@@ -272,12 +277,19 @@ export class GitSource {
     try {
       ssh = isSshCredentials(found) ? await openSshSession(found) : undefined;
       const git = gitClient({ baseDir: dir, timeoutMs: this.timeoutMs(), ...(credentials ? { credentials } : {}), ...(ssh ? { sshCommand: ssh.command } : {}) });
-      const head = await git.raw(["ls-remote", "--symref", repo.url, "HEAD"]);
+      // The remote's default branch, branches and tags: when they are what the last fetch of this
+      // process brought, the mirror holds them already and a poll costs this one command.
+      const refs = await git.raw(["ls-remote", "--symref", repo.url, "HEAD", "refs/heads/*", "refs/tags/*"]);
+      if (this.fetchedRefs.get(repo.key) === refs) return false;
+      this.fetchedRefs.delete(repo.key);
       // Heads and tags only: `--mirror` would also copy refs/pull/* and similar, often thousands.
       // `--progress` keeps stderr busy on a long first clone, so the silence timeout only hits a stall.
       await git.raw(["fetch", "--prune", "--no-tags", "--progress", repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
-      await followDefaultBranch(git, head);
+      await followDefaultBranch(git, refs);
+      this.fetchedRefs.set(repo.key, refs);
+      return true;
     } catch (err) {
+      this.fetchedRefs.delete(repo.key);
       throw this.fetchError(repo, err, found);
     } finally {
       // The key is on disk only while git runs.

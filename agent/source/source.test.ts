@@ -155,6 +155,19 @@ describe("GitSource.fetch", () => {
     expect(await source.resolve(remote, "HEAD")).toBe(git(remote, "rev-parse", "main"));
   });
 
+  it("fetches nothing when the remote's refs are those it fetched last, and fetches again once one moves", async () => {
+    await source.fetch(remote);
+    const mirrors = join(cacheDir, "mirrors");
+    const mirror = join(mirrors, (await readdir(mirrors)).find((name) => name.endsWith(".git"))!);
+    // Taken from the mirror behind the agent's back: only a real fetch brings it back.
+    git(mirror, "update-ref", "-d", "refs/heads/doomed");
+    await source.fetch(remote);
+    await expectSourceError(source.resolve(remote, "doomed"));
+    await commitFiles(remote, { "x.yaml": "x: 4\n" }, "four");
+    await source.fetch(remote);
+    expect(await source.resolve(remote, "doomed")).toBe(git(remote, "rev-parse", "doomed"));
+  });
+
   it("shares one fetch between the callers of one poll, and fetches again for a later request", async () => {
     const pollStart = Date.now();
     const first = source.fetch(remote, { since: pollStart });

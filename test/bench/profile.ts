@@ -1,8 +1,9 @@
 // `npm run bench:profile`: CPU profiles of the agent (node --cpu-prof), one process per phase so each
-// profile shows one kind of work: (1) the first sync of N apps × M ConfigMaps, (2) a restart on those
-// synced apps and one no-op poll round, (3) K one-ConfigMap Applications under one root. Each profile
+// profile shows one kind of work: (1) the first sync of N apps × M ConfigMaps, (2) K one-ConfigMap Applications under one
+// root, (3) a restart on all those synced apps and BENCH_NOOP_ROUNDS (4) no-op poll rounds. Each profile
 // is summarised (top self and inclusive time, test/bench/cpuprofile.ts) and kept in BENCH_PROFILE_DIR
 // (default: a temporary directory, printed). Sizes: BENCH_APPS, BENCH_PER_APP, BENCH_ONE_APPS.
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +20,7 @@ import { summarise } from "./cpuprofile.ts";
 const APPS = Number(process.env.BENCH_APPS ?? 20);
 const PER_APP = Number(process.env.BENCH_PER_APP ?? 20);
 const ONE_APPS = Number(process.env.BENCH_ONE_APPS ?? 200);
+const NOOP_ROUNDS = Number(process.env.BENCH_NOOP_ROUNDS ?? 4);
 const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS ?? "").split(" ").filter(Boolean);
 const NS = "tether-system";
 process.env.PATH = pathWithTools();
@@ -46,6 +48,12 @@ async function until(client: TetherClient, ok: (a: Application) => boolean, coun
   const t0 = Date.now();
   while ((await client.listApplications()).filter(ok).length < count) await sleep(500);
   return Date.now() - t0;
+}
+
+/** CPU seconds (user + system) of a process so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(stat[11]) + Number(stat[12])) / 100;
 }
 
 /** Runs `phase` with an agent under --cpu-prof, stops it (the profile is written at exit) and summarises the profile. */
@@ -80,19 +88,25 @@ try {
     for (const app of apps) await create(app);
     return `${APPS}×${PER_APP} first sync ${((await until(client, synced(head), APPS)) / 1000).toFixed(2)} s`;
   });
-  await profiled("noop", async (agent) => {
-    const rounds = async () => await agent.metric("tether_reconciles_total");
-    // The restart reconciles every app once, then the poll every 5 s.
-    while (await rounds() < 2 * APPS) await sleep(200);
-    const writes = await Promise.all(["apply", "apply_dry_run", "delete", "status", "patch", "event"]
-      .map(async (verb) => `${verb} ${await agent.metric(`tether_kube_writes_total{verb="${verb}"}`)}`));
-    return `restart + one poll round over ${APPS} synced apps: writes ${writes.join(", ")}; `
-      + `${await agent.metric('tether_live_reads_total{source="get"}')} GETs`;
-  });
   await profiled("one-root", async () => {
     await create(application("root", "root", NS, repo.url));
     const ms = await until(client, (a) => a.metadata?.name?.startsWith("one-") === true && synced(head)(a), ONE_APPS);
     return `${ONE_APPS}×1 under one root ${(ms / 1000).toFixed(2)} s (${(ONE_APPS / ms * 1000).toFixed(1)} apps/s)`;
+  });
+  await profiled("noop", async (agent) => {
+    const rounds = async () => await agent.metric("tether_reconciles_total");
+    const all = APPS + ONE_APPS + 1;
+    // The restart reconciles every app once (renders included), then the poll every 5 s: the rounds
+    // after the first are what a no-op round costs.
+    while (await rounds() < all) await sleep(200);
+    const cpu0 = cpuSeconds(agent.pid);
+    const reconciles0 = await rounds();
+    while (await rounds() < reconciles0 + NOOP_ROUNDS * all) await sleep(200);
+    const perRound = (cpuSeconds(agent.pid) - cpu0) / NOOP_ROUNDS;
+    const writes = await Promise.all(["apply", "apply_dry_run", "delete", "status", "patch", "event"]
+      .map(async (verb) => `${verb} ${await agent.metric(`tether_kube_writes_total{verb="${verb}"}`)}`));
+    return `restart + ${NOOP_ROUNDS} poll rounds over ${all} synced apps (${await agent.metric("tether_live_cache_objects")} objects): `
+      + `${perRound.toFixed(2)} s CPU per round; writes ${writes.join(", ")}; ${await agent.metric('tether_live_reads_total{source="get"}')} GETs`;
   });
   console.log(`\nprofiles in ${out} (open in Chrome DevTools or speedscope)`);
 } finally {
