@@ -39,14 +39,18 @@ export class TetherClient {
     return unlessNotFound(this.custom.getNamespacedCustomObject(this.ref("applications", name)) as Promise<Application>);
   }
 
+  async listProjects(): Promise<AppProject[]> {
+    return (await this.custom.listNamespacedCustomObject(this.ref("appprojects")) as { items: AppProject[] }).items;
+  }
+
   getProject(name: string): Promise<AppProject | undefined> {
     return unlessNotFound(this.custom.getNamespacedCustomObject(this.ref("appprojects", name)) as Promise<AppProject>);
   }
 
-  /** Replaces the whole status (a JSON patch `add` replaces or creates it), so cleared fields go away. */
-  async writeStatus(name: string, status: ApplicationStatus): Promise<void> {
+  /** Replaces the whole status (a JSON patch `add` replaces or creates it), so cleared fields go away; returns the Application written. */
+  async writeStatus(name: string, status: ApplicationStatus): Promise<Application> {
     this.writes.status++;
-    await this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body: [{ op: "add", path: "/status", value: status }] }, jsonPatch);
+    return await this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body: [{ op: "add", path: "/status", value: status }] }, jsonPatch) as Application;
   }
 
   async patchApplication(name: string, patch: JsonPatch): Promise<Application> {

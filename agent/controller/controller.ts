@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import { TetherClient, pointer } from "../api/client.ts";
 import { keySecretOf } from "../api/sources.ts";
-import { GROUP, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type Application, type Condition } from "../api/types.ts";
+import { GROUP, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
@@ -65,6 +65,9 @@ export class Controller {
   private readonly drift: DriftWatches;
   private readonly live: LiveCache;
   private informer: (Informer<Application> & ObjectCache<Application>) | undefined;
+  private projects: (Informer<AppProject> & ObjectCache<AppProject>) | undefined;
+  /** The resourceVersion of this controller's last write of each Application: no older copy is reconciled. */
+  private readonly ownWrites = new Map<string, string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private pollStartedAt = 0;
   private stopped = false;
@@ -122,6 +125,7 @@ export class Controller {
     informer.on("update", (app) => this.onUpdate(app));
     informer.on("delete", (app) => {
       this.metrics.forget(app.metadata?.name ?? "");
+      this.ownWrites.delete(app.metadata?.name ?? "");
       this.enqueueParent(app);
     });
     informer.on("error", (err: unknown) => {
@@ -130,6 +134,14 @@ export class Controller {
       setTimeout(() => { if (!this.stopped) void informer.start().catch(() => undefined); }, 2000);
     });
     this.informer = informer;
+    const projects = makeInformer<AppProject>(this.opts.kc, `/apis/${GROUP}/${VERSION}/namespaces/${this.opts.namespace}/appprojects`,
+      async () => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "AppProjectList", metadata: {}, items: await this.client.listProjects() }));
+    projects.on("error", () => {
+      // Reads fall back to a GET while the watch is down.
+      if (!this.stopped) setTimeout(() => { if (!this.stopped) void projects.start().catch(() => undefined); }, 2000);
+    });
+    this.projects = projects;
+    await projects.start().catch((err: unknown) => this.opts.log(`cannot watch AppProjects (${errorMessage(err)}); reading them one by one`));
     await informer.start();
     this.synced = true;
     this.pollStartedAt = Date.now();
@@ -143,6 +155,7 @@ export class Controller {
     this.drift.stop();
     this.live.stop();
     await this.informer?.stop();
+    await this.projects?.stop();
     await this.queue.drain();
   }
 
@@ -192,7 +205,7 @@ export class Controller {
 
   private async reconcileByName(name: string, freshness: Freshness): Promise<RunResult> {
     if (this.opts.owns && !this.opts.owns(name)) return DONE;
-    const app = await this.client.getApplication(name);
+    const app = await this.current(name);
     if (!app) return DONE;
     this.lastSeen.set(name, fingerprint(app));
     if (app.metadata?.deletionTimestamp) return await this.finalize(app);
@@ -204,7 +217,7 @@ export class Controller {
       concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,
     });
     await progress.done();
-    if (progress.wrote || statusChanged(app.status, outcome.status)) await this.client.writeStatus(name, outcome.status);
+    if (progress.wrote || statusChanged(app.status, outcome.status)) this.wrote(await this.client.writeStatus(name, outcome.status));
     await this.postDeleteFinalizer(app, outcome.postDeleteHooks);
     await this.clearRequests(app, outcome);
     if (outcome.destination) this.drift.ensure(outcome.destination, outcome.status.inventory ?? []);
@@ -212,6 +225,32 @@ export class Controller {
     this.metrics.reconciled({ ...app, status: outcome.status }, result, (Date.now() - started) / 1000, outcome.changes);
     await this.report(app, outcome, Date.now() - started);
     return outcome.next;
+  }
+
+  /**
+   * The Application as the informer holds it, unless this controller has since written a later
+   * version (its watch event not yet arrived) or it is being deleted: then read with a GET. A
+   * reconcile of an unchanged app reads nothing.
+   */
+  private async current(name: string): Promise<Application | undefined> {
+    const cached = this.informer?.get(name, this.opts.namespace);
+    const own = this.ownWrites.get(name);
+    // Deletion (finalizers removed step by step) reads the object as it is now.
+    const fresh = cached !== undefined && cached.metadata?.deletionTimestamp === undefined
+      && (own === undefined || !olderVersion(cached.metadata?.resourceVersion, own));
+    if (fresh) return cached;
+    return await this.client.getApplication(name);
+  }
+
+  private wrote(app: Application): void {
+    const name = app.metadata?.name;
+    const version = app.metadata?.resourceVersion;
+    if (name !== undefined && version !== undefined) this.ownWrites.set(name, version);
+  }
+
+  /** An AppProject from the watch of AppProjects; one it does not hold (yet) with a GET. */
+  private async project(name: string): Promise<AppProject | undefined> {
+    return this.projects?.get(name, this.opts.namespace) ?? await this.client.getProject(name);
   }
 
   /**
@@ -230,7 +269,7 @@ export class Controller {
           const condition: Condition = { type: "Reconciling", message: `${stage}…`, lastTransitionTime: new Date().toISOString() };
           const conditions = [...(app.status?.conditions ?? []).filter((c) => c.type !== "Reconciling"), condition];
           reporter.wrote = true;
-          inflight = this.client.writeStatus(app.metadata?.name ?? "", { ...app.status, conditions }).catch(() => undefined);
+          inflight = this.client.writeStatus(app.metadata?.name ?? "", { ...app.status, conditions }).then((a) => this.wrote(a), () => undefined);
         }, SLOW_STAGE_MS);
       },
       done: async () => {
@@ -253,7 +292,7 @@ export class Controller {
       done.push({ op: "test", path, value: refresh }, { op: "remove", path });
     }
     if (done.length === 0) return;
-    await this.client.patchApplication(name, done)
+    await this.client.patchApplication(name, done).then((a) => this.wrote(a))
       .catch((err: unknown) => this.opts.log(`${name}: request changed during reconcile, taking it next: ${errorMessage(err)}`));
   }
 
@@ -293,7 +332,7 @@ export class Controller {
   private buildDeps(): BuildDeps {
     return {
       source: this.timedSource, render: this.opts.render, charts: this.opts.charts, agentNamespace: this.opts.namespace,
-      decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.client.getProject(p), renderCache: this.renderCache,
+      decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.project(p), renderCache: this.renderCache,
     };
   }
 
@@ -309,7 +348,7 @@ export class Controller {
     const patch = app.metadata?.finalizers === undefined
       ? [{ op: "add" as const, path: "/metadata/finalizers", value: next }]
       : [{ op: "test" as const, path: "/metadata/finalizers", value: finalizers }, { op: "replace" as const, path: "/metadata/finalizers", value: next }];
-    await this.client.patchApplication(name, patch)
+    await this.client.patchApplication(name, patch).then((a) => this.wrote(a))
       .catch((err: unknown) => this.opts.log(`${name}: could not ${hooks ? "add" : "remove"} finalizer ${POST_DELETE_FINALIZER}: ${errorMessage(err)}`));
   }
 
@@ -340,6 +379,15 @@ function syncLine(outcome: ReconcileOutcome, failed: boolean, ms: number): strin
 type Writes = Record<"apply" | "dryRun" | "delete" | "create", number>;
 function addWrites(a: Writes, b: Readonly<Writes>) {
   return { apply: a.apply + b.apply, dryRun: a.dryRun + b.dryRun, delete: a.delete + b.delete, create: a.create + b.create };
+}
+
+/**
+ * Whether resourceVersion `a` is older than `b`. They are opaque in general; the API server's are
+ * etcd revisions, compared as numbers. Anything else counts as older, so the caller reads again.
+ */
+function olderVersion(a: string | undefined, b: string): boolean {
+  if (a === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
+  return BigInt(a) < BigInt(b);
 }
 
 /** What, in an Application, asks for a reconcile when it changes: not its status. */
