@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { BatchV1Api, type V1Job } from "@kubernetes/client-node";
+import { BatchV1Api, PatchStrategy, type V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Application } from "../../agent/api/types.ts";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
@@ -266,6 +266,22 @@ describe("PostDelete hooks", () => {
     expect(created(hook)).toBeGreaterThanOrEqual(deleted - 1000);
     expect(completed(hook)).toBeGreaterThanOrEqual(created(hook));
     expect(hook.metadata?.labels?.["tether.dev/app"]).toBe("postdelete");
+  });
+
+  it("keeps the Application with a DeletionError while a PostDelete hook fails; removing the finalizer by hand lets it go", async () => {
+    const failing = goodbye.replace("name: goodbye", "name: farewell").replace(/command: .*/, 'command: ["false"]').replace(/args: .*\n/, "");
+    const rev = await repo.commit({ "postdelete-fail/farewell.yaml": failing, "postdelete-fail/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: data\ndata:\n  K: v\n" });
+    await applyApp(objects, application("postdelete-fail", { repoURL: repo.url, path: "postdelete-fail", destNamespace: `${ns}-fail`, agentNamespace: NS, syncPolicy: automated, finalizer: true }));
+    await reader.until("postdelete-fail", "operation Succeeded", succeeded(rev), 120_000);
+    await eventually("the post-delete finalizer", async () => (await reader.get("postdelete-fail")).metadata?.finalizers?.includes("post-delete-finalizer.tether.dev") ? true : undefined, 30_000);
+    await objects.delete({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "postdelete-fail", namespace: NS } });
+    const stuck = await reader.until("postdelete-fail", "a DeletionError condition", (a) => a.status?.conditions?.some((c) => c.type === "DeletionError") ?? false, 120_000);
+    expect(stuck.status?.conditions?.find((c) => c.type === "DeletionError")?.message).toMatch(/PostDelete hook failed: Job\/hooks-postdelete-fail\/farewell/);
+    expect(stuck.metadata?.finalizers).toEqual(["post-delete-finalizer.tether.dev"]);
+    expect(await missing(() => core.readNamespacedConfigMap({ name: "data", namespace: `${ns}-fail` }))).toBe(true);
+    await objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "postdelete-fail", namespace: NS, finalizers: [] } },
+      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    await eventually("the Application gone", async () => await missing(() => reader.get("postdelete-fail")) ? true : undefined, 60_000);
   });
 });
 
