@@ -214,7 +214,7 @@ function kubeletConfig(dir: string, o: { caCert: string; port: number; healthzPo
 }
 
 // Runs in a new mount namespace (unshare -m --propagation private): covers the kernel tunables with
-// files holding the kubelet's values, starts containerd, waits for its socket and runs the kubelet.
+// files that start with the host's values, starts containerd, waits for its socket and runs the kubelet.
 const NODE_SCRIPT = `set -euo pipefail
 dir=$1; name=$2
 for f in ${KERNEL_TUNABLES.join(" ")}; do mount --bind "$dir/sysctl/\${f//\\//.}" "/proc/sys/$f"; done
