@@ -93,6 +93,8 @@ export const RetrySchema = Type.Object({
 export const SyncPolicySchema = Type.Object({
   automated: opt(Type.Object({ prune: opt(Type.Boolean()), selfHeal: opt(Type.Boolean()), allowEmpty: opt(Type.Boolean()) })),
   syncOptions: opt(strings()),
+  managedNamespaceMetadata: opt(Type.Object({ labels: opt(stringMap()), annotations: opt(stringMap()) },
+    { description: "With CreateNamespace=true: labels and annotations set on the destination namespace." })),
   retry: opt(RetrySchema),
 });
 
@@ -163,6 +165,7 @@ export const HistoryEntrySchema = Type.Object({
   source: opt(free()),
   sources: opt(Type.Array(free())),
   deployedAt: Type.String(),
+  initiatedBy: opt(Type.Object({ username: opt(str()), automated: opt(Type.Boolean()) })),
 });
 
 export const ApplicationStatusSchema = Type.Object({
@@ -181,9 +184,19 @@ export const ApplicationStatusSchema = Type.Object({
   sourceCredential: opt(str("The repository credential Secret (namespace/name, never its value) the source was fetched with.")),
 });
 
+/** One entry of `operation.sync.resources` (Argo CD's SyncOperationResource): `*` matches anything, an empty namespace any namespace. */
+export interface SyncOperationResource {
+  readonly group?: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+  /** `!GROUP:KIND:NAME`: everything but this. */
+  readonly exclude?: boolean;
+}
+
 export const OperationSchema = free<{
   /** `revisions`: with spec.sources, one per source (a rollback to a history entry), as Argo CD. */
-  sync?: { prune?: boolean; dryRun?: boolean; revision?: string; revisions?: string[] };
+  sync?: { prune?: boolean; dryRun?: boolean; revision?: string; revisions?: string[]; resources?: SyncOperationResource[] };
   initiatedBy?: { username?: string; automated?: boolean };
 }>();
 

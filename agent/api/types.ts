@@ -21,6 +21,12 @@ export const TRACKING_ANNOTATION = "tether.dev/tracking-id";
 export const REFRESH_ANNOTATION = "tether.dev/refresh";
 /** `"true"` stops automated sync and self-heal (`tether app suspend`); a requested sync still runs. */
 export const SUSPEND_ANNOTATION = "tether.dev/suspend";
+/**
+ * Written by a rollback (`tether app rollback`, the UI): `{"id", "revision", "automated"}`, the
+ * automated policy it turned off. While automated sync stays off the app shows condition `RolledBack`
+ * with the command that turns it back on.
+ */
+export const ROLLBACK_ANNOTATION = "tether.dev/rolled-back";
 export const SYNC_WAVE_ANNOTATIONS = ["tether.dev/sync-wave", "argocd.argoproj.io/sync-wave"] as const;
 export const HOOK_ANNOTATIONS = ["tether.dev/hook", "argocd.argoproj.io/hook"] as const;
 export const SYNC_OPTIONS_ANNOTATIONS = ["tether.dev/sync-options", "argocd.argoproj.io/sync-options"] as const;

@@ -1,10 +1,13 @@
 // The edge between the pipeline and the API server: discovery, read, server-side apply, delete.
 // Everything else in the agent works on plain objects.
+import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER, type Manifest, type ObjectRef } from "../api/types.ts";
 import { KubeApiError, KubeHttp, type KubeHttpOptions } from "./http.ts";
 import { apiBase } from "../api/gvk.ts";
 import { apiVersionOf, displayRef, refOf } from "./inventory.ts";
+import { lastApplied, threeWayPatch, withLastApplied } from "./client-side.ts";
+import type { Propagation, WriteMethod } from "./options.ts";
 
 /** What the agent needs from a cluster, so stages can be driven by the real API server in tests. */
 export interface Cluster {
@@ -14,14 +17,30 @@ export interface Cluster {
   plural(apiVersion: string, kind: string): Promise<string | undefined>;
   /** The live object; undefined when it does not exist, or its kind is not served (yet). */
   get(ref: ObjectRef): Promise<Manifest | undefined>;
-  /** Server-side apply with field manager `tether`, taking over conflicting fields (as Flux does). */
-  apply(obj: Manifest, opts?: { readonly dryRun?: boolean }): Promise<Manifest>;
-  /** Deletes in the background; a missing object is not an error. */
-  delete(ref: ObjectRef): Promise<void>;
+  /**
+   * Writes `obj`: by default server-side apply with field manager `tether`, taking over conflicting
+   * fields (as Flux does); the object's sync options may ask for client-side apply or replace.
+   */
+  apply(obj: Manifest, opts?: WriteOptions): Promise<Manifest>;
+  /** Deletes (in the background unless told otherwise); a missing object is not an error. */
+  delete(ref: ObjectRef, opts?: { readonly propagation?: Propagation }): Promise<void>;
   /** POST: creates a new object (a hook is created afresh each sync; an existing one is a 409). */
   create(obj: Manifest): Promise<Manifest>;
   /** Counts of the write requests sent, by verb: what the no-op test and the metrics read. */
   readonly writes: Readonly<Record<"apply" | "dryRun" | "delete" | "create", number>>;
+}
+
+/** How one write goes: the object's sync options, and the live object they may need. */
+export interface WriteOptions {
+  readonly dryRun?: boolean;
+  /** `server-side` (default), `client-side` (ServerSideApply=false) or `replace` (Replace=true). */
+  readonly method?: WriteMethod;
+  /** Validate=false: unknown fields dropped (fieldValidation=Ignore); otherwise refused (Strict), as kubectl does. */
+  readonly validate?: boolean;
+  /** Force=true: delete and create again when the server will not update in place (with replace: always). */
+  readonly force?: boolean;
+  /** The live object read before (client-side apply merges against it; replace picks create or update by it). */
+  readonly live?: Manifest;
 }
 
 export function isNotFound(err: unknown): boolean {
@@ -61,26 +80,68 @@ export class KubeCluster implements Cluster {
     return res.body as Manifest;
   }
 
-  async apply(obj: Manifest, opts: { readonly dryRun?: boolean } = {}): Promise<Manifest> {
+  async apply(obj: Manifest, opts: WriteOptions = {}): Promise<Manifest> {
     if (opts.dryRun) this.writes.dryRun++;
     else this.writes.apply++;
-    const ref = refOf(obj);
-    const query = `?fieldManager=${FIELD_MANAGER}&force=true${opts.dryRun ? "&dryRun=All" : ""}`;
-    // JSON is YAML, so the apply patch content type takes the manifest as it is.
-    return await this.http.ok("PATCH", `${await this.path(ref)}${query}`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
+    const write = () => this.write(obj, opts);
+    if (!opts.force || opts.dryRun) return await write();
+    if (opts.method === "replace" && opts.live) return await this.recreate(obj, opts);
+    try {
+      return await write();
+    } catch (err) {
+      // kubectl apply --force: what the server will not update in place (an immutable field) is recreated.
+      if (!(err instanceof KubeApiError) || (err.code !== 422 && err.code !== 409)) throw err;
+      return await this.recreate(obj, opts);
+    }
   }
 
   async create(obj: Manifest): Promise<Manifest> {
     this.writes.create++;
-    const path = await this.path(refOf(obj));
-    const collection = path.slice(0, path.lastIndexOf("/"));
-    return await this.http.ok("POST", `${collection}?fieldManager=${FIELD_MANAGER}`, { json: obj, contentType: "application/json" }) as Manifest;
+    return await this.post(obj, `?fieldManager=${FIELD_MANAGER}`);
   }
 
-  async delete(ref: ObjectRef): Promise<void> {
+  private async write(obj: Manifest, opts: WriteOptions): Promise<Manifest> {
+    const ref = refOf(obj);
+    const query = `?fieldManager=${FIELD_MANAGER}&fieldValidation=${opts.validate === false ? "Ignore" : "Strict"}${opts.dryRun ? "&dryRun=All" : ""}`;
+    const path = await this.path(ref);
+    if (opts.method === "client-side") {
+      const desired = withLastApplied(obj);
+      if (!opts.live) return await this.post(desired, query);
+      const patch = threeWayPatch(lastApplied(opts.live), desired, opts.live);
+      if (Object.keys(patch).length === 0) return opts.live;
+      return await this.http.ok("PATCH", `${path}${query}`, { json: patch, contentType: "application/merge-patch+json" }) as Manifest;
+    }
+    if (opts.method === "replace") {
+      if (!opts.live) return await this.post(obj, query);
+      // A CRD or Namespace replaced without its resourceVersion could be recreated, taking its contents along (as Argo CD avoids).
+      const keep = ref.kind === "CustomResourceDefinition" || ref.kind === "Namespace" ? { resourceVersion: opts.live.metadata.resourceVersion } : {};
+      return await this.http.ok("PUT", `${path}${query}`, { json: { ...obj, metadata: { ...obj.metadata, ...keep } }, contentType: "application/json" }) as Manifest;
+    }
+    // JSON is YAML, so the apply patch content type takes the manifest as it is.
+    return await this.http.ok("PATCH", `${path}${query}&force=true`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
+  }
+
+  private async post(obj: Manifest, query: string): Promise<Manifest> {
+    const path = await this.path(refOf(obj));
+    return await this.http.ok("POST", `${path.slice(0, path.lastIndexOf("/"))}${query}`, { json: obj, contentType: "application/json" }) as Manifest;
+  }
+
+  /** Force: delete, wait until the object is gone, create. */
+  private async recreate(obj: Manifest, opts: WriteOptions): Promise<Manifest> {
+    const ref = refOf(obj);
+    await this.delete(ref);
+    const deadline = Date.now() + 60_000;
+    while (await this.get(ref)) {
+      if (Date.now() > deadline) throw new Error(`${displayRef(ref)}: deleted to be recreated (Force=true), but still there after 60s`);
+      await sleep(200);
+    }
+    return await this.write(obj, { ...(opts.method ? { method: opts.method } : {}), ...(opts.validate === undefined ? {} : { validate: opts.validate }) });
+  }
+
+  async delete(ref: ObjectRef, opts: { readonly propagation?: Propagation } = {}): Promise<void> {
     this.writes.delete++;
     const path = await this.path(ref);
-    const res = await this.http.request("DELETE", path, { json: { propagationPolicy: "Background" }, contentType: "application/json" });
+    const res = await this.http.request("DELETE", path, { json: { propagationPolicy: opts.propagation ?? "Background" }, contentType: "application/json" });
     if (res.status >= 400 && res.status !== 404) throw new KubeApiError(res.status, res.body, "DELETE", path);
   }
 

@@ -38,13 +38,13 @@ describe("nextInventory", () => {
     { name: "drops a pruned object", previous: ["a", "old"], desired: ["a"], stale: [["old", true]], changes: [["old", "deleted"]], want: ["a"] },
     { name: "keeps a stale object not pruned (prune off)", previous: ["a", "old"], desired: ["a"], stale: [["old", true]], changes: [], want: ["a", "old"] },
     { name: "keeps a stale object whose prune failed", previous: ["old"], desired: [], stale: [["old", true]], changes: [["old", "failed"]], want: ["old"] },
-    { name: "drops a stale object with Prune=false", previous: ["old"], desired: [], stale: [["old", false]], changes: [], want: [] },
-    { name: "drops a stale object another app now tracks", previous: ["old"], desired: [], stale: [["old", true]], changes: [["old", "skipped"]], want: [] },
+    { name: "keeps a stale object with Prune=false (it shows OutOfSync, as in Argo CD)", previous: ["old"], desired: [], stale: [["old", true]], changes: [["old", "skipped"]], want: ["old"] },
+    { name: "drops a stale object another app now tracks", previous: ["old"], desired: [], stale: [["old", false]], changes: [["old", "skipped"]], want: [] },
   ] as const)("$name", ({ previous, desired, stale, changes, want }) => {
     expect(nextInventory({
       previous: previous.map(key),
       desired: desired.map(cm),
-      stale: stale.map(([n, prune]) => ({ ref: cm(n), prune })),
+      stale: stale.map(([n, owned]) => ({ ref: cm(n), owned })),
       changes: changes.map(([n, action]) => ({ ref: cm(n), action })),
     })).toEqual(want.map(key).sort());
   });

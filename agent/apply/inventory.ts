@@ -44,8 +44,8 @@ export interface InventoryInput {
   readonly previous: readonly string[];
   /** What this app applies now (objects another app tracks left out). */
   readonly desired: readonly ObjectRef[];
-  /** Objects of the previous inventory Git no longer holds, still live. */
-  readonly stale: readonly { readonly ref: ObjectRef; readonly prune: boolean }[];
+  /** Objects of the previous inventory Git no longer holds, still live; `owned` when they still carry this app's tracking id. */
+  readonly stale: readonly { readonly ref: ObjectRef; readonly owned: boolean }[];
   /** What the sync did; empty when nothing was synced. */
   readonly changes: readonly { readonly ref: ObjectRef; readonly action: string }[];
 }
@@ -53,13 +53,13 @@ export interface InventoryInput {
 /**
  * What the app owns after a sync, as Flux computes its inventory from the change set: what it
  * applies (a failed create is not owned yet, a failed update still is), plus stale objects still
- * there because they were not pruned or their prune failed. An object that opted out of prune, or
- * that another app now tracks, leaves the inventory.
+ * there because they were not pruned (prune off, `Prune=false`: the app shows them OutOfSync, as
+ * Argo CD does) or their prune failed. An object another app now tracks leaves the inventory.
  */
 export function nextInventory(input: InventoryInput): string[] {
   const actions = new Map(input.changes.map((c) => [identity(c.ref), c.action]));
   const before = new Set(input.previous.map((k) => identity(parseRefKey(k))));
   const owned = input.desired.filter((ref) => actions.get(identity(ref)) !== "failed" || before.has(identity(ref)));
-  const kept = input.stale.filter((s) => s.prune && actions.get(identity(s.ref)) !== "deleted" && actions.get(identity(s.ref)) !== "skipped");
+  const kept = input.stale.filter((s) => s.owned && actions.get(identity(s.ref)) !== "deleted");
   return [...owned.map(refKey), ...kept.map((s) => refKey(s.ref))].sort();
 }

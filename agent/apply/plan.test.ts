@@ -60,7 +60,7 @@ describe("sync options", () => {
     { own: "PruneLast=false", app: ["PruneLast=true"], want: { prune: true, pruneLast: false } },
   ])("object $own with app options $app", ({ own, app, want }) => {
     const obj = cm("a", own === undefined ? {} : { "argocd.argoproj.io/sync-options": own });
-    expect(optionsOf(obj, app)).toEqual(want);
+    expect(optionsOf(obj, app)).toMatchObject(want);
   });
 
   it("prunes contents before their Namespaces and CRDs, and PruneLast objects after everything else", () => {

@@ -3,23 +3,19 @@
 // the applier only walks a list.
 import { isDeepStrictEqual } from "node:util";
 import {
-  SYNC_OPTIONS_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
+  SYNC_WAVE_ANNOTATIONS, TRACKING_ANNOTATION, TRACKING_LABEL,
   type Manifest, type ObjectRef,
 } from "../api/types.ts";
 import { splitApiVersion } from "../api/gvk.ts";
 import { TetherError } from "../errors.ts";
 import { helmWeight, roleOf, type DeletePolicy, type HookType } from "./hooks.ts";
 import { displayRef, refOf } from "./inventory.ts";
+import { optionsOf, type ObjectOptions } from "./options.ts";
+
+export { optionsOf, syncOptionsOf, type ObjectOptions } from "./options.ts";
 
 /** Whether a kind is namespaced, from discovery; undefined when the API server does not know it (yet). */
 export type ScopeLookup = (apiVersion: string, kind: string) => boolean | undefined;
-
-export interface ObjectOptions {
-  /** `Prune=false`: never deleted by prune, even when it leaves Git. */
-  readonly prune: boolean;
-  /** `PruneLast=true`: deleted after every other stale object. */
-  readonly pruneLast: boolean;
-}
 
 /** A hook (hooks.ts): run by the phases it names, never compared, inventoried or pruned. */
 export interface HookSpec {
@@ -153,21 +149,6 @@ export function waveOf(obj: Manifest): number {
   }
   return wave;
 }
-
-/** The sync options an object's annotation sets (`Prune=false,PruneLast=true`), as a set of `Name=value`. */
-export function syncOptionsOf(obj: Manifest | undefined): ReadonlySet<string> {
-  const raw = obj ? annotation(obj, SYNC_OPTIONS_ANNOTATIONS) : undefined;
-  return new Set((raw ?? "").split(",").map((o) => o.trim()).filter(Boolean));
-}
-
-/** An object's options, where the object's own annotation wins over the Application's syncOptions. */
-export function optionsOf(obj: Manifest | undefined, appOptions: readonly string[] = []): ObjectOptions {
-  const own = syncOptionsOf(obj);
-  const has = (option: string) => own.has(option) || (!own.has(flip(option)) && appOptions.includes(option));
-  return { prune: !has("Prune=false"), pruneLast: has("PruneLast=true") };
-}
-
-const flip = (option: string) => option.endsWith("=true") ? option.replace(/=true$/, "=false") : option.replace(/=false$/, "=true");
 
 function scopesFromCrds(manifests: readonly Manifest[]): Map<string, boolean> {
   const scopes = new Map<string, boolean>();

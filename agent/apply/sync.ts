@@ -7,7 +7,8 @@ import { errorMessage } from "../errors.ts";
 import { mapLimit, type Change } from "./changeset.ts";
 import type { Cluster } from "./cluster.ts";
 import { displayRef } from "./inventory.ts";
-import { batches, syncOptionsOf, waveOf, type PlannedObject } from "./plan.ts";
+import { appOptionsOf, optionsOf } from "./options.ts";
+import { batches, waveOf, type PlannedObject } from "./plan.ts";
 
 export interface ApplyOptions {
   readonly cluster: Cluster;
@@ -63,8 +64,10 @@ export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOpt
 async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<{ change: Change; live?: Manifest }> {
   if (opts.unchanged?.has(obj)) return { change: { ref: obj.ref, action: "unchanged" } };
   try {
-    const live = await opts.cluster.apply(obj.manifest);
-    return { change: { ref: obj.ref, action: opts.before?.get(obj) ? "configured" : "created" }, live };
+    const before = opts.before?.get(obj);
+    const { method, validate, force } = obj.options;
+    const live = await opts.cluster.apply(obj.manifest, { method, validate, force, ...(before ? { live: before } : {}) });
+    return { change: { ref: obj.ref, action: before ? "configured" : "created" }, live };
   } catch (err) {
     return { change: { ref: obj.ref, action: "failed", message: errorMessage(err) } };
   }
@@ -102,6 +105,8 @@ export interface PruneOptions {
   readonly concurrency?: number;
   /** How long to wait for one wave's objects to be gone before the next; past it, the next reconcile goes on. */
   readonly waitMs?: number;
+  /** `spec.syncPolicy.syncOptions`: `Prune=false` and `Delete=false` there hold for every object. */
+  readonly appSyncOptions?: readonly string[];
 }
 
 export interface StaleObject {
@@ -185,11 +190,11 @@ async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {
     if (live.metadata.annotations?.[TRACKING_ANNOTATION] !== opts.trackingIdOf(ref)) {
       return { ref, action: "skipped", message: `${displayRef(ref)} is no longer tracked by this application; left in place` };
     }
+    const options = optionsOf(live, opts.appSyncOptions);
     // Prune=false holds for cascade deletion too: such an object outlives its application.
-    if (syncOptionsOf(live).has("Prune=false")) {
-      return { ref, action: "skipped", message: "Prune=false; left in place" };
-    }
-    await opts.cluster.delete(ref);
+    if (!options.prune) return { ref, action: "skipped", message: "Prune=false; left in place" };
+    if (!options.delete) return { ref, action: "skipped", message: "Delete=false; left in place" };
+    await opts.cluster.delete(ref, { propagation: appOptionsOf(opts.appSyncOptions).propagation });
     return { ref, action: "deleted" };
   } catch (err) {
     return { ref, action: "failed", message: errorMessage(err) };

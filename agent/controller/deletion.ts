@@ -105,7 +105,9 @@ async function deleteResources(app: Application, deps: DeletionDeps): Promise<bo
     return false;
   }
   const appRef = { name, namespace: app.metadata?.namespace ?? "" };
-  const { changes, waiting: terminating } = await pruneAll(refs.filter((r) => !isChild(r)).map((ref) => ({ ref })), { cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref) });
+  const { changes, waiting: terminating } = await pruneAll(refs.filter((r) => !isChild(r)).map((ref) => ({ ref })), {
+    cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref), appSyncOptions: app.spec.syncPolicy?.syncOptions ?? [],
+  });
   if (terminating) {
     deps.log(`${name}: deleting; waiting for ${terminating}`);
     return false;

@@ -6,18 +6,23 @@
 // writes them. Every early exit leaves what runs in the cluster as it was.
 import type { AppProject, Application, ApplicationStatus, Manifest } from "../api/types.ts";
 import { primarySource, sourcesOf } from "../api/sources.ts";
-import { SUSPEND_ANNOTATION } from "../api/types.ts";
+import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, Destinations } from "../apply/destinations.ts";
 import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
+import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks } from "../apply/delete-hooks.ts";
 import { runOperation, type OperationResult } from "../apply/operation.ts";
+import { appOptionsOf } from "../apply/options.ts";
+import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
+import { respectIgnored } from "../diff/ignore.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
+import { stableHash } from "../hash.ts";
 import { assessHealth } from "../health/index.ts";
 import { impersonationFor } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
@@ -204,13 +209,22 @@ async function isInSync(ctx: Context, pair: Pair, deps: ReconcileDeps): Promise<
   const { planned, live } = pair;
   if (!live) return false;
   const ignoreDifferences = ctx.app.spec.ignoreDifferences ?? [];
-  if (droppedFields(planned.manifest, live).length > 0) return false;
+  if (!appliedAsGit(planned, live)) return false;
   if (compare({ desired: planned.manifest, live, ignoreDifferences }).status === "Synced") return true;
   if (deps.memo.unchangedSinceApply(ctx.app, planned, live)) return true;
-  const predicted = await ctx.writer.apply(planned.manifest, { dryRun: true });
+  const predicted = await ctx.writer.apply(planned.manifest, { dryRun: true, validate: planned.options.validate });
   const synced = compare({ desired: planned.manifest, live, predicted, ignoreDifferences }).status === "Synced";
   if (synced) deps.memo.remember(ctx.app, planned, live);
   return synced;
+}
+
+/**
+ * Whether what was applied last is what Git holds now: with server-side apply, no field Tether
+ * applied has left Git (managedFields); with client-side apply, the last-applied annotation is Git's.
+ */
+function appliedAsGit(planned: PlannedObject, live: Manifest): boolean {
+  if (planned.options.method === "client-side") return stableHash(lastApplied(live)) === stableHash(lastApplied(withLastApplied(planned.manifest)));
+  return droppedFields(planned.manifest, live).length === 0;
 }
 
 interface Compared {
@@ -239,6 +253,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
     changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
     ...(result.waiting ? { waiting: result.waiting } : {}), ...(retry?.count ? { retryCount: retry.count } : {}),
     ...(result.operation ? { operation: result.operation } : {}),
+    ...(decision.sync && (app.operation?.sync?.resources?.length ?? 0) > 0 ? { selective: true } : {}),
   });
   const next = nextRun(app, result, failed, retry?.next);
   return { status, changes: result.changes, operationDone: app.operation !== undefined && !result.waiting, next, why: decision.why, destination: ctx.destination };
@@ -250,7 +265,7 @@ function decideFor(input: Compared): SyncDecision {
   const hookFailed = hookFailedAt(app, desired.revision);
   return decide({
     syncPolicy: app.spec.syncPolicy, operation: app.operation?.sync,
-    outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || stale.some((s) => s.live),
+    outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || prunableOf(app, stale).length > 0,
     newDesired: desired.renderKey !== app.status?.observedRenderKey,
     retriesExhausted: retriesExhausted(app, desired.revision),
     ...(hookFailed ? { hookFailed } : {}),
@@ -275,7 +290,9 @@ function inventoryAfter(input: Compared, changes: readonly Change[]): string[] {
   return nextInventory({
     previous: input.ctx.app.status?.inventory ?? [],
     desired: input.compared.filter((p) => p.sharedWith === undefined).map((p) => p.planned.ref),
-    stale: input.stale.filter((s) => s.live).map((s) => ({ ref: s.ref, prune: optionsOf(s.live).prune })),
+    stale: input.stale.filter((s) => s.live).map((s) => ({
+      ref: s.ref, owned: s.live?.metadata.annotations?.[TRACKING_ANNOTATION] === trackingId(appRef(input.ctx.app), s.ref),
+    })),
     changes,
   });
 }
@@ -334,14 +351,17 @@ interface SyncResult {
 async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
   const { ctx, compared, stale } = input;
   const cluster = ctx.writer;
+  const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
   await createNamespace(ctx.app, cluster);
-  const owned = compared.filter((p) => p.sharedWith === undefined);
+  // A selective sync (`tether app sync --resource`) takes only the objects it names, prunes only those and runs no hooks (as Argo CD).
+  const selection = ctx.app.operation?.sync?.resources;
+  const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx.app, p));
+  // Only what differs is written, always: Argo CD's ApplyOutOfSyncOnly=true is Tether's only behaviour.
   const unchanged = new Set(owned.filter((p) => p.inSync).map((p) => p.planned));
   const before = new Map(owned.map((p) => [p.planned, p.live]));
-  const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
   const operation = await runOperation({
     cluster, revision: input.desired.revision, now: new Date().toISOString(), previous: ctx.app.status?.operationState,
-    resources: owned.map((p) => p.planned), hooks: input.hooks,
+    resources: owned.map((p) => p.planned), hooks: selection?.length ? [] : input.hooks,
     apply: async (objects) => {
       const applied = await applyAll(objects, { cluster, concurrency: deps.concurrency, unchanged, before });
       for (const [obj, manifest] of applied.live) {
@@ -352,15 +372,32 @@ async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Pr
     },
     ready: (objects, applied) => waveGate(objects.map((o) => applied.live.get(o) ?? before.get(o))),
     prune: async () => {
-      const prunable = prune ? stale.filter((s) => s.live && optionsOf(s.live, appOptions).prune) : [];
+      const prunable = prune ? prunableOf(ctx.app, stale).filter((st) => isSelected(st.ref, selection)) : [];
       if (prunable.length === 0) return { changes: [] };
       return await pruneAll(prunable.map((s) => ({ ref: s.ref, pruneLast: optionsOf(s.live, appOptions).pruneLast, wave: waveOfLive(s.live) })), {
-        cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency,
+        cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency, appSyncOptions: appOptions,
       });
     },
   });
   const waiting = operation.phase === "Running" ? operation.message : undefined;
   return { changes: operation.changes, after: operation.live, operation, ...(waiting ? { waiting } : {}) };
+}
+
+/** With `RespectIgnoreDifferences=true`, the object to apply keeps the live value of every field the app ignores. */
+function toApply(app: Application, pair: ComparedPair): ComparedPair {
+  if (!appOptionsOf(app.spec.syncPolicy?.syncOptions).respectIgnoreDifferences || !pair.live) return pair;
+  const manifest = respectIgnored(pair.planned.manifest, pair.live, app.spec.ignoreDifferences ?? []);
+  return manifest === pair.planned.manifest ? pair : { ...pair, planned: { ...pair.planned, manifest } };
+}
+
+/** Stale objects still live and ours that prune may delete: not those with Prune=false or Delete=false (here or on the app). */
+export function prunableOf(app: Application, stale: readonly StaleLive[]): StaleLive[] {
+  const id = (ref: StaleLive["ref"]) => trackingId(appRef(app), ref);
+  return stale.filter((s) => {
+    if (!s.live || s.live.metadata.annotations?.[TRACKING_ANNOTATION] !== id(s.ref)) return false;
+    const options = optionsOf(s.live, app.spec.syncPolicy?.syncOptions);
+    return options.prune && options.delete;
+  });
 }
 
 /** A wave is ready when none of its objects is Progressing, Missing, Degraded or Unknown. */
@@ -375,11 +412,26 @@ function waveGate(live: readonly (Manifest | undefined)[]): string | undefined {
   return undefined;
 }
 
+/**
+ * `CreateNamespace=true`: the destination namespace exists before anything is applied, with the
+ * labels and annotations of `syncPolicy.managedNamespaceMetadata` (applied server-side, so removing
+ * one from the Application removes it from the namespace and other fields stay someone else's).
+ */
 async function createNamespace(app: Application, cluster: Cluster): Promise<void> {
   const ns = app.spec.destination.namespace;
-  if (!ns || !(app.spec.syncPolicy?.syncOptions ?? []).includes("CreateNamespace=true")) return;
-  if (await cluster.get({ group: "", version: "v1", kind: "Namespace", name: ns })) return;
-  await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  if (!ns || !appOptionsOf(app.spec.syncPolicy?.syncOptions).createNamespace) return;
+  const meta = app.spec.syncPolicy?.managedNamespaceMetadata;
+  const live = await cluster.get({ group: "", version: "v1", kind: "Namespace", name: ns });
+  if (live && !meta) return;
+  const wanted = { ...(meta?.labels ? { labels: meta.labels } : {}), ...(meta?.annotations ? { annotations: meta.annotations } : {}) };
+  if (live && namespaceHas(live, wanted)) return;
+  await cluster.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, ...wanted } });
+}
+
+function namespaceHas(live: Manifest, wanted: { labels?: Record<string, string>; annotations?: Record<string, string> }): boolean {
+  const has = (have: Record<string, string> | undefined, want: Record<string, string> | undefined) =>
+    Object.entries(want ?? {}).every(([k, v]) => have?.[k] === v);
+  return has(live.metadata.labels, wanted.labels) && has(live.metadata.annotations, wanted.annotations);
 }
 
 function appRef(app: Application): { name: string; namespace: string } {

@@ -1,11 +1,12 @@
 // The Application status a reconcile leaves, from what it compared and what its sync did. Pure:
 // every input comes in (the time too), so each outcome is a fixture in status.test.ts.
 import {
-  SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest,
+  ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest,
   type ResourceResult, type ResourceStatus,
 } from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, identity } from "../apply/inventory.ts";
+import { invalidObjectOptions, invalidOptions } from "../apply/options.ts";
 import { assessHealth, worst } from "../health/index.ts";
 import { conditionOf, mergeConditions, type Reported } from "../status/conditions.ts";
 import { nextHistory } from "../status/history.ts";
@@ -45,6 +46,8 @@ export interface StatusInput {
   readonly retryCount?: number;
   /** The sync operation as this reconcile left it: its phase, message, start and hook results. */
   readonly operation?: Pick<OperationResult, "phase" | "message" | "startedAt" | "hooks">;
+  /** The sync took only some objects (`--resource`): as in Argo CD it is not a deploy (no history entry). */
+  readonly selective?: boolean;
   readonly now: string;
 }
 
@@ -121,6 +124,11 @@ function conditions(input: StatusInput): Condition[] {
   const pruning = requirePruning(input);
   add("PruningRequired", pruning.length === 0 ? [] : [`${pruning.length} object${pruning.length === 1 ? " requires" : "s require"} pruning: `
     + `${pruning.map((s) => displayRef(s.ref)).join(", ")}; sync with --prune (or syncPolicy.automated.prune) to delete them`]);
+  add("RolledBack", rolledBack(input.app));
+  add("InvalidSyncOption", [
+    ...invalidOptions(input.app.spec.syncPolicy?.syncOptions ?? []).map((m) => `spec.syncPolicy.syncOptions: ${m}`),
+    ...input.pairs.flatMap((p) => invalidObjectOptions(p.planned.manifest).map((m) => `${displayRef(p.planned.ref)}: ${m}`)),
+  ]);
   add("SharedResource", input.pairs.filter((p) => p.sharedWith !== undefined)
     .map((p) => `${displayRef(p.planned.ref)} is already managed by ${p.sharedWith}; not taken over`));
   const failed = input.changes.filter((c) => c.action === "failed");
@@ -136,6 +144,25 @@ function conditions(input: StatusInput): Condition[] {
   return out;
 }
 
+/**
+ * After a rollback, while automated sync is off (as the rollback left it): which entry runs and the
+ * exact command that turns automated sync back on with the policy the app had before.
+ */
+function rolledBack(app: Application): string[] {
+  const raw = app.metadata?.annotations?.[ROLLBACK_ANNOTATION];
+  if (raw === undefined || app.spec.syncPolicy?.automated !== undefined) return [];
+  let note: { id?: number; revision?: string; automated?: unknown } = {};
+  try {
+    note = JSON.parse(raw) as typeof note;
+  } catch {
+    // A hand-edited annotation: still say that automated sync is off.
+  }
+  const automated = JSON.stringify({ spec: { syncPolicy: { automated: note.automated ?? {} } } });
+  const name = app.metadata?.name ?? "";
+  return [`rolled back to history entry ${note.id ?? "?"} (${(note.revision ?? "").slice(0, 7)}); automated sync is off so the next commit does not `
+    + `undo it. Turn it back on with: kubectl -n ${app.metadata?.namespace ?? ""} patch applications.tether.dev ${name} --type merge -p '${automated}'`];
+}
+
 function operationResult(input: StatusInput): Pick<ApplicationStatus, "operationState" | "observedRenderKey" | "history"> {
   const previous = input.app.status ?? {};
   const op = input.operation ?? operationOf(input);
@@ -149,7 +176,7 @@ function operationResult(input: StatusInput): Pick<ApplicationStatus, "operation
     phase, message: phase === "Succeeded" && op.hooks.length === 0 ? summarize(input.changes) : message, startedAt, finishedAt: input.now,
     ...(input.retryCount ? { retryCount: input.retryCount } : {}), syncResult,
   };
-  if (phase !== "Succeeded") return { operationState };
+  if (phase !== "Succeeded" || input.selective) return { operationState };
   return { operationState, observedRenderKey: input.renderKey, ...historyAfter(input) };
 }
 
@@ -212,16 +239,18 @@ function historyAfter(input: StatusInput): Pick<ApplicationStatus, "history"> {
   const last = previous[previous.length - 1];
   const same = last?.revision === input.revision && (input.revisions === undefined || last.revisions?.join() === input.revisions.join());
   if (same || (last !== undefined && !moved)) return {};
+  const initiatedBy = input.app.operation?.initiatedBy ?? { automated: true };
   const entry = {
     revision: input.revision, deployedAt: input.now,
     ...(input.revisions && input.sources ? { revisions: [...input.revisions], sources: input.sources.map((s) => ({ ...s })) } : sourceOf(input.app)),
+    initiatedBy,
   };
   return { history: nextHistory(previous, entry, input.app.spec.revisionHistoryLimit ?? 10) };
 }
 
-/** The single source a history entry records, as Argo CD's `source`. */
+/** The single source a history entry records, as Argo CD's `source` (targetRevision spelled out). */
 function sourceOf(app: Application): { source?: Record<string, unknown> } {
-  return app.spec.source === undefined ? {} : { source: { ...app.spec.source } };
+  return app.spec.source === undefined ? {} : { source: { ...app.spec.source, targetRevision: app.spec.source.targetRevision ?? "HEAD" } };
 }
 
 /** The worst health of the app's resources, with the message of the first resource in that state. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Manifest } from "../api/types.ts";
 import { compare, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff } from "./index.ts";
+import { respectIgnored } from "./ignore.ts";
 import { diffLines } from "./lines.ts";
 
 function fixture(name: string): Manifest {
@@ -266,5 +267,25 @@ describe("diffLines", () => {
     expect(script.filter((e) => e.op !== "+").map((e) => e.text)).toEqual(a);
     expect(script.filter((e) => e.op !== "-").map((e) => e.text)).toEqual(b);
     expect(script.filter((e) => e.op === " ").length).toBe(lcsLength(a, b));
+  });
+});
+
+describe("respectIgnored (RespectIgnoreDifferences=true)", () => {
+  const rules = [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas", "/metadata/labels/scaled"] }];
+  const deployment = (spec: Record<string, unknown>, labels?: Record<string, string>): Manifest =>
+    ({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "a", ...(labels ? { labels } : {}) }, spec });
+
+  it("takes ignored fields from the live object, leaves the rest as Git has it, and removes what live lacks", () => {
+    const desired = deployment({ replicas: 1, paused: false }, { scaled: "no", app: "web" });
+    const out = respectIgnored(desired, deployment({ replicas: 5, paused: true }), rules);
+    expect(out.spec).toEqual({ replicas: 5, paused: false });
+    expect(out.metadata.labels).toEqual({ app: "web" });
+    expect(desired.spec).toEqual({ replicas: 1, paused: false });
+  });
+
+  it("applies Git's value as is when nothing is live or no rule matches", () => {
+    const desired = deployment({ replicas: 1 });
+    expect(respectIgnored(desired, undefined, rules)).toBe(desired);
+    expect(respectIgnored(desired, { ...deployment({ replicas: 5 }), kind: "StatefulSet" }, rules)).toBe(desired);
   });
 });

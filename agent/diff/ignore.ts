@@ -1,6 +1,6 @@
 import type { Manifest, ResourceIgnoreDifferences } from "../api/types.ts";
 import { groupOf } from "./json.ts";
-import { removeAt } from "./pointer.ts";
+import { getAt, removeAt, setAt } from "./pointer.ts";
 
 /**
  * Whether `rule` applies to `obj`. As in Argo CD, an omitted group means the core group (a
@@ -23,4 +23,22 @@ export function removeIgnoredFields(doc: Manifest, rules: readonly ResourceIgnor
     if (!ruleMatches(rule, matchAgainst)) continue;
     for (const pointer of rule.jsonPointers ?? []) removeAt(doc, pointer);
   }
+}
+
+/**
+ * `RespectIgnoreDifferences=true`: the object to apply, with every field an ignoreDifferences rule
+ * points at taken from the live object (or left out when live has none), so a sync does not undo
+ * what the rules ignore (an autoscaler's replicas). Without a live object Git's value goes as is.
+ */
+export function respectIgnored(desired: Manifest, live: Manifest | undefined, rules: readonly ResourceIgnoreDifferences[]): Manifest {
+  if (live === undefined) return desired;
+  const matching = rules.filter((rule) => ruleMatches(rule, live));
+  if (matching.length === 0) return desired;
+  const copy = structuredClone(desired);
+  for (const pointer of matching.flatMap((rule) => rule.jsonPointers ?? [])) {
+    const value = getAt(live, pointer);
+    if (value === undefined) removeAt(copy, pointer);
+    else setAt(copy, pointer, structuredClone(value));
+  }
+  return copy;
 }

@@ -30,6 +30,32 @@ export function removeAt(doc: unknown, pointer: string): void {
   }
 }
 
+/** The value `pointer` refers to in `doc`, or undefined. */
+export function getAt(doc: unknown, pointer: string): unknown {
+  return parsePointer(pointer)?.reduce<unknown>((node, token) => child(node, token), doc);
+}
+
+/**
+ * Sets the value `pointer` refers to, in place, creating missing objects on the way; a pointer
+ * through a scalar or past the end of a list is a no-op.
+ */
+export function setAt(doc: unknown, pointer: string, value: unknown): void {
+  const tokens = parsePointer(pointer);
+  const last = tokens?.pop();
+  if (tokens === undefined || last === undefined) return;
+  let node = doc;
+  for (const token of tokens) {
+    if (isObject(node) && node[token] === undefined) node[token] = {};
+    node = child(node, token);
+  }
+  if (Array.isArray(node)) {
+    const index = arrayIndex(last);
+    if (index !== undefined && index < node.length) node[index] = value;
+  } else if (isObject(node)) {
+    node[last] = value;
+  }
+}
+
 function child(node: unknown, token: string): unknown {
   if (Array.isArray(node)) {
     const index = arrayIndex(token);

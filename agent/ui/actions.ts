@@ -1,6 +1,6 @@
 // The UI's buttons as JSON patches on the Application: pure, so what each button writes is tested
 // without a cluster. The agent acts on them as it does on `tether app sync/refresh/rollback/delete`.
-import { FINALIZER, REFRESH_ANNOTATION, type Application } from "../api/types.ts";
+import { FINALIZER, REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, type Application } from "../api/types.ts";
 import { pointer } from "../api/client.ts";
 import { parseRefKey } from "../apply/inventory.ts";
 
@@ -45,11 +45,13 @@ export function rollbackPatch(app: Application, id: number, user: string, now: D
   const entry = (app.status?.history ?? []).find((h) => h.id === id);
   if (!entry) throw new BadRequest(`history entry ${id} of ${app.metadata?.name} does not exist; pick one from the history list`);
   const automated: JsonPatch = app.spec.syncPolicy?.automated === undefined ? [] : [{ op: "remove", path: "/spec/syncPolicy/automated" }];
+  const note = JSON.stringify({ id, revision: entry.revision, ...(app.spec.syncPolicy?.automated ? { automated: app.spec.syncPolicy.automated } : {}) });
   return [
     ...automated,
     // Several sources: every source back to the revision this entry recorded for it, as Argo CD's rollback.
     { op: "add", path: "/operation", value: { sync: { revision: entry.revision, ...(entry.revisions ? { revisions: entry.revisions } : {}), prune: false }, initiatedBy: { username: user } } },
     ...refreshOps(app, now),
+    { op: "add", path: `/metadata/annotations/${pointer(ROLLBACK_ANNOTATION)}`, value: note },
   ];
 }
 

@@ -10,6 +10,9 @@ import { appDetails, appTable, historyTable, withoutManagedFields } from "./view
 import { describeState, stopWhenSyncEnded, waitForApp } from "./wait.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
+import { rollbackTarget, waitForOperation } from "./operation.ts";
+import { parseResource } from "../../agent/apply/selection.ts";
+import { rollbackPatch } from "../../agent/ui/actions.ts";
 
 type Flags = KubeFlags & { output?: string };
 
@@ -104,6 +107,28 @@ Examples:
       else process.stdout.write(historyTable(a));
     });
 
+  kubeOptions(app.command("rollback <name> [history-id]").description("Deploy the revision of an earlier history entry and turn automated sync off, as Argo CD does"))
+    .option("--timeout <duration>", "how long to wait for the agent to deploy it", "2m")
+    .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
+    .addHelpText("after", "\nExamples:\n  tether app history guestbook-ui\n  tether app rollback guestbook-ui 3\n  tether app rollback guestbook-ui      # the entry before the current one\n"
+      + "\nAutomated sync stays off (condition RolledBack names the command that turns it back on), so the next commit does not undo the rollback."
+      + "\nExit codes: 0 deployed, 1 the sync failed, 3 no such app or history entry, 4 timeout.")
+    .action(async (name: string, id: string | undefined, flags: Flags & { timeout: string }) => {
+      const format = parseFormat(flags.output, ["table", "json", "yaml"]);
+      const { client, app: a } = await mustGet(flags, name);
+      const target = rollbackTarget(a, id);
+      await client.patchApplication(name, rollbackPatch(a, target, process.env.USER ?? "tether-cli", new Date()));
+      const done = await waitForOperation(client, name, parseDuration(flags.timeout, "--timeout"));
+      const op = done.status?.operationState;
+      if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(done), format));
+      else {
+        const revision = (a.status?.history ?? []).find((h) => h.id === target)?.revision ?? "";
+        process.stdout.write(`${name}: rolled back to history entry ${target} (${revision.slice(0, 7)}): ${op?.phase ?? "Unknown"}: ${op?.message ?? ""}\n`
+          + `${a.spec.syncPolicy?.automated ? "automated sync is now off; `tether app get` shows how to turn it back on\n" : ""}`);
+      }
+      if (op?.phase !== "Succeeded") process.exitCode = 1;
+    });
+
   kubeOptions(app.command("diff <name>").description("Show how the cluster differs from Git (Secret values masked); exit 1 when it differs"))
     .option("--repo-cache <dir>", "where to keep the git mirror")
     .addHelpText("after", "\nExample:\n  tether app diff message-app && echo in sync")
@@ -128,11 +153,22 @@ Examples:
   kubeOptions(app.command("sync <name>").description("Apply Git to the cluster now (also for apps without automated sync)"))
     .option("--prune", "also delete objects that left Git", false)
     .option("--dry-run", "show what would change and change nothing", false)
+    .option("--resource <GROUP:KIND:NAME>", "sync only this object (Argo CD's format: GROUP:KIND:NAME or GROUP:KIND:NAMESPACE/NAME, "
+      + "the core group empty, * matches anything, a leading ! excludes; repeatable); the app stays OutOfSync for the rest", collect, [])
     .option("--timeout <duration>", "how long to wait for the sync to finish", "2m")
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
-    .addHelpText("after", "\nExample:\n  tether app sync guestbook-ui --prune")
-    .action(async (name: string, flags: Flags & { prune: boolean; dryRun: boolean; timeout: string }) => {
+    .addHelpText("after", "\nExamples:\n  tether app sync guestbook-ui --prune\n  tether app sync guestbook-ui --resource :Service:guestbook-ui"
+      + "\n  tether app sync guestbook-ui --resource apps:Deployment:web/guestbook-ui --resource '!:ConfigMap:*'\n"
+      + "\nA sync of some objects runs no hooks and adds no history entry, as in Argo CD; it waits for the operation, not for Synced.")
+    .action(async (name: string, flags: Flags & { prune: boolean; dryRun: boolean; timeout: string; resource: string[] }) => {
       const format = parseFormat(flags.output, ["table", "json", "yaml"]);
+      const resources = flags.resource.map((r) => {
+        try {
+          return parseResource(r);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+      });
       const { client, app: a } = await mustGet(flags, name);
       if (flags.dryRun) {
         const text = await (await import("./diff.ts")).diffApplication(a, { client, flags });
@@ -140,12 +176,18 @@ Examples:
         return;
       }
       await client.mergeApplication(name, {
-        operation: { sync: { prune: flags.prune }, initiatedBy: { username: process.env.USER ?? "tether-cli" } },
+        operation: { sync: { prune: flags.prune, ...(resources.length > 0 ? { resources } : {}) }, initiatedBy: { username: process.env.USER ?? "tether-cli" } },
         metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } },
       });
-      const done = await waitForApp(client, name, {
-        operation: true, sync: true, timeoutMs: parseDuration(flags.timeout, "--timeout"), onPoll: (polled) => Promise.resolve(stopWhenSyncEnded(polled)),
-      });
+      const timeoutMs = parseDuration(flags.timeout, "--timeout");
+      if (resources.length > 0) {
+        const synced = await waitForOperation(client, name, timeoutMs);
+        if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(synced), format));
+        else process.stdout.write(`${name}: ${synced.status?.operationState?.phase ?? "Unknown"}: ${synced.status?.operationState?.message ?? ""}\n`);
+        if (synced.status?.operationState?.phase !== "Succeeded") process.exitCode = 1;
+        return;
+      }
+      const done = await waitForApp(client, name, { operation: true, sync: true, timeoutMs, onPoll: (polled) => Promise.resolve(stopWhenSyncEnded(polled)) });
       if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(done), format));
       else process.stdout.write(`${name}: ${done.status?.operationState?.phase ?? "Succeeded"}: ${done.status?.operationState?.message ?? ""}\n`);
     });
