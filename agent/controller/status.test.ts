@@ -99,7 +99,7 @@ describe("several sources", () => {
     const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources, changes, synced: true }));
     expect(s.sync).toEqual({ status: "Synced", revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
     expect(s.operationState?.syncResult).toMatchObject({ revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
-    expect(s.history).toEqual([{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.1"], sources, deployedAt: NOW }]);
+    expect(s.history).toEqual([{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.1"], sources, deployedAt: NOW, initiatedBy: { automated: true } }]);
   });
 
   it("records a new history entry when only the chart version moved", () => {
