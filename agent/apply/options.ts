@@ -17,7 +17,12 @@ export interface ObjectOptions {
   readonly pruneLast: boolean;
   /** `Delete=false` (or Helm's `helm.sh/resource-policy: keep`): never deleted, by prune nor by cascade. */
   readonly delete: boolean;
-  /** `Replace=true` → replace (PUT, or create); `ServerSideApply=false` → client-side apply; else server-side apply. */
+  /**
+   * `Replace=true` → replace (PUT, or create); `ServerSideApply=false` or `Validate=false` → client-side
+   * apply; else server-side apply. (The API server refuses a server-side apply of a field its schema
+   * lacks whatever fieldValidation says, so an object that asks not to be validated is applied as
+   * `kubectl apply --validate=false` applies it.)
+   */
   readonly method: WriteMethod;
   /** `Force=true`: an object the server will not update in place is deleted and created again. */
   readonly force: boolean;
@@ -102,7 +107,7 @@ export function optionsOf(obj: Manifest | undefined, appOptions: readonly string
     pruneLast: is("PruneLast", "true"),
     delete: !is("Delete", "false") && !keep,
     // Replace wins over ServerSideApply, as in Argo CD.
-    method: is("Replace", "true") ? "replace" : is("ServerSideApply", "false") ? "client-side" : "server-side",
+    method: is("Replace", "true") ? "replace" : is("ServerSideApply", "false") || is("Validate", "false") ? "client-side" : "server-side",
     force: is("Force", "true"),
     validate: !is("Validate", "false"),
   };
