@@ -11,7 +11,7 @@ import { describeState, stopWhenSyncEnded, waitForApp } from "./wait.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 import { rollbackTarget, waitForOperation } from "./operation.ts";
-import { parseResource } from "../../agent/apply/selection.ts";
+import { isSelected, parseResource } from "../../agent/apply/selection.ts";
 import { rollbackPatch } from "../../agent/ui/actions.ts";
 
 type Flags = KubeFlags & { output?: string };
@@ -170,6 +170,10 @@ Examples:
         }
       });
       const { client, app: a } = await mustGet(flags, name);
+      const resourceRefs = (a.status?.resources ?? []).map((r) => ({ group: r.group ?? "", kind: r.kind, name: r.name, namespace: r.namespace ?? "" }));
+      if (resources.length > 0 && !resourceRefs.some((ref) => isSelected(ref, resources))) {
+        throw new NotFoundError(`no object of ${name} matches --resource ${flags.resource.join(" --resource ")}; \`tether app get ${name}\` lists its objects (GROUP:KIND:NAME, the core group empty)`);
+      }
       if (flags.dryRun) {
         const text = await (await import("./diff.ts")).diffApplication(a, { client, flags });
         process.stdout.write(text || `${name}: nothing to sync\n`);
