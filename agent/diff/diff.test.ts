@@ -115,6 +115,23 @@ describe("compare", () => {
     expect(compare({ desired, live: scaled, ignoreDifferences }).status).toBe("OutOfSync");
   });
 
+  it("hides the fields managedFieldsManagers own in the live object's managedFields (an autoscaler's replicas, an injected container's image), and only those", () => {
+    const scaled = edited(live, (d) => {
+      d.spec.replicas = 5;
+      d.spec.template.spec.containers[0].image = "injected:2";
+      d.metadata.managedFields = [
+        { manager: "tether", operation: "Apply", apiVersion: "apps/v1", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+        { manager: "hpa-controller", operation: "Update", apiVersion: "apps/v1", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+        { manager: "injector", operation: "Update", apiVersion: "apps/v1",
+          fieldsV1: { "f:spec": { "f:template": { "f:spec": { "f:containers": { [`k:{"name":"${d.spec.template.spec.containers[0].name}"}`]: { "f:image": {} } } } } } } },
+      ];
+    });
+    const rule = (managers: string[]) => [{ group: "apps", kind: "Deployment", managedFieldsManagers: managers }];
+    expect(compare({ desired, live: scaled, ignoreDifferences: rule(["hpa-controller", "injector"]) }).status).toBe("Synced");
+    expect(compare({ desired, live: scaled, ignoreDifferences: rule(["hpa-controller"]) }).differences).toEqual(["/spec/template/spec/containers/0/image"]);
+    expect(compare({ desired, live: scaled, ignoreDifferences: rule(["someone-else"]) }).status).toBe("OutOfSync");
+  });
+
   it("applies an ignoreDifferences rule with * for group and kind to every object", () => {
     const scaled = edited(live, (d) => (d.spec.replicas = 5));
     const ignoreDifferences = [{ group: "*", kind: "*", jsonPointers: ["/spec/replicas"] }];
@@ -281,6 +298,14 @@ describe("respectIgnored (RespectIgnoreDifferences=true)", () => {
     expect(out.spec).toEqual({ replicas: 5, paused: false });
     expect(out.metadata.labels).toEqual({ app: "web" });
     expect(desired.spec).toEqual({ replicas: 1, paused: false });
+  });
+
+  it("leaves out of the applied object the fields managedFieldsManagers own, so the server keeps that manager's value", () => {
+    const live = { ...deployment({ replicas: 5, paused: false }), metadata: { name: "web", namespace: "a", managedFields: [
+      { manager: "hpa-controller", operation: "Update", apiVersion: "apps/v1", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+    ] } } as Manifest;
+    const out = respectIgnored(deployment({ replicas: 1, paused: true }), live, [{ group: "apps", kind: "Deployment", managedFieldsManagers: ["hpa-controller"] }]);
+    expect(out.spec).toEqual({ paused: true });
   });
 
   it("applies Git's value as is when nothing is live or no rule matches", () => {

@@ -1,5 +1,6 @@
 import type { Manifest, ResourceIgnoreDifferences } from "../api/types.ts";
 import { groupOf } from "./json.ts";
+import { fieldsOwnedBy, removeOwned } from "./owned.ts";
 import { getAt, removeAt, setAt } from "./pointer.ts";
 
 /**
@@ -17,18 +18,24 @@ export function ruleMatches(rule: ResourceIgnoreDifferences, obj: Manifest): boo
   );
 }
 
-/** Removes, in place, every field a rule matching `matchAgainst` points at. */
+/**
+ * Removes, in place, every field a rule matching `matchAgainst` points at: its `jsonPointers`, and
+ * the fields `matchAgainst`'s managedFields give to its `managedFieldsManagers` (so `matchAgainst`
+ * is the live object whenever there is one: only it knows who manages what).
+ */
 export function removeIgnoredFields(doc: Manifest, rules: readonly ResourceIgnoreDifferences[], matchAgainst: Manifest): void {
   for (const rule of rules) {
     if (!ruleMatches(rule, matchAgainst)) continue;
     for (const pointer of rule.jsonPointers ?? []) removeAt(doc, pointer);
+    if (rule.managedFieldsManagers?.length) for (const fields of fieldsOwnedBy(matchAgainst, rule.managedFieldsManagers)) removeOwned(doc, fields);
   }
 }
 
 /**
  * `RespectIgnoreDifferences=true`: the object to apply, with every field an ignoreDifferences rule
- * points at taken from the live object (or left out when live has none), so a sync does not undo
- * what the rules ignore (an autoscaler's replicas). Without a live object Git's value goes as is.
+ * points at taken from the live object (or left out when live has none) and every field its
+ * managedFieldsManagers own left out, so a sync does not undo what the rules ignore (an
+ * autoscaler's replicas). Without a live object Git's value goes as is.
  */
 export function respectIgnored(desired: Manifest, live: Manifest | undefined, rules: readonly ResourceIgnoreDifferences[]): Manifest {
   if (live === undefined) return desired;
@@ -40,5 +47,7 @@ export function respectIgnored(desired: Manifest, live: Manifest | undefined, ru
     if (value === undefined) removeAt(copy, pointer);
     else setAt(copy, pointer, structuredClone(value));
   }
+  // Fields another manager owns are left out of what Tether applies: the server keeps that manager's value.
+  for (const fields of fieldsOwnedBy(live, matching.flatMap((rule) => rule.managedFieldsManagers ?? []))) removeOwned(copy, fields);
   return copy;
 }

@@ -55,3 +55,34 @@ function sameScalar(a: unknown, b: unknown): boolean {
   const scalar = (v: unknown): v is string | number | boolean => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
   return a === b || (scalar(a) && scalar(b) && String(a) === String(b));
 }
+
+/**
+ * Removes from `doc`, in place, every field `fields` (a managedFields `fieldsV1` set) names: a leaf
+ * field or list item whole, a field with children field by field (what the manager owns inside a
+ * container, not the container). List items are found by their merge keys as in {@link droppedFields}.
+ */
+export function removeOwned(doc: unknown, fields: Record<string, unknown>): void {
+  for (const [key, sub] of Object.entries(fields)) {
+    const children = isObject(sub) ? sub : {};
+    const leaf = Object.keys(children).every((k) => k === ".");
+    if (key.startsWith("f:") && isObject(doc) && key.slice(2) in doc) {
+      if (leaf) delete doc[key.slice(2)];
+      else removeOwned(doc[key.slice(2)], children);
+    } else if (key.startsWith("k:") && Array.isArray(doc)) {
+      const item = findItem(doc, JSON.parse(key.slice(2)) as Record<string, unknown>);
+      if (item === undefined) continue;
+      if (leaf) doc.splice(doc.indexOf(item), 1);
+      else removeOwned(item, children);
+    } else if (key.startsWith("v:") && Array.isArray(doc)) {
+      const value: unknown = JSON.parse(key.slice(2));
+      const at = doc.findIndex((d) => sameScalar(d, value));
+      if (at >= 0) doc.splice(at, 1);
+    }
+  }
+}
+
+/** The fieldsV1 sets the live object's managedFields give to any of `managers`. */
+export function fieldsOwnedBy(live: Manifest, managers: readonly string[]): Record<string, unknown>[] {
+  const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  return entries.filter((e) => e.manager !== undefined && managers.includes(e.manager) && e.fieldsV1).map((e) => e.fieldsV1 as Record<string, unknown>);
+}

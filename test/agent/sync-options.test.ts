@@ -267,4 +267,31 @@ describe("sync options on the Application (syncPolicy.syncOptions)", () => {
     expect(d.spec?.template.spec?.containers[0]?.image).toBe("nginx:1.28");
     expect(d.spec?.replicas).toBe(3);
   }, 400_000);
+
+  it("ignoreDifferences.managedFieldsManagers: replicas an autoscaler's field manager set stay Synced through self-heal and later commits", async () => {
+    await repo.commit({ "managers/deploy.yaml": deployment("autoscaled") });
+    const a = app("managers", "managers", "opts-managers");
+    a.spec.syncPolicy = { ...auto, syncOptions: ["CreateNamespace=true", "RespectIgnoreDifferences=true"] };
+    a.spec.ignoreDifferences = [{ group: "apps", kind: "Deployment", managedFieldsManagers: ["e2e-autoscaler"] }];
+    await applyApp(objects, a);
+    await reader.until("managers", "Synced", synced(), 180_000);
+    await apps.patchNamespacedDeployment({
+      name: "autoscaled", namespace: "opts-managers", fieldManager: "e2e-autoscaler", body: [{ op: "replace", path: "/spec/replicas", value: 4 }],
+    });
+    const rev = await repo.commit({ "managers/deploy.yaml": deployment("autoscaled").replace("nginx:1.27", "nginx:1.28") });
+    const after = await reader.until("managers", "synced to the new commit", synced(rev), 180_000);
+    expect(after.status?.sync?.status).toBe("Synced");
+    const d = await apps.readNamespacedDeployment({ name: "autoscaled", namespace: "opts-managers" });
+    expect(d.spec?.template.spec?.containers[0]?.image).toBe("nginx:1.28");
+    expect(d.spec?.replicas).toBe(4);
+    // The same edit by a manager the rule does not name is drift, and self-heal reverts it.
+    await apps.patchNamespacedDeployment({
+      name: "autoscaled", namespace: "opts-managers", fieldManager: "someone-else", body: [{ op: "replace", path: "/spec/template/spec/containers/0/image", value: "nginx:1.29" }],
+    });
+    await eventually("self-heal to revert the image", async () => {
+      const healed = await apps.readNamespacedDeployment({ name: "autoscaled", namespace: "opts-managers" });
+      return healed.spec?.template.spec?.containers[0]?.image === "nginx:1.28" ? true : undefined;
+    }, 120_000);
+    expect((await apps.readNamespacedDeployment({ name: "autoscaled", namespace: "opts-managers" })).spec?.replicas).toBe(4);
+  }, 400_000);
 });
