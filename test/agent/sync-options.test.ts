@@ -154,8 +154,8 @@ describe("sync options on one object (argocd.argoproj.io/sync-options)", () => {
     const unknownField = (options?: string) => `${configMap("loose", options ? { options } : {})}extra: field\n`;
     await repo.commit({ "validate/cm.yaml": unknownField() });
     await applyApp(objects, app("validate", "validate", "opts-validate"));
-    const refused = await reader.until("validate", "an ApplyFailed condition", hasCondition("ApplyFailed"), 180_000);
-    expect(refused.status?.conditions?.find((c) => c.type === "ApplyFailed")?.message).toMatch(/ConfigMap\/opts-validate\/loose: .*(unknown field "extra"|\.extra: field not declared in schema)/);
+    const refused = await reader.until("validate", "an SyncError condition", hasCondition("SyncError"), 180_000);
+    expect(refused.status?.conditions?.find((c) => c.type === "SyncError")?.message).toMatch(/ConfigMap\/opts-validate\/loose: .*(unknown field "extra"|\.extra: field not declared in schema)/);
     const rev = await repo.commit({ "validate/cm.yaml": unknownField("Validate=false") });
     await reader.until("validate", "Synced", synced(rev), 180_000);
     const loose = await core.readNamespacedConfigMap({ name: "loose", namespace: "opts-validate" });
