@@ -104,6 +104,7 @@ export const IgnoreDifferencesSchema = Type.Object({
   name: opt(str()),
   namespace: opt(str()),
   jsonPointers: opt(strings()),
+  jqPathExpressions: opt(Type.Array(Type.String(), { description: "jq paths of fields to ignore: paths, pipes and select(PATH == VALUE) (and/or); anything else is refused with InvalidSpecError." })),
   managedFieldsManagers: opt(Type.Array(Type.String(), { description: "Fields the live object's managedFields give to these managers (an autoscaler, a mutating webhook) are ignored, as in Argo CD." })),
 });
 

@@ -19,7 +19,7 @@ import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
 import { compare } from "../diff/index.ts";
-import { respectIgnored } from "../diff/ignore.ts";
+import { invalidIgnoreRules, respectIgnored } from "../diff/ignore.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { stableHash } from "../hash.ts";
@@ -138,6 +138,8 @@ function credentialOf(app: Application, source: SourceStage): string | undefined
 async function load(app: Application, deps: ReconcileDeps): Promise<Context> {
   const project = await projectOf(app, deps);
   checkApplication(project, app);
+  const badRules = invalidIgnoreRules(app.spec.ignoreDifferences ?? []);
+  if (badRules.length > 0) throw new TetherError("InvalidSpecError", badRules.join("; "), { object: `Application ${app.metadata?.name ?? ""}` });
   const destination = await deps.destinations.resolve(app.spec.destination);
   const as = impersonationFor(project, { server: destination.server, namespace: app.spec.destination.namespace ?? "" });
   const writer = as ? deps.destinations.impersonating(destination, as.user).cluster : destination.cluster;

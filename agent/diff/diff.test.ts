@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Manifest } from "../api/types.ts";
 import { compare, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff } from "./index.ts";
-import { respectIgnored } from "./ignore.ts";
+import { invalidIgnoreRules, respectIgnored } from "./ignore.ts";
 import { diffLines } from "./lines.ts";
 
 function fixture(name: string): Manifest {
@@ -130,6 +130,18 @@ describe("compare", () => {
     expect(compare({ desired, live: scaled, ignoreDifferences: rule(["hpa-controller", "injector"]) }).status).toBe("Synced");
     expect(compare({ desired, live: scaled, ignoreDifferences: rule(["hpa-controller"]) }).differences).toEqual(["/spec/template/spec/containers/0/image"]);
     expect(compare({ desired, live: scaled, ignoreDifferences: rule(["someone-else"]) }).status).toBe("OutOfSync");
+  });
+
+  it("hides what jqPathExpressions name, a list item picked by select() on each side wherever it sits", () => {
+    const injected = edited(live, (d) => {
+      d.spec.replicas = 7;
+      d.spec.template.spec.containers.unshift({ name: "istio-proxy", image: "proxy:1" });
+    });
+    const ignoreDifferences = [{ group: "apps", kind: "Deployment", jqPathExpressions: [".spec.replicas", '.spec.template.spec.containers[] | select(.name == "istio-proxy")'] }];
+    expect(compare({ desired, live: injected }).status).toBe("OutOfSync");
+    expect(compare({ desired, live: injected, ignoreDifferences }).status).toBe("Synced");
+    const changed = edited(injected, (d) => (d.spec.template.spec.containers[1].image = "other:2"));
+    expect(compare({ desired, live: changed, ignoreDifferences }).differences).toEqual(["/spec/template/spec/containers/0/image"]);
   });
 
   it("applies an ignoreDifferences rule with * for group and kind to every object", () => {
@@ -308,9 +320,24 @@ describe("respectIgnored (RespectIgnoreDifferences=true)", () => {
     expect(out.spec).toEqual({ paused: true });
   });
 
+  it("with jqPathExpressions, each place the expression names in Git's object takes the live value there", () => {
+    const rules2 = [{ group: "apps", kind: "Deployment", jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "web") | .image', ".spec.gone"] }];
+    const desired2 = deployment({ gone: 1, template: { spec: { containers: [{ name: "web", image: "git:1" }, { name: "b", image: "git:2" }] } } });
+    const live2 = deployment({ template: { spec: { containers: [{ name: "web", image: "live:9" }, { name: "b", image: "live:8" }] } } });
+    expect(respectIgnored(desired2, live2, rules2).spec).toEqual({ template: { spec: { containers: [{ name: "web", image: "live:9" }, { name: "b", image: "git:2" }] } } });
+  });
+
   it("applies Git's value as is when nothing is live or no rule matches", () => {
     const desired = deployment({ replicas: 1 });
     expect(respectIgnored(desired, undefined, rules)).toBe(desired);
     expect(respectIgnored(desired, { ...deployment({ replicas: 5 }), kind: "StatefulSet" }, rules)).toBe(desired);
+  });
+});
+
+describe("invalidIgnoreRules", () => {
+  it("names each jq expression Tether cannot evaluate by its place in the spec", () => {
+    expect(invalidIgnoreRules([{ kind: "A", jqPathExpressions: [".ok"] }, { kind: "B", jqPathExpressions: [".fine", "del(.x)"] }]))
+      .toEqual([expect.stringMatching(/^spec\.ignoreDifferences\[1\]\.jqPathExpressions\[1\]: jqPathExpressions "del\(\.x\)": expected a path/)]);
+    expect(invalidIgnoreRules([{ kind: "A", jsonPointers: ["/x"] }])).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { Manifest, ResourceIgnoreDifferences } from "../api/types.ts";
 import { groupOf } from "./json.ts";
+import { jqPaths, parseJq, removeJqPaths, removePath, valueAt, type PathToken } from "./jq.ts";
 import { fieldsOwnedBy, removeOwned } from "./owned.ts";
 import { getAt, removeAt, setAt } from "./pointer.ts";
 
@@ -19,7 +20,8 @@ export function ruleMatches(rule: ResourceIgnoreDifferences, obj: Manifest): boo
 }
 
 /**
- * Removes, in place, every field a rule matching `matchAgainst` points at: its `jsonPointers`, and
+ * Removes, in place, every field a rule matching `matchAgainst` points at: its `jsonPointers`, what
+ * its `jqPathExpressions` name in `doc` itself (a select() picks list items by content, not place), and
  * the fields `matchAgainst`'s managedFields give to its `managedFieldsManagers` (so `matchAgainst`
  * is the live object whenever there is one: only it knows who manages what).
  */
@@ -27,6 +29,7 @@ export function removeIgnoredFields(doc: Manifest, rules: readonly ResourceIgnor
   for (const rule of rules) {
     if (!ruleMatches(rule, matchAgainst)) continue;
     for (const pointer of rule.jsonPointers ?? []) removeAt(doc, pointer);
+    for (const expression of rule.jqPathExpressions ?? []) removeJqPaths(doc, expression);
     if (rule.managedFieldsManagers?.length) for (const fields of fieldsOwnedBy(matchAgainst, rule.managedFieldsManagers)) removeOwned(doc, fields);
   }
 }
@@ -47,7 +50,35 @@ export function respectIgnored(desired: Manifest, live: Manifest | undefined, ru
     if (value === undefined) removeAt(copy, pointer);
     else setAt(copy, pointer, structuredClone(value));
   }
+  // A jq expression names places in the desired object; each takes the live value at the same place.
+  for (const expression of matching.flatMap((rule) => rule.jqPathExpressions ?? [])) {
+    for (const path of jqPaths(expression, copy).reverse()) {
+      const value = valueAt(live, path);
+      if (value === undefined) removePath(copy, path);
+      else setPathAt(copy, path, structuredClone(value));
+    }
+  }
   // Fields another manager owns are left out of what Tether applies: the server keeps that manager's value.
   for (const fields of fieldsOwnedBy(live, matching.flatMap((rule) => rule.managedFieldsManagers ?? []))) removeOwned(copy, fields);
   return copy;
+}
+
+function setPathAt(doc: unknown, path: readonly PathToken[], value: unknown): void {
+  (valueAt(doc, path.slice(0, -1)) as Record<PathToken, unknown>)[path[path.length - 1]!] = value;
+}
+
+/**
+ * What is wrong with an app's `ignoreDifferences` (a jq expression Tether cannot evaluate), one
+ * message per rule, naming the field: checked before anything is compared or applied.
+ */
+export function invalidIgnoreRules(rules: readonly ResourceIgnoreDifferences[]): string[] {
+  const out: string[] = [];
+  rules.forEach((rule, i) => (rule.jqPathExpressions ?? []).forEach((expression, j) => {
+    try {
+      parseJq(expression);
+    } catch (err) {
+      out.push(`spec.ignoreDifferences[${i}].jqPathExpressions[${j}]: ${(err as Error).message}`);
+    }
+  }));
+  return out;
 }

@@ -107,16 +107,15 @@ describe("adoptArgoCdManifests", () => {
       destination: DEST,
       sourceHydrator: { drySource: {} },
       info: [{ name: "url", value: "x" }],
-      ignoreDifferences: [{ kind: "Deployment", jqPathExpressions: [".x"] }],
+      ignoreDifferences: [{ kind: "Deployment", jqPathExpressions: [".x"], jsonPointers: ["/y"] }],
     });
     const { objects, warnings } = adoptArgoCdManifests([app], { namespace: NS });
     expect(warnings).toEqual([
       "Application/argocd/a: spec.source.helm.ignoreMissingValueFiles is not implemented by Tether; the field is ignored",
       "Application/argocd/a: spec.sourceHydrator is not implemented by Tether; the field is ignored",
       "Application/argocd/a: spec.info is not implemented by Tether; the field is ignored",
-      "Application/argocd/a: spec.ignoreDifferences[0].jqPathExpressions is not implemented by Tether; the field is ignored",
     ]);
-    expect(objects[0]?.manifest.spec).toEqual({ source: { ...SOURCE, helm: { releaseName: "r" } }, destination: DEST, ignoreDifferences: [{ kind: "Deployment" }] });
+    expect(objects[0]?.manifest.spec).toEqual({ source: { ...SOURCE, helm: { releaseName: "r" } }, destination: DEST, ignoreDifferences: [{ kind: "Deployment", jqPathExpressions: [".x"], jsonPointers: ["/y"] }] });
   });
 
   it("keeps Helm valuesObject as written (the schema keeps it whole)", () => {

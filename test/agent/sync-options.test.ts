@@ -268,6 +268,24 @@ describe("sync options on the Application (syncPolicy.syncOptions)", () => {
     expect(d.spec?.replicas).toBe(3);
   }, 400_000);
 
+  it("ignoreDifferences.jqPathExpressions: a field it names is not drift for self-heal; an expression Tether cannot evaluate stops the app with InvalidSpecError", async () => {
+    await repo.commit({ "jq/deploy.yaml": deployment("jq-scaled") });
+    const a = app("jq", "jq", "opts-jq");
+    a.spec.ignoreDifferences = [{ group: "apps", kind: "Deployment", jqPathExpressions: ['.spec | select(.replicas != 0) | .replicas'] }];
+    await applyApp(objects, a);
+    await reader.until("jq", "Synced", synced(), 180_000);
+    await apps.patchNamespacedDeployment({ name: "jq-scaled", namespace: "opts-jq", body: [{ op: "replace", path: "/spec/replicas", value: 3 }] });
+    const rev = await repo.commit({ "jq/deploy.yaml": deployment("jq-scaled").replace("nginx:1.27", "nginx:1.28") });
+    const after = await reader.until("jq", "synced to the new commit", synced(rev), 180_000);
+    expect(after.status?.sync?.status).toBe("Synced");
+    expect((await apps.readNamespacedDeployment({ name: "jq-scaled", namespace: "opts-jq" })).spec?.replicas).toBe(3);
+
+    a.spec.ignoreDifferences = [{ group: "apps", kind: "Deployment", jqPathExpressions: [".spec.replicas | tostring"] }];
+    await applyApp(objects, a);
+    const refused = await reader.until("jq", "InvalidSpecError", hasCondition("InvalidSpecError"), 120_000);
+    expect(refused.status?.conditions?.find((c) => c.type === "InvalidSpecError")?.message).toContain('spec.ignoreDifferences[0].jqPathExpressions[0]: jqPathExpressions ".spec.replicas | tostring"');
+  }, 400_000);
+
   it("ignoreDifferences.managedFieldsManagers: replicas an autoscaler's field manager set stay Synced through self-heal and later commits", async () => {
     await repo.commit({ "managers/deploy.yaml": deployment("autoscaled") });
     const a = app("managers", "managers", "opts-managers");
