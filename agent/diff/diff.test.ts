@@ -135,7 +135,7 @@ describe("compare", () => {
   it("hides what jqPathExpressions name, a list item picked by select() on each side wherever it sits", () => {
     const injected = edited(live, (d) => {
       d.spec.replicas = 7;
-      d.spec.template.spec.containers.unshift({ name: "istio-proxy", image: "proxy:1" });
+      (d.spec.template.spec.containers as unknown[]).unshift({ name: "istio-proxy", image: "proxy:1" });
     });
     const ignoreDifferences = [{ group: "apps", kind: "Deployment", jqPathExpressions: [".spec.replicas", '.spec.template.spec.containers[] | select(.name == "istio-proxy")'] }];
     expect(compare({ desired, live: injected }).status).toBe("OutOfSync");
