@@ -268,9 +268,10 @@ describe("sync options on the Application (syncPolicy.syncOptions)", () => {
     expect(d.spec?.replicas).toBe(3);
   }, 400_000);
 
-  it("ignoreDifferences.jqPathExpressions: a field it names is not drift for self-heal; an expression Tether cannot evaluate stops the app with InvalidSpecError", async () => {
+  it("ignoreDifferences.jqPathExpressions: a field it names keeps its live value through later commits (RespectIgnoreDifferences); an expression Tether cannot evaluate stops the app with InvalidSpecError", async () => {
     await repo.commit({ "jq/deploy.yaml": deployment("jq-scaled") });
     const a = app("jq", "jq", "opts-jq");
+    a.spec.syncPolicy = { ...auto, syncOptions: ["CreateNamespace=true", "RespectIgnoreDifferences=true"] };
     a.spec.ignoreDifferences = [{ group: "apps", kind: "Deployment", jqPathExpressions: ['.spec | select(.replicas != 0) | .replicas'] }];
     await applyApp(objects, a);
     await reader.until("jq", "Synced", synced(), 180_000);
