@@ -12,9 +12,6 @@ type JsonPatch = { op: "add" | "remove" | "replace" | "test"; path: string; valu
 const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
-/** A JSON pointer segment for a key such as `tether.dev/refresh`. */
-export const pointer = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
-
 export class TetherClient {
   /** Write requests sent for Applications (status, patches) and Events: part of the no-op guarantee. */
   readonly writes = { status: 0, patch: 0, event: 0 };

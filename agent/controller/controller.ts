@@ -3,7 +3,8 @@
 // Application at a time and a bounded number overall, and retries failures with backoff.
 import { setTimeout as sleep } from "node:timers/promises";
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
-import { TetherClient, pointer } from "../api/client.ts";
+import { TetherClient } from "../api/client.ts";
+import { escapeToken } from "../diff/json.ts";
 import { keySecretOf } from "../api/sources.ts";
 import { GROUP, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
@@ -288,7 +289,7 @@ export class Controller {
     if (outcome.operationDone) done.push({ op: "test", path: "/operation", value: app.operation }, { op: "remove", path: "/operation" });
     const refresh = app.metadata?.annotations?.[REFRESH_ANNOTATION];
     if (refresh !== undefined) {
-      const path = `/metadata/annotations/${pointer(REFRESH_ANNOTATION)}`;
+      const path = `/metadata/annotations/${escapeToken(REFRESH_ANNOTATION)}`;
       done.push({ op: "test", path, value: refresh }, { op: "remove", path });
     }
     if (done.length === 0) return;

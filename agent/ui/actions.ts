@@ -1,7 +1,7 @@
 // The UI's buttons as JSON patches on the Application: pure, so what each button writes is tested
 // without a cluster. The agent acts on them as it does on `tether app sync/refresh/rollback/delete`.
 import { FINALIZER, REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, type Application } from "../api/types.ts";
-import { pointer } from "../api/client.ts";
+import { escapeToken } from "../diff/json.ts";
 import { parseRefKey } from "../apply/inventory.ts";
 
 export type JsonPatch = { op: "add" | "remove" | "replace" | "test"; path: string; value?: unknown }[];
@@ -19,7 +19,7 @@ export interface SyncRequest {
 /** Adds or sets the refresh annotation, whether or not the object has annotations yet. */
 function refreshOps(app: Application, now: Date): JsonPatch {
   if (app.metadata?.annotations === undefined) return [{ op: "add", path: "/metadata/annotations", value: { [REFRESH_ANNOTATION]: now.toISOString() } }];
-  return [{ op: "add", path: `/metadata/annotations/${pointer(REFRESH_ANNOTATION)}`, value: now.toISOString() }];
+  return [{ op: "add", path: `/metadata/annotations/${escapeToken(REFRESH_ANNOTATION)}`, value: now.toISOString() }];
 }
 
 export function refreshPatch(app: Application, now: Date): JsonPatch {
@@ -51,7 +51,7 @@ export function rollbackPatch(app: Application, id: number, user: string, now: D
     // Several sources: every source back to the revision this entry recorded for it, as Argo CD's rollback.
     { op: "add", path: "/operation", value: { sync: { revision: entry.revision, ...(entry.revisions ? { revisions: entry.revisions } : {}), prune: false }, initiatedBy: { username: user } } },
     ...refreshOps(app, now),
-    { op: "add", path: `/metadata/annotations/${pointer(ROLLBACK_ANNOTATION)}`, value: note },
+    { op: "add", path: `/metadata/annotations/${escapeToken(ROLLBACK_ANNOTATION)}`, value: note },
   ];
 }
 
