@@ -2,6 +2,7 @@
 // and the `default` AppProject. `tether install` applies these; the Pulumi bootstrap declares them.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { crds } from "./crds.ts";
+import { DEFAULT_KEY_SECRET } from "./sources.ts";
 import { API_VERSION, DEFAULT_NAMESPACE, type AppProject } from "./types.ts";
 
 export const AGENT_NAME = "tether-agent";
@@ -34,6 +35,10 @@ export function defaultProject(namespace = DEFAULT_NAMESPACE): AppProject {
       sourceRepos: ["*"],
       destinations: [{ server: "*", namespace: "*" }],
       clusterResourceWhitelist: [{ group: "*", kind: "*" }],
+      // Beyond Argo CD: a key Secret is scoped to the projects that list it; the default key to `default`.
+      decryptionKeys: [DEFAULT_KEY_SECRET],
+      // As permissive as the rest of `default`: its app-of-apps may place children in any project.
+      childProjects: ["*"],
     },
   };
 }

@@ -215,6 +215,12 @@ export const AppProjectSpecSchema = Type.Object({
     namespace: opt(str("Destination namespace glob.")),
     defaultServiceAccount: str("ServiceAccount to apply and prune as: NAME (in the destination namespace) or NAMESPACE:NAME."),
   }), { description: "Impersonation as Argo CD 2.13+: the first entry matching the destination names the ServiceAccount the sync runs as." })),
+  decryptionKeys: opt(Type.Array(Type.String(), {
+    description: "Key Secrets (in the agent namespace; names or globs, ! denies) the project's apps may decrypt SOPS files with, by decryption.secretRef or the default tether-sops. Beyond Argo CD.",
+  })),
+  childProjects: opt(Type.Array(Type.String(), {
+    description: "Projects (names or globs, ! denies) that Applications rendered by this project's apps (app-of-apps) may name; without it only this project. Beyond Argo CD.",
+  })),
 });
 
 /** A CRD's top-level schema: apiVersion, kind, metadata, then the given fields. */

@@ -7,7 +7,7 @@ import { ignoredSingleSource, keySecretOf, primarySource, sourcesOf } from "../a
 import { API_VERSION, type AppProject, type Application, type ApplicationSource } from "../api/types.ts";
 import { stableHash } from "../hash.ts";
 import { checkPlaintextSecrets } from "../policy/plaintext.ts";
-import { repoAllowed } from "../policy/project.ts";
+import { decryptionKeysFor, repoAllowed } from "../policy/project.ts";
 import type { ApplicationRenderInput } from "../render/application.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
 import { renderSources, resolveSources } from "../render/sources.ts";
@@ -105,7 +105,7 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
     const allowed = (url: string) => repoAllowed(project, url);
     render = await renderSources({
       app, sources: resolved.sources, revisions: resolved.revisions, git: deps.source,
-      charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: await deps.decryptionKeys(app),
+      charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: await decryptionKeysFor(project, app, deps.decryptionKeys),
       allowRemoteBases: allowed, agentNamespace: deps.agentNamespace, renderTree: deps.render,
     });
     deps.renderCache.set(renderKey, render);

@@ -101,7 +101,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const desired = await stage("Building manifests", () => build(req.app, resolved!, deps, ctx.project));
     const repeated: string[] = [];
     const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster, (m) => repeated.push(m)));
-    guardObjects(ctx.project, planned);
+    guardObjects(ctx.project, req.app, planned);
     // Hooks are run by a sync operation; they are never compared, inventoried or pruned.
     const hooks = planned.filter((o) => o.hook);
     const matched = await stage("Reading live state", () => readLive(ctx, planned.filter((o) => !o.hook), deps.concurrency));
@@ -173,8 +173,8 @@ export async function planDesired(app: Application, desired: Desired, cluster: C
 }
 
 /** The project's object rules, on what will really be applied (namespaces placed). */
-function guardObjects(project: AppProject, planned: readonly PlannedObject[]): void {
-  checkObjects(project, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
+function guardObjects(project: AppProject, app: Application, planned: readonly PlannedObject[]): void {
+  checkObjects(project, app.spec.destination, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
 }
 
 /**

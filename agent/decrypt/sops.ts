@@ -48,7 +48,8 @@ export async function decryptBytes(ciphertext: string | Uint8Array, input: SopsI
   if (input.ageKeys.length === 0) {
     throw decryptionFailed(input.file,
       `is SOPS-encrypted for ${recipientList(text)} but no age key is configured; ` +
-      "store the identity in Secret tether-sops (entry NAME.agekey) in the agent namespace, or run `tether secret keygen --kubeconfig K`");
+      "store the identity in Secret tether-sops (entry NAME.agekey) in the agent namespace, or run `tether secret keygen --kubeconfig K`, " +
+      "and list the key Secret in the AppProject's spec.decryptionKeys");
   }
   const result = await execa(input.sopsPath ?? "sops", ["decrypt", "--input-type", input.format, "--output-type", input.format], {
     input: ciphertext, reject: false, extendEnv: false, encoding: "buffer", stripFinalNewline: false, timeout: 60_000,

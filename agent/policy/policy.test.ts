@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { checkApplication, checkObjects, globMatch } from "./project.ts";
+import type { Application, ApplicationDestination, ApplicationSource } from "../api/types.ts";
+import type { TetherError } from "../errors.ts";
+import { checkApplication, checkDestinationSpec, checkObjects, decryptionKeyAllowed, decryptionKeysFor, globMatch, repoAllowed } from "./project.ts";
 import { checkPlaintextSecrets } from "./plaintext.ts";
 
 const project = (spec: object) => ({ apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "apps" }, spec });
@@ -33,18 +35,107 @@ describe("project policy", () => {
   it("refuses a destination namespace outside the project", () => {
     const p = project({ sourceRepos: ["*"], destinations: [{ server: "*", namespace: "team-*" }] });
     expect(() => checkApplication(p, app("r", "kube-system"))).toThrow(/destination .* namespace "kube-system" is not permitted/);
-    expect(() => checkObjects(p, [cm("kube-system")])).toThrow(/ConfigMap\/kube-system\/c: namespace "kube-system"/);
-    expect(() => checkObjects(p, [cm("team-a")])).not.toThrow();
+    expect(() => checkObjects(p, {}, [cm("kube-system")])).toThrow(/ConfigMap\/kube-system\/c: namespace "kube-system"/);
+    expect(() => checkObjects(p, {}, [cm("team-a")])).not.toThrow();
   });
 
   it("refuses cluster-scoped kinds unless whitelisted", () => {
-    expect(() => checkObjects(project({ destinations: [{ namespace: "*" }] }), [role])).toThrow(/cluster-scoped kind ClusterRole is not permitted/);
-    expect(() => checkObjects(project({ clusterResourceWhitelist: [{ group: "*", kind: "*" }] }), [role])).not.toThrow();
+    expect(() => checkObjects(project({ destinations: [{ namespace: "*" }] }), {}, [role])).toThrow(/cluster-scoped kind ClusterRole is not permitted/);
+    expect(() => checkObjects(project({ clusterResourceWhitelist: [{ group: "*", kind: "*" }] }), {}, [role])).not.toThrow();
   });
 
   it("refuses a namespaced kind on the blacklist", () => {
     const p = project({ destinations: [{ namespace: "*" }], namespaceResourceBlacklist: [{ group: "", kind: "ConfigMap" }] });
-    expect(() => checkObjects(p, [cm("a")])).toThrow(/kind ConfigMap is not permitted/);
+    expect(() => checkObjects(p, {}, [cm("a")])).toThrow(/kind ConfigMap is not permitted/);
+  });
+});
+
+describe("project boundary (issue 22)", () => {
+  const appTo = (destination: ApplicationDestination, source: ApplicationSource = { repoURL: "https://git.example.com/team-a/app" }): Application => ({
+    apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "web" }, spec: { source, destination },
+  });
+  const open = project({ sourceRepos: ["*"], destinations: [{ server: "*", namespace: "*" }] });
+
+  it("refuses a destination with both name and server, as Argo CD does", () => {
+    const both = appTo({ name: "prod", server: "https://kubernetes.default.svc", namespace: "web" });
+    const err = (() => {
+      try {
+        checkApplication(open, both);
+      } catch (e) {
+        return e as TetherError;
+      }
+      return undefined;
+    })();
+    expect(err?.reason).toBe("InvalidSpecError");
+    expect(err?.message).toMatch(/^application destination can't have both name and server defined: prod https:\/\/kubernetes.default.svc/);
+    expect(() => checkDestinationSpec(appTo({ name: "prod", namespace: "web" }))).not.toThrow();
+  });
+
+  const pairs = project({ sourceRepos: ["*"], destinations: [{ server: "https://a", namespace: "team-a" }, { server: "https://b", namespace: "*" }] });
+  it.each([
+    [{ server: "https://a" }, "team-a", true],
+    [{ server: "https://a" }, "kube-system", false],
+    [{ server: "https://b" }, "kube-system", true],
+    [{ server: "https://c" }, "team-a", false],
+  ])("checks each object's namespace against the destinations of its own cluster: %o namespace %s -> %s", (dest, ns, ok) => {
+    const check = () => checkObjects(pairs, dest, [cm(ns)]);
+    if (ok) expect(check).not.toThrow();
+    else expect(check).toThrow(/is not a permitted destination; add \{server: https:\/\/[abc], namespace: /);
+  });
+
+  it.each([
+    ["https://h/team-b/../team-a/x", false],
+    ["https://h/team-b/%2e%2e/team-a/x", false],
+    ["https://h/team-b/x", true],
+    ["https://h/team-b/x.git", true],
+  ])("matches sourceRepos against the URL that is fetched: %s -> %s", (url, ok) => {
+    const p = project({ sourceRepos: ["https://h/team-b/**"], destinations: [{ namespace: "*" }] });
+    expect(repoAllowed(p, url)).toBe(ok);
+  });
+
+  it.each([
+    "https://h/team-a/secret", "https://H/Team-A/secret", "https://h/team-a/secret.git", "https://u:p@h/team-a/secret",
+    "https://h:443/team-a/secret", "https://h/x/../team-a/secret/", "https://h/./team-a/secret",
+  ])("a deny pattern holds for every spelling of the repository: %s", (url) => {
+    const p = project({ sourceRepos: ["https://h/**", "!https://h/team-a/secret"], destinations: [{ namespace: "*" }] });
+    expect(repoAllowed(p, url)).toBe(false);
+    expect(repoAllowed(p, "https://h/team-a/other")).toBe(true);
+  });
+
+  it("refuses a key Secret the project does not list, naming the Secret and the field", () => {
+    const tenantB = project({ sourceRepos: ["*"], destinations: [{ namespace: "*" }], decryptionKeys: ["team-b-*"] });
+    const named = (name: string) => appTo({ namespace: "web" }, { repoURL: "https://h/x", decryption: { secretRef: { name } } });
+    expect(() => checkApplication(tenantB, named("team-a-sops"))).toThrow(
+      /decryption key Secret team-a-sops is not permitted in project apps; add it to the project's spec.decryptionKeys/);
+    expect(() => checkApplication(tenantB, named("team-b-sops"))).not.toThrow();
+    // The default key is not refused up front (the app may hold nothing encrypted), it is withheld.
+    expect(() => checkApplication(tenantB, appTo({ namespace: "web" }))).not.toThrow();
+    expect(decryptionKeyAllowed(tenantB, "tether-sops")).toBe(false);
+  });
+
+  it("gives an app no keys unless its project lists its key Secret", async () => {
+    const load = () => Promise.resolve(["AGE-SECRET-KEY-1X"]);
+    const withDefault = project({ decryptionKeys: ["tether-sops"] });
+    await expect(decryptionKeysFor(withDefault, appTo({ namespace: "web" }), load)).resolves.toEqual(["AGE-SECRET-KEY-1X"]);
+    await expect(decryptionKeysFor(project({}), appTo({ namespace: "web" }), load)).resolves.toEqual([]);
+  });
+
+  const child = (projectName?: string) => ({
+    manifest: { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "child", namespace: "tether-system" },
+      spec: projectName === undefined ? {} : { project: projectName } },
+    namespaced: true,
+  });
+  it.each([
+    [undefined, [], false],
+    ["apps", [], true],
+    ["platform", [], false],
+    ["platform", ["plat*"], true],
+    ["platform", ["*", "!platform"], false],
+  ])("a child Application naming project %s (parent apps, childProjects %o) is allowed: %s", (name, childProjects, ok) => {
+    const parent = project({ destinations: [{ namespace: "*" }], childProjects });
+    const check = () => checkObjects(parent, {}, [child(name)]);
+    if (ok) expect(check).not.toThrow();
+    else expect(check).toThrow(/child Application child names project "(default|platform)".*add "(default|platform)" to spec.childProjects of project apps/);
   });
 });
 

@@ -85,3 +85,73 @@ export function mirrorName(key: string): string {
   const slug = base.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").slice(0, 40);
   return `${slug}-${hash}.git`;
 }
+
+/** The port each scheme uses when a URL names none: `https://h:443/x` and `https://h/x` are one repository. */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: "80", https: "443", ssh: "22", oci: "443" };
+
+/**
+ * The form in which a repository URL is compared with an AppProject's `sourceRepos` (and every other
+ * rule about repositories): the URL git or helm is given, then scheme, host and path lowercased (as
+ * Argo CD compares them), userinfo and default port dropped, `.` and `..` segments resolved, trailing
+ * `/` and `.git` removed, `git@host:path` spelled `ssh://host/path`. A rule about a repository then
+ * holds for every spelling of it: `https://h/team-b/../team-a/x` is `https://h/team-a/x`.
+ */
+export function normalizeRepoUrl(raw: string): string {
+  const text = raw.trim();
+  // What git and curl are given for HTTP(S): the WHATWG form (`\` is `/`, `%2e%2e` is `..`).
+  if (/^https?:\/\//i.test(text) && URL.canParse(text)) return canonical(parseRepoUrl(text).url, false);
+  return canonical(text, false);
+}
+
+/**
+ * A `sourceRepos` pattern in the form of {@link normalizeRepoUrl}, its glob characters kept: a deny
+ * pattern `!https://H/Team-A/**.git` denies `https://h/team-a/x` too. The leading `!` stays.
+ */
+export function normalizeRepoPattern(pattern: string): string {
+  const text = pattern.trim();
+  return text.startsWith("!") ? `!${canonical(text.slice(1), true)}` : canonical(text, true);
+}
+
+function canonical(text: string, pattern: boolean): string {
+  const { scheme, authority, path } = split(text);
+  const resolved = resolveDots(pattern || scheme === "" ? path : path.split(/[?#]/)[0]!, scheme !== "" || path.startsWith("/"));
+  const query = pattern || scheme === "" ? "" : /\?[^#]*/.exec(path)?.[0] ?? "";
+  const trimmed = resolved.replace(/\/+$/, "").replace(/\.git$/i, "").replace(/\/+$/, "");
+  const head = scheme === "" ? "" : `${scheme}://${hostOf(authority, scheme)}`;
+  return `${head}${trimmed}${query}`.toLowerCase();
+}
+
+/** Scheme, authority and path; scp-like `user@host:path` is `ssh://host/path`; a plain path has neither. */
+function split(text: string): { scheme: string; authority: string; path: string } {
+  const url = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/is.exec(text);
+  if (url !== null) return { scheme: url[1]!.toLowerCase(), authority: url[2]!, path: url[3]! };
+  const scp = /^[^/]+@([^/:]+):(.*)$/s.exec(text);
+  if (scp !== null) return { scheme: "ssh", authority: scp[1]!, path: `/${scp[2]!.replace(/^\/+/, "")}` };
+  return { scheme: "", authority: "", path: text };
+}
+
+function hostOf(authority: string, scheme: string): string {
+  const host = authority.slice(authority.lastIndexOf("@") + 1);
+  const port = /:(\d+)$/.exec(host);
+  return port !== null && DEFAULT_PORTS[scheme] === port[1] ? host.slice(0, port.index) : host;
+}
+
+/** RFC 3986's remove_dot_segments, with WHATWG's `%2e` spellings of `.` and `..`; never above the root. */
+function resolveDots(path: string, rooted: boolean): string {
+  const out: string[] = [];
+  const segments = path.split("/");
+  for (const [i, segment] of segments.entries()) {
+    const dots = segment.replace(/%2e/gi, ".");
+    const last = i === segments.length - 1;
+    if (dots === ".") {
+      if (last) out.push("");
+    } else if (dots === "..") {
+      if (out.length > (rooted ? 1 : 0) && out.at(-1) !== "..") out.pop();
+      else if (!rooted) out.push("..");
+      if (last) out.push("");
+    } else {
+      out.push(segment);
+    }
+  }
+  return out.join("/");
+}

@@ -54,7 +54,7 @@ export async function verifyPlan(tree: RepoTree, plan: Plan, opts: VerifyOptions
     if (!rendered) return ["note: encrypted files were not checked (no age key here; set SOPS_AGE_KEY_FILE to check them)"];
     guard(() => checkPlaintextSecrets(rendered, app.metadata?.annotations));
     const namespace = app.spec.destination.namespace ?? "default";
-    guard(() => project && checkObjects(project, rendered.map(({ manifest }) => {
+    guard(() => project && checkObjects(project, app.spec.destination, rendered.map(({ manifest }) => {
       const namespaced = !CLUSTER_SCOPED.has(manifest.kind);
       return { namespaced, manifest: namespaced ? { ...manifest, metadata: { ...manifest.metadata, namespace: manifest.metadata.namespace ?? namespace } } : manifest };
     })));
