@@ -26,6 +26,8 @@ export interface SourceStage {
   checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
   /** A commit's tree shared by the renders that only read it (GitSource.sharedTree). */
   sharedTree?(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
+  /** Whether repositories on the agent's disk are served (`--allow-local-repos`); remote Kustomize bases follow it. */
+  allowsLocalRepos?(): boolean;
   /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */
   credentialName?(url: string): string | undefined;
 }
@@ -106,7 +108,7 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
     render = await renderSources({
       app, sources: resolved.sources, revisions: resolved.revisions, git: deps.source,
       charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: await decryptionKeysFor(project, app, deps.decryptionKeys),
-      allowRemoteBases: allowed, agentNamespace: deps.agentNamespace, renderTree: deps.render,
+      allowRemoteBases: allowed, allowLocalRepos: deps.source.allowsLocalRepos?.() === true, agentNamespace: deps.agentNamespace, renderTree: deps.render,
     });
     deps.renderCache.set(renderKey, render);
   }

@@ -1,7 +1,7 @@
 // Decryption through the real `sops` binary: ciphertext on stdin, plaintext on stdout, age keys in
 // the child's environment only. Plaintext is never written to disk and never put in a message.
-import { execa } from "execa";
 import { TetherError } from "../errors.ts";
+import { argv, runTool } from "../exec.ts";
 import type { DecryptFn } from "../render/types.ts";
 
 /** The file formats SOPS knows; it must be told, since it decides how the MAC is laid out. */
@@ -51,7 +51,9 @@ export async function decryptBytes(ciphertext: string | Uint8Array, input: SopsI
       "store the identity in Secret tether-sops (entry NAME.agekey) in the agent namespace, or run `tether secret keygen --kubeconfig K`, " +
       "and list the key Secret in the AppProject's spec.decryptionKeys");
   }
-  const result = await execa(input.sopsPath ?? "sops", ["decrypt", "--input-type", input.format, "--output-type", input.format], {
+  // No file argument: the ciphertext comes on stdin.
+  const args = argv({ options: ["decrypt", `--input-type=${input.format}`, `--output-type=${input.format}`] });
+  const result = await runTool(input.sopsPath ?? "sops", args, {
     input: ciphertext, reject: false, extendEnv: false, encoding: "buffer", stripFinalNewline: false, timeout: 60_000,
     env: { PATH: process.env.PATH ?? "", HOME: NO_HOME, XDG_CONFIG_HOME: NO_HOME, SOPS_AGE_KEY: input.ageKeys.join("\n") },
   });

@@ -21,6 +21,8 @@ export interface ApplicationRenderInput {
   readonly decryptionKeys: readonly string[];
   /** Whether a remote Kustomize base may be fetched (the AppProject decides); refused when absent. */
   readonly allowRemoteBases?: (url: string) => boolean;
+  /** Whether a remote Kustomize base may be a repository on the agent's disk (`--allow-local-repos`). */
+  readonly allowLocalRepos?: boolean;
   /** Where Helm chart dependencies missing from charts/ come from; without it they must be vendored. */
   readonly charts?: DependencyFetch;
   /** Checkouts of the sources with a `ref` (multiple sources), for `$ref/…` Helm value files. */
@@ -44,6 +46,7 @@ export async function renderApplication(input: ApplicationRenderInput): Promise<
         root, path, ageKeys: input.decryptionKeys,
         ...(src.kustomize ? { kustomize: src.kustomize } : {}),
         ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
+        ...(input.allowLocalRepos === true ? { allowLocalRepos: true } : {}),
       });
     case "helm":
       return renderHelm({

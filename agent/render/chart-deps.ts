@@ -42,7 +42,8 @@ export async function buildDependencies(root: string, path: string, fetch: Depen
   const deps = await readDependencies(chartDir, path);
   if (deps.length === 0) return;
   const locked = await readLock(chartDir);
-  const chartsDir = join(chartDir, "charts");
+  // Through safeJoin: a committed `charts` link out of the checkout would take the copies with it.
+  const chartsDir = await safeJoin(root, posix.join(path, "charts"));
   await mkdir(chartsDir, { recursive: true });
   const present = await readdir(chartsDir);
   for (const dep of deps) {
@@ -72,13 +73,18 @@ async function addDependency({ root, path, chartsDir, dep, version, fetch }: Add
   if (repository.startsWith("file://")) {
     const rel = posix.normalize(posix.join(path, repository.slice("file://".length)));
     const from = await safeJoin(root, rel);
+    // Links are copied as links (never followed here); renderHelm checks them all before helm runs.
     await cp(from, join(chartsDir, dep.name), { recursive: true, verbatimSymlinks: true });
     await buildDependencies(root, posix.join(relative(root, chartsDir), dep.name), fetch);
     return;
   }
   if (fetch.allowRepo?.(repository) === false) throw notPermitted(repository, where);
   const fetched = await fetch.charts.fetch({ repoURL: repository, chart: dep.name, targetRevision: version });
-  await copyFile(fetched.archive, join(chartsDir, `${dep.name}-${fetched.version}.tgz`));
+  const file = `${dep.name}-${fetched.version}.tgz`;
+  if (!isChartName(file)) {
+    throw new TetherError("RenderFailed", `${where}: the repository gave version "${fetched.version}", which is no chart version`, { object: `${path}/Chart.yaml` });
+  }
+  await copyFile(fetched.archive, join(chartsDir, file));
 }
 
 async function readDependencies(chartDir: string, path: string): Promise<Dependency[]> {
@@ -86,9 +92,26 @@ async function readDependencies(chartDir: string, path: string): Promise<Depende
   const requirements = await readYaml(join(chartDir, "requirements.yaml"), `${path}/requirements.yaml`);
   const list = (isRecord(chartYaml) ? chartYaml.dependencies : undefined) ?? (isRecord(requirements) ? requirements.dependencies : undefined) ?? [];
   if (!Array.isArray(list)) throw new TetherError("RenderFailed", `${path}/Chart.yaml: dependencies is not a list`, { object: `${path}/Chart.yaml` });
-  return list.filter(isRecord).map((d) => ({
+  const deps = list.filter(isRecord).map((d) => ({
     name: scalar(d.name), version: scalar(d.version), repository: scalar(d.repository),
   }));
+  for (const dep of deps) checkDependencyName(dep.name, `${path}/Chart.yaml`);
+  return deps;
+}
+
+/**
+ * Helm's rule for chart names (`^[a-zA-Z0-9._-]+$`, never `.` or `..`): the name becomes a directory
+ * under charts/, so a `/` or `..` in it would write files anywhere the agent can write.
+ */
+export function isChartName(name: string): boolean {
+  return /^[A-Za-z0-9._-]+$/.test(name) && name !== "." && name !== "..";
+}
+
+function checkDependencyName(name: string, file: string): void {
+  if (isChartName(name)) return;
+  throw new TetherError("RenderFailed",
+    `${file}: dependency name "${name}" is not a chart name (letters, digits, '.', '_' and '-'; no '/' and not '..'): use the dependency's chart name, and alias to rename it`,
+    { object: file });
 }
 
 /** A YAML scalar as text (`version: 1.2` parses as a number); anything else as empty. */

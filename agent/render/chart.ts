@@ -2,9 +2,9 @@
 // stage's (agent/source/helm-repo.ts); here the archive is unpacked into a throwaway directory and
 // rendered by the Helm renderer like a chart committed to Git, dependencies included (chart-deps.ts).
 import { readdir } from "node:fs/promises";
-import { execa } from "execa";
 import type { HelmSource } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
+import { argv, runTool } from "../exec.ts";
 import type { FetchedChart } from "../source/helm-repo.ts";
 import { notPermitted, type DependencyFetch } from "./chart-deps.ts";
 import { renderHelm } from "./helm.ts";
@@ -61,7 +61,8 @@ async function unpack(fetched: FetchedChart, root: string): Promise<string> {
   const tar = await findExecutable("tar", process.env.PATH ?? "/usr/bin:/bin");
   // --no-same-owner/permissions: the archive's owners and modes are the publisher's, not ours.
   // GNU tar refuses members with `..`; symlinks out of the chart are refused by the Helm renderer.
-  const result = await execa(tar, ["-xzf", fetched.archive, "-C", root, "--no-same-owner", "--no-same-permissions"], { reject: false });
+  const args = argv({ options: ["-x", "-z", `--file=${fetched.archive}`, `--directory=${root}`, "--no-same-owner", "--no-same-permissions"] });
+  const result = await runTool(tar, args, { reject: false });
   const entries = await readdir(root);
   if (result.exitCode !== 0 || entries.length !== 1) {
     throw new TetherError("SourceFailed", `chart ${fetched.chart} ${fetched.version}: the archive is not a Helm chart (${result.exitCode !== 0 ? result.stderr.split("\n")[0] ?? "" : `${entries.length} top-level entries`})`, { object: `chart ${fetched.chart}` });

@@ -3,9 +3,9 @@
 // Dependencies missing from charts/ are fetched (chart-deps.ts) when the caller gives a fetcher.
 import { lstat, readdir, realpath } from "node:fs/promises";
 import { join, posix, relative, sep } from "node:path";
-import { execa } from "execa";
 import type { HelmSource } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
+import { argv, runTool, type Argv } from "../exec.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { buildDependencies, type DependencyFetch } from "./chart-deps.ts";
 import { findExecutable, parsePrinted, scratch, scrubPaths, type PrintedObject } from "./tool.ts";
@@ -44,6 +44,9 @@ export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject
   const root = await realpath(input.root);
   const sourcePath = normalizeSourcePath(input.path);
   const chart = await safeJoin(root, sourcePath);
+  checkReleaseName(input.releaseName);
+  // Before dependencies are written (a committed `charts -> /elsewhere` link would take the copies
+  // out of the checkout) and again before helm reads the chart (below).
   await refuseEscapingLinks(root, chart);
   if (input.dependencies !== undefined) await buildDependencies(root, sourcePath || ".", input.dependencies);
   const valueFiles = await resolveValueFiles({ root, sourcePath, files: input.helm?.valueFiles ?? [], valueRoots: input.valueRoots ?? {} });
@@ -51,14 +54,28 @@ export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject
   checkHelmVersion(helm.version);
   const inline = inlineValues(helm);
   const crds = helm.skipCrds === true ? "--skip-crds" : "--include-crds";
-  const args = ["template", input.releaseName, chart, crds, ...(input.namespace ? ["--namespace", input.namespace] : [])];
-  for (const file of valueFiles) args.push("--values", file);
+  const options = ["template", crds, ...(input.namespace ? [`--namespace=${input.namespace}`] : [])];
+  for (const file of valueFiles) options.push(`--values=${file}`);
   // Inline values come last, so they override the value files (as in Argo CD); through stdin, as
   // they may be large.
-  if (inline !== undefined) args.push("--values", "-");
-  args.push(...parameterArgs(helm), ...await fileParameterArgs(root, sourcePath, helm));
+  if (inline !== undefined) options.push("--values=-");
+  options.push(...parameterArgs(helm), ...await fileParameterArgs(root, sourcePath, helm));
+  // Only now, with every file:// dependency copied in: a link a subchart brought is checked too.
+  await refuseEscapingLinks(root, chart);
+  const args = argv({ options, positionals: [input.releaseName, chart] });
   const printed = await template({ root, sourcePath, args, stdin: inline ?? "", otherRoots: Object.values(input.valueRoots ?? {}) });
   return printed.filter((p) => !isTestHook(p)).map((p) => ({ manifest: p.manifest, file: templateFile(p.comment, sourcePath), decrypted: false }));
+}
+
+/**
+ * A release name helm could read as an option (`--set=…`, `-f…`) is refused even though it goes
+ * after `--`: it names no release helm would accept, and a child Application's author writes it.
+ */
+function checkReleaseName(name: string): void {
+  if (!name.startsWith("-")) return;
+  throw new TetherError("InvalidSpecError",
+    `spec.source.helm.releaseName "${name}" starts with '-'; a release name is lower-case letters, digits, '-' and '.', starting with a letter or digit`,
+    { object: "spec.source.helm.releaseName" });
 }
 
 function normalizeSourcePath(path: string): string {
@@ -128,7 +145,7 @@ function checkHelmVersion(version: string | undefined): void {
  * the value is a `{a,b}` list, so one parameter stays one value (as Argo CD passes them).
  */
 export function parameterArgs(helm: HelmSource): string[] {
-  return (helm.parameters ?? []).flatMap((p) => [p.forceString === true ? "--set-string" : "--set", `${p.name}=${escapeCommas(p.value)}`]);
+  return (helm.parameters ?? []).map((p) => `${p.forceString === true ? "--set-string" : "--set"}=${p.name}=${escapeCommas(p.value)}`);
 }
 
 function escapeCommas(value: string): string {
@@ -147,7 +164,7 @@ async function fileParameterArgs(root: string, sourcePath: string, helm: HelmSou
     });
     const info = await lstat(path).catch(() => undefined);
     if (info?.isFile() !== true) throw new TetherError("RenderFailed", `${where}: ${rel} does not exist at this revision`, { object: rel });
-    args.push("--set-file", `${p.name}=${path}`);
+    args.push(`--set-file=${p.name}=${path}`);
   }
   return args;
 }
@@ -175,7 +192,7 @@ interface TemplateRun {
   /** Checkouts of `$ref` value files: scrubbed from messages like the root. */
   readonly otherRoots: readonly string[];
   readonly sourcePath: string;
-  readonly args: readonly string[];
+  readonly args: Argv;
   readonly stdin: string;
 }
 
@@ -190,7 +207,7 @@ async function template(run: TemplateRun): Promise<PrintedObject[]> {
       PATH: "", HOME: home, TMPDIR: await space.sub("tmp"),
       HELM_CACHE_HOME: await space.sub("cache"), HELM_CONFIG_HOME: await space.sub("config"), HELM_DATA_HOME: await space.sub("data"),
     };
-    const result = await execa(helm, run.args, {
+    const result = await runTool(helm, run.args, {
       cwd: home, env, extendEnv: false, input: run.stdin, reject: false, timeout: TEMPLATE_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024,
     });
     const where = run.sourcePath || ".";

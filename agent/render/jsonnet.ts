@@ -3,8 +3,8 @@
 // `tlas` and `libs`; the value is one object or an array of objects (Lists flattened). Evaluation is
 // go-jsonnet's, through `tether-jsonnet` (tools/jsonnet), which confines imports to the checkout.
 import { posix } from "node:path";
-import { execa } from "execa";
 import { TetherError } from "../errors.ts";
+import { argv, runTool } from "../exec.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { findExecutable, scrubPaths } from "./tool.ts";
 
@@ -44,9 +44,9 @@ export function isJsonnetFile(file: string): boolean {
  */
 export async function evaluateJsonnet(input: JsonnetFileInput): Promise<unknown[]> {
   await safeJoin(input.root, input.file);
-  const args = ["--root", ".", ...(await libArgs(input)), ...varArgs(input.jsonnet ?? {}), input.file];
+  const args = argv({ options: ["--root=.", ...(await libArgs(input)), ...varArgs(input.jsonnet ?? {})], positionals: [input.file] });
   const binary = await findExecutable("tether-jsonnet");
-  const result = await execa(binary, args, {
+  const result = await runTool(binary, args, {
     cwd: input.root, env: { PATH: "" }, extendEnv: false, reject: false, timeout: EVAL_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024,
   });
   if (result.timedOut) throw new TetherError("RenderFailed", `${input.file}: Jsonnet did not finish within ${EVAL_TIMEOUT_MS / 1000}s`, { object: input.file });
@@ -61,15 +61,15 @@ async function libArgs(input: JsonnetFileInput): Promise<string[]> {
     const rel = posix.normalize(lib.replace(/^\/+/, ""));
     // safeJoin refuses `..` and links out of the checkout; the path passed stays relative (cwd = root).
     await safeJoin(input.root, rel);
-    args.push("-J", rel);
+    args.push(`-J=${rel}`);
   }
   return args;
 }
 
 function varArgs(jsonnet: JsonnetSource): string[] {
   const args: string[] = [];
-  for (const v of jsonnet.extVars ?? []) args.push(v.code === true ? "--ext-code" : "--ext-str", `${v.name}=${v.value}`);
-  for (const v of jsonnet.tlas ?? []) args.push(v.code === true ? "--tla-code" : "--tla-str", `${v.name}=${v.value}`);
+  for (const v of jsonnet.extVars ?? []) args.push(`${v.code === true ? "--ext-code" : "--ext-str"}=${v.name}=${v.value}`);
+  for (const v of jsonnet.tlas ?? []) args.push(`${v.code === true ? "--tla-code" : "--tla-str"}=${v.name}=${v.value}`);
   return args;
 }
 

@@ -149,9 +149,22 @@ describe("renderKustomize: what stays out", () => {
     await git("commit", "-qm", "base");
     const url = `file://${remote}//base?ref=main`;
     const root = await checkout({ "kustomization.yaml": `resources:\n- ${url}\n` });
-    const objects = await renderKustomize({ root, path: ".", ageKeys: [], allowRemoteBases: (u) => u === url });
+    const objects = await renderKustomize({ root, path: ".", ageKeys: [], allowRemoteBases: (u) => u === url, allowLocalRepos: true });
     expect(objects.map((o) => o.manifest.metadata.name)).toEqual(["from-remote"]);
     expect(objects[0]?.file).toContain(remote);
+    // Without --allow-local-repos a base on the agent's disk is refused, whatever the project allows (issue 22, finding 10).
+    for (const local of [url, `git::${url}`]) {
+      const refused = await checkout({ "kustomization.yaml": `resources:\n- ${local}\n` });
+      const err = await renderError(renderKustomize({ root: refused, path: ".", ageKeys: [], allowRemoteBases: () => true }));
+      expect(err.message).toBe(`kustomization.yaml: remote base ${local} is a repository on the agent's disk, which is refused unless the agent runs with --allow-local-repos: vendor the base into the repository`);
+    }
+  });
+
+  it("refuses a remote base with a '..' segment, which the project's sourceRepos could not judge", async () => {
+    const url = "https://github.com/team-b/../team-a/base?ref=v1";
+    const root = await checkout({ "kustomization.yaml": `resources:\n- ${url}\n` });
+    const err = await renderError(renderKustomize({ root, path: ".", ageKeys: [], allowRemoteBases: () => true }));
+    expect(err.message).toBe(`kustomization.yaml: remote base ${url} has a '..' segment: write the repository's URL and path without it`);
   });
 
   it.each([

@@ -3,13 +3,13 @@
 // run by Tether's exec plugin, and SOPS-encrypted resources decrypted after the build.
 import { readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, posix, relative, resolve, sep } from "node:path";
-import { execa } from "execa";
 import { isSeq, parse as parseYaml, parseDocument } from "yaml";
 import type { KustomizeSource, Manifest } from "../api/types.ts";
 import { decryptObject, isSopsEncrypted, plaintextsOf, withPlaintexts } from "../decrypt/object.ts";
 import { pluginErrorIn, serveKsops, type KsopsServer } from "../decrypt/ksops/plugin.ts";
 import { decryptBytes } from "../decrypt/sops.ts";
 import { TetherError } from "../errors.ts";
+import { argv, runTool, type Argv } from "../exec.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { krmFunctionIn, krmFunctionRefused } from "./krm.ts";
 import { madeByKsops, prepareKsopsGenerators } from "./ksops.ts";
@@ -34,6 +34,11 @@ export interface KustomizeRenderInput {
    * AppProject decides. Without it every remote base is refused: a render reads only the commit.
    */
   readonly allowRemoteBases?: (url: string) => boolean;
+  /**
+   * Whether a remote base may be a repository on the agent's disk (`file://`, a path): as for
+   * sources, only when the agent runs with `--allow-local-repos`. Default: refused.
+   */
+  readonly allowLocalRepos?: boolean;
 }
 
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"] as const;
@@ -49,7 +54,7 @@ export async function renderKustomize(input: KustomizeRenderInput): Promise<Rend
   const root = await realpath(input.root);
   const sourcePath = normalizeSourcePath(input.path);
   const dir = await kustomizationDir(root, sourcePath);
-  const tree = await inspectTree({ root, dir, allowRemoteBases: input.allowRemoteBases });
+  const tree = await inspectTree({ root, dir, allowRemoteBases: input.allowRemoteBases, allowLocalRepos: input.allowLocalRepos === true });
   const ksopsGenerators = await prepareKsopsGenerators(tree.files);
   const space = await scratch("kustomize");
   try {
@@ -101,6 +106,7 @@ interface TreeInput {
   readonly root: string;
   readonly dir: string;
   readonly allowRemoteBases: ((url: string) => boolean) | undefined;
+  readonly allowLocalRepos: boolean;
 }
 
 /** The fields of a kustomization that name other kustomizations or files to build from. */
@@ -111,7 +117,7 @@ const REFERENCE_FIELDS = ["resources", "bases", "components", "generators", "tra
  * inside its own directory (LoadRestrictionsRootOnly) but follows directory references anywhere,
  * and fetches URLs: both are checked here, before kustomize runs.
  */
-async function inspectTree({ root, dir, allowRemoteBases }: TreeInput): Promise<TreeFacts> {
+async function inspectTree({ root, dir, allowRemoteBases, allowLocalRepos }: TreeInput): Promise<TreeFacts> {
   const facts: TreeFacts = { files: new Set(), remote: [] };
   const seen = new Set<string>();
   const visit = async (kdir: string): Promise<void> => {
@@ -128,7 +134,7 @@ async function inspectTree({ root, dir, allowRemoteBases }: TreeInput): Promise<
           refuseFunction(where, entry);
           continue;
         }
-        const target = await reference({ root, kdir, entry, where, allowRemoteBases });
+        const target = await reference({ root, kdir, entry, where, allowRemoteBases, allowLocalRepos });
         if (target === "remote") facts.remote.push(entry);
         else if (target?.isDirectory) await visit(target.path);
         else if (target) facts.files.add(target.path);
@@ -169,12 +175,14 @@ interface ReferenceInput {
   /** The kustomization file, relative to the repository, for messages. */
   readonly where: string;
   readonly allowRemoteBases: ((url: string) => boolean) | undefined;
+  readonly allowLocalRepos: boolean;
 }
 
 /** Where a kustomization entry points: "remote", a path inside the checkout, or undefined when missing. */
 async function reference(input: ReferenceInput): Promise<"remote" | { path: string; isDirectory: boolean } | undefined> {
   const { root, kdir, entry, where } = input;
   if (isRemote(entry)) {
+    checkRemoteBase(input);
     if (input.allowRemoteBases?.(entry) === true) return "remote";
     throw new TetherError("RenderFailed",
       `${where}: remote base ${entry} is not allowed: vendor it into the repository, or allow its repository in the AppProject's sourceRepos`,
@@ -190,6 +198,23 @@ async function reference(input: ReferenceInput): Promise<"remote" | { path: stri
   const path = await safeJoin(root, rel);
   const info = await stat(path).catch(() => undefined);
   return info === undefined ? undefined : { path, isDirectory: info.isDirectory() };
+}
+
+/**
+ * A remote base follows the rules of repositories: one on the agent's disk only with
+ * `--allow-local-repos` (it could be another app's mirror), and no `..` (the project's sourceRepos
+ * are matched on the URL as written, and kustomize splits it into repository and path itself).
+ */
+function checkRemoteBase({ entry, where, allowLocalRepos }: ReferenceInput): void {
+  const url = entry.replace(/^git::/, "").split("?")[0]!;
+  if (!allowLocalRepos && (/^file:/i.test(url) || url.startsWith("/") || url.startsWith("."))) {
+    throw new TetherError("RenderFailed",
+      `${where}: remote base ${entry} is a repository on the agent's disk, which is refused unless the agent runs with --allow-local-repos: vendor the base into the repository`,
+      { object: where });
+  }
+  if (url.split(/\/+/).some((segment) => segment.replace(/%2e/gi, ".") === "..")) {
+    throw new TetherError("RenderFailed", `${where}: remote base ${entry} has a '..' segment: write the repository's URL and path without it`, { object: where });
+  }
 }
 
 /**
@@ -226,8 +251,8 @@ async function toolRunner(opts: { root: string; space: Scratch; remote: boolean 
   return { root: opts.root, space: opts.space, bin, env };
 }
 
-async function kustomize(run: Runner, args: readonly string[], opts: { cwd: string; env?: Record<string, string> }): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const result = await execa(run.bin, args, {
+async function kustomize(run: Runner, args: Argv, opts: { cwd: string; env?: Record<string, string> }): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const result = await runTool(run.bin, args, {
     cwd: opts.cwd, env: { ...run.env, ...opts.env }, extendEnv: false, reject: false, timeout: BUILD_TIMEOUT_MS, stripFinalNewline: false, maxBuffer: 256 * 1024 * 1024,
   });
   if (result.timedOut) {
@@ -247,17 +272,17 @@ function scrub(run: Runner, message: string): string {
  * so the options mean exactly what they mean there (and in `kustomize edit` itself).
  */
 async function applyOptions(run: Runner, dir: string, opts: KustomizeSource): Promise<void> {
-  const edits: { field: string; args: string[] }[] = [];
-  if (opts.namePrefix) edits.push({ field: "namePrefix", args: ["edit", "set", "nameprefix", "--", opts.namePrefix] });
-  if (opts.nameSuffix) edits.push({ field: "nameSuffix", args: ["edit", "set", "namesuffix", "--", opts.nameSuffix] });
-  if (opts.images && opts.images.length > 0) edits.push({ field: "images", args: ["edit", "set", "image", ...opts.images] });
+  const edits: { field: string; args: Argv }[] = [];
+  if (opts.namePrefix) edits.push({ field: "namePrefix", args: argv({ options: ["edit", "set", "nameprefix"], positionals: [opts.namePrefix] }) });
+  if (opts.nameSuffix) edits.push({ field: "nameSuffix", args: argv({ options: ["edit", "set", "namesuffix"], positionals: [opts.nameSuffix] }) });
+  if (opts.images && opts.images.length > 0) edits.push({ field: "images", args: argv({ options: ["edit", "set", "image"], positionals: opts.images }) });
   const labels = Object.entries(opts.commonLabels ?? {});
-  if (labels.length > 0) edits.push({ field: "commonLabels", args: ["edit", "add", "label", ...labels.map(([k, v]) => `${k}:${v}`)] });
+  if (labels.length > 0) edits.push({ field: "commonLabels", args: argv({ options: ["edit", "add", "label"], positionals: labels.map(([k, v]) => `${k}:${v}`) }) });
   const annotations = Object.entries(opts.commonAnnotations ?? {});
-  if (annotations.length > 0) edits.push({ field: "commonAnnotations", args: ["edit", "add", "annotation", ...annotations.map(([k, v]) => `${k}:${v}`)] });
-  if (opts.namespace) edits.push({ field: "namespace", args: ["edit", "set", "namespace", "--", opts.namespace] });
+  if (annotations.length > 0) edits.push({ field: "commonAnnotations", args: argv({ options: ["edit", "add", "annotation"], positionals: annotations.map(([k, v]) => `${k}:${v}`) }) });
+  if (opts.namespace) edits.push({ field: "namespace", args: argv({ options: ["edit", "set", "namespace"], positionals: [opts.namespace] }) });
   if (opts.replicas && opts.replicas.length > 0) {
-    edits.push({ field: "replicas", args: ["edit", "set", "replicas", ...opts.replicas.map((r) => `${r.name}=${replicaCount(r.count)}`)] });
+    edits.push({ field: "replicas", args: argv({ options: ["edit", "set", "replicas"], positionals: opts.replicas.map((r) => `${r.name}=${replicaCount(r.count)}`) }) });
   }
   for (const edit of edits) {
     const result = await kustomize(run, edit.args, { cwd: dir });
@@ -324,7 +349,7 @@ async function trackOrigins(run: Runner, dir: string): Promise<boolean> {
   const kfile = (await kustomizationFile(dir))!;
   const current = await readKustomization(kfile);
   if (stringsIn(current.buildMetadata).includes("originAnnotations")) return true;
-  const result = await kustomize(run, ["edit", "add", "buildmetadata", "originAnnotations"], { cwd: dir });
+  const result = await kustomize(run, argv({ options: ["edit", "add", "buildmetadata"], positionals: ["originAnnotations"] }), { cwd: dir });
   if (!result.ok) throw new TetherError("RenderFailed", `${repoRelative(run.root, kfile)}: ${scrub(run, result.stderr).replace(/^Error: /, "")}`, { object: repoRelative(run.root, kfile) });
   return false;
 }
@@ -337,7 +362,7 @@ interface BuildInput {
 }
 
 async function build(run: Runner, input: BuildInput): Promise<Manifest[]> {
-  const args = ["build", input.dir, "--load-restrictor", "LoadRestrictionsRootOnly"];
+  const options = ["build", "--load-restrictor=LoadRestrictionsRootOnly"];
   let env: Record<string, string> = {};
   let ksops: KsopsServer | undefined;
   if (input.ksops) {
@@ -347,11 +372,11 @@ async function build(run: Runner, input: BuildInput): Promise<Manifest[]> {
       decrypt: (ciphertext, file, format) => decryptBytes(ciphertext, { file, format, ageKeys: input.ageKeys, sopsPath }),
     });
     // Alpha plugins, but only the ones in this plugin home: Tether's KSOPS and nothing else.
-    args.push("--enable-alpha-plugins");
+    options.push("--enable-alpha-plugins");
     env = { KUSTOMIZE_PLUGIN_HOME: ksops.pluginHome };
   }
   try {
-    const result = await kustomize(run, args, { cwd: input.dir, env });
+    const result = await kustomize(run, argv({ options, positionals: [input.dir] }), { cwd: input.dir, env });
     if (!result.ok) throw buildError(run, result.stderr, input.sourcePath);
     return parsePrinted(result.stdout, `kustomize build ${input.sourcePath || "."}`).map((p) => p.manifest);
   } finally {

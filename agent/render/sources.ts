@@ -48,6 +48,8 @@ export interface SourcesRenderInput {
   /** age identities from the Application's key Secret; never logged. */
   readonly decryptionKeys: readonly string[];
   readonly allowRemoteBases?: (url: string) => boolean;
+  /** Whether a remote Kustomize base may be a repository on the agent's disk (`--allow-local-repos`). */
+  readonly allowLocalRepos?: boolean;
   /** The agent's namespace: rendered `argoproj.io` Applications and AppProjects are moved there. */
   readonly agentNamespace: string;
   /** Renders one Git source's tree; the agent wraps {@link renderApplication} in its render limits. */
@@ -163,6 +165,7 @@ async function renderOne({ input, source, tree, valueRoots }: OneSource): Promis
   return (input.renderTree ?? renderApplication)({
     root: tree.dir, app: withSource(app, source), decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
     ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
+    ...(input.allowLocalRepos === true ? { allowLocalRepos: true } : {}),
   });
 }
 

@@ -2,8 +2,8 @@
 // materialised as throwaway trees.
 import { access, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { execa } from "execa";
 import type { SimpleGit } from "simple-git";
+import { argv, gitRaw, gitRevArgv, runTool } from "../exec.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { classifyFetchError, gitClient, gitEnv, gitReason, scrub } from "./git.ts";
 import { isSshCredentials, mirrorName, parseRepoUrl, type RepoCredentials, type RepoLocation } from "./repo-url.ts";
@@ -88,6 +88,11 @@ export class GitSource {
 
   constructor(options: GitSourceOptions) {
     this.options = options;
+  }
+
+  /** Whether `file://` URLs and plain paths are served (see {@link GitSourceOptions.allowLocal}). */
+  allowsLocalRepos(): boolean {
+    return this.options.allowLocal !== false;
   }
 
   /** Brings the mirror of `url` up to date with the remote (branches, tags, default branch). */
@@ -212,8 +217,9 @@ export class GitSource {
     const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
     try {
       // `git archive` writes the tree without index or worktree bookkeeping in the mirror.
-      await execa("git", ["--git-dir", mirror, "archive", "--format=tar", commit], { env: gitEnv(), extendEnv: false })
-        .pipe("tar", ["-x", "-f", "-", "-C", dir]);
+      const archive = argv({ options: [`--git-dir=${mirror}`, "archive", "--format=tar"], positionals: [commit] });
+      await runTool("git", archive, { env: gitEnv(), extendEnv: false })
+        .pipe(runTool("tar", argv({ options: ["-x", "--file=-", `--directory=${dir}`] }), {}));
     } catch (err) {
       await cleanup();
       const reason = scrub(gitReason(stderrOf(err)), [], [this.options.cacheDir]);
@@ -279,12 +285,12 @@ export class GitSource {
       const git = gitClient({ baseDir: dir, timeoutMs: this.timeoutMs(), ...(credentials ? { credentials } : {}), ...(ssh ? { sshCommand: ssh.command } : {}) });
       // The remote's default branch, branches and tags: when they are what the last fetch of this
       // process brought, the mirror holds them already and a poll costs this one command.
-      const refs = await git.raw(["ls-remote", "--symref", repo.url, "HEAD", "refs/heads/*", "refs/tags/*"]);
+      const refs = await gitRaw(git, argv({ options: ["ls-remote", "--symref"], positionals: [repo.url, "HEAD", "refs/heads/*", "refs/tags/*"] }));
       if (this.fetchedRefs.get(repo.key) === refs) return false;
       this.fetchedRefs.delete(repo.key);
       // Heads and tags only: `--mirror` would also copy refs/pull/* and similar, often thousands.
       // `--progress` keeps stderr busy on a long first clone, so the silence timeout only hits a stall.
-      await git.raw(["fetch", "--prune", "--no-tags", "--progress", repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]);
+      await gitRaw(git, argv({ options: ["fetch", "--prune", "--no-tags", "--progress"], positionals: [repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] }));
       await followDefaultBranch(git, refs);
       this.fetchedRefs.set(repo.key, refs);
       return true;
@@ -370,7 +376,7 @@ function hasHead(dir: string): Promise<boolean> {
 /** Points the mirror's HEAD where the remote's HEAD points, so `HEAD` means the default branch. */
 async function followDefaultBranch(git: SimpleGit, lsRemote: string): Promise<void> {
   const match = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(lsRemote);
-  if (match?.[1] !== undefined) await git.raw(["symbolic-ref", "HEAD", match[1]]);
+  if (match?.[1] !== undefined) await gitRaw(git, argv({ options: ["symbolic-ref"], positionals: ["HEAD", match[1]] }));
 }
 
 /** Refs to try for a revision, in order of preference. */
@@ -383,7 +389,7 @@ function revisionCandidates(rev: string): string[] {
 
 async function revParseCommit(git: SimpleGit, candidate: string): Promise<string | undefined> {
   try {
-    const sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${candidate}^{commit}`])).trim();
+    const sha = (await gitRaw(git, gitRevArgv({ options: ["rev-parse", "--verify", "--quiet"], positionals: [`${candidate}^{commit}`] }))).trim();
     return FULL_SHA.test(sha) ? sha : undefined;
   } catch {
     return undefined;

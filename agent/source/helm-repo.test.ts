@@ -170,6 +170,22 @@ describe("charts from an OCI registry (helm pull)", { timeout: HELM_TIMEOUT_MS }
   });
 });
 
+describe("size limits on chart archives (issue 22)", { timeout: HELM_TIMEOUT_MS }, () => {
+  it("refuses an HTTP chart archive larger than the limit while reading it, naming the URL and the limit", async () => {
+    const small = new ChartFetcher({ cacheDir: join(cacheRoot, `cache-${++caches}`), maxChartBytes: 100 });
+    const err = await failure(small.fetch({ repoURL: server.url, chart: "shop", targetRevision: "1.0.0" }));
+    expect(err.message).toMatch(/the chart archive at http:\/\/\S+shop-1\.0\.0\.tgz is larger than the limit of 100 bytes/);
+  });
+
+  it("refuses an OCI chart archive larger than the limit before reading it into memory", async () => {
+    const secrets = [secret("registry", { type: "helm", enableOCI: "true", url: `oci://${registry.host}/charts`, insecureOCIForceHttp: "true" })];
+    const access = (url: string) => Promise.resolve(helmRepoAccess(url, secrets));
+    const fetcher = new ChartFetcher({ cacheDir: join(cacheRoot, `cache-${++caches}`), maxChartBytes: 100, access });
+    const err = await failure(fetcher.fetch({ repoURL: `oci://${registry.host}/charts`, chart: "podinfo", targetRevision: "6.7.1" }));
+    expect(err.message).toContain(`the chart archive at oci://${registry.host}/charts/podinfo is larger than the limit of 100 bytes`);
+  });
+});
+
 describe("repository URLs and versions", () => {
   it.each([
     ["https://charts.example.com/stable/", { kind: "http", url: "https://charts.example.com/stable" }],

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { TetherError, errorMessage } from "../errors.ts";
+import { readLimited, type LimitedRead } from "./limits.ts";
 import { pullOciChart, type OciPull } from "./oci.ts";
 
 /** How to reach one chart repository; from a repository Secret (see `helmRepoAccess`). */
@@ -61,9 +62,18 @@ export interface ChartFetcherOptions {
   readonly access?: HelmAccessProvider;
   /** A request that takes longer is abandoned (retryable). Default 60 s. */
   readonly timeoutMs?: number;
+  /**
+   * The most a repository's `index.yaml` may hold (default 64 MiB, several times the largest public
+   * index): a repository must not make the agent buffer what it likes. Counted while reading.
+   */
+  readonly maxIndexBytes?: number;
+  /** The most a chart archive (HTTP or OCI) may hold; default 32 MiB. */
+  readonly maxChartBytes?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_CHART_BYTES = 32 * 1024 * 1024;
 
 /** Whether a repoURL names an HTTP(S) chart repository or an OCI registry. */
 export function chartRepo(repoURL: string): ChartRepo {
@@ -156,7 +166,7 @@ export class ChartFetcher {
       if (cached !== undefined) return cached;
     }
     if (repo.kind === "oci") return this.once(ref, exact ?? ref.targetRevision ?? "", () => this.fetchOci(ref, repo.ref, access));
-    const entry = selectVersion(parseIndex(await this.get(`${repo.url}/index.yaml`, ref, access), ref), ref);
+    const entry = selectVersion(parseIndex(await this.index(repo.url, ref, access), ref), ref);
     return this.once(ref, entry.version, async () => (await this.cached(ref, entry.version)) ?? this.download(ref, entry, access));
   }
 
@@ -171,7 +181,7 @@ export class ChartFetcher {
     const repo = chartRepo(ref.repoURL);
     if (repo.kind === "oci") return (await this.fetch(ref)).version;
     const access = await this.options.access?.(ref.repoURL);
-    return selectVersion(parseIndex(await this.get(`${repo.url}/index.yaml`, ref, access), ref), ref).version;
+    return selectVersion(parseIndex(await this.index(repo.url, ref, access), ref), ref).version;
   }
 
   private once(ref: ChartRef, version: string, run: () => Promise<FetchedChart>): Promise<FetchedChart> {
@@ -198,7 +208,7 @@ export class ChartFetcher {
     const url = archiveURL(ref.repoURL, entry);
     // Helm's rule: credentials go to the archive only when it is on the repository's own host.
     const sameOrigin = new URL(url).origin === new URL(chartRepoURL(ref)).origin;
-    const bytes = await this.getBytes(url, ref, sameOrigin ? repoAccess : undefined);
+    const bytes = await this.getBytes(url, ref, { access: sameOrigin ? repoAccess : undefined, limit: this.maxChartBytes(), what: "chart archive" });
     const digest = createHash("sha256").update(bytes).digest("hex");
     if (entry.digest !== undefined && entry.digest !== digest) {
       throw new TetherError("SourceFailed", `${chartName(ref)} version ${entry.version}: the archive's sha256 ${digest} does not match the index digest ${entry.digest}; the chart was changed after it was indexed, or something between rewrote it`, { object: chartName(ref) });
@@ -207,7 +217,10 @@ export class ChartFetcher {
   }
 
   private async fetchOci(ref: ChartRef, repoRef: string, repoAccess: HelmRepoAccess | undefined): Promise<FetchedChart> {
-    const pull: OciPull = { ref: `${repoRef}/${ref.chart}`, version: ref.targetRevision ?? "", ...(repoAccess ? { access: repoAccess } : {}), timeoutMs: this.timeout() };
+    const pull: OciPull = {
+      ref: `${repoRef}/${ref.chart}`, version: ref.targetRevision ?? "", ...(repoAccess ? { access: repoAccess } : {}), timeoutMs: this.timeout(),
+      maxBytes: this.maxChartBytes(),
+    };
     const pulled = await pullOciChart(pull).catch((err: unknown) => {
       if (err instanceof TetherError) throw new TetherError(err.reason, `${chartName(ref)}: ${err.message}`, { object: chartName(ref), retryable: err.retryable, cause: err });
       throw err;
@@ -229,11 +242,17 @@ export class ChartFetcher {
     return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  private async get(url: string, ref: ChartRef, repoAccess: HelmRepoAccess | undefined): Promise<string> {
-    return (await this.getBytes(url, ref, repoAccess)).toString("utf8");
+  private maxChartBytes(): number {
+    return this.options.maxChartBytes ?? DEFAULT_MAX_CHART_BYTES;
   }
 
-  private async getBytes(url: string, ref: ChartRef, repoAccess: HelmRepoAccess | undefined): Promise<Buffer> {
+  private async index(repoURL: string, ref: ChartRef, access: HelmRepoAccess | undefined): Promise<string> {
+    const limit = this.options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
+    return (await this.getBytes(`${repoURL}/index.yaml`, ref, { access, limit, what: "index.yaml" })).toString("utf8");
+  }
+
+  private async getBytes(url: string, ref: ChartRef, read: LimitedRead & { readonly access: HelmRepoAccess | undefined }): Promise<Buffer> {
+    const repoAccess = read.access;
     const headers: Record<string, string> = {};
     if (repoAccess?.password !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${repoAccess.username ?? ""}:${repoAccess.password}`).toString("base64")}`;
@@ -245,7 +264,7 @@ export class ChartFetcher {
       throw new TetherError("SourceFailed", `${chartName(ref)}: cannot reach ${withoutSecrets(url)} (${causeOf(err)}); retrying`, { object: chartName(ref), retryable: true, cause: err });
     }
     if (!response.ok) throw statusError(response.status, url, ref, repoAccess);
-    return Buffer.from(await response.arrayBuffer());
+    return await readLimited(response, { limit: read.limit, what: read.what, url: withoutSecrets(url), chart: chartName(ref) });
   }
 }
 

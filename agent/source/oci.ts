@@ -1,12 +1,13 @@
 // Charts in OCI registries, pulled with the real `helm pull oci://…` (Helm resolves a semver
 // constraint against the registry's tags and checks every blob against its digest). Helm runs in a
 // scratch HOME: the registry login it needs lives in a config file there and is removed with it.
-import { readFile, readdir } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { TetherError } from "../errors.ts";
+import { argv, runTool, type Argv } from "../exec.ts";
 import { findExecutable, scratch, scrubPaths, type Scratch } from "../render/tool.ts";
 import type { HelmRepoAccess } from "./helm-repo.ts";
+import { sizeLabel } from "./limits.ts";
 
 /** One chart to pull. */
 export interface OciPull {
@@ -16,6 +17,8 @@ export interface OciPull {
   readonly version: string;
   readonly access?: HelmRepoAccess;
   readonly timeoutMs: number;
+  /** The most the archive may hold: larger is refused before it is read into memory. */
+  readonly maxBytes?: number;
 }
 
 /** The archive helm pulled, read into memory, and the version it chose. */
@@ -33,12 +36,16 @@ export async function pullOciChart(pull: OciPull): Promise<OciPulled> {
     const run = { helm, env, space, pull };
     if (pull.access?.password !== undefined) await login(run);
     const dest = await space.sub("pulled");
-    const args = ["pull", `oci://${pull.ref}`, "--destination", dest, ...(pull.version ? ["--version", pull.version] : []), ...plainHttp(pull)];
+    const args = argv({ options: ["pull", `--destination=${dest}`, ...(pull.version ? [`--version=${pull.version}`] : []), ...plainHttp(pull)], positionals: [`oci://${pull.ref}`] });
     await helmRun(run, args, "");
     const [file] = await readdir(dest);
     const chart = pull.ref.split("/").pop() ?? "";
     if (file === undefined || !file.startsWith(`${chart}-`) || !file.endsWith(".tgz")) {
       throw new TetherError("SourceFailed", `helm pull oci://${pull.ref} wrote no chart archive`, { object: `oci://${pull.ref}` });
+    }
+    const size = (await stat(join(dest, file))).size;
+    if (pull.maxBytes !== undefined && size > pull.maxBytes) {
+      throw new TetherError("SourceFailed", `the chart archive at oci://${pull.ref} is larger than the limit of ${sizeLabel(pull.maxBytes)} (${sizeLabel(size)}); a chart that large is refused (raise the agent's limit if it is genuine)`, { object: `oci://${pull.ref}` });
     }
     return { version: file.slice(chart.length + 1, -".tgz".length), bytes: await readFile(join(dest, file)) };
   } finally {
@@ -65,15 +72,16 @@ async function helmEnv(space: Scratch): Promise<Record<string, string>> {
 /** The password goes through stdin, never the command line (which any local user can read). */
 async function login(run: HelmRun): Promise<void> {
   const host = run.pull.ref.split("/")[0] ?? "";
-  await helmRun(run, ["registry", "login", host, "--username", run.pull.access?.username ?? "", "--password-stdin", ...plainHttp(run.pull)], run.pull.access?.password ?? "");
+  const options = ["registry", "login", `--username=${run.pull.access?.username ?? ""}`, "--password-stdin", ...plainHttp(run.pull)];
+  await helmRun(run, argv({ options, positionals: [host] }), run.pull.access?.password ?? "");
 }
 
 function plainHttp(pull: OciPull): string[] {
   return pull.access?.plainHttp === true ? ["--plain-http"] : [];
 }
 
-async function helmRun(run: HelmRun, args: readonly string[], stdin: string): Promise<void> {
-  const result = await execa(run.helm, args, {
+async function helmRun(run: HelmRun, args: Argv, stdin: string): Promise<void> {
+  const result = await runTool(run.helm, args, {
     cwd: run.env.HOME, env: run.env, extendEnv: false, input: stdin, reject: false, timeout: run.pull.timeoutMs,
   });
   if (result.exitCode === 0 && !result.timedOut) return;

@@ -14,6 +14,7 @@ type CreateFlags = RepoFlags & {
   destNamespace: string[];
   destServer: string[];
   sourceRepo: string[];
+  decryptionKey: string[];
   description?: string;
   namespace?: string;
   path: string;
@@ -31,6 +32,7 @@ export function projectCommand(): Command {
     .option("--dest-namespace <ns>", "namespace its apps may deploy to; globs allowed (repeatable; default: any)", collect, [])
     .option("--dest-server <url>", "cluster its apps may deploy to (repeatable; default: https://kubernetes.default.svc)", collect, [])
     .option("--source-repo <url>", "repository its apps may read; globs allowed (repeatable; default: any)", collect, [])
+    .option("--decryption-key <secret>", "key Secret its apps may decrypt SOPS files with (repeatable; default: tether-sops)", collect, [])
     .option("--description <text>", "what the project is for")
     .option("-n, --namespace <ns>", "the agent's namespace (default: the one projects/ already uses, else tether-system)")
     .option("--path <dir>", "the root app-of-apps directory", DEFAULT_COMPONENTS);
@@ -46,7 +48,7 @@ Examples:
       const access = await resolveAccess(flags);
       await runAndReport(access, (tree) => planProject(tree, {
         name, components,
-        destNamespaces: flags.destNamespace, destServers: flags.destServer, sourceRepos: flags.sourceRepo,
+        destNamespaces: flags.destNamespace, destServers: flags.destServer, sourceRepos: flags.sourceRepo, decryptionKeys: flags.decryptionKey,
         ...(flags.description ? { description: flags.description } : {}),
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       }), { dryRun: flags.dryRun, guard: [PROJECTS] });

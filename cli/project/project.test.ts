@@ -22,6 +22,8 @@ describe("tether project create", () => {
     expect(written.metadata).toEqual({ name: "team-a", namespace: "ops" });
     expect(written.spec).toEqual({
       sourceRepos: ["*"], destinations: [{ server: "https://kubernetes.default.svc", namespace: "*" }],
+      // The key `tether secret` encrypts for; --decryption-key names the project's own.
+      decryptionKeys: ["tether-sops"],
       clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
     });
     expect(plan.notes).toEqual([]);

@@ -2,6 +2,7 @@
 // repository already holds. Pure apart from reading the tree.
 import { Document, isMap, isSeq, type Node } from "yaml";
 import { API_VERSION, DEFAULT_NAMESPACE, type AppProject } from "../../agent/api/types.ts";
+import { DEFAULT_KEY_SECRET } from "../../agent/api/sources.ts";
 import { IN_CLUSTER } from "../../agent/policy/project.ts";
 import { ConflictError, NotFoundError, UsageError } from "../errors.ts";
 import type { Plan, RepoTree } from "../git/tree.ts";
@@ -15,6 +16,8 @@ export interface ProjectOptions {
   readonly destServers?: readonly string[];
   /** Repositories apps of the project may read; globs allowed. Default: any. */
   readonly sourceRepos?: readonly string[];
+  /** Key Secrets apps of the project may decrypt with (spec.decryptionKeys). Default: tether-sops, the key `tether secret` uses. */
+  readonly decryptionKeys?: readonly string[];
   readonly description?: string;
   /** The agent's namespace; default: what the repository already uses, else tether-system. */
   readonly namespace?: string;
@@ -35,6 +38,7 @@ export function appProject(opts: ProjectOptions & { namespace: string }): AppPro
       ...(opts.description ? { description: opts.description } : {}),
       sourceRepos: opts.sourceRepos?.length ? [...opts.sourceRepos] : ["*"],
       destinations: servers.flatMap((server) => namespaces.map((namespace) => ({ server, namespace }))),
+      decryptionKeys: opts.decryptionKeys?.length ? [...opts.decryptionKeys] : [DEFAULT_KEY_SECRET],
       // Apps create their namespace (CreateNamespace=true); nothing else cluster-wide.
       clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
     },
@@ -48,6 +52,7 @@ export function projectYaml(project: AppProject): string {
     if (isSeq(node) || isMap(node)) (node as Node & { flow?: boolean }).flow = true;
   };
   flow(doc.getIn(["spec", "sourceRepos"], true));
+  flow(doc.getIn(["spec", "decryptionKeys"], true));
   for (const key of ["destinations", "clusterResourceWhitelist"]) {
     const seq = doc.getIn(["spec", key], true);
     if (isSeq(seq)) seq.items.forEach(flow);
