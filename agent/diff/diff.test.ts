@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Manifest } from "../api/types.ts";
-import { compare, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff } from "./index.ts";
+import { compare, decryptedIn, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff } from "./index.ts";
 import { invalidIgnoreRules, respectIgnored } from "./ignore.ts";
 import { diffLines } from "./lines.ts";
 
@@ -339,5 +339,31 @@ describe("invalidIgnoreRules", () => {
     expect(invalidIgnoreRules([{ kind: "A", jqPathExpressions: [".ok"] }, { kind: "B", jqPathExpressions: [".fine", "del(.x)"] }]))
       .toEqual([expect.stringMatching(/^spec\.ignoreDifferences\[1\]\.jqPathExpressions\[1\]: jqPathExpressions "del\(\.x\)": expected a path/)]);
     expect(invalidIgnoreRules([{ kind: "A", jsonPointers: ["/x"] }])).toEqual([]);
+  });
+});
+
+describe("decrypted objects of any kind (issue 22, finding 7)", () => {
+  const cm = (password: string, mode: string) => ({
+    apiVersion: "v1", kind: "ConfigMap", metadata: { name: "db", namespace: "shop" }, data: { password, mode },
+  });
+  const custom = { apiVersion: "db.example.com/v1", kind: "Database", metadata: { name: "orders" }, spec: { credentials: { password: "hunter2" }, replicas: [3] } };
+
+  it("masks every value of a decrypted ConfigMap or custom resource in a diff, on both sides, and still shows which changed", () => {
+    const diff = unifiedDiff(cm("new-s3cret", "rw"), cm("old-s3cret", "rw"), "ConfigMap/shop/db", { decrypted: true });
+    expect(diff).not.toMatch(/s3cret|hunter2/);
+    expect(diff).toContain(`-  password: ${SECRET_MASK}+\n+  password: ${SECRET_MASK}\n`);
+    expect(diff).not.toMatch(/^[-+]\s+mode/m);
+    const created = unifiedDiff(custom, undefined, "Database/orders", { decrypted: true });
+    expect(created).not.toContain("hunter2");
+    expect(created).toContain("name: orders");
+  });
+
+  it("finds the decrypted objects of a render among planned copies", () => {
+    const isDecrypted = decryptedIn([
+      { manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "db" } }, decrypted: true },
+      { manifest: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "plain" } }, decrypted: false },
+    ]);
+    expect(isDecrypted(cm("x", "y"))).toBe(true);
+    expect(isDecrypted({ ...cm("x", "y"), metadata: { name: "plain", namespace: "shop" } })).toBe(false);
   });
 });

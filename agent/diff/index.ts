@@ -1,5 +1,5 @@
 // Diff stage: desired and live objects in, Synced/OutOfSync and a readable diff out. See README.md.
 export { compare, type CompareInput, type CompareResult } from "./compare.ts";
 export { normalize, type NormalizeOptions } from "./normalize.ts";
-export { maskSecret, maskSecrets, SECRET_MASK } from "./secret.ts";
-export { unifiedDiff } from "./unified.ts";
+export { decryptedIn, maskDecrypted, maskSecret, maskSecrets, SECRET_MASK } from "./secret.ts";
+export { unifiedDiff, type DiffOptions } from "./unified.ts";

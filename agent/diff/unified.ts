@@ -2,7 +2,12 @@ import { stringify } from "yaml";
 import type { Manifest } from "../api/types.ts";
 import { diffLines, hunks } from "./lines.ts";
 import { normalize } from "./normalize.ts";
-import { maskSecrets } from "./secret.ts";
+import { maskDecrypted, maskSecrets } from "./secret.ts";
+
+export interface DiffOptions {
+  /** The desired object came out of SOPS decryption (any kind): every value is masked on both sides. */
+  readonly decrypted?: boolean;
+}
 
 /** Unchanged lines shown around each change, as `diff -u` and `git diff` do. */
 const CONTEXT_LINES = 3;
@@ -13,9 +18,10 @@ const CONTEXT_LINES = 3;
  * to create or to prune. For a diff without server defaults as noise, pass `compare()`'s `target`
  * and `live`.
  */
-export function unifiedDiff(desired: Manifest | undefined, live: Manifest | undefined, name: string): string {
+export function unifiedDiff(desired: Manifest | undefined, live: Manifest | undefined, name: string, opts: DiffOptions = {}): string {
   // Normalize before masking: normalize turns Secret stringData into data, which must be masked too.
-  const [desiredText, liveText] = maskSecrets([desired && normalize(desired), live && normalize(live)]).map(toLines);
+  const normalized = [desired && normalize(desired), live && normalize(live)];
+  const [desiredText, liveText] = (opts.decrypted === true ? maskDecrypted(normalized) : maskSecrets(normalized)).map(toLines);
   const script = diffLines(liveText ?? [], desiredText ?? []);
   if (script.every((edit) => edit.op === " ")) return "";
   return [`--- live/${name}`, `+++ desired/${name}`, ...hunks(script, CONTEXT_LINES), ""].join("\n");

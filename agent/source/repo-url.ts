@@ -114,9 +114,14 @@ export function normalizeRepoPattern(pattern: string): string {
 
 function canonical(text: string, pattern: boolean): string {
   const { scheme, authority, path } = split(text);
-  const resolved = resolveDots(pattern || scheme === "" ? path : path.split(/[?#]/)[0]!, scheme !== "" || path.startsWith("/"));
+  const rooted = scheme !== "" || path.startsWith("/");
+  // Until stable, so a key is its own key (`x.git.git/` is `x`; `%2e%2e.git` becomes `..`, resolved again).
+  let trimmed = pattern || scheme === "" ? path : path.split(/[?#]/)[0]!;
+  for (let previous = ""; previous !== trimmed;) {
+    previous = trimmed;
+    trimmed = resolveDots(trimmed, rooted).replace(/(?:\/|\.git)+$/i, "");
+  }
   const query = pattern || scheme === "" ? "" : /\?[^#]*/.exec(path)?.[0] ?? "";
-  const trimmed = resolved.replace(/\/+$/, "").replace(/\.git$/i, "").replace(/\/+$/, "");
   const head = scheme === "" ? "" : `${scheme}://${hostOf(authority, scheme)}`;
   return `${head}${trimmed}${query}`.toLowerCase();
 }

@@ -7,7 +7,7 @@ import { displayRef, refKey, staleEntries } from "../apply/inventory.ts";
 import { clientBuildDeps } from "../controller/build.ts";
 import { RenderCache } from "../controller/memo.ts";
 import { fetchAndRender, planDesired, type SourceStage } from "../controller/reconcile.ts";
-import { compare, unifiedDiff } from "../diff/index.ts";
+import { compare, decryptedIn, unifiedDiff } from "../diff/index.ts";
 import { renderApplication } from "../render/application.ts";
 import type { ObjectDiffView } from "./view.ts";
 
@@ -31,6 +31,7 @@ export async function objectDiffs(app: Application, deps: DiffDeps): Promise<Obj
   }));
   const planned = await planDesired(app, desired, deps.cluster);
   const ignoreDifferences = app.spec.ignoreDifferences ?? [];
+  const decrypted = decryptedIn(desired.rendered);
   const out: ObjectDiffView[] = [];
   for (const obj of planned) {
     const live = await deps.cluster.get(obj.ref);
@@ -40,7 +41,7 @@ export async function objectDiffs(app: Application, deps: DiffDeps): Promise<Obj
     const result = compare({ desired: obj.manifest, live, ignoreDifferences, ...(predicted ? { predicted } : {}) });
     if (result.status !== "OutOfSync") continue;
     const name = displayRef(obj.ref);
-    out.push({ key: refKey(obj.ref), name, diff: unifiedDiff(result.target, result.live, name), change: live ? "update" : "create" });
+    out.push({ key: refKey(obj.ref), name, diff: unifiedDiff(result.target, result.live, name, { decrypted: decrypted(obj.manifest) }), change: live ? "update" : "create" });
   }
   for (const ref of staleEntries(app.status?.inventory ?? [], planned.map((o) => o.ref))) {
     const live = await deps.cluster.get(ref);

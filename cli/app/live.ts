@@ -8,7 +8,7 @@ import { KubeCluster, type Cluster } from "../../agent/apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../../agent/apply/destinations.ts";
 import { displayRef, staleEntries } from "../../agent/apply/inventory.ts";
 import { planDesired, type Desired } from "../../agent/controller/reconcile.ts";
-import { compare, unifiedDiff } from "../../agent/diff/index.ts";
+import { compare, decryptedIn, unifiedDiff } from "../../agent/diff/index.ts";
 
 /** One object that differs between Git and the cluster. */
 export interface LiveChange {
@@ -36,6 +36,7 @@ export function cliDestinations(kc: KubeConfig, client: TetherClient): Destinati
 export async function liveChanges(app: Application, desired: Desired, cluster: Cluster): Promise<LiveChange[]> {
   const planned = await planDesired(app, desired, cluster);
   const ignoreDifferences = app.spec.ignoreDifferences ?? [];
+  const decrypted = decryptedIn(desired.rendered);
   const out: LiveChange[] = [];
   for (const obj of planned) {
     const live = await cluster.get(obj.ref);
@@ -44,7 +45,7 @@ export async function liveChanges(app: Application, desired: Desired, cluster: C
     const predicted = live ? await cluster.apply(obj.manifest, { dryRun: true }) : undefined;
     const result = compare({ desired: obj.manifest, live, ignoreDifferences, ...(predicted ? { predicted } : {}) });
     if (result.status === "OutOfSync") {
-      out.push({ object: displayRef(obj.ref), change: live ? "changed" : "added", diff: unifiedDiff(result.target, result.live, displayRef(obj.ref)) });
+      out.push({ object: displayRef(obj.ref), change: live ? "changed" : "added", diff: unifiedDiff(result.target, result.live, displayRef(obj.ref), { decrypted: decrypted(obj.manifest) }) });
     }
   }
   for (const ref of staleEntries(app.status?.inventory ?? [], planned.map((o) => o.ref))) {
