@@ -17,6 +17,7 @@ import { KubeApiError, KubeHttp } from "../apply/http.ts";
 import { apiVersionOf } from "../apply/inventory.ts";
 import { mapLimit } from "../apply/changeset.ts";
 import { errorMessage } from "../errors.ts";
+import { objectKey, ObjectStore } from "./store.ts";
 
 export type LiveEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -31,7 +32,11 @@ export interface LiveReader {
    * (a first sync into a new namespace costs one request per kind, not one per object).
    */
   read(refs: readonly ObjectRef[], concurrency: number): Promise<(Manifest | undefined)[]>;
-  /** What an apply returned, so the next read sees the agent's own write before its watch event arrives. */
+  /**
+   * What an apply returned, so the next read sees the agent's own write before its watch event
+   * arrives: an overlay the watch replaces (a later version, or a DELETED), never written into what
+   * the watch holds, so an object deleted during the wave is read as missing (store.ts).
+   */
   applied(obj: Manifest): void;
 }
 
@@ -48,7 +53,12 @@ interface Miss {
 
 export interface LiveCacheOptions {
   readonly log: (line: string) => void;
+  /** How often each kind is listed again although its watch runs: bounds what a missed event leaves wrong. */
+  readonly relistMs?: number;
 }
+
+/** Default of {@link LiveCacheOptions.relistMs}, as gitops-engine's cluster cache resyncs. */
+export const DEFAULT_RELIST_MS = 10 * 60_000;
 
 /** How the read-live stage's objects were read: the no-op guarantee ("no request") is read from these. */
 export interface LiveReads {
@@ -97,7 +107,7 @@ export class LiveCache {
       },
       applied: (obj) => {
         if (obj.metadata.labels?.[TRACKING_LABEL] === undefined) return;
-        this.informer(destination, obj.apiVersion, obj.kind).put(obj);
+        this.informer(destination, obj.apiVersion, obj.kind).wrote(obj);
       },
     };
   }
@@ -127,7 +137,9 @@ export class LiveCache {
     const id = `${destination.server}|${apiVersion}/${kind}`;
     let informer = this.kinds.get(id);
     if (!informer) {
-      informer = new KindInformer({ destination, apiVersion, kind, emit: (t, o) => this.emit(t, o), log: this.opts.log });
+      informer = new KindInformer({
+        destination, apiVersion, kind, emit: (t, o) => this.emit(t, o), log: this.opts.log, relistMs: this.opts.relistMs ?? DEFAULT_RELIST_MS,
+      });
       this.kinds.set(id, informer);
       if (this.stopped) informer.stop();
       else informer.start();
@@ -146,11 +158,15 @@ interface KindOptions {
   readonly kind: string;
   readonly emit: LiveListener;
   readonly log: (line: string) => void;
+  readonly relistMs: number;
 }
+
+/** How a watch ended: closed by the server (resume from `version`) or too old to resume (list again). */
+type WatchEnd = { readonly kind: "closed"; readonly version: string } | { readonly kind: "gone" };
 
 /** The objects of one kind on one cluster that carry the tracking label: list, then watch from there. */
 class KindInformer {
-  private objects = new Map<string, Manifest>();
+  private readonly store = new ObjectStore();
   private readonly http: KubeHttp;
   private watch: AbortController | undefined;
   private stopped = false;
@@ -165,7 +181,7 @@ class KindInformer {
   }
 
   get size(): number {
-    return this.objects.size;
+    return this.store.size;
   }
 
   /** Whether reads may trust the cache: the kind listed at least once and its watch has not failed since. */
@@ -175,7 +191,7 @@ class KindInformer {
 
   /** The object when the cache may be trusted and holds it. */
   cached(ref: ObjectRef): Manifest | undefined {
-    return this.synced ? this.objects.get(keyOf(ref.namespace, ref.name)) : undefined;
+    return this.synced ? this.store.get(keyOf(ref.namespace, ref.name)) : undefined;
   }
 
   /**
@@ -196,11 +212,9 @@ class KindInformer {
     }
   }
 
-  /** Keeps `obj` unless the cache already holds a later version of it. */
-  put(obj: Manifest): void {
-    const key = keyOf(obj.metadata.namespace, obj.metadata.name ?? "");
-    if (!isOlder(this.objects.get(key), obj)) return;
-    this.objects.set(key, obj);
+  /** What the agent's own write returned: an overlay entry until the watch shows that version or later. */
+  wrote(obj: Manifest): void {
+    this.store.wrote(obj);
   }
 
   start(): void {
@@ -213,18 +227,33 @@ class KindInformer {
     this.settleFirst(false);
   }
 
-  /** List, watch until the watch ends, list again (changes in between come out as events); back off on errors. */
+  /**
+   * List, then watch from the list's version; a watch the server closes resumes from the last version
+   * it delivered (bookmarks included), one whose version is too old (410 Gone) lists again, quietly.
+   * A list every `relistMs` bounds what a missed event could leave wrong. Errors back off.
+   */
   private async run(): Promise<void> {
     let failures = 0;
+    let version: string | undefined;
+    let listedAt = 0;
     while (!this.stopped) {
       try {
         const path = await this.path();
-        const resourceVersion = await this.list(path);
+        if (version === undefined || Date.now() - listedAt >= this.opts.relistMs) {
+          version = await this.list(path);
+          listedAt = Date.now();
+        }
+        const started = Date.now();
+        const end = await this.watchFrom(path, version);
         failures = 0;
-        await this.watchFrom(path, resourceVersion);
+        version = end.kind === "closed" ? end.version : undefined;
+        // A server that closes every watch at once is not asked again in a tight loop.
+        if (!this.stopped && Date.now() - started < 1000) await sleep(1000);
+        continue;
       } catch (err) {
         this.synced = false;
         this.settleFirst(false);
+        version = undefined;
         failures++;
         if (failures === 1) {
           this.opts.log(`live cache: cannot list ${this.opts.kind} (${this.opts.apiVersion}) in ${this.opts.destination.name}: ${errorMessage(err)}; `
@@ -247,63 +276,58 @@ class KindInformer {
     const res = await this.http.request("GET", `${path}${query}`);
     if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", path);
     const list = res.body as { metadata?: { resourceVersion?: string }; items?: Manifest[] };
-    const apiVersion = this.opts.apiVersion;
-    const next = new Map<string, Manifest>();
+    const { apiVersion, kind } = this.opts;
     // A list's items carry neither apiVersion nor kind.
-    for (const item of list.items ?? []) next.set(keyOf(item.metadata.namespace, item.metadata.name ?? ""), { ...item, apiVersion, kind: this.opts.kind });
-    const previous = this.objects;
-    this.objects = next;
+    const items = (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
+    const wasSynced = this.synced || this.store.size > 0;
+    const events = this.store.replace(items, list.metadata?.resourceVersion);
     // What changed while no watch ran (a relist after a dropped watch) is drift like any watch event.
-    if (this.synced || previous.size > 0) this.diff(previous, next);
+    if (wasSynced) for (const e of events) this.opts.emit(e.type, e.obj);
     this.synced = true;
     this.settleFirst(true);
     return list.metadata?.resourceVersion ?? "";
   }
 
-  private diff(previous: ReadonlyMap<string, Manifest>, next: ReadonlyMap<string, Manifest>): void {
-    for (const [key, obj] of next) {
-      const before = previous.get(key);
-      if (!before) this.opts.emit("ADDED", obj);
-      else if (before.metadata.resourceVersion !== obj.metadata.resourceVersion) this.opts.emit("MODIFIED", obj);
-    }
-    for (const [key, obj] of previous) if (!next.has(key)) this.opts.emit("DELETED", obj);
-  }
-
-  /** Resolves when the watch ends (the server closes it every few minutes, or an error). */
-  private async watchFrom(path: string, resourceVersion: string): Promise<void> {
-    if (this.stopped) return;
+  /** Resolves when the watch ends: the server closes it after `timeoutSeconds`, or its version is gone. */
+  private async watchFrom(path: string, resourceVersion: string): Promise<WatchEnd> {
+    if (this.stopped) return { kind: "closed", version: resourceVersion };
+    let version = resourceVersion;
+    let gone = false;
+    // Spread over 5–10 minutes, as client-go's reflector, so the watches of many kinds do not end together.
+    const timeoutSeconds = Math.round(300 * (1 + Math.random()));
     await new Promise<void>((resolve, reject) => {
-      const query = { labelSelector: TRACKING_LABEL, resourceVersion, allowWatchBookmarks: true };
-      const done = (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(errorMessage(err))) : resolve());
+      const query = { labelSelector: TRACKING_LABEL, resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
+      const done = (err: unknown) => {
+        if (!err || this.stopped || gone) resolve();
+        else if ((err as { statusCode?: number }).statusCode === 410) {
+          gone = true;
+          resolve();
+        } else reject(err instanceof Error ? err : new Error(errorMessage(err)));
+      };
       new Watch(this.opts.destination.kc).watch(path, query, (type: string, obj: Manifest) => {
         if (type === "ERROR") {
-          // 410 Gone (too old a resourceVersion) and the like: list again.
+          // 410 Gone (the version was compacted away) is routine: list again. Anything else is logged.
+          const status = obj as unknown as { code?: number; message?: string };
+          if (status.code !== 410) this.opts.log(`live cache: the watch of ${this.opts.kind} in ${this.opts.destination.name} ended: ${status.message ?? ""}`);
+          gone = true;
           this.watch?.abort();
+          resolve();
           return;
         }
+        const v = obj.metadata?.resourceVersion;
+        if (typeof v === "string") version = v;
+        if (type === "BOOKMARK") this.store.progress(version);
         if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
-        if (type === "DELETED") this.objects.delete(keyOf(obj.metadata.namespace, obj.metadata.name ?? ""));
-        else this.put(obj);
-        this.opts.emit(type, obj);
+        const full = { ...obj, apiVersion: this.opts.apiVersion, kind: this.opts.kind };
+        this.store.event(type, full);
+        this.opts.emit(type, full);
       }, done).then((controller) => {
         this.watch = controller;
         if (this.stopped) controller.abort();
       }, reject);
     });
+    return gone ? { kind: "gone" } : { kind: "closed", version };
   }
 }
 
-function keyOf(namespace: string | undefined, name: string): string {
-  return `${namespace ?? ""}/${name}`;
-}
-
-/**
- * Whether `held` is older than `candidate`. resourceVersions are opaque in general; the API server's
- * are etcd revisions, compared as numbers when both are. Otherwise the newest write wins.
- */
-function isOlder(held: Manifest | undefined, candidate: Manifest): boolean {
-  const a = held?.metadata.resourceVersion;
-  const b = candidate.metadata.resourceVersion;
-  if (typeof a !== "string" || typeof b !== "string" || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return true;
-  return BigInt(a) < BigInt(b);
-}
+const keyOf = objectKey;

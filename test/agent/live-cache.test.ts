@@ -1,0 +1,68 @@
+// The watch-fed live cache against the real control plane: what the agent applies never overwrites
+// what the watch says, so an object deleted while a wave applies is seen as Missing, and selfHeal
+// brings it back.
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Watch, type V1ConfigMap } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAgent, cli, type AgentProcess } from "../support/agent.ts";
+import { application, applyApp, appReader, synced } from "../support/apps.ts";
+import { createRepo, type TestRepo } from "../support/git.ts";
+import { eventually, kube } from "../support/kube.ts";
+
+const NS = "tether-e2e-live";
+const DEST = "e2e-live-ghost";
+const { kubeconfigPath, kc, core, objects } = kube();
+const reader = appReader(kc, NS);
+
+let repo: TestRepo;
+let agent: AgentProcess;
+
+beforeAll(async () => {
+  const installed = await cli(["install", "--namespace", NS], { kubeconfig: kubeconfigPath });
+  expect(installed.exitCode, installed.stderr).toBe(0);
+  repo = await createRepo();
+  agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS });
+});
+
+afterAll(async () => {
+  await agent?.stop();
+  writeFileSync(path.join(os.tmpdir(), `${NS}-agent.log`), agent?.logs() ?? "");
+  await repo?.cleanup();
+});
+
+const configMap = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${DEST}\ndata:\n  k: v\n`;
+
+describe("the live cache", () => {
+  it("sees an object deleted right after the agent applied it as Missing, and selfHeal recreates it", async () => {
+    // One wave of many objects: the first one is deleted (by someone else) while the agent still
+    // applies the others, so the DELETED event arrives before the wave's answers.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 120; i++) files[`ghost/cm-${String(i).padStart(3, "0")}.yaml`] = configMap(`cm-${String(i).padStart(3, "0")}`);
+    const rev = await repo.commit(files);
+    await core.createNamespace({ body: { metadata: { name: DEST } } });
+    let deleted: string | undefined;
+    const watching = await new Watch(kc).watch(`/api/v1/namespaces/${DEST}/configmaps`, {}, (type: string, cm: V1ConfigMap) => {
+      if (type !== "ADDED" || cm.metadata?.name !== "cm-000" || deleted !== undefined) return;
+      deleted = cm.metadata.uid;
+      void core.deleteNamespacedConfigMap({ name: "cm-000", namespace: DEST }).catch(() => undefined);
+    }, () => undefined);
+    try {
+      await applyApp(objects, application("ghost", {
+        repoURL: repo.url, path: "ghost", destNamespace: DEST, agentNamespace: NS,
+        syncPolicy: { automated: { prune: true, selfHeal: true } },
+      }));
+      await eventually("cm-000 deleted once by the test", () => Promise.resolve(deleted), 60_000);
+      const back = await eventually("cm-000 recreated by selfHeal", async () => {
+        const cm = await core.readNamespacedConfigMap({ name: "cm-000", namespace: DEST }).catch(() => undefined);
+        return cm && cm.metadata?.uid !== deleted ? cm : undefined;
+      }, 30_000);
+      expect(back.data).toEqual({ k: "v" });
+      const app = await reader.until("ghost", "Synced", synced(rev));
+      expect(app.status?.resources?.find((r) => r.name === "cm-000")?.status).toBe("Synced");
+    } finally {
+      watching.abort();
+    }
+  });
+});
