@@ -66,6 +66,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     credentials: (url) => client.repoCredentials(url),
   });
   let sharding: Sharding | undefined;
+  let leadership: Leadership | undefined;
   const controller: Controller = new Controller({
     kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
     charts: chartFetcher(client, cacheDir),
@@ -73,13 +74,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
     ...(opts.sharding ? { owns: (app: string) => sharding?.owns(app) ?? false } : {}),
+    ...(opts.leaderElection ? { owns: () => leadership?.mayWrite() ?? false } : {}),
   });
   const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
   const webhook = new Webhook({
     secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
     refresh: refreshThroughAnnotation(client), log,
   });
-  let leadership: Leadership | undefined;
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby })
     .catch(async (err: unknown) => {
@@ -90,7 +91,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await webhook.warnIfUnsigned(opts.namespace);
   if (opts.leaderElection) leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log }, () => controller.start());
   else {
-    if (opts.sharding) sharding = shard({ kc: opts.kc, namespace: opts.namespace, ...opts.sharding, log, onChange: () => controller.rebalance() });
+    if (opts.sharding) sharding = shard({ kc: opts.kc, namespace: opts.namespace, ...opts.sharding, log,
+      onChange: () => controller.rebalance(), drained: (of) => controller.drained(of) });
     await controller.start();
   }
   const address = server.address();

@@ -92,8 +92,14 @@ export interface DestinationsOptions {
   readonly ttlMs?: number;
 }
 
+/** What a reconcile asks of the destinations (a replica's fenced view implements it too: leader/fence.ts). */
+export interface DestinationResolver {
+  resolve(dest: ApplicationDestination): Promise<Destination>;
+  impersonating(base: Destination, user: string): Destination;
+}
+
 /** Resolves destinations to clients, keeping one client per cluster (its discovery and connections). */
-export class Destinations {
+export class Destinations implements DestinationResolver {
   private readonly clients = new Map<string, Destination>();
   private listed: { at: number; secrets: ClusterSecret[]; errors: string[] } | undefined;
 

@@ -21,6 +21,7 @@ import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
 import { fetchAndRender, planDesired, reconcile, tally, type BuildDeps, type ReconcileOutcome, type RenderFn, type SourceStage, type Stage } from "./reconcile.ts";
 import { LiveCache } from "./live.ts";
 import { DriftWatches } from "./watches.ts";
+import { fencedCluster, fencedDestinations } from "../leader/fence.ts";
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -39,7 +40,11 @@ export interface ControllerOptions {
   readonly log: LogFn;
   /** Bound of the render cache in MiB. */
   readonly renderCacheMb?: number;
-  /** With `--shards`: whether this replica reconciles the app now; absent, it reconciles every app. */
+  /**
+   * With `--shards` or `--leader-elect`: whether this replica may reconcile and write for the app now
+   * (its Lease held and renewed within the renew deadline); asked again right before every write
+   * (agent/leader/fence.ts). Absent, it reconciles every app.
+   */
   readonly owns?: (app: string) => boolean;
 }
 
@@ -124,11 +129,7 @@ export class Controller {
       async () => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "ApplicationList", metadata: {}, items: await this.client.listApplications() }));
     informer.on("add", (app) => this.enqueue(app, "added"));
     informer.on("update", (app) => this.onUpdate(app));
-    informer.on("delete", (app) => {
-      this.metrics.forget(app.metadata?.name ?? "");
-      this.ownWrites.delete(app.metadata?.name ?? "");
-      this.enqueueParent(app);
-    });
+    informer.on("delete", (app) => this.forget(app));
     informer.on("error", (err: unknown) => {
       if (this.stopped) return;
       this.opts.log(`application watch failed: ${errorMessage(err)}; restarting in 2s`);
@@ -158,6 +159,17 @@ export class Controller {
     await this.informer?.stop();
     await this.projects?.stop();
     await this.queue.drain();
+  }
+
+  /** What this controller kept about an app, dropped when the app goes: no map grows with apps that were deleted. */
+  private forget(app: Application): void {
+    const name = app.metadata?.name ?? "";
+    this.metrics.forget(name);
+    this.ownWrites.delete(name);
+    this.lastSeen.delete(name);
+    this.lastLine.delete(name);
+    this.memo.forget(app);
+    this.enqueueParent(app);
   }
 
   private poll(): void {
@@ -191,17 +203,23 @@ export class Controller {
     if (parent && parent !== app.metadata?.name) this.queue.add(parent);
   }
 
-  /**
-   * The shards this replica holds changed: resolves once no reconcile of an app it gave up is running
-   * (only then may another replica take the shard), and queues the apps it now holds.
-   */
-  async rebalance(): Promise<void> {
+  /** The shards this replica holds changed: queues the apps it holds now. Returns at once (the Lease loop never waits on work). */
+  rebalance(): void {
     const owns = this.opts.owns ?? (() => true);
-    while (this.queue.isRunning((name) => !owns(name))) await sleep(100);
     for (const app of this.informer?.list() ?? []) {
       const name = app.metadata?.name ?? "";
       if (owns(name)) this.queue.add(name, { kind: "shared", since: this.pollStartedAt });
     }
+  }
+
+  /** Resolves once no reconcile of an app `of` selects is running: a shard given up is handed back only then. */
+  async drained(of: (app: string) => boolean): Promise<void> {
+    while (this.queue.isRunning(of)) await sleep(100);
+  }
+
+  /** Whether this replica may write for `app` now (always, without Leases). */
+  private mayWrite(name: string): boolean {
+    return this.opts.owns?.(name) ?? true;
   }
 
   private async reconcileByName(name: string, freshness: Freshness): Promise<RunResult> {
@@ -212,12 +230,18 @@ export class Controller {
     if (app.metadata?.deletionTimestamp) return await this.finalize(app);
     const started = Date.now();
     const progress = this.progressReporter(app);
+    const owns = this.opts.owns;
     const outcome = await reconcile({ app, freshness }, {
       ...this.buildDeps(),
-      destinations: this.destinations, memo: this.memo, live: this.live, onStage: progress.stage,
+      destinations: owns ? fencedDestinations(this.destinations, name, owns) : this.destinations,
+      memo: this.memo, live: this.live, onStage: progress.stage,
       concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,
     });
     await progress.done();
+    if (!this.mayWrite(name)) {
+      this.opts.log(`${name}: this replica no longer holds the app's Lease; its status is left to the one that does`, { app: name });
+      return DONE;
+    }
     if (progress.wrote || statusChanged(app.status, outcome.status)) this.wrote(await this.client.writeStatus(name, outcome.status));
     await this.postDeleteFinalizer(app, outcome.postDeleteHooks);
     await this.clearRequests(app, outcome);
@@ -267,6 +291,7 @@ export class Controller {
         clearTimeout(timer);
         if (!SHOWN_STAGES.has(stage)) return;
         timer = setTimeout(() => {
+          if (!this.mayWrite(app.metadata?.name ?? "")) return;
           const condition: Condition = { type: "Reconciling", message: `${stage}…`, lastTransitionTime: new Date().toISOString() };
           const conditions = [...(app.status?.conditions ?? []).filter((c) => c.type !== "Reconciling"), condition];
           reporter.wrote = true;
@@ -292,7 +317,7 @@ export class Controller {
       const path = `/metadata/annotations/${escapeToken(REFRESH_ANNOTATION)}`;
       done.push({ op: "test", path, value: refresh }, { op: "remove", path });
     }
-    if (done.length === 0) return;
+    if (done.length === 0 || !this.mayWrite(name)) return;
     await this.client.patchApplication(name, done).then((a) => this.wrote(a))
       .catch((err: unknown) => this.opts.log(`${name}: request changed during reconcile, taking it next: ${errorMessage(err)}`));
   }
@@ -345,6 +370,7 @@ export class Controller {
     const finalizers = app.metadata?.finalizers ?? [];
     if (hooks === undefined || app.metadata?.deletionTimestamp || finalizers.includes(POST_DELETE_FINALIZER) === hooks) return;
     const name = app.metadata?.name ?? "";
+    if (!this.mayWrite(name)) return;
     const next = hooks ? [...finalizers, POST_DELETE_FINALIZER] : finalizers.filter((f) => f !== POST_DELETE_FINALIZER);
     const patch = app.metadata?.finalizers === undefined
       ? [{ op: "add" as const, path: "/metadata/finalizers", value: next }]
@@ -356,12 +382,15 @@ export class Controller {
   /** One step of cascading deletion (then the PostDelete hooks), on the cluster the app deployed to. */
   private async finalize(app: Application): Promise<RunResult> {
     try {
-      const destination = await this.destinations.resolve(app.spec.destination);
+      const name = app.metadata?.name ?? "";
+      const owns = this.opts.owns;
+      const destination = await (owns ? fencedDestinations(this.destinations, name, owns) : this.destinations).resolve(app.spec.destination);
+      const local = owns ? fencedCluster(this.opts.cluster, name, owns) : this.opts.cluster;
       const planned = async () => {
         const desired = await fetchAndRender({ app, freshness: { kind: "fresh" } }, this.buildDeps());
         return await planDesired(app, desired, destination.cluster);
       };
-      const done = await deleteCascade(app, { cluster: destination.cluster, local: this.opts.cluster, client: this.client, log: this.opts.log, planned });
+      const done = await deleteCascade(app, { cluster: destination.cluster, local, client: this.client, log: this.opts.log, planned });
       return done ? DONE : { kind: "retry" };
     } catch (err) {
       this.logOnce(app.metadata?.name ?? "", `${app.metadata?.name}: cascade deletion waits: ${errorMessage(err)}`);

@@ -2,11 +2,12 @@
 // it, child Applications first (each cascades in turn); without the finalizer everything stays.
 // Then, with the post-delete finalizer, its PostDelete hooks run (apply/delete-hooks.ts).
 import type { TetherClient } from "../api/client.ts";
-import { FINALIZER, GROUP, POST_DELETE_FINALIZER, TRACKING_ANNOTATION, type Application } from "../api/types.ts";
+import { FINALIZER, GROUP, POST_DELETE_FINALIZER, TRACKING_ANNOTATION, type Application, type Manifest } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { runPostDeleteHooks } from "../apply/delete-hooks.ts";
 import { displayRef, parseRefKey } from "../apply/inventory.ts";
 import { trackingId, type PlannedObject } from "../apply/plan.ts";
+import { optionsOf } from "../apply/options.ts";
 import { pruneAll } from "../apply/sync.ts";
 import { summarize } from "../apply/changeset.ts";
 import { errorMessage } from "../errors.ts";
@@ -88,23 +89,39 @@ async function postDelete(app: Application, deps: DeletionDeps): Promise<boolean
   return outcome.state === "done";
 }
 
+/**
+ * What a parent's cascade does to a child Application, as prune decides for any object: deleted only
+ * when it still carries the parent's tracking id and does not say `Delete=false` (either annotation
+ * spelling, or the parent's syncOptions) or `helm.sh/resource-policy: keep`.
+ */
+export function childDeletion(live: Manifest | undefined, trackingIdOfParent: string, appOptions: readonly string[])
+  : "delete" | "gone" | "Delete=false" | "tracked by another owner" {
+  if (!live) return "gone";
+  if (live.metadata.annotations?.[TRACKING_ANNOTATION] !== trackingIdOfParent) return "tracked by another owner";
+  return optionsOf(live, appOptions).delete ? "delete" : "Delete=false";
+}
+
 /** The app's resources deleted (children first, then the rest in reverse wave order): true once they are gone. */
 async function deleteResources(app: Application, deps: DeletionDeps): Promise<boolean> {
   const name = app.metadata?.name ?? "";
   const refs = (app.status?.inventory ?? []).map(parseRefKey);
   const isChild = (r: { group: string; kind: string }) => r.group === GROUP && r.kind === "Application";
+  const appRef = { name, namespace: app.metadata?.namespace ?? "" };
   const waiting: string[] = [];
   for (const child of refs.filter(isChild)) {
     const live = await deps.local.get(child);
-    if (!live) continue;
-    if (!live.metadata.deletionTimestamp) await deps.local.delete(child);
+    const decision = childDeletion(live, trackingId(appRef, child), app.spec.syncPolicy?.syncOptions ?? []);
+    if (decision !== "delete") {
+      if (decision !== "gone") deps.log(`${name}: deleting; child application ${displayRef(child)} kept (${decision})`);
+      continue;
+    }
+    if (!live!.metadata.deletionTimestamp) await deps.local.delete(child);
     waiting.push(displayRef(child));
   }
   if (waiting.length > 0) {
     deps.log(`${name}: deleting; waiting for child applications ${waiting.join(", ")}`);
     return false;
   }
-  const appRef = { name, namespace: app.metadata?.namespace ?? "" };
   const { changes, waiting: terminating } = await pruneAll(refs.filter((r) => !isChild(r)).map((ref) => ({ ref })), {
     cluster: deps.cluster, trackingIdOf: (ref) => trackingId(appRef, ref), appSyncOptions: app.spec.syncPolicy?.syncOptions ?? [],
   });

@@ -45,7 +45,8 @@ export class RenderCache {
  * whose resourceVersion and desired manifest are both unchanged needs no dry-run to compare again.
  */
 export class SyncMemo {
-  private readonly seen = new Map<string, string>();
+  /** Per app (its uid), per object: the desired digest and live resourceVersion last found equal. Dropped with the app. */
+  private readonly seen = new Map<string, Map<string, string>>();
   /** `uid@resourceVersion` of objects as this agent's applies left them: their watch events are our own echo. */
   private readonly own = new Set<string>();
 
@@ -62,15 +63,24 @@ export class SyncMemo {
   }
 
   remember(app: Application, obj: PlannedObject, live: Manifest): void {
-    this.seen.set(this.key(app, obj), this.value(obj, live));
+    const key = appKey(app);
+    let objects = this.seen.get(key);
+    if (!objects) this.seen.set(key, objects = new Map<string, string>());
+    objects.set(objectKey(obj), this.value(obj, live));
   }
 
   unchangedSinceApply(app: Application, obj: PlannedObject, live: Manifest): boolean {
-    return this.seen.get(this.key(app, obj)) === this.value(obj, live);
+    return this.seen.get(appKey(app))?.get(objectKey(obj)) === this.value(obj, live);
   }
 
-  private key(app: Application, obj: PlannedObject): string {
-    return `${app.metadata?.uid ?? app.metadata?.name}:${obj.ref.group}/${obj.ref.kind}/${obj.ref.namespace ?? ""}/${obj.ref.name}`;
+  /** Drops what is remembered for an app that was deleted. */
+  forget(app: Application): void {
+    this.seen.delete(appKey(app));
+  }
+
+  /** Apps remembered (what the eviction test reads). */
+  get apps(): number {
+    return this.seen.size;
   }
 
   private value(obj: PlannedObject, live: Manifest): string {
@@ -78,3 +88,7 @@ export class SyncMemo {
     return `${digest}@${String(live.metadata.resourceVersion)}`;
   }
 }
+
+const appKey = (app: Application) => app.metadata?.uid ?? app.metadata?.name ?? "";
+/** One separator that cannot occur in a group, kind, namespace or name. */
+const objectKey = (obj: PlannedObject) => [obj.ref.group, obj.ref.kind, obj.ref.namespace ?? "", obj.ref.name].join("|");

@@ -9,7 +9,7 @@ import { primarySource, sourcesOf } from "../api/sources.ts";
 import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
-import type { Destination, Destinations } from "../apply/destinations.ts";
+import type { Destination, DestinationResolver } from "../apply/destinations.ts";
 import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
@@ -42,7 +42,7 @@ export { inheritSource, renderKeyOf, type BuildDeps, type Desired, type RenderFn
 export type Stage = "Loading" | "Fetching source" | "Building manifests" | "Planning" | "Reading live state" | "Comparing" | "Syncing";
 
 export interface ReconcileDeps extends BuildDeps {
-  readonly destinations: Destinations;
+  readonly destinations: DestinationResolver;
   /** Live state per destination cluster: the watch-fed cache (live.ts), a GET for what it does not hold. */
   readonly live: { reader(destination: Destination): LiveReader };
   readonly memo: SyncMemo;

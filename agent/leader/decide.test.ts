@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, microTime, type LeaseRecord } from "./decide.ts";
+import { decide, mayWrite, microTime, type LeaseRecord } from "./decide.ts";
 
 const held = (holder: string, over: Partial<LeaseRecord> = {}): LeaseRecord =>
   ({ holder, leaseDurationSeconds: 15, transitions: 3, resourceVersion: "10", ...over });
@@ -27,5 +27,17 @@ describe("who may hold the Lease", () => {
 
   it("writes MicroTime with six fractional digits, as the API server requires", () => {
     expect(microTime(new Date("2026-12-01T16:40:00.123Z"))).toBe("2026-12-01T16:40:00.123000Z");
+  });
+});
+
+describe("whether a holder may still write", () => {
+  it.each([
+    { what: "just renewed", sentAt: 100_000, now: 100_500, expected: true },
+    { what: "renewed just under the deadline ago", sentAt: 100_000, now: 109_999, expected: true },
+    { what: "not renewed for the renew deadline (paused, partitioned, or its renewals hang)", sentAt: 100_000, now: 110_000, expected: false },
+    { what: "woken from a pause longer than the lease", sentAt: 100_000, now: 160_000, expected: false },
+    { what: "never renewed", sentAt: undefined, now: 100_000, expected: false },
+  ])("$what: $expected", ({ sentAt, now, expected }) => {
+    expect(mayWrite(sentAt, now, 10_000)).toBe(expected);
   });
 });

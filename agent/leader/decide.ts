@@ -35,3 +35,13 @@ export function decide(record: LeaseRecord | undefined, me: string, observedAtMs
 export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
 }
+
+/**
+ * Whether a holder may still write: its last successful renewal was sent less than the renew deadline
+ * ago. A peer takes a Lease over only after it saw it unchanged for the lease duration, which is
+ * longer, so a holder that stopped (a pause, a partition, a hung request) stops writing first. The
+ * time counted is when the renewal was sent, not when its answer came back.
+ */
+export function mayWrite(renewSentAtMs: number | undefined, nowMs: number, renewDeadlineMs: number): boolean {
+  return renewSentAtMs !== undefined && nowMs - renewSentAtMs < renewDeadlineMs;
+}

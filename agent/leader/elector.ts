@@ -3,7 +3,7 @@
 // agent then exits, so it never reconciles without the lease); a graceful stop releases the lease so
 // a standby takes over at its next try instead of after the lease duration.
 import { errorMessage } from "../errors.ts";
-import { decide, type LeaseRecord } from "./decide.ts";
+import { decide, mayWrite, type LeaseRecord } from "./decide.ts";
 import type { LeaseStore, LeaseWrite } from "./lease.ts";
 
 export interface ElectionTiming {
@@ -55,15 +55,21 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** Whether the leader may still write: leading, and its last renewal sent within the renew deadline (decide.ts#mayWrite). */
+  get mayWrite(): boolean {
+    return this.leading && mayWrite(this.lastRenewMs, Date.now(), this.opts.timing.renewDeadlineMs);
+  }
+
   /** Starts campaigning in the background; returns at once. */
   run(callbacks: Callbacks): void {
     this.opts.log(`leader election: ${this.opts.identity} is a candidate for ${this.opts.store.description}`);
     const tick = async () => {
       if (this.stopped) return;
       const was = this.leading;
+      const sentAt = Date.now();
       const held = await this.tryAcquireOrRenew();
       if (this.stopped) return;
-      if (held) this.lastRenewMs = Date.now();
+      if (held) this.lastRenewMs = sentAt;
       if (held && !was) {
         this.leading = true;
         this.opts.log(`leader election: ${this.opts.identity} leads (${this.opts.store.description})`);

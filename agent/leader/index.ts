@@ -12,6 +12,8 @@ export const LEASE_NAME = "tether-agent-leader";
 
 export interface Leadership {
   readonly isLeader: () => boolean;
+  /** Whether this replica may write now: leading and renewed within the renew deadline (the fencing check). */
+  readonly mayWrite: () => boolean;
   /** Stops campaigning, waits for `drain`, then releases the lease when leading. */
   release(drain: () => Promise<void>): Promise<void>;
 }
@@ -40,5 +42,5 @@ export function campaign(opts: ElectionOptions, lead: () => Promise<void>): Lead
       process.exit(1);
     },
   });
-  return { isLeader: () => elector.isLeader, release: (drain) => elector.release(drain) };
+  return { isLeader: () => elector.isLeader, mayWrite: () => elector.mayWrite, release: (drain) => elector.release(drain) };
 }

@@ -11,7 +11,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeHttp } from "../apply/http.ts";
 import { errorMessage } from "../errors.ts";
 import { assignShards, shardOf } from "./assign.ts";
-import { decide, type LeaseRecord } from "./decide.ts";
+import { decide, mayWrite, type LeaseRecord } from "./decide.ts";
 import { checkTiming, type ElectionTiming } from "./elector.ts";
 import { KubeLeaseStore, listLeases, type LeaseWrite } from "./lease.ts";
 
@@ -27,16 +27,21 @@ export interface ShardingOptions {
   readonly log: (line: string) => void;
   /** Unique per process; by default the host name and a random suffix, as leader election's. */
   readonly identity?: string;
+  /** Told the shards this replica now holds (it queues their apps); never awaited by the renewal loop. */
+  readonly onChange: (held: ReadonlySet<number>) => void;
   /**
-   * Told the shards this replica now holds. It resolves once the reconciles of the shards it no
-   * longer holds have finished, so a shard's Lease is released only then.
+   * Resolves once no reconcile of an app of `shard` runs any more: its Lease is handed back only then
+   * (or after the lease duration at the latest; those reconciles can no longer write anyway).
    */
-  readonly onChange: (held: ReadonlySet<number>) => Promise<void>;
+  readonly drained: (shard: (app: string) => boolean) => Promise<void>;
 }
 
 export interface Sharding {
   readonly identity: string;
-  /** Whether this replica reconciles `app` now. */
+  /**
+   * Whether this replica may reconcile and write for `app` now: its shard is held and was renewed
+   * within the renew deadline. Every writer asks right before writing (the fencing check).
+   */
   owns(app: string): boolean;
   /** Stops, waits for `drain` (the running reconciles), then hands every Lease back. */
   release(drain: () => Promise<void>): Promise<void>;
@@ -49,7 +54,7 @@ export function shard(opts: ShardingOptions): Sharding {
   coordinator.run();
   return {
     identity: coordinator.identity,
-    owns: (app) => coordinator.held.has(shardOf(app, opts.shards)),
+    owns: (app) => coordinator.mayWrite(shardOf(app, opts.shards)),
     release: (drain) => coordinator.release(drain),
   };
 }
@@ -63,8 +68,10 @@ class ShardCoordinator {
   private readonly stores: KubeLeaseStore[];
   /** When each Lease was last seen to change (its resourceVersion), on this process's clock: expiry is measured from there. */
   private readonly observed = new Map<string, { resourceVersion: string; atMs: number }>();
-  /** When each held shard was last renewed. */
+  /** When the last successful renewal of each shard was sent: what {@link mayWrite} counts from. */
   private readonly renewedAt = new Map<number, number>();
+  /** Shards dealt elsewhere whose reconciles are finishing: still renewed, never written for, then given back. */
+  private readonly draining = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private round: Promise<void> = Promise.resolve();
@@ -79,11 +86,17 @@ class ShardCoordinator {
       new KubeLeaseStore(opts.kc, opts.namespace, shardLeaseName(i, opts.shards), { ...this.labels, [ROLE_LABEL]: "shard" }));
   }
 
+  mayWrite(shardIndex: number): boolean {
+    return this.held.has(shardIndex) && mayWrite(this.renewedAt.get(shardIndex), Date.now(), this.opts.timing.renewDeadlineMs);
+  }
+
+  /** The renewal loop: one round every retry period, each round bounded by the renew deadline, never waiting on reconciles. */
   run(): void {
     this.opts.log(`sharding: ${this.identity} takes part in ${this.opts.shards} shards (Leases ${shardLeaseName(0, this.opts.shards)}…)`);
     const tick = () => {
       if (this.stopped) return;
       this.round = this.once().catch((err: unknown) => this.opts.log(`sharding: ${errorMessage(err)}`)).finally(() => {
+        this.expire();
         if (!this.stopped) this.timer = setTimeout(tick, this.opts.timing.retryPeriodMs * (1 + Math.random() * 0.1));
       });
     };
@@ -96,44 +109,66 @@ class ShardCoordinator {
     await this.round;
     await drain();
     const leases = await listLeases(this.http, this.opts.namespace, `${SHARDS_LABEL}=${this.opts.shards}`).catch(() => new Map<string, LeaseRecord>());
-    for (const i of this.held) await this.giveBack(i, leases.get(shardLeaseName(i, this.opts.shards)));
+    for (const i of new Set([...this.held, ...this.draining])) await this.giveBack(i, leases.get(shardLeaseName(i, this.opts.shards)));
     const me = leases.get(this.member.name);
     if (me) await this.member.replace(me.resourceVersion, { holder: "", leaseDurationSeconds: 1, transitions: me.transitions, acquired: false }).catch(() => false);
     this.held = new Set();
   }
 
-  /** One round: renew the member Lease, read every Lease, take what is ours and free, give back what is not. */
+  /**
+   * One round: renew the member Lease, read every Lease, take or renew (all at once) what is dealt to
+   * this replica or still draining, start giving back what is dealt elsewhere.
+   */
   private async once(): Promise<void> {
     const selector = `${SHARDS_LABEL}=${this.opts.shards}`;
-    const leases = await listLeases(this.http, this.opts.namespace, selector);
-    await this.renewMember(leases.get(this.member.name));
+    const leases = await this.deadline(listLeases(this.http, this.opts.namespace, selector));
+    await this.deadline(this.renewMember(leases.get(this.member.name)));
     const now = Date.now();
     for (const [name, record] of leases) this.observe(name, record, now);
     const members = [...leases].filter(([name, r]) => this.isMember(name, r, now)).map(([, r]) => r.holder);
     const records = this.stores.map((s) => leases.get(s.name));
     const holders = records.map((r, i) => (r && r.holder !== "" && !this.expired(this.stores[i]!.name, r, now) ? r.holder : undefined));
     const wanted = assignShards(members.includes(this.identity) ? members : [...members, this.identity], holders, this.opts.shards);
-    const held = new Set(this.held);
-    for (const [i, store] of this.stores.entries()) {
-      const record = records[i];
-      if (wanted[i] === this.identity) {
-        if (await this.takeOrRenew(store, record, now)) {
-          held.add(i);
-          this.renewedAt.set(i, now);
-        } else if (held.has(i) && now - (this.renewedAt.get(i) ?? 0) >= this.opts.timing.renewDeadlineMs) {
-          this.opts.log(`sharding: could not renew shard ${i} for ${this.opts.timing.renewDeadlineMs / 1000}s; stopping its reconciles`);
-          held.delete(i);
-        }
-      } else if (held.has(i)) {
-        held.delete(i);
-        await this.setHeld(held);
-        await this.giveBack(i, record);
-      }
+    await Promise.all(this.stores.map(async (store, i) => {
+      if (wanted[i] !== this.identity && !this.draining.has(i)) return;
+      const sentAt = Date.now();
+      if (await this.deadline(this.takeOrRenew(store, records[i], now)).catch(() => false)) this.renewedAt.set(i, sentAt);
+    }));
+    const held = new Set<number>();
+    for (let i = 0; i < this.opts.shards; i++) {
+      if (wanted[i] === this.identity && !this.draining.has(i) && mayWrite(this.renewedAt.get(i), Date.now(), this.opts.timing.renewDeadlineMs)) held.add(i);
+      else if (this.held.has(i) && wanted[i] !== this.identity) this.drain(i);
     }
-    await this.setHeld(held);
+    this.setHeld(held);
   }
 
-  private async setHeld(held: ReadonlySet<number>): Promise<void> {
+  /** Shards whose renewal lapsed stop being held (their writes stopped already: {@link mayWrite}). */
+  private expire(): void {
+    const lapsed = [...this.held].filter((i) => !mayWrite(this.renewedAt.get(i), Date.now(), this.opts.timing.renewDeadlineMs));
+    if (lapsed.length === 0) return;
+    this.opts.log(`sharding: could not renew shards [${lapsed.join(", ")}] for ${this.opts.timing.renewDeadlineMs / 1000}s; `
+      + "stopped writing for them");
+    this.setHeld(new Set([...this.held].filter((i) => !lapsed.includes(i))));
+  }
+
+  /** Gives shard `i` back once its running reconciles finished (they cannot write meanwhile), without holding up the loop. */
+  private drain(i: number): void {
+    if (this.draining.has(i)) return;
+    this.draining.add(i);
+    const mine = (app: string) => shardOf(app, this.opts.shards) === i;
+    const cap = new Promise<void>((resolve) => setTimeout(resolve, this.opts.timing.leaseDurationMs).unref());
+    void Promise.race([this.opts.drained(mine).catch(() => undefined), cap])
+      .then(async () => {
+        if (this.stopped) return;
+        await this.giveBack(i, await this.stores[i]!.get().catch(() => undefined));
+      })
+      .finally(() => {
+        this.draining.delete(i);
+        this.renewedAt.delete(i);
+      });
+  }
+
+  private setHeld(held: ReadonlySet<number>): void {
     const same = held.size === this.held.size && [...held].every((i) => this.held.has(i));
     if (same) return;
     const before = this.held;
@@ -142,7 +177,7 @@ class ShardCoordinator {
     const lost = [...before].filter((i) => !held.has(i));
     this.opts.log(`sharding: ${this.identity} holds shards [${[...held].sort().join(", ")}]`
       + `${gained.length ? `; took ${gained.join(", ")}` : ""}${lost.length ? `; gave up ${lost.join(", ")}` : ""}`);
-    await this.opts.onChange(this.held);
+    this.opts.onChange(this.held);
   }
 
   private async renewMember(record: LeaseRecord | undefined): Promise<void> {
@@ -188,6 +223,20 @@ class ShardCoordinator {
 
   private expired(name: string, record: LeaseRecord, now: number): boolean {
     return (this.observed.get(name)?.atMs ?? now) + record.leaseDurationSeconds * 1000 <= now;
+  }
+
+  /** A request that hangs must not hold up the round past the time the renewals are for. */
+  private async deadline<T>(work: Promise<T>): Promise<T> {
+    const ms = Math.min(this.opts.timing.retryPeriodMs * 2, this.opts.timing.renewDeadlineMs / 2);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from the API server in ${ms / 1000}s`)), ms);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private get leaseSeconds(): number {
