@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextInventory, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
+import { inventoryEntry, nextInventory, parseInventoryEntry, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
 
 describe("inventory", () => {
   it("round-trips core, grouped and cluster-scoped references", () => {
@@ -10,6 +10,20 @@ describe("inventory", () => {
     ]) {
       expect(parseRefKey(refKey(ref))).toEqual(ref);
     }
+  });
+
+  it.each([
+    [{ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "settings" }, "web_settings__ConfigMap_v1"],
+    [{ group: "apps", version: "v1", kind: "Deployment", namespace: "web", name: "api" }, "web_api_apps_Deployment_v1"],
+    [{ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", name: "system:a_b" }, "_system:a_b_rbac.authorization.k8s.io_ClusterRole_v1"],
+  ])("writes %j as Flux's %s and reads it back, a name with _ included", (ref, entry) => {
+    expect(inventoryEntry(ref)).toBe(entry);
+    expect(parseInventoryEntry(entry)).toEqual(ref);
+  });
+
+  it("reads an inventory written in the first spelling (group/version/kind/namespace/name)", () => {
+    expect(parseInventoryEntry("apps/v1/Deployment/web/api")).toEqual({ group: "apps", version: "v1", kind: "Deployment", namespace: "web", name: "api" });
+    expect(parseInventoryEntry("/v1/Namespace//web")).toEqual({ group: "", version: "v1", kind: "Namespace", name: "web" });
   });
 
   it("reads the group and version of a manifest", () => {
@@ -24,12 +38,15 @@ describe("inventory", () => {
       { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "settings" },
     ];
     expect(staleEntries(previous, desired)).toEqual([{ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" }]);
+    expect(staleEntries(["web_api_apps_Deployment_v1", "web_old__ConfigMap_v1"], desired)).toEqual([{ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" }]);
   });
 });
 
 describe("nextInventory", () => {
   const cm = (name: string) => ({ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name });
+  // The previous inventory in the first spelling: a status written before the migration is read as is.
   const key = (name: string) => `/v1/ConfigMap/web/${name}`;
+  const entry = (name: string) => `web_${name}__ConfigMap_v1`;
 
   it.each([
     { name: "owns what it applied", previous: [], desired: ["a", "b"], stale: [], changes: [["a", "created"], ["b", "unchanged"]], want: ["a", "b"] },
@@ -46,6 +63,6 @@ describe("nextInventory", () => {
       desired: desired.map(cm),
       stale: stale.map(([n, owned]) => ({ ref: cm(n), owned })),
       changes: changes.map(([n, action]) => ({ ref: cm(n), action })),
-    })).toEqual(want.map(key).sort());
+    })).toEqual(want.map(entry).sort());
   });
 });

@@ -13,6 +13,25 @@ export function identity(ref: ObjectRef): string {
   return [ref.group, ref.kind, ref.namespace ?? "", ref.name].join("/");
 }
 
+/**
+ * One `status.inventory` entry: `namespace_name_group_kind_version`, Flux's spelling (empty segments
+ * for the core group and cluster-scoped objects). `_` occurs in no namespace, group, kind or version,
+ * so the name is what lies between the first and the last three separators, whatever it holds.
+ */
+export function inventoryEntry(ref: ObjectRef): string {
+  return [ref.namespace ?? "", ref.name, ref.group, ref.kind, ref.version].join("_");
+}
+
+/** An inventory entry in either spelling: Flux's (above) or the first one, `group/version/kind/namespace/name`. */
+export function parseInventoryEntry(entry: string): ObjectRef {
+  if (entry.includes("/")) return parseRefKey(entry);
+  const parts = entry.split("_");
+  const namespace = parts[0] ?? "";
+  const [group = "", kind = "", version = ""] = parts.slice(-3);
+  const name = parts.slice(1, -3).join("_");
+  return { group, version, kind, name, ...(namespace ? { namespace } : {}) };
+}
+
 export function parseRefKey(key: string): ObjectRef {
   const [group = "", version = "", kind = "", namespace = "", name = ""] = key.split("/");
   return { group, version, kind, name, ...(namespace ? { namespace } : {}) };
@@ -36,7 +55,7 @@ export function displayRef(ref: Pick<ObjectRef, "kind" | "namespace" | "name">):
 /** Entries of the previous inventory that the new desired set no longer holds: what prune may delete. */
 export function staleEntries(previous: readonly string[], desired: readonly ObjectRef[]): ObjectRef[] {
   const wanted = new Set(desired.map(identity));
-  return previous.map(parseRefKey).filter((ref) => !wanted.has(identity(ref)));
+  return previous.map(parseInventoryEntry).filter((ref) => !wanted.has(identity(ref)));
 }
 
 export interface InventoryInput {
@@ -58,8 +77,8 @@ export interface InventoryInput {
  */
 export function nextInventory(input: InventoryInput): string[] {
   const actions = new Map(input.changes.map((c) => [identity(c.ref), c.action]));
-  const before = new Set(input.previous.map((k) => identity(parseRefKey(k))));
+  const before = new Set(input.previous.map((k) => identity(parseInventoryEntry(k))));
   const owned = input.desired.filter((ref) => actions.get(identity(ref)) !== "failed" || before.has(identity(ref)));
   const kept = input.stale.filter((s) => s.owned && actions.get(identity(s.ref)) !== "deleted");
-  return [...owned.map(refKey), ...kept.map((s) => refKey(s.ref))].sort();
+  return [...new Set([...owned.map(inventoryEntry), ...kept.map((s) => inventoryEntry(s.ref))])].sort();
 }

@@ -38,6 +38,11 @@ export interface LiveReader {
    * the watch holds, so an object deleted during the wave is read as missing (store.ts).
    */
   applied(obj: Manifest): void;
+  /**
+   * The objects labelled for `app` in every kind watched on this cluster: an app's objects found by
+   * tracking rather than by its inventory alone (an orphan of a lost status write is pruned too).
+   */
+  tracked(app: string): Manifest[];
 }
 
 /** Objects of one kind missing from the cache in one namespace from which one list replaces a GET each. */
@@ -109,6 +114,7 @@ export class LiveCache {
         if (obj.metadata.labels?.[TRACKING_LABEL] === undefined) return;
         this.informer(destination, obj.apiVersion, obj.kind).wrote(obj);
       },
+      tracked: (app) => [...this.kinds.values()].filter((k) => k.destination.server === destination.server).flatMap((k) => k.labelled(app)),
     };
   }
 
@@ -166,7 +172,7 @@ type WatchEnd = { readonly kind: "closed"; readonly version: string } | { readon
 
 /** The objects of one kind on one cluster that carry the tracking label: list, then watch from there. */
 class KindInformer {
-  private readonly store = new ObjectStore();
+  private readonly store = new ObjectStore(TRACKING_LABEL);
   private readonly http: KubeHttp;
   private watch: AbortController | undefined;
   private stopped = false;
@@ -182,6 +188,15 @@ class KindInformer {
 
   get size(): number {
     return this.store.size;
+  }
+
+  get destination(): Destination {
+    return this.opts.destination;
+  }
+
+  /** The objects labelled for `app`, once the kind listed (nothing before: absence is not known yet). */
+  labelled(app: string): Manifest[] {
+    return this.synced ? this.store.labelled(app) : [];
   }
 
   /** Whether reads may trust the cache: the kind listed at least once and its watch has not failed since. */

@@ -2,6 +2,8 @@
 // object of the same identity, objects another Application tracks set apart, and the objects the
 // previous inventory holds that Git no longer has. Pure: what the read-live stage fetched comes in.
 import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
+import { roleOf } from "../apply/hooks.ts";
+import { identity, refOf } from "../apply/inventory.ts";
 import type { PlannedObject } from "../apply/plan.ts";
 
 export interface Pair {
@@ -31,4 +33,19 @@ export function match(planned: readonly PlannedObject[], live: readonly (Manifes
     return shared ? { planned: p, live: current, sharedWith: owner.split(":")[0] ?? owner } : { planned: p, live: current };
   });
   return { pairs, stale };
+}
+
+/**
+ * Live objects that carry this app's tracking id but that neither Git nor the inventory names: left
+ * by a sync whose status (inventory) write was lost. They are stale like any inventory entry, so
+ * prune deletes them. A hook is never one (hooks are not pruned); neither is an object whose
+ * annotation names it differently (a copy of the object under another name or namespace).
+ */
+export function trackedOrphans(tracked: readonly Manifest[], known: readonly ObjectRef[], trackingIdOf: (ref: ObjectRef) => string): ObjectRef[] {
+  const names = new Set(known.map(identity));
+  return tracked.flatMap((obj) => {
+    const ref = refOf(obj);
+    const orphan = roleOf(obj).kind === "resource" && !names.has(identity(ref)) && obj.metadata.annotations?.[TRACKING_ANNOTATION] === trackingIdOf(ref);
+    return orphan ? [ref] : [];
+  });
 }

@@ -30,7 +30,7 @@ import { report, type Reported } from "../status/conditions.ts";
 import { build, resolveRevisions, type BuildDeps, type Desired, type Resolved, type SourceStage } from "./build.ts";
 import { decide, type SyncDecision } from "./decide.ts";
 import type { LiveReader } from "./live.ts";
-import { match, type Pair, type StaleLive } from "./match.ts";
+import { match, trackedOrphans, type Pair, type StaleLive } from "./match.ts";
 import type { SyncMemo } from "./memo.ts";
 import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
 import { retryDelay } from "./retry.ts";
@@ -183,7 +183,11 @@ function guardObjects(project: AppProject, app: Application, planned: readonly P
  */
 async function readLive(ctx: Context, planned: readonly PlannedObject[], concurrency: number) {
   const live = await ctx.live.read(planned.map((o) => o.ref), concurrency);
-  const staleRefs = staleEntries(ctx.app.status?.inventory ?? [], planned.map((o) => o.ref));
+  const inventoried = staleEntries(ctx.app.status?.inventory ?? [], planned.map((o) => o.ref));
+  // Also what carries the app's tracking id without being in Git or the inventory (a lost status write).
+  const orphans = trackedOrphans(ctx.live.tracked(ctx.app.metadata?.name ?? ""), [...planned.map((o) => o.ref), ...inventoried],
+    (ref) => trackingId(appRef(ctx.app), ref));
+  const staleRefs = [...inventoried, ...orphans];
   const staleLive = await ctx.live.read(staleRefs, concurrency);
   const stale = staleRefs.map((ref, i): StaleLive => ({ ref, live: staleLive[i] }));
   return match(planned, live, stale);

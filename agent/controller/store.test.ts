@@ -98,3 +98,20 @@ describe("compareVersions", () => {
     expect(compareVersions(a, b)).toBe(expected);
   });
 });
+
+describe("the tracking index", () => {
+  const owned = (name: string, app: string, rv: string): Manifest =>
+    ({ ...cm(name, rv), metadata: { ...cm(name, rv).metadata, labels: { "tether.dev/app": app } } });
+
+  it("finds an app's objects by their label, through lists, changes of owner and deletions", () => {
+    const store = new ObjectStore("tether.dev/app");
+    store.replace([owned("a", "web", "1"), owned("b", "web", "2"), owned("c", "db", "3")], "3");
+    expect(store.labelled("web").map((o) => o.metadata.name).sort()).toEqual(["a", "b"]);
+    store.event("MODIFIED", owned("b", "db", "4"));
+    store.event("DELETED", owned("a", "web", "5"));
+    expect(store.labelled("web")).toEqual([]);
+    expect(store.labelled("db").map((o) => o.metadata.name).sort()).toEqual(["b", "c"]);
+    store.wrote(owned("d", "web", "6"));
+    expect(store.labelled("web")).toEqual([]);
+  });
+});

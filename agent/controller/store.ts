@@ -40,12 +40,17 @@ const versionOf = (obj: Manifest | undefined): string | undefined => {
 
 export class ObjectStore {
   private watched = new Map<string, Manifest>();
+  /** Keys of the watched objects by the value of `indexLabel` (the tracking label: the app's name). */
+  private readonly index = new Map<string, Set<string>>();
   private readonly own = new Map<string, Manifest>();
   /**
    * The latest version the list and watch delivered (events and bookmarks arrive in version order):
    * every change at or before it is already in `watched`, so a write at or before it needs no overlay.
    */
   private seen: string | undefined;
+
+  /** `indexLabel`: the label whose value {@link labelled} looks up (what an app's objects carry). */
+  constructor(private readonly indexLabel?: string) {}
 
   /** Objects the watch holds (the overlay is not counted: it is always about to be replaced). */
   get size(): number {
@@ -65,9 +70,9 @@ export class ObjectStore {
     return compareVersions(versionOf(own), versionOf(watched)) === 1 || watched === undefined ? own : watched;
   }
 
-  /** Every object the watch holds. */
-  values(): IterableIterator<Manifest> {
-    return this.watched.values();
+  /** The watched objects whose index label has `value` (an app's objects, found by tracking, not by inventory). */
+  labelled(value: string): Manifest[] {
+    return [...this.index.get(value) ?? []].flatMap((key) => this.watched.get(key) ?? []);
   }
 
   /**
@@ -92,8 +97,12 @@ export class ObjectStore {
   event(type: WatchEventType, obj: Manifest): void {
     const key = keyOfObject(obj);
     this.progress(versionOf(obj));
+    this.unindex(key, this.watched.get(key));
     if (type === "DELETED") this.watched.delete(key);
-    else this.watched.set(key, obj);
+    else {
+      this.watched.set(key, obj);
+      this.indexed(key, obj);
+    }
     const own = this.own.get(key);
     // A write newer than the event (the agent recreated what was deleted) stays until its own event.
     if (own !== undefined && compareVersions(versionOf(own), versionOf(obj)) !== 1) this.own.delete(key);
@@ -107,6 +116,8 @@ export class ObjectStore {
     const next = new Map(items.map((o) => [keyOfObject(o), o]));
     const previous = this.watched;
     this.watched = next;
+    this.index.clear();
+    for (const [key, obj] of next) this.indexed(key, obj);
     this.seen = listVersion;
     for (const [key, own] of this.own) {
       if (compareVersions(versionOf(own), listVersion) !== 1) this.own.delete(key);
@@ -119,5 +130,25 @@ export class ObjectStore {
     }
     for (const [key, obj] of previous) if (!next.has(key)) events.push({ type: "DELETED", obj });
     return events;
+  }
+
+  private labelOf(obj: Manifest | undefined): string | undefined {
+    return this.indexLabel === undefined ? undefined : obj?.metadata.labels?.[this.indexLabel];
+  }
+
+  private indexed(key: string, obj: Manifest): void {
+    const value = this.labelOf(obj);
+    if (value === undefined) return;
+    let keys = this.index.get(value);
+    if (!keys) this.index.set(value, keys = new Set<string>());
+    keys.add(key);
+  }
+
+  private unindex(key: string, obj: Manifest | undefined): void {
+    const value = this.labelOf(obj);
+    if (value === undefined) return;
+    const keys = this.index.get(value);
+    keys?.delete(key);
+    if (keys?.size === 0) this.index.delete(value);
   }
 }

@@ -4,7 +4,7 @@
 // agent's own applies are not drift.
 import { TRACKING_LABEL, type Manifest } from "../api/types.ts";
 import type { Destination } from "../apply/destinations.ts";
-import { apiVersionOf, parseRefKey } from "../apply/inventory.ts";
+import { apiVersionOf, parseInventoryEntry } from "../apply/inventory.ts";
 import type { LiveCache, LiveEventType } from "./live.ts";
 
 export interface DriftWatchOptions {
@@ -26,7 +26,7 @@ export class DriftWatches {
   /** Makes sure every kind of the inventory is watched on the destination. */
   ensure(destination: Destination, inventory: readonly string[]): void {
     const kinds = new Set(inventory.map((key) => {
-      const ref = parseRefKey(key);
+      const ref = parseInventoryEntry(key);
       return `${apiVersionOf(ref)} ${ref.kind}`;
     }));
     for (const k of kinds) {
