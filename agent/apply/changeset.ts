@@ -11,11 +11,22 @@ export interface Change {
   readonly message?: string;
 }
 
-/** `created Deployment/web/api, deleted ConfigMap/web/old`: the line logs and events carry. */
+/** The most objects {@link summarize} names; the rest are counted (the message is kept in the status: etcd's limit). */
+const SUMMARY_NAMES = 20;
+
+/**
+ * `created Deployment/web/api, deleted ConfigMap/web/old`: the line logs, events and the operation's
+ * message carry. Failures are named first; past {@link SUMMARY_NAMES} objects the rest are counted.
+ */
 export function summarize(changes: readonly Change[]): string {
   const moved = changes.filter((c) => c.action !== "unchanged");
   if (moved.length === 0) return "no changes";
-  return moved.map((c) => `${c.action} ${displayRef(c.ref)}${c.message ? ` (${c.message})` : ""}`).join(", ");
+  const ordered = moved.length <= SUMMARY_NAMES ? moved : [...moved.filter((c) => c.action === "failed"), ...moved.filter((c) => c.action !== "failed")];
+  const named = ordered.slice(0, SUMMARY_NAMES).map((c) => `${c.action} ${displayRef(c.ref)}${c.message ? ` (${c.message})` : ""}`);
+  const rest = ordered.slice(SUMMARY_NAMES);
+  if (rest.length === 0) return named.join(", ");
+  const byAction = [...new Set(rest.map((c) => c.action))].map((a) => `${count(rest, a)} ${a}`).join(", ");
+  return `${named.join(", ")}, and ${rest.length} more (${byAction})`;
 }
 
 export function count(changes: readonly Change[], action: Action): number {

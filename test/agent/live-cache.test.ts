@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { Watch, type V1ConfigMap } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TRACKING_ANNOTATION, TRACKING_LABEL } from "../../agent/api/types.ts";
 import { startAgent, cli, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, synced } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
@@ -64,5 +65,30 @@ describe("the live cache", () => {
     } finally {
       watching.abort();
     }
+  });
+
+  it("prunes an object that carries the app's tracking id although its inventory does not name it (a lost status write)", async () => {
+    const app = await reader.get("ghost");
+    expect(app.status?.inventory?.some((e) => e.startsWith(`${DEST}_cm-001_`))).toBe(true);
+    // What a sync leaves when the agent dies between its apply and its status write: the object
+    // applied and tracked, the inventory without it, Git without it.
+    await core.createNamespacedConfigMap({ namespace: DEST, body: {
+      metadata: { name: "lost", labels: { [TRACKING_LABEL]: "ghost" }, annotations: { [TRACKING_ANNOTATION]: `${NS}/ghost:/ConfigMap:${DEST}/lost` } },
+      data: { k: "v" },
+    } });
+    await eventually("the orphan pruned", async () =>
+      (await core.listNamespacedConfigMap({ namespace: DEST, fieldSelector: "metadata.name=lost" })).items.length === 0 ? true : undefined, 30_000);
+    expect((await core.readNamespacedConfigMap({ name: "cm-001", namespace: DEST })).data).toEqual({ k: "v" });
+  });
+
+  it("leaves alone an object labelled for the app whose tracking id names another object (a copy)", async () => {
+    await core.createNamespacedConfigMap({ namespace: DEST, body: {
+      metadata: { name: "copy", labels: { [TRACKING_LABEL]: "ghost" }, annotations: { [TRACKING_ANNOTATION]: `${NS}/ghost:/ConfigMap:${DEST}/cm-001` } },
+      data: { k: "copied" },
+    } });
+    await repo.commit({ "ghost/cm-001.yaml": configMap("cm-001").replace("k: v", "k: w") });
+    await eventually("the next commit synced", async () =>
+      (await core.readNamespacedConfigMap({ name: "cm-001", namespace: DEST })).data?.k === "w" ? true : undefined, 30_000);
+    expect((await core.readNamespacedConfigMap({ name: "copy", namespace: DEST })).data).toEqual({ k: "copied" });
   });
 });
