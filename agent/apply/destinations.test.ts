@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { kubeConfigOf, parseClusterSecret, selectCluster, type ClusterSecret } from "./destinations.ts";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { Cluster } from "./cluster.ts";
+import { Destinations, kubeConfigOf, parseClusterSecret, selectCluster, type ClusterSecret } from "./destinations.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const secret = (data: Record<string, string>) => ({ metadata: { name: "cluster-prod" }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) });
@@ -36,5 +38,35 @@ describe("cluster Secrets in Argo CD's format", () => {
   it("name the Secret and the fix when server or config is wrong", () => {
     expect(() => parseClusterSecret(secret({ name: "x" }))).toThrow(/cluster Secret cluster-prod has no "server"/);
     expect(() => parseClusterSecret(secret({ server: "https://x", config: "{nope" }))).toThrow(/cluster Secret cluster-prod: "config" is not JSON/);
+  });
+});
+
+describe("one client per cluster identity", () => {
+  const secretOf = (token: string) => ({
+    metadata: { name: "cluster-prod" },
+    data: { name: b64("prod"), server: b64("https://prod.example.com:6443"), config: b64(JSON.stringify({ bearerToken: token })) },
+  });
+
+  it("replaces the client when the Secret's token rotates, instead of adding one, and says so once", async () => {
+    let secrets = [secretOf("first")];
+    const replaced: string[] = [];
+    const destinations = new Destinations({
+      local: { kc: new KubeConfig(), cluster: {} as Cluster }, listSecrets: () => Promise.resolve(secrets), ttlMs: 0,
+      onReplaced: (old) => replaced.push(old.kc.getCurrentUser()?.token ?? ""),
+    });
+    const first = await destinations.resolve({ name: "prod" });
+    expect(await destinations.resolve({ name: "prod" })).toBe(first);
+    secrets = [secretOf("second")];
+    const second = await destinations.resolve({ name: "prod" });
+    expect(second).not.toBe(first);
+    expect(second.kc.getCurrentUser()?.token).toBe("second");
+    expect(await destinations.resolve({ server: "https://prod.example.com:6443" })).toBe(second);
+    expect(replaced).toEqual(["first"]);
+    expect(destinations.known().filter((d) => !d.local)).toEqual([second]);
+    const as = destinations.impersonating(second, "system:serviceaccount:prod:deployer");
+    secrets = [secretOf("third")];
+    const third = await destinations.resolve({ name: "prod" });
+    expect(destinations.impersonating(third, "system:serviceaccount:prod:deployer")).not.toBe(as);
+    expect(destinations.known().filter((d) => !d.local)).toHaveLength(2);
   });
 });

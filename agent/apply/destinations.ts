@@ -3,6 +3,7 @@
 // agent namespace, in Argo CD's declarative format so its Secrets work unchanged:
 //   labels: tether.dev/secret-type: cluster  (or argocd.argoproj.io/secret-type: cluster)
 //   data:   name, server, config = {"bearerToken": "...", "tlsClientConfig": {"caData", "certData", "keyData", "insecure", "serverName"}}
+import { createHash } from "node:crypto";
 import { KubeConfig, type V1Secret } from "@kubernetes/client-node";
 import type { ApplicationDestination } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
@@ -73,6 +74,11 @@ export function kubeConfigOf(c: ClusterSecret): KubeConfig {
   return keepAlive(kc);
 }
 
+/** What one client stands for: the cluster's server URL and the Secret that describes it (not its credentials). */
+export function clusterIdentity(c: Pick<ClusterSecret, "server" | "secretName">): string {
+  return `${c.server}|${c.secretName}`;
+}
+
 /** Which of the known clusters a destination names; pure. */
 export function selectCluster(dest: ApplicationDestination, known: readonly ClusterSecret[]): ClusterSecret | "local" | undefined {
   const server = dest.server?.replace(/\/+$/, "");
@@ -90,6 +96,11 @@ export interface DestinationsOptions {
   readonly listSecrets: () => Promise<readonly V1Secret[]>;
   /** How long a listing of cluster Secrets is reused. */
   readonly ttlMs?: number;
+  /**
+   * A cluster's Secret changed (a rotated token, a new CA): its client was rebuilt, and whatever was
+   * built on the old one (the live cache's watches) must be rebuilt too.
+   */
+  readonly onReplaced?: (old: Destination) => void;
 }
 
 /** What a reconcile asks of the destinations (a replica's fenced view implements it too: leader/fence.ts). */
@@ -100,7 +111,10 @@ export interface DestinationResolver {
 
 /** Resolves destinations to clients, keeping one client per cluster (its discovery and connections). */
 export class Destinations implements DestinationResolver {
-  private readonly clients = new Map<string, Destination>();
+  /** One client per cluster identity (server URL and Secret name), with the digest of the Secret it was built from. */
+  private readonly clients = new Map<string, { readonly digest: string; readonly destination: Destination }>();
+  /** Clients impersonating a project's user, per cluster identity and user. */
+  private readonly impersonated = new Map<string, Destination>();
   private listed: { at: number; secrets: ClusterSecret[]; errors: string[] } | undefined;
 
   constructor(private readonly opts: DestinationsOptions) {}
@@ -123,14 +137,19 @@ export class Destinations implements DestinationResolver {
         `${errors.length > 0 ? `; unreadable cluster Secrets: ${errors.join("; ")}` : ""}`,
         { object: dest.name ?? dest.server ?? "destination", retryable: true });
     }
-    const key = `${found.secretName}:${JSON.stringify(found)}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      const kc = kubeConfigOf(found);
-      client = { name: found.name, server: found.server, kc, cluster: new KubeCluster(kc), local: false };
-      this.clients.set(key, client);
+    // Keyed by identity, not by credentials: a rotated token replaces the client instead of adding one.
+    const key = clusterIdentity(found);
+    const digest = createHash("sha256").update(JSON.stringify(found)).digest("hex");
+    const held = this.clients.get(key);
+    if (held?.digest === digest) return held.destination;
+    const kc = kubeConfigOf(found);
+    const destination: Destination = { name: found.name, server: found.server, kc, cluster: new KubeCluster(kc), local: false };
+    this.clients.set(key, { digest, destination });
+    if (held) {
+      for (const k of [...this.impersonated.keys()]) if (k.startsWith(`${held.destination.server}|`)) this.impersonated.delete(k);
+      this.opts.onReplaced?.(held.destination);
     }
-    return client;
+    return destination;
   }
 
   /**
@@ -139,17 +158,18 @@ export class Destinations implements DestinationResolver {
    */
   impersonating(base: Destination, user: string): Destination {
     const key = `${base.server}|as:${user}`;
-    let client = this.clients.get(key);
-    if (!client) {
+    let client = this.impersonated.get(key);
+    // Built on the base's credentials: a base rebuilt after a rotation gets a new one.
+    if (!client || client.kc !== base.kc) {
       client = { ...base, cluster: new KubeCluster(base.kc, { impersonate: { user } }), impersonating: user };
-      this.clients.set(key, client);
+      this.impersonated.set(key, client);
     }
     return client;
   }
 
   /** Every destination in use, for drift watches and metrics. */
   known(): Destination[] {
-    return [this.local, ...this.clients.values()];
+    return [this.local, ...[...this.clients.values()].map((c) => c.destination), ...this.impersonated.values()];
   }
 
   private async list(): Promise<{ secrets: ClusterSecret[]; errors: string[] }> {

@@ -90,6 +90,10 @@ export class Controller {
     this.destinations = new Destinations({
       local: { kc: opts.kc, cluster: opts.cluster },
       listSecrets: async () => (await Promise.all(CLUSTER_SECRET_LABELS.map((l) => this.client.listSecrets(l)))).flat(),
+      onReplaced: (old) => {
+        this.opts.log(`cluster ${old.name} (${old.server}): its Secret changed; its client and watches are rebuilt`);
+        this.live.forget(old.server);
+      },
     });
     this.live = new LiveCache({ log: opts.log });
     this.drift = new DriftWatches({ live: this.live, isOwnWrite: (o) => this.memo.isOwnWrite(o), changed: (app) => this.queue.add(app) });

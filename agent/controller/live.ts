@@ -139,6 +139,18 @@ export class LiveCache {
     for (const k of this.kinds.values()) k.stop();
   }
 
+  /**
+   * Stops and drops every watch on `server`: its client was rebuilt (a rotated credential), and the
+   * next read or drift watch starts them again on the new one, instead of relisting with the old.
+   */
+  forget(server: string): void {
+    for (const [id, k] of this.kinds) {
+      if (k.destination.server !== server) continue;
+      k.stop();
+      this.kinds.delete(id);
+    }
+  }
+
   private informer(destination: Destination, apiVersion: string, kind: string): KindInformer {
     const id = `${destination.server}|${apiVersion}/${kind}`;
     let informer = this.kinds.get(id);
