@@ -356,6 +356,7 @@ export class Controller {
   }
 
   private async event(app: Application, e: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void> {
+    if (!this.mayWrite(app.metadata?.name ?? "")) return;
     await this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`));
   }
 

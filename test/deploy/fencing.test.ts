@@ -22,7 +22,9 @@ const agents: AgentProcess[] = [];
 
 const holder = async () => (await leases.readNamespacedLease({ name: "tether-agent-shard-0-of-1", namespace: NS }).catch(() => undefined))?.spec?.holderIdentity ?? "";
 const identityOf = (agent: AgentProcess) => /sharding: (\S+) takes part/.exec(agent.logs())?.[1] ?? "?";
-const writesOf = (agent: AgentProcess) => agent.metric("tether_kube_writes_total");
+/** Writes that change something (dry-runs aside): apply, create, delete, status, patch, event. */
+const writesOf = async (agent: AgentProcess) => (await Promise.all(["apply", "create", "delete", "status", "patch", "event"]
+  .map((verb) => agent.metric(`tether_kube_writes_total{verb="${verb}"}`)))).reduce((a, b) => a + b, 0);
 
 // A PreSync Job created suspended: it runs until the test resumes it.
 const hook = `apiVersion: batch/v1
