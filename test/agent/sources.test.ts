@@ -189,7 +189,10 @@ describe("SOPS-encrypted secrets", () => {
 
   it("refuses a file when the app's key Secret holds no key, naming the file and its recipients", async () => {
     const rev = await repo.commit({ "nokey/token.yaml": await encrypt(secretYaml("nokey", TOKEN), "token.yaml") });
-    const app = application("nokey", { repoURL: repo.url, path: "nokey", destNamespace: "e2e-sops", agentNamespace: NS, syncPolicy: automated });
+    // A project that lets its apps use that key Secret (issue 22: key Secrets are scoped to projects).
+    await objects.create({ apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "nokeys", namespace: NS },
+      spec: { sourceRepos: ["*"], destinations: [{ server: "*", namespace: "*" }], decryptionKeys: ["no-such-keys"] } });
+    const app = application("nokey", { repoURL: repo.url, path: "nokey", destNamespace: "e2e-sops", agentNamespace: NS, syncPolicy: automated, project: "nokeys" });
     await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, decryption: { secretRef: { name: "no-such-keys" } } } } });
     const failed = await reader.until("nokey", "DecryptionFailed", (a) => hasCondition("DecryptionFailed")(a) && a.status?.sync?.revision === rev);
     expect(failed.status?.conditions?.find((c) => c.type === "DecryptionFailed")?.message).toContain(`nokey/token.yaml: is SOPS-encrypted for ${recipient}`);
