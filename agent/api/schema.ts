@@ -155,8 +155,11 @@ export const OperationStateSchema = Type.Object({
   finishedAt: opt(str()),
   /** How many retries `syncPolicy.retry` has spent on this operation. */
   retryCount: opt(Type.Integer()),
+  /** The operation this state is of (Argo CD's `operationState.operation`): the request, or an automated sync. */
+  operation: opt(free()),
   syncResult: opt(Type.Object({
     revision: opt(str()), revisions: opt(Type.Array(Type.String())), resources: opt(Type.Array(ResourceResultSchema)),
+    renderKey: opt(str("What the operation synced (commit + every render input): an automated sync does not repeat it after a failure.")),
   })),
 }, { "x-kubernetes-preserve-unknown-fields": true });
 

@@ -39,7 +39,7 @@ export const HELM_HOOK_DELETE_POLICY_ANNOTATION = "helm.sh/hook-delete-policy";
 export type {
   DirectorySource, KustomizeSource, HelmSource, ApplicationSource, ApplicationDestination, SyncPolicy, RetryPolicy,
   ResourceIgnoreDifferences, ApplicationSpec, SyncStatusCode, HealthStatusCode, OperationPhase, ObjectRef, ResourceStatus,
-  Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec,
+  Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec, SyncOperationResource,
 } from "./schema.ts";
 
 export interface Application extends KubernetesObject {

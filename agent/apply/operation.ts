@@ -27,11 +27,14 @@ export interface OperationInput {
   readonly hooks: readonly PlannedObject[];
   /** Applies the objects of one step. */
   readonly apply: (objects: readonly PlannedObject[]) => Promise<ApplyResult>;
-  /** Whether the objects of a step let the next step start: a reason string means "not yet". */
-  readonly ready: (objects: readonly PlannedObject[], applied: ApplyResult) => string | undefined;
+  /** Whether the objects of a step let the next step start: not yet (`wait`), never (`failed`: one is Degraded). */
+  readonly ready: (objects: readonly PlannedObject[], applied: ApplyResult) => Gate;
   /** Deletes what left Git (after the Sync phase, before PostSync); `waiting` while objects terminate. */
   readonly prune: () => Promise<{ readonly changes: readonly Change[]; readonly waiting?: string }>;
 }
+
+/** What a wave's objects say about the next step: go on, wait for them, or fail the operation. */
+export type Gate = { readonly kind: "ready" } | { readonly kind: "wait" | "failed"; readonly reason: string };
 
 export interface OperationResult {
   readonly phase: "Running" | "Succeeded" | "Failed";
@@ -106,7 +109,10 @@ async function runStep(run: Run, step: Step, last: boolean): Promise<Outcome | u
     for (const [o, m] of applied.live) run.live.set(o, m);
     const failed = applied.changes.find((c) => c.action === "failed");
     if (failed) return { failed: `${displayRef(failed.ref)}: ${failed.message ?? "apply failed"}` };
-    if (!last) notReady = run.input.ready(step.resources, applied);
+    // As Argo CD: the last wave's objects need not be healthy; an earlier wave's Degraded object fails the operation.
+    const gate: Gate = last ? { kind: "ready" } : run.input.ready(step.resources, applied);
+    if (gate.kind === "failed") return { failed: `wave ${step.wave}: ${gate.reason}` };
+    if (gate.kind === "wait") notReady = gate.reason;
   }
   const hooks = await Promise.all(step.hooks.map((h) => runHook(run, h)));
   const failed = hooks.find((h) => h.hookPhase === "Failed" || h.status === "SyncFailed");

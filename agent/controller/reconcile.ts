@@ -4,7 +4,7 @@
 //   compare → decide (pure) → sync → inventory (pure) → status (pure).
 // It returns the next status, the change set and what the queue should do next; the controller
 // writes them. Every early exit leaves what runs in the cluster as it was.
-import type { AppProject, Application, ApplicationStatus, Manifest } from "../api/types.ts";
+import type { AppProject, Application, ApplicationStatus, Manifest, Operation, SyncOperationResource } from "../api/types.ts";
 import { primarySource, sourcesOf } from "../api/sources.ts";
 import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
@@ -14,7 +14,7 @@ import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks } from "../apply/delete-hooks.ts";
-import { runOperation, type OperationResult } from "../apply/operation.ts";
+import { runOperation, type Gate, type OperationResult } from "../apply/operation.ts";
 import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
@@ -28,12 +28,11 @@ import { impersonationFor } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
 import { report, type Reported } from "../status/conditions.ts";
 import { build, resolveRevisions, type BuildDeps, type Desired, type Resolved, type SourceStage } from "./build.ts";
-import { decide, type SyncDecision } from "./decide.ts";
+import { decide, emptyPruneRefusal, nextRun, operationsOf, pinnedToOperation, type SyncDecision } from "./decide.ts";
 import type { LiveReader } from "./live.ts";
 import { match, trackedOrphans, type Pair, type StaleLive } from "./match.ts";
 import type { SyncMemo } from "./memo.ts";
 import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
-import { retryDelay } from "./retry.ts";
 import { buildStatus, errorStatus, withSourceCredential, type ComparedPair } from "./status.ts";
 
 export { inheritSource, renderKeyOf, type BuildDeps, type Desired, type RenderFn, type SourceStage } from "./build.ts";
@@ -97,7 +96,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   try {
     const ctx = await stage("Loading", () => load(req.app, deps));
     destination = ctx.destination;
-    resolved = await stage("Fetching source", () => resolveRevisions(req.app, req.freshness ?? CACHED, deps));
+    resolved = await stage("Fetching source", () => resolveRevisions(pinnedToOperation(req.app), req.freshness ?? CACHED, deps));
     const desired = await stage("Building manifests", () => build(req.app, resolved!, deps, ctx.project));
     const repeated: string[] = [];
     const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster, (m) => repeated.push(m)));
@@ -245,50 +244,61 @@ interface Compared {
 
 /** Decide, sync, then the inventory and status the outcome leaves. */
 async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: Stage, run: () => Promise<T>) => Promise<T>): Promise<ReconcileOutcome> {
-  const { ctx, desired, compared, stale } = input;
+  const { ctx, desired } = input;
   const app = ctx.app;
   const decision = decideFor(input);
-  refuseEmptyPrune(app, desired, compared.length, decision);
-  const result = decision.sync ? await stage("Syncing", () => runSync(input, deps, decision.prune)) : { changes: [], after: new Map<PlannedObject, Manifest>() };
-  const inventory = decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [];
-  const failed = count(result.changes, "failed") > 0 || result.operation?.phase === "Failed";
-  const retry = failed ? retryAfterFailure(app, desired.revision) : undefined;
-  const status = buildStatus({
-    app, revision: desired.revision, renderKey: desired.renderKey, pairs: compared, stale, after: result.after,
-    ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings, repeated: input.repeated,
-    changes: result.changes, inventory, synced: decision.sync, now: new Date().toISOString(),
-    ...(result.waiting ? { waiting: result.waiting } : {}), ...(retry?.count ? { retryCount: retry.count } : {}),
-    ...(result.operation ? { operation: result.operation } : {}),
-    ...(decision.sync && (app.operation?.sync?.resources?.length ?? 0) > 0 ? { selective: true } : {}),
+  const path = sourcesOf(app).map((s) => s.path ?? s.chart ?? ".").join(", ");
+  const refusal = emptyPruneRefusal({
+    planned: input.compared.length, inventory: app.status?.inventory?.length ?? 0, decision, revision: desired.revision,
+    allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty === true, path,
   });
-  const next = nextRun(app, result, failed, retry?.next);
-  return { status, changes: result.changes, operationDone: app.operation !== undefined && !result.waiting, next, why: decision.why, destination: ctx.destination };
+  if (refusal) throw new TetherError("EmptyRender", refusal, { object: path });
+  const record = operationRecord(app, decision);
+  const result: SyncResult = decision.sync ? await stage("Syncing", () => runSync(input, deps, { prune: decision.prune, selection: record.sync?.resources })) : { changes: [], after: new Map() };
+  const retryCount = decision.continuing ? app.status?.operationState?.retryCount ?? 0 : decision.retryCount ?? 0;
+  const next = nextRun({
+    ...(result.operation ? { phase: result.operation.phase } : {}), continued: decision.continuing === true, retryCount,
+    ...(app.spec.syncPolicy?.retry ? { retry: app.spec.syncPolicy.retry } : {}),
+    ...(decision.recheckAfterMs !== undefined ? { recheckAfterMs: decision.recheckAfterMs } : {}),
+  });
+  const operationDone = app.operation !== undefined && decision.fromRequest === true && !result.waiting;
+  return { status: statusAfter(input, { decision, record, result, retryCount }), changes: result.changes, operationDone, next, why: decision.why, destination: ctx.destination };
 }
 
-/** Whether this reconcile syncs (and prunes), from the compared state and the app's last operation. */
+function statusAfter(input: Compared, after: {
+  readonly decision: SyncDecision; readonly record: Operation; readonly result: SyncResult; readonly retryCount: number;
+}): ApplicationStatus {
+  const { ctx: { app }, desired } = input;
+  const { decision, record, result, retryCount } = after;
+  return buildStatus({
+    app, revision: desired.revision, renderKey: desired.renderKey, pairs: input.compared, stale: input.stale, after: result.after,
+    ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings, repeated: input.repeated,
+    changes: result.changes, inventory: decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [],
+    synced: decision.sync, now: new Date().toISOString(),
+    ...(result.waiting ? { waiting: result.waiting } : {}), ...(retryCount > 0 ? { retryCount } : {}),
+    ...(result.operation ? { operation: result.operation } : {}), ...(decision.syncError ? { syncError: decision.syncError } : {}),
+    ...(decision.sync ? { record } : {}), ...(decision.sync && (record.sync?.resources?.length ?? 0) > 0 ? { selective: true } : {}),
+  });
+}
+
+/** Whether this reconcile syncs (and prunes), from the compared state and the app's operation record. */
 function decideFor(input: Compared): SyncDecision {
   const { ctx: { app }, desired, compared, stale } = input;
-  const hookFailed = hookFailedAt(app, desired.revision);
+  const differs = compared.filter((p) => !p.inSync && p.sharedWith === undefined).length;
+  const prunable = prunableOf(app, stale).length;
   return decide({
-    syncPolicy: app.spec.syncPolicy, operation: app.operation?.sync,
-    outOfSync: compared.some((p) => !p.inSync && p.sharedWith === undefined) || prunableOf(app, stale).length > 0,
-    newDesired: desired.renderKey !== app.status?.observedRenderKey,
-    retriesExhausted: retriesExhausted(app, desired.revision),
-    ...(hookFailed ? { hookFailed } : {}),
-    suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true",
+    syncPolicy: app.spec.syncPolicy, requested: app.operation?.sync, ...operationsOf(app, desired),
+    outOfSync: differs + prunable > 0, pruneOnly: differs === 0 && prunable > 0,
+    suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true", now: Date.now(),
   });
 }
 
-/**
- * A waiting operation comes back soon; a failed one is retried (with syncPolicy.retry's backoff, or
- * the queue's) unless a hook failed and no retry policy asks for another run of the hooks.
- */
-function nextRun(app: Application, result: SyncResult, failed: boolean, retry: RunResult | undefined): RunResult {
-  if (result.waiting) return { kind: "requeue", afterMs: 2000 };
-  if (!failed) return DONE;
-  const hookFailed = result.operation?.hooks.some((h) => h.hookPhase === "Failed" && h.syncPhase !== "SyncFail");
-  if (hookFailed && !app.spec.syncPolicy?.retry) return DONE;
-  return retry ?? { kind: "retry" };
+/** What the operation runs, as `operationState.operation` records it: the request, or an automated sync. */
+function operationRecord(app: Application, decision: SyncDecision): Operation {
+  const running = app.status?.operationState;
+  if (decision.continuing && running?.operation) return running.operation;
+  if (decision.fromRequest && app.operation) return app.operation;
+  return { sync: { prune: decision.prune }, initiatedBy: { automated: true } };
 }
 
 /** What the app owns after its sync: the objects it applies (not those another app tracks) and stale ones still there. */
@@ -303,45 +313,6 @@ function inventoryAfter(input: Compared, changes: readonly Change[]): string[] {
   });
 }
 
-/** Never a mass prune from a render that came out empty, unless the app says it may be empty. */
-function refuseEmptyPrune(app: Application, desired: Desired, planned: number, decision: SyncDecision): void {
-  if (planned > 0 || (app.status?.inventory?.length ?? 0) === 0 || !decision.sync || !decision.prune) return;
-  if (app.spec.syncPolicy?.automated?.allowEmpty === true) return;
-  const path = sourcesOf(app).map((s) => s.path ?? s.chart ?? ".").join(", ");
-  throw new TetherError("EmptyRender",
-    `${path} at ${desired.revision.slice(0, 7)} rendered no objects; nothing was pruned. ` +
-    "If the application really should be empty, set syncPolicy.automated.allowEmpty: true", { object: path });
-}
-
-/**
- * With `syncPolicy.retry`, a failed sync is retried as Argo CD does (limit, growing backoff) and the
- * count kept in the operation state; without one it is retried with the queue's own backoff.
- */
-function retryAfterFailure(app: Application, revision: string): { count: number; next: RunResult } | undefined {
-  const policy = app.spec.syncPolicy?.retry;
-  if (!policy) return undefined;
-  const op = app.status?.operationState;
-  const attempt = (op?.phase === "Failed" && op.syncResult?.revision === revision ? op.retryCount ?? 0 : 0) + 1;
-  const delay = retryDelay(policy, attempt);
-  return delay === undefined ? { count: attempt - 1, next: DONE } : { count: attempt, next: { kind: "retry", afterMs: delay } };
-}
-
-/** The hook the last sync of `revision` failed in, when no `syncPolicy.retry` asks for another attempt. */
-function hookFailedAt(app: Application, revision: string): string | undefined {
-  const op = app.status?.operationState;
-  if (app.spec.syncPolicy?.retry || op?.phase !== "Failed" || op.syncResult?.revision !== revision) return undefined;
-  const hook = op.syncResult.resources?.find((r) => r.hookPhase === "Failed" && r.syncPhase !== "SyncFail");
-  return hook ? `${hook.syncPhase ?? ""} hook ${displayRef(hook)} failed` : undefined;
-}
-
-/** Whether the last sync of `revision` failed and the retry policy allows no further attempt. */
-function retriesExhausted(app: Application, revision: string): boolean {
-  const op = app.status?.operationState;
-  const policy = app.spec.syncPolicy?.retry;
-  if (!policy || op?.phase !== "Failed" || op.syncResult?.revision !== revision) return false;
-  return retryDelay(policy, (op.retryCount ?? 0) + 1) === undefined;
-}
-
 interface SyncResult {
   readonly changes: readonly Change[];
   readonly after: ReadonlyMap<PlannedObject, Manifest>;
@@ -354,13 +325,13 @@ interface SyncResult {
  * Runs the sync operation (hooks by phase, waves, prune: apply/operation.ts) as far as it goes in
  * this reconcile; an operation that waits (a hook running, a wave not healthy yet) continues next time.
  */
-async function runSync(input: Compared, deps: ReconcileDeps, prune: boolean): Promise<SyncResult> {
+async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly prune: boolean; readonly selection: SyncOperationResource[] | undefined }): Promise<SyncResult> {
+  const { prune, selection } = op;
   const { ctx, compared, stale } = input;
   const cluster = ctx.writer;
   const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
   await createNamespace(ctx.app, cluster);
   // A selective sync (`tether app sync --resource`) takes only the objects it names, prunes only those and runs no hooks (as Argo CD).
-  const selection = ctx.app.operation?.sync?.resources;
   const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx.app, p));
   // Only what differs is written, always: Argo CD's ApplyOutOfSyncOnly=true is Tether's only behaviour.
   const unchanged = new Set(owned.filter((p) => p.inSync).map((p) => p.planned));
@@ -406,16 +377,18 @@ export function prunableOf(app: Application, stale: readonly StaleLive[]): Stale
   });
 }
 
-/** A wave is ready when none of its objects is Progressing, Missing, Degraded or Unknown. */
-function waveGate(live: readonly (Manifest | undefined)[]): string | undefined {
+/** A wave is ready when its objects are Healthy or Suspended; a Degraded one fails the operation (as Argo CD). */
+export function waveGate(live: readonly (Manifest | undefined)[]): Gate {
+  let wait: string | undefined;
   for (const obj of live) {
     const h = assessHealth(obj);
-    if (h.status !== "Healthy" && h.status !== "Suspended") {
-      const name = obj ? displayRef({ kind: obj.kind, name: obj.metadata.name ?? "", namespace: obj.metadata.namespace }) : "an object";
-      return `${name} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
-    }
+    if (h.status === "Healthy" || h.status === "Suspended") continue;
+    const name = obj ? displayRef({ kind: obj.kind, name: obj.metadata.name ?? "", namespace: obj.metadata.namespace }) : "an object";
+    const reason = `${name} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
+    if (h.status === "Degraded") return { kind: "failed", reason };
+    wait ??= reason;
   }
-  return undefined;
+  return wait === undefined ? { kind: "ready" } : { kind: "wait", reason: wait };
 }
 
 /**

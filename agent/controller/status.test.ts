@@ -73,11 +73,25 @@ describe("buildStatus", () => {
     expect(quiet.observedRenderKey).toBe("k1");
   });
 
+  it("records a new revision that renders what is live without an operation or a history entry", () => {
+    const previous = app({ history: [{ id: 0, revision: "old0000", deployedAt: "2026-11-30T00:00:00Z" }], observedRenderKey: "k0",
+      operationState: { phase: "Succeeded", syncResult: { revision: "old0000" } } });
+    const s = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: live(a!), inSync: true }] }));
+    expect(s).toMatchObject({ sync: { status: "Synced", revision: "abc1234" }, observedRenderKey: "k1", operationState: { syncResult: { revision: "old0000" } } });
+    expect(s.history).toEqual(previous.status?.history);
+  });
+
+  it("names the revision an automated sync does not repeat in SyncError", () => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false }], syncError: "Failed last sync attempt to abc1234: boom" }));
+    expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual(["SyncError: Failed last sync attempt to abc1234: boom"]);
+    expect(s.observedRenderKey).toBeUndefined();
+  });
+
   it("keeps a running operation's start while a wave is held", () => {
     const running = app({ operationState: { phase: "Running", startedAt: "2026-12-01T09:59:00Z" } });
     const s = buildStatus(input({ app: running, pairs: [{ planned: a!, live: live(a!), inSync: true }], synced: true, waiting: "1 to become healthy" }));
     expect(s.operationState).toEqual({
-      phase: "Running", message: "waiting for wave 1 to become healthy", startedAt: "2026-12-01T09:59:00Z", syncResult: { revision: "abc1234", resources: [] },
+      phase: "Running", message: "waiting for wave 1 to become healthy", startedAt: "2026-12-01T09:59:00Z", syncResult: { revision: "abc1234", renderKey: "k1", resources: [] },
     });
   });
 });

@@ -2,7 +2,7 @@
 // every input comes in (the time too), so each outcome is a fixture in status.test.ts.
 import {
   ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest,
-  type ResourceResult, type ResourceStatus,
+  type Operation, type ResourceResult, type ResourceStatus,
 } from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, identity } from "../apply/inventory.ts";
@@ -46,6 +46,10 @@ export interface StatusInput {
   readonly retryCount?: number;
   /** The sync operation as this reconcile left it: its phase, message, start and hook results. */
   readonly operation?: Pick<OperationResult, "phase" | "message" | "startedAt" | "hooks">;
+  /** What the operation runs (`operationState.operation`): the request, or an automated sync. */
+  readonly record?: Operation;
+  /** Why an automated sync did not repeat a failed revision: Argo CD's "Failed last sync attempt to ...". */
+  readonly syncError?: string;
   /** The sync took only some objects (`--resource`): as in Argo CD it is not a deploy (no history entry). */
   readonly selective?: boolean;
   readonly now: string;
@@ -65,6 +69,8 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
     reconciledAt: input.now,
   };
   if (input.synced) Object.assign(status, operationResult(input));
+  // A revision that renders what is already live (a commit outside the app's path, a comment) is recorded, not synced.
+  else if (status.sync?.status === "Synced" && previous.operationState?.phase !== "Running") status.observedRenderKey = input.renderKey;
   return status;
 }
 
@@ -135,6 +141,7 @@ function conditions(input: StatusInput): Condition[] {
   const planned = new Set(input.pairs.map((p) => identity(p.planned.ref)));
   // Argo CD's condition for a failed sync: each object the API server refused, and each hook that failed.
   add("SyncError", [
+    ...(input.syncError ? [input.syncError] : []),
     ...failed.filter((c) => planned.has(identity(c.ref))).map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`),
     ...(input.operation?.hooks ?? []).filter((h) => h.hookPhase === "Failed").map((h) => `${h.syncPhase ?? ""} hook ${displayRef(h)}: ${h.message ?? "failed"}`),
   ]);
@@ -170,11 +177,12 @@ function operationResult(input: StatusInput): Pick<ApplicationStatus, "operation
   const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
   const continuing = running !== undefined && (running.syncResult?.revision ?? input.revision) === input.revision;
   const startedAt = input.operation?.startedAt ?? (continuing ? previous.operationState?.startedAt ?? input.now : input.now);
-  const syncResult = { revision: input.revision, ...revisionsOf(input), resources: resourceResults(input, continuing) };
-  if (phase === "Running") return { operationState: { phase, message, startedAt, syncResult } };
+  const syncResult = { revision: input.revision, ...revisionsOf(input), renderKey: input.renderKey, resources: resourceResults(input, continuing) };
+  const common = { ...(input.record ? { operation: input.record } : {}), ...(input.retryCount ? { retryCount: input.retryCount } : {}) };
+  if (phase === "Running") return { operationState: { phase, message, startedAt, ...common, syncResult } };
   const operationState = {
     phase, message: phase === "Succeeded" && op.hooks.length === 0 ? summarize(input.changes) : message, startedAt, finishedAt: input.now,
-    ...(input.retryCount ? { retryCount: input.retryCount } : {}), syncResult,
+    ...common, syncResult,
   };
   if (phase !== "Succeeded" || input.selective) return { operationState };
   return { operationState, observedRenderKey: input.renderKey, ...historyAfter(input) };

@@ -10,7 +10,7 @@ import { appDetails, appTable, historyTable, withoutManagedFields } from "./view
 import { describeState, stopWhenSyncEnded, waitForApp } from "./wait.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
-import { rollbackTarget, waitForOperation } from "./operation.ts";
+import { refuseWhileRunning, rollbackTarget, waitForOperation } from "./operation.ts";
 import { isSelected, parseResource } from "../../agent/apply/selection.ts";
 import { rollbackPatch } from "../../agent/ui/actions.ts";
 
@@ -112,11 +112,12 @@ Examples:
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
     .addHelpText("after", "\nExamples:\n  tether app history guestbook-ui\n  tether app rollback guestbook-ui 3\n  tether app rollback guestbook-ui      # the entry before the current one\n"
       + "\nAutomated sync stays off (condition RolledBack names the command that turns it back on), so the next commit does not undo the rollback."
-      + "\nExit codes: 0 deployed, 1 the sync failed, 3 no such app or history entry, 4 timeout.")
+      + "\nExit codes: 0 deployed, 1 the sync failed, 3 no such app or history entry, 4 timeout, 5 another operation in progress.")
     .action(async (name: string, id: string | undefined, flags: Flags & { timeout: string }) => {
       const format = parseFormat(flags.output, ["table", "json", "yaml"]);
       const { client, app: a } = await mustGet(flags, name);
       const target = rollbackTarget(a, id);
+      refuseWhileRunning(a);
       await client.patchApplication(name, rollbackPatch(a, target, process.env.USER ?? "tether-cli", new Date()));
       const done = await waitForOperation(client, name, parseDuration(flags.timeout, "--timeout"));
       const op = done.status?.operationState;
@@ -159,7 +160,8 @@ Examples:
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
     .addHelpText("after", "\nExamples:\n  tether app sync guestbook-ui --prune\n  tether app sync guestbook-ui --resource :Service:guestbook-ui"
       + "\n  tether app sync guestbook-ui --resource apps:Deployment:web/guestbook-ui --resource '!:ConfigMap:*'\n"
-      + "\nA sync of some objects runs no hooks and adds no history entry, as in Argo CD; it waits for the operation, not for Synced.")
+      + "\nA sync of some objects runs no hooks and adds no history entry, as in Argo CD; it waits for the operation, not for Synced."
+      + "\nWhile another operation runs (or is requested) the sync is refused with exit 5, as Argo CD: nothing is queued.")
     .action(async (name: string, flags: Flags & { prune: boolean; dryRun: boolean; timeout: string; resource: string[] }) => {
       const format = parseFormat(flags.output, ["table", "json", "yaml"]);
       const resources = flags.resource.map((r) => {
@@ -179,6 +181,7 @@ Examples:
         process.stdout.write(text || `${name}: nothing to sync\n`);
         return;
       }
+      refuseWhileRunning(a);
       await client.mergeApplication(name, {
         operation: { sync: { prune: flags.prune, ...(resources.length > 0 ? { resources } : {}) }, initiatedBy: { username: process.env.USER ?? "tether-cli" } },
         metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } },

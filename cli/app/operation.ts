@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TetherClient } from "../../agent/api/client.ts";
 import type { Application } from "../../agent/api/types.ts";
-import { NotFoundError, TimeoutError, UsageError } from "../errors.ts";
+import { ConflictError, NotFoundError, TimeoutError, UsageError } from "../errors.ts";
 
 /** The history entry a rollback deploys: `id`, or without one the entry before the current one (as `argocd app rollback`). */
 export function rollbackTarget(app: Application, id: string | undefined): number {
@@ -20,6 +20,19 @@ export function rollbackTarget(app: Application, id: string | undefined): number
     throw new NotFoundError(`${name} has no history entry ${wanted} (entries: ${history.map((h) => h.id).join(", ") || "none"}); see \`tether app history ${name}\``);
   }
   return wanted;
+}
+
+/**
+ * Argo CD's lock: a sync or rollback is refused while another operation is requested or running
+ * (exit 5), as `argocd app sync` says "another operation is already in progress"; nothing is queued.
+ */
+export function refuseWhileRunning(app: Application): void {
+  const name = app.metadata?.name ?? "";
+  const state = app.status?.operationState;
+  const running = state?.phase === "Running"
+    ? `: ${state.message ?? "running"} (started ${state.startedAt ?? "?"} at ${(state.syncResult?.revision ?? "").slice(0, 7)})` : " (requested, not taken yet)";
+  if (app.operation === undefined && state?.phase !== "Running") return;
+  throw new ConflictError(`${name}: another operation is already in progress${running}; wait for it (\`tether app wait ${name}\`) and try again`);
 }
 
 /** Waits until the agent has taken the requested operation (it clears `operation`), then returns the app as it left it. */

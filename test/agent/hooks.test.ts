@@ -310,13 +310,14 @@ ${nodeSelector ? `      nodeSelector: ${nodeSelector}\n` : ""}      containers:
 `;
   const later = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-api\n  annotations:\n    argocd.argoproj.io/sync-wave: \"2\"\ndata:\n  K: v\n";
 
-  it("holds wave 2 while wave 1 is Degraded, and applies it once a commit repairs wave 1", async () => {
+  it("fails the operation when wave 1 turns Degraded (wave 2 not applied, as Argo CD), and a commit that repairs wave 1 syncs both", async () => {
     const broken = await repo.commit({ "repair/api.yaml": deployment("{no-such-label: x}"), "repair/after.yaml": later });
     await applyApp(objects, application("repair", { repoURL: repo.url, path: "repair", destNamespace: ns, agentNamespace: NS, syncPolicy: automated }));
     const stuck = await reader.until("repair", "wave 1 Degraded", (a) => a.status?.sync?.revision === broken
       && a.status.resources?.find((r) => r.kind === "Deployment")?.health?.status === "Degraded", 120_000);
-    expect(stuck.status?.operationState?.phase).toBe("Running");
-    expect(stuck.status?.operationState?.message).toMatch(/wave 1/);
+    const failed = await reader.until("repair", "operation Failed", (a) => a.status?.operationState?.phase === "Failed", 60_000);
+    expect(failed.status?.operationState?.message).toMatch(/^wave 1: Deployment\/hooks-repair\/api is Degraded/);
+    expect(stuck.status?.sync?.revision).toBe(broken);
     expect(await missing(() => core.readNamespacedConfigMap({ name: "after-api", namespace: ns }))).toBe(true);
     const fixed = await repo.commit({ "repair/api.yaml": deployment() });
     const app = await reader.until("repair", "operation Succeeded at the fix", succeeded(fixed), 180_000);
