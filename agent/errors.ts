@@ -14,7 +14,9 @@ export type Reason =
   /** The spec names something that does not exist (a destination cluster), as Argo CD's condition. */
   | "InvalidSpecError"
   /** The live state could not be read or compared (a cluster unreachable). */
-  | "ComparisonError";
+  | "ComparisonError"
+  /** A sync operation could not start or go on (its record could not be written), as Argo CD's condition. */
+  | "SyncError";
 
 export interface TetherErrorOptions {
   /** The object concerned, as `Kind/namespace/name` (or a file path inside the repository). */

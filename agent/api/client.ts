@@ -1,11 +1,12 @@
 // Reading and writing tether.dev resources, shared by the agent and the CLI.
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret,
 } from "@kubernetes/client-node";
 import { isNotFound } from "../apply/cluster.ts";
 import { matchCredential, type CredentialEntry } from "../source/credentials.ts";
 import type { RepoCredentials } from "../source/repo-url.ts";
-import { GROUP, VERSION, type AppProject, type Application, type ApplicationStatus } from "./types.ts";
+import { GROUP, VERSION, type AppProject, type Application, type ApplicationStatus, type OperationState } from "./types.ts";
 
 type JsonPatch = { op: "add" | "remove" | "replace" | "test"; path: string; value?: unknown }[];
 
@@ -46,8 +47,20 @@ export class TetherClient {
 
   /** Replaces the whole status (a JSON patch `add` replaces or creates it), so cleared fields go away; returns the Application written. */
   async writeStatus(name: string, status: ApplicationStatus): Promise<Application> {
-    this.writes.status++;
-    return await this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body: [{ op: "add", path: "/status", value: status }] }, jsonPatch) as Application;
+    return await retrying(() => {
+      this.writes.status++;
+      return this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body: [{ op: "add", path: "/status", value: status }] }, jsonPatch) as Promise<Application>;
+    });
+  }
+
+  /** Writes `status.operationState` alone (the rest of the status untouched), with retries; returns the Application written. */
+  async writeOperationState(app: Application, state: OperationState): Promise<Application> {
+    const name = app.metadata?.name ?? "";
+    const body: JsonPatch = app.status ? [{ op: "add", path: "/status/operationState", value: state }] : [{ op: "add", path: "/status", value: { operationState: state } }];
+    return await retrying(() => {
+      this.writes.status++;
+      return this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body }, jsonPatch) as Promise<Application>;
+    });
   }
 
   async patchApplication(name: string, patch: JsonPatch): Promise<Application> {
@@ -150,6 +163,23 @@ function credentialEntry(secret: V1Secret): CredentialEntry {
 }
 
 /** The value, or undefined when the API server answers 404. */
+/**
+ * A status write retried while it may pass (a conflict, throttling, a server error, a dropped
+ * connection), with a short backoff: the operation record must not be lost to one failed request.
+ */
+async function retrying<T>(write: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      const final = typeof code === "number" && code >= 400 && code < 500 && code !== 409 && code !== 429;
+      if (final || attempt >= attempts) throw err;
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}
+
 async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
   try {
     return await request;

@@ -148,6 +148,14 @@ export const ResourceResultSchema = Type.Composite([ObjectRefSchema, Type.Object
   syncPhase: opt(lit("PreSync", "Sync", "PostSync", "SyncFail")),
 })]);
 
+/** One step of an operation as planned when it started: its phase and wave, how many objects it applies, the hooks it runs. */
+export const OperationTaskSchema = Type.Object({
+  phase: lit("PreSync", "Sync", "Prune", "PostSync", "SyncFail"),
+  wave: Type.Integer(),
+  objects: opt(Type.Integer()),
+  hooks: opt(Type.Array(Type.String({ description: "KIND/NAMESPACE/NAME, generated names included." }))),
+});
+
 export const OperationStateSchema = Type.Object({
   phase: OperationPhaseSchema,
   message: opt(str()),
@@ -157,6 +165,8 @@ export const OperationStateSchema = Type.Object({
   retryCount: opt(Type.Integer()),
   /** The operation this state is of (Argo CD's `operationState.operation`): the request, or an automated sync. */
   operation: opt(free()),
+  /** The steps planned when the operation started (written before its first side effect). */
+  tasks: opt(Type.Array(OperationTaskSchema)),
   syncResult: opt(Type.Object({
     revision: opt(str()), revisions: opt(Type.Array(Type.String())), resources: opt(Type.Array(ResourceResultSchema)),
     renderKey: opt(str("What the operation synced (commit + every render input): an automated sync does not repeat it after a failure.")),
@@ -264,6 +274,7 @@ export type ObjectRef = Static<typeof ObjectRefSchema>;
 export type ResourceStatus = Static<typeof ResourceStatusSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type OperationState = Static<typeof OperationStateSchema>;
+export type OperationTask = Static<typeof OperationTaskSchema>;
 export type ResourceResult = Static<typeof ResourceResultSchema>;
 export type HistoryEntry = Static<typeof HistoryEntrySchema>;
 export type ApplicationStatus = Static<typeof ApplicationStatusSchema>;

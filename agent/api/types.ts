@@ -19,6 +19,8 @@ export const TRACKING_LABEL = "tether.dev/app";
 /** ...and `namespace_name:group/kind:objnamespace/objname`, so a copied label cannot claim an object. */
 export const TRACKING_ANNOTATION = "tether.dev/tracking-id";
 export const REFRESH_ANNOTATION = "tether.dev/refresh";
+/** On a hook an operation created: the operation's start, so an agent that resumes it finds its hooks instead of recreating them. */
+export const HOOK_OPERATION_ANNOTATION = "tether.dev/hook-operation";
 /** `"true"` stops automated sync and self-heal (`tether app suspend`); a requested sync still runs. */
 export const SUSPEND_ANNOTATION = "tether.dev/suspend";
 /**
@@ -39,7 +41,7 @@ export const HELM_HOOK_DELETE_POLICY_ANNOTATION = "helm.sh/hook-delete-policy";
 export type {
   DirectorySource, KustomizeSource, HelmSource, ApplicationSource, ApplicationDestination, SyncPolicy, RetryPolicy,
   ResourceIgnoreDifferences, ApplicationSpec, SyncStatusCode, HealthStatusCode, OperationPhase, ObjectRef, ResourceStatus,
-  Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec, SyncOperationResource,
+  Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec, SyncOperationResource, OperationTask,
 } from "./schema.ts";
 
 export interface Application extends KubernetesObject {

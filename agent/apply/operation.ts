@@ -5,7 +5,7 @@
 // (`syncResult.resources`), so a later reconcile picks it up where it stopped and never starts a
 // hook twice. Delete policies are applied when the operation ends.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Manifest, ObjectRef, OperationState, ResourceResult } from "../api/types.ts";
+import { HOOK_OPERATION_ANNOTATION, type Manifest, type ObjectRef, type OperationState, type OperationTask, type ResourceResult } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
 import type { Change } from "./changeset.ts";
 import type { Cluster } from "./cluster.ts";
@@ -29,6 +29,8 @@ export interface OperationInput {
   readonly apply: (objects: readonly PlannedObject[]) => Promise<ApplyResult>;
   /** Whether the objects of a step let the next step start: not yet (`wait`), never (`failed`: one is Degraded). */
   readonly ready: (objects: readonly PlannedObject[], applied: ApplyResult) => Gate;
+  /** Told the hook results after each step that created a hook: the operation record keeps them (a restart waits on them). */
+  readonly progress?: (hooks: readonly ResourceResult[], message: string) => Promise<void>;
   /** Deletes what left Git (after the Sync phase, before PostSync); `waiting` while objects terminate. */
   readonly prune: () => Promise<{ readonly changes: readonly Change[]; readonly waiting?: string }>;
 }
@@ -54,6 +56,8 @@ interface Run {
   readonly results: Map<string, ResourceResult>;
   readonly changes: Change[];
   readonly live: Map<PlannedObject, Manifest>;
+  /** Hooks this reconcile created: each creation is recorded before the next step. */
+  created: number;
 }
 
 /** Runs (or continues) the operation as far as it can go in this reconcile. */
@@ -62,7 +66,7 @@ export async function runOperation(input: OperationInput): Promise<OperationResu
   const startedAt = continuing ? input.previous?.startedAt ?? input.now : input.now;
   const results = new Map<string, ResourceResult>();
   if (continuing) for (const r of input.previous?.syncResult?.resources ?? []) if (r.syncPhase && r.hookType) results.set(resultKey(r.syncPhase, r), r);
-  const run: Run = { input, startedAt, results, changes: [], live: new Map() };
+  const run: Run = { input, startedAt, results, changes: [], live: new Map(), created: 0 };
   const outcome = failedHook(run) ? { failed: failedHook(run)! } : await runSteps(run);
   if ("waiting" in outcome) return finish(run, "Running", outcome.waiting);
   if ("failed" in outcome) return await fail(run, outcome.failed);
@@ -114,7 +118,7 @@ async function runStep(run: Run, step: Step, last: boolean): Promise<Outcome | u
     if (gate.kind === "failed") return { failed: `wave ${step.wave}: ${gate.reason}` };
     if (gate.kind === "wait") notReady = gate.reason;
   }
-  const hooks = await Promise.all(step.hooks.map((h) => runHook(run, h)));
+  const hooks = await startHooks(run, step.hooks, `${step.phase} hooks of wave ${step.wave} started`);
   const failed = hooks.find((h) => h.hookPhase === "Failed" || h.status === "SyncFailed");
   if (failed) return { failed: `${step.phase} hook ${displayRef(failed)} failed: ${failed.message ?? ""}` };
   const running = hooks.find((h) => h.hookPhase === "Running");
@@ -126,7 +130,7 @@ async function runStep(run: Run, step: Step, last: boolean): Promise<Outcome | u
 /** The operation failed: the SyncFail hooks run (wave by wave), then hooks with HookFailed are deleted. */
 async function fail(run: Run, reason: string): Promise<OperationResult> {
   for (const wave of syncFailSteps(run.input.hooks)) {
-    const hooks = await Promise.all(wave.map((h) => runHook(run, h)));
+    const hooks = await startHooks(run, wave, `${reason}; SyncFail hooks started`);
     const running = hooks.find((h) => h.hookPhase === "Running");
     if (running) return finish(run, "Running", `${reason}; SyncFail hook ${displayRef(running)} running`);
     const failed = hooks.find((h) => h.hookPhase === "Failed" || h.status === "SyncFailed");
@@ -149,17 +153,47 @@ function failedHook(run: Run): string | undefined {
   return failed ? `${failed.syncPhase ?? ""} hook ${displayRef(failed)} failed: ${failed.message ?? ""}` : undefined;
 }
 
-/** The hook as this operation creates it: named (when it only has generateName), in the namespace planned. */
-function instance(run: Run, h: HookRun): Manifest {
+/**
+ * The hook as the operation started at `startedAt` creates it: named (when it only has generateName,
+ * from the revision, phase and start, so every reconcile and a restarted agent find the same one) and
+ * stamped with the operation's start, so a hook created just before a crash is found, not recreated.
+ */
+export function hookInstance(h: HookRun, revision: string, startedAt: string): Manifest {
   const generate = h.object.hook?.generateName;
-  if (!generate) return h.object.manifest;
-  const metadata: Record<string, unknown> = { ...h.object.manifest.metadata, name: generatedName(generate, run.input.revision, h.phase, run.startedAt) };
-  delete metadata.generateName;
-  return { ...h.object.manifest, metadata: metadata };
+  const { metadata } = h.object.manifest;
+  const annotations = { ...metadata.annotations, [HOOK_OPERATION_ANNOTATION]: startedAt };
+  const named: Record<string, unknown> = { ...metadata, annotations, ...(generate ? { name: generatedName(generate, revision, h.phase, startedAt) } : {}) };
+  delete named.generateName;
+  return { ...h.object.manifest, metadata: named };
+}
+
+function instance(run: Run, h: HookRun): Manifest {
+  return hookInstance(h, run.input.revision, run.startedAt);
 }
 
 function refOfInstance(h: HookRun, manifest: Manifest): ObjectRef {
   return { ...h.object.ref, name: manifest.metadata.name ?? h.object.ref.name };
+}
+
+/** The operation's steps as its record lists them: hooks by the names this operation gives them. */
+export function operationTasks(input: { resources: readonly PlannedObject[]; hooks: readonly PlannedObject[]; revision: string; startedAt: string }): OperationTask[] {
+  const name = (h: HookRun) => displayRef(refOfInstance(h, hookInstance(h, input.revision, input.startedAt)));
+  const steps = planSteps(input.resources, input.hooks).map((s): OperationTask => ({
+    phase: s.phase, wave: s.wave, ...(s.resources.length > 0 ? { objects: s.resources.length } : {}), ...(s.hooks.length > 0 ? { hooks: s.hooks.map(name) } : {}),
+  }));
+  const prune: OperationTask = { phase: "Prune", wave: 0 };
+  const post = steps.findIndex((s) => s.phase === "PostSync");
+  steps.splice(post < 0 ? steps.length : post, 0, prune);
+  const fail = syncFailSteps(input.hooks).map((wave): OperationTask => ({ phase: "SyncFail", wave: wave[0]?.object.wave ?? 0, hooks: wave.map(name) }));
+  return [...steps, ...fail];
+}
+
+/** Starts (or observes) the hooks of one step; records the results when one was created. */
+async function startHooks(run: Run, hooks: readonly HookRun[], message: string): Promise<ResourceResult[]> {
+  const created = run.created;
+  const results = await Promise.all(hooks.map((h) => runHook(run, h)));
+  if (run.created > created) await run.input.progress?.([...run.results.values()], message);
+  return results;
 }
 
 /** Starts a hook not started yet in this operation, or reads how far a started one has got. */
@@ -187,11 +221,14 @@ async function runHook(run: Run, h: HookRun): Promise<ResourceResult> {
 async function start(run: Run, h: HookRun, manifest: Manifest, ref: ObjectRef): Promise<Manifest> {
   const { cluster } = run.input;
   const existing = await cluster.get(ref);
+  // Created by this operation before the agent stopped (its record had not said so yet): wait on it.
+  if (existing?.metadata.annotations?.[HOOK_OPERATION_ANNOTATION] === run.startedAt) return existing;
   if (existing && !h.object.hook?.deletePolicies.includes("BeforeHookCreation")) return await cluster.apply(manifest);
   if (existing) {
     await cluster.delete(ref);
     await gone(cluster, ref);
   }
+  run.created++;
   return await cluster.create(manifest);
 }
 

@@ -239,6 +239,12 @@ export class Controller {
       ...this.buildDeps(),
       destinations: owns ? fencedDestinations(this.destinations, name, owns) : this.destinations,
       memo: this.memo, live: this.live, onStage: progress.stage,
+      record: async (state) => {
+        // Fenced like every write; the operation does not start (nothing changed) when this replica may not write.
+        if (!this.mayWrite(name)) throw new Error(`${name}: this replica no longer holds the app's shard`);
+        this.wrote(await this.client.writeOperationState(app, state));
+        progress.wrote = true;
+      },
       concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,
     });
     await progress.done();

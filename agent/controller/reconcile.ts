@@ -4,7 +4,7 @@
 //   compare → decide (pure) → sync → inventory (pure) → status (pure).
 // It returns the next status, the change set and what the queue should do next; the controller
 // writes them. Every early exit leaves what runs in the cluster as it was.
-import type { AppProject, Application, ApplicationStatus, Manifest, Operation, SyncOperationResource } from "../api/types.ts";
+import type { AppProject, Application, ApplicationStatus, Manifest, Operation, OperationState, OperationTask } from "../api/types.ts";
 import { primarySource, sourcesOf } from "../api/sources.ts";
 import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
@@ -14,7 +14,7 @@ import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks } from "../apply/delete-hooks.ts";
-import { runOperation, type Gate, type OperationResult } from "../apply/operation.ts";
+import { operationTasks, runOperation, type Gate, type OperationResult } from "../apply/operation.ts";
 import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
@@ -47,6 +47,11 @@ export interface ReconcileDeps extends BuildDeps {
   readonly memo: SyncMemo;
   /** Requests in flight at once for one app (reads, dry-runs, applies within a wave, prunes): `--apply-concurrency`. */
   readonly concurrency: number;
+  /**
+   * Writes `status.operationState` of an operation in progress (retrying): before its first side
+   * effect and after each step, so an agent that restarts resumes it instead of starting another.
+   */
+  readonly record?: (state: OperationState) => Promise<void>;
   /** Told when each stage starts, so a slow one can be shown on the Application. */
   readonly onStage?: (stage: Stage) => void;
 }
@@ -254,8 +259,8 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   });
   if (refusal) throw new TetherError("EmptyRender", refusal, { object: path });
   const record = operationRecord(app, decision);
-  const result: SyncResult = decision.sync ? await stage("Syncing", () => runSync(input, deps, { prune: decision.prune, selection: record.sync?.resources })) : { changes: [], after: new Map() };
   const retryCount = decision.continuing ? app.status?.operationState?.retryCount ?? 0 : decision.retryCount ?? 0;
+  const result: SyncResult = decision.sync ? await stage("Syncing", () => runSync(input, deps, { decision, record, retryCount })) : { changes: [], after: new Map() };
   const next = nextRun({
     ...(result.operation ? { phase: result.operation.phase } : {}), continued: decision.continuing === true, retryCount,
     ...(app.spec.syncPolicy?.retry ? { retry: app.spec.syncPolicy.retry } : {}),
@@ -277,7 +282,7 @@ function statusAfter(input: Compared, after: {
     synced: decision.sync, now: new Date().toISOString(),
     ...(result.waiting ? { waiting: result.waiting } : {}), ...(retryCount > 0 ? { retryCount } : {}),
     ...(result.operation ? { operation: result.operation } : {}), ...(decision.syncError ? { syncError: decision.syncError } : {}),
-    ...(decision.sync ? { record } : {}), ...(decision.sync && (record.sync?.resources?.length ?? 0) > 0 ? { selective: true } : {}),
+    ...(decision.sync ? { record } : {}), ...(result.tasks ? { tasks: result.tasks } : {}), ...(decision.sync && (record.sync?.resources?.length ?? 0) > 0 ? { selective: true } : {}),
   });
 }
 
@@ -319,26 +324,37 @@ interface SyncResult {
   readonly waiting?: string;
   /** The operation as it stands after this reconcile (absent when nothing synced). */
   readonly operation?: OperationResult;
+  /** Its steps as planned when it started. */
+  readonly tasks?: readonly OperationTask[];
 }
 
 /**
  * Runs the sync operation (hooks by phase, waves, prune: apply/operation.ts) as far as it goes in
  * this reconcile; an operation that waits (a hook running, a wave not healthy yet) continues next time.
  */
-async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly prune: boolean; readonly selection: SyncOperationResource[] | undefined }): Promise<SyncResult> {
-  const { prune, selection } = op;
+async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly decision: SyncDecision; readonly record: Operation; readonly retryCount: number }): Promise<SyncResult> {
+  const { prune } = op.decision;
+  const selection = op.record.sync?.resources;
   const { ctx, compared, stale } = input;
   const cluster = ctx.writer;
   const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
-  await createNamespace(ctx.app, cluster);
   // A selective sync (`tether app sync --resource`) takes only the objects it names, prunes only those and runs no hooks (as Argo CD).
   const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx.app, p));
+  const hooks = selection?.length ? [] : input.hooks;
+  const started = op.decision.continuing && ctx.app.status?.operationState
+    ? ctx.app.status.operationState
+    : await recordStart(input, deps, { ...op, resources: owned.map((p) => p.planned), hooks });
+  await createNamespace(ctx.app, cluster);
   // Only what differs is written, always: Argo CD's ApplyOutOfSyncOnly=true is Tether's only behaviour.
   const unchanged = new Set(owned.filter((p) => p.inSync).map((p) => p.planned));
   const before = new Map(owned.map((p) => [p.planned, p.live]));
   const operation = await runOperation({
-    cluster, revision: input.desired.revision, now: new Date().toISOString(), previous: ctx.app.status?.operationState,
-    resources: owned.map((p) => p.planned), hooks: selection?.length ? [] : input.hooks,
+    cluster, revision: input.desired.revision, now: started.startedAt ?? new Date().toISOString(), previous: started,
+    resources: owned.map((p) => p.planned), hooks,
+    progress: async (results, message) => {
+      const objects = (started.syncResult?.resources ?? []).filter((r) => !r.hookType);
+      await deps.record?.({ ...started, message, syncResult: { ...started.syncResult, resources: [...objects, ...results] } });
+    },
     apply: async (objects) => {
       const applied = await applyAll(objects, { cluster, concurrency: deps.concurrency, unchanged, before });
       for (const [obj, manifest] of applied.live) {
@@ -357,7 +373,30 @@ async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly prun
     },
   });
   const waiting = operation.phase === "Running" ? operation.message : undefined;
-  return { changes: operation.changes, after: operation.live, operation, ...(waiting ? { waiting } : {}) };
+  return { changes: operation.changes, after: operation.live, operation, ...(started.tasks ? { tasks: started.tasks } : {}), ...(waiting ? { waiting } : {}) };
+}
+
+/**
+ * A new operation is written as Running, with its steps and the names of its hooks, before its first
+ * side effect: an agent that stops after that point resumes it, and never starts a second one.
+ */
+async function recordStart(input: Compared, deps: ReconcileDeps, op: {
+  readonly record: Operation; readonly retryCount: number; readonly resources: readonly PlannedObject[]; readonly hooks: readonly PlannedObject[];
+}): Promise<OperationState> {
+  const { desired } = input;
+  const startedAt = new Date().toISOString();
+  const state: OperationState = {
+    phase: "Running", message: "operation started", startedAt, operation: op.record, ...(op.retryCount > 0 ? { retryCount: op.retryCount } : {}),
+    tasks: operationTasks({ resources: op.resources, hooks: op.hooks, revision: desired.revision, startedAt }),
+    syncResult: { revision: desired.revision, ...(desired.sources.length > 1 ? { revisions: [...desired.revisions] } : {}), renderKey: desired.renderKey, resources: [] },
+  };
+  try {
+    await deps.record?.(state);
+  } catch (err) {
+    throw new TetherError("SyncError", `could not record the operation before starting it, so nothing was changed: ${errorMessage(err)}`,
+      { retryable: true, cause: err });
+  }
+  return state;
 }
 
 /** With `RespectIgnoreDifferences=true`, the object to apply keeps the live value of every field the app ignores. */

@@ -2,7 +2,7 @@
 // every input comes in (the time too), so each outcome is a fixture in status.test.ts.
 import {
   ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION, type Application, type ApplicationSource, type ApplicationStatus, type Condition, type HealthStatusCode, type Manifest,
-  type Operation, type ResourceResult, type ResourceStatus,
+  type Operation, type OperationTask, type ResourceResult, type ResourceStatus,
 } from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, identity } from "../apply/inventory.ts";
@@ -48,6 +48,8 @@ export interface StatusInput {
   readonly operation?: Pick<OperationResult, "phase" | "message" | "startedAt" | "hooks">;
   /** What the operation runs (`operationState.operation`): the request, or an automated sync. */
   readonly record?: Operation;
+  /** The operation's steps as planned when it started (`operationState.tasks`). */
+  readonly tasks?: readonly OperationTask[];
   /** Why an automated sync did not repeat a failed revision: Argo CD's "Failed last sync attempt to ...". */
   readonly syncError?: string;
   /** The sync took only some objects (`--resource`): as in Argo CD it is not a deploy (no history entry). */
@@ -178,7 +180,9 @@ function operationResult(input: StatusInput): Pick<ApplicationStatus, "operation
   const continuing = running !== undefined && (running.syncResult?.revision ?? input.revision) === input.revision;
   const startedAt = input.operation?.startedAt ?? (continuing ? previous.operationState?.startedAt ?? input.now : input.now);
   const syncResult = { revision: input.revision, ...revisionsOf(input), renderKey: input.renderKey, resources: resourceResults(input, continuing) };
-  const common = { ...(input.record ? { operation: input.record } : {}), ...(input.retryCount ? { retryCount: input.retryCount } : {}) };
+  const common = {
+    ...(input.record ? { operation: input.record } : {}), ...(input.retryCount ? { retryCount: input.retryCount } : {}), ...(input.tasks ? { tasks: [...input.tasks] } : {}),
+  };
   if (phase === "Running") return { operationState: { phase, message, startedAt, ...common, syncResult } };
   const operationState = {
     phase, message: phase === "Succeeded" && op.hooks.length === 0 ? summarize(input.changes) : message, startedAt, finishedAt: input.now,

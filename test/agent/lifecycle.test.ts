@@ -148,3 +148,27 @@ describe("a failed sync", () => {
     expect((await batch.readNamespacedJob({ name: "check", namespace: ns })).metadata?.uid).not.toBe(uid);
   }, 240_000);
 });
+
+describe("an agent killed in the middle of a hook", () => {
+  const ns = "lifecycle-restart";
+
+  it("resumes the operation from its record when started again: the hook created once, the operation finished", async () => {
+    const rev = await repo.commit({ "restart/job.yaml": presync({ suspend: true }), "restart/cm.yaml": configMap("web", "1") });
+    await applyApp(objects, application("restart", { repoURL: repo.url, path: "restart", destNamespace: ns, agentNamespace: NS, syncPolicy: automated }));
+    const [hook] = await eventually("the PreSync Job", async () => ((await jobs(ns)).length > 0 ? await jobs(ns) : undefined), 60_000);
+    await agent.kill();
+    // Written before the Job was created: the operation, its start and the hook's name.
+    const recorded = await reader.get("restart");
+    expect(recorded.status?.operationState).toMatchObject({ phase: "Running", syncResult: { revision: rev } });
+    expect(recorded.status?.operationState?.tasks?.[0]).toEqual({ phase: "PreSync", wave: 0, hooks: [`Job/${ns}/${hook?.metadata?.name}`] });
+    agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "2s" });
+    await someReconciles(4);
+    expect(await uids(ns)).toEqual([hook?.metadata?.uid]);
+    expect((await reader.get("restart")).status?.operationState?.startedAt).toBe(recorded.status?.operationState?.startedAt);
+    await resume(hook!.metadata!.name!, ns);
+    const done = await reader.until("restart", "operation Succeeded", succeeded(rev), 120_000);
+    expect(done.status?.operationState?.startedAt).toBe(recorded.status?.operationState?.startedAt);
+    expect(await uids(ns)).toEqual([hook?.metadata?.uid]);
+    expect((await core.readNamespacedConfigMap({ name: "web", namespace: ns })).data?.VALUE).toBe("1");
+  }, 240_000);
+});
