@@ -138,10 +138,15 @@ export class KubeCluster implements Cluster {
     return await this.write(obj, { ...(opts.method ? { method: opts.method } : {}), ...(opts.validate === undefined ? {} : { validate: opts.validate }) });
   }
 
-  async delete(ref: ObjectRef, opts: { readonly propagation?: Propagation } = {}): Promise<void> {
+  /**
+   * Deletes an object (gone already is fine). With `uid`, only that object: one deleted and created
+   * again meanwhile (another uid) is left alone and the server answers 409.
+   */
+  async delete(ref: ObjectRef, opts: { readonly propagation?: Propagation; readonly uid?: string } = {}): Promise<void> {
     this.writes.delete++;
     const path = await this.path(ref);
-    const res = await this.http.request("DELETE", path, { json: { propagationPolicy: opts.propagation ?? "Background" }, contentType: "application/json" });
+    const json = { propagationPolicy: opts.propagation ?? "Background", ...(opts.uid ? { preconditions: { uid: opts.uid } } : {}) };
+    const res = await this.http.request("DELETE", path, { json, contentType: "application/json" });
     if (res.status >= 400 && res.status !== 404) throw new KubeApiError(res.status, res.body, "DELETE", path);
   }
 

@@ -12,7 +12,6 @@ describe("roleOf", () => {
     [{ "argocd.argoproj.io/hook": "Skip" }, "ignored"],
     [{ "argocd.argoproj.io/hook": "Skip,PostSync" }, "hook PostSync"],
     [{ "argocd.argoproj.io/hook": "PostDelete" }, "hook PostDelete"],
-    [{ "argocd.argoproj.io/hook": "Nonsense" }, "ignored"],
     [{ "helm.sh/hook": "pre-install,pre-upgrade" }, "hook PreSync"],
     [{ "helm.sh/hook": "post-install" }, "hook PostSync"],
     [{ "helm.sh/hook": "test" }, "ignored"],
@@ -23,6 +22,15 @@ describe("roleOf", () => {
   ])("%j is %s", (annotations, expected) => {
     const role = roleOf(obj(annotations));
     expect(role.kind === "hook" ? `hook ${role.types.join(",")}` : role.kind).toBe(expected);
+  });
+});
+
+describe("roleOf: an unknown hook type", () => {
+  it.each([
+    [{ "argocd.argoproj.io/hook": "PreSnyc" }, 'Job/x: argocd.argoproj.io/hook: "PreSnyc" is not a hook type; use PreSync, Sync, PostSync, SyncFail, PostDelete, Skip'],
+    [{ "tether.dev/hook": "PreSync,Nonsense" }, 'Job/x: tether.dev/hook: "Nonsense" is not a hook type; use PreSync, Sync, PostSync, SyncFail, PostDelete, Skip'],
+  ])("%j is refused as InvalidSpecError naming the object", (annotations, message) => {
+    expect(() => roleOf(obj(annotations))).toThrow(expect.objectContaining({ reason: "InvalidSpecError", message }) as Error);
   });
 });
 

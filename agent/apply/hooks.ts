@@ -5,6 +5,7 @@ import {
   HELM_HOOK_ANNOTATION, HELM_HOOK_DELETE_POLICY_ANNOTATION, HELM_HOOK_WEIGHT_ANNOTATION, HOOK_ANNOTATIONS,
   HOOK_DELETE_POLICY_ANNOTATIONS, type Manifest,
 } from "../api/types.ts";
+import { TetherError } from "../errors.ts";
 import { assessHealth } from "../health/index.ts";
 
 export const HOOK_TYPES = ["PreSync", "Sync", "PostSync", "SyncFail", "PostDelete", "Skip"] as const;
@@ -45,18 +46,38 @@ function first(obj: Manifest, names: readonly string[]): string | undefined {
  * (test, pre-delete, pre-rollback...) is not run, and `crd-install` is an ordinary object, as in Argo CD.
  */
 export function roleOf(obj: Manifest): Role {
-  const own = first(obj, HOOK_ANNOTATIONS);
+  const own = ownHookAnnotation(obj);
   const helm = obj.metadata.annotations?.[HELM_HOOK_ANNOTATION];
   if (own === undefined && (helm === undefined || helm === "crd-install")) return { kind: "resource" };
-  const types = own !== undefined
-    ? csv(own).filter((t): t is HookType => (HOOK_TYPES as readonly string[]).includes(t))
-    : csv(helm).flatMap((t) => HELM_TYPES[t] ? [HELM_TYPES[t]] : []);
+  const types = own !== undefined ? ownHookTypes(obj, own) : csv(helm).flatMap((t) => HELM_TYPES[t] ? [HELM_TYPES[t]] : []);
   if (types.length === 1 && types[0] === "Skip") return { kind: "ignored", why: "hook Skip" };
   const run = types.filter((t) => t !== "Skip");
-  if (run.length === 0) {
-    return { kind: "ignored", why: own !== undefined ? `hook "${own}" names no hook type Tether knows` : `Helm hook "${helm}" is not run by a sync` };
-  }
+  if (run.length === 0) return { kind: "ignored", why: own !== undefined ? `hook "${own.value}" names no hook type` : `Helm hook "${helm}" is not run by a sync` };
   return { kind: "hook", types: [...new Set(run)], deletePolicies: deletePoliciesOf(obj) };
+}
+
+function ownHookAnnotation(obj: Manifest): { key: string; value: string } | undefined {
+  for (const key of HOOK_ANNOTATIONS) {
+    const value = obj.metadata.annotations?.[key];
+    if (value !== undefined) return { key, value };
+  }
+  return undefined;
+}
+
+/**
+ * The hook types an own annotation names. A misspelt one (`PreSnyc`) is refused, naming the object:
+ * silently dropping it would apply a migration Job as an ordinary object, or prune one applied before.
+ */
+function ownHookTypes(obj: Manifest, own: { key: string; value: string }): HookType[] {
+  const names = csv(own.value);
+  const unknown = names.filter((t) => !(HOOK_TYPES as readonly string[]).includes(t));
+  if (unknown.length > 0) {
+    const ns = obj.metadata.namespace ? `${obj.metadata.namespace}/` : "";
+    const object = `${obj.kind}/${ns}${obj.metadata.name ?? obj.metadata.generateName ?? ""}`;
+    throw new TetherError("InvalidSpecError",
+      `${object}: ${own.key}: ${unknown.map((t) => `"${t}"`).join(", ")} is not a hook type; use ${HOOK_TYPES.join(", ")}`, { object });
+  }
+  return names as HookType[];
 }
 
 /** Own and Helm delete policies together; none given means BeforeHookCreation, as in Argo CD. */

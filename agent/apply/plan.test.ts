@@ -11,6 +11,12 @@ const input = (manifests: Manifest[], appSyncOptions: string[] = []) =>
   ({ app: { name: "web", namespace: "tether-system" }, manifests, defaultNamespace: "web", isNamespaced: scopes, appSyncOptions });
 
 describe("plan", () => {
+  it("tells apart objects whose group and name run together (Foo/a in bc.io, Foo/ab in c.io)", () => {
+    const foo = (group: string, name: string): Manifest => ({ apiVersion: `${group}/v1`, kind: "Foo", metadata: { name, namespace: "web" } });
+    const out = plan({ ...input([foo("bc.io", "a"), foo("c.io", "ab")]), isNamespaced: () => true });
+    expect(out.map((o) => `${o.ref.group}:${o.ref.name}`)).toEqual(["bc.io:a", "c.io:ab"]);
+  });
+
   it("puts namespaced objects without a namespace in the destination namespace, and strips it from cluster-scoped ones", () => {
     const out = plan(input([cm("a"), cm("b", {}, "other"), { apiVersion: "v1", kind: "Namespace", metadata: { name: "web", namespace: "x" } }]));
     expect(out.map((o) => `${o.ref.kind}/${o.ref.namespace ?? "-"}/${o.ref.name}`)).toEqual(["Namespace/-/web", "ConfigMap/web/a", "ConfigMap/other/b"]);

@@ -9,7 +9,7 @@ import {
 import { splitApiVersion } from "../api/gvk.ts";
 import { TetherError } from "../errors.ts";
 import { helmWeight, roleOf, type DeletePolicy, type HookType } from "./hooks.ts";
-import { displayRef, refOf } from "./inventory.ts";
+import { displayRef, identity, refOf } from "./inventory.ts";
 import { optionsOf, type ObjectOptions } from "./options.ts";
 
 export { optionsOf, syncOptionsOf, type ObjectOptions } from "./options.ts";
@@ -74,7 +74,7 @@ export function plan(input: PlanInput): PlannedObject[] {
     const manifest = placed(source, lookup, input.defaultNamespace);
     const generateName = role.kind === "hook" && !manifest.metadata.name ? (manifest.metadata as { generateName?: string }).generateName : undefined;
     const ref = generateName ? { ...refOf(manifest), name: generateName } : refOf(manifest);
-    const id = displayRef(ref) + ref.group;
+    const id = identity(ref);
     const before = seen.get(id);
     if (before) {
       // The same object twice (two sources, or once with its namespace and once without) is one object;

@@ -194,9 +194,11 @@ async function pruneOne(ref: ObjectRef, opts: PruneOptions): Promise<Change> {
     // Prune=false holds for cascade deletion too: such an object outlives its application.
     if (!options.prune) return { ref, action: "skipped", message: "Prune=false; left in place" };
     if (!options.delete) return { ref, action: "skipped", message: "Delete=false; left in place" };
-    await opts.cluster.delete(ref, { propagation: appOptionsOf(opts.appSyncOptions).propagation });
+    // The uid read above: an object replaced since (deleted and created again by someone else) is not deleted.
+    await opts.cluster.delete(ref, { propagation: appOptionsOf(opts.appSyncOptions).propagation, ...(live.metadata.uid ? { uid: live.metadata.uid } : {}) });
     return { ref, action: "deleted" };
   } catch (err) {
+    if ((err as { code?: unknown }).code === 409) return { ref, action: "skipped", message: `${displayRef(ref)} was replaced by another object since it was read; left in place` };
     return { ref, action: "failed", message: errorMessage(err) };
   }
 }
