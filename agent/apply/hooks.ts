@@ -73,7 +73,7 @@ function ownHookTypes(obj: Manifest, own: { key: string; value: string }): HookT
   const unknown = names.filter((t) => !(HOOK_TYPES as readonly string[]).includes(t));
   if (unknown.length > 0) {
     const ns = obj.metadata.namespace ? `${obj.metadata.namespace}/` : "";
-    const object = `${obj.kind}/${ns}${obj.metadata.name ?? obj.metadata.generateName ?? ""}`;
+    const object = `${obj.kind}/${ns}${obj.metadata.name ?? (obj.metadata as { generateName?: string }).generateName ?? ""}`;
     throw new TetherError("InvalidSpecError",
       `${object}: ${own.key}: ${unknown.map((t) => `"${t}"`).join(", ")} is not a hook type; use ${HOOK_TYPES.join(", ")}`, { object });
   }
