@@ -1,9 +1,9 @@
-// One sync operation, run as Argo CD runs it: PreSync hooks, the Sync phase (waves of objects with
-// their Sync hooks), prune, PostSync hooks; a step starts only when the one before it finished (its
-// hooks succeeded, its objects healthy); a failure ends the operation and runs the SyncFail hooks.
-// Re-entrant: an operation spans reconciles, and what its hooks did is kept in the operation state
-// (`syncResult.resources`), so a later reconcile picks it up where it stopped and never starts a
-// hook twice. Delete policies are applied when the operation ends.
+// One sync operation, run as Argo CD runs it, by the task engine (tasks.ts): PreSync hooks, the Sync
+// phase (waves of objects with their Sync hooks), prune, PostSync hooks; a group starts only when the
+// tasks before it succeeded (hooks complete, objects healthy); a failure runs the SyncFail hooks and
+// ends the operation Failed. Re-entrant: an operation spans reconciles, and what its hooks did is kept
+// in the operation state (`syncResult.resources`), so a later reconcile (or a restarted agent) picks it
+// up where it stopped and never starts a hook twice. Delete policies are applied when it ends.
 import { setTimeout as sleep } from "node:timers/promises";
 import { HOOK_OPERATION_ANNOTATION, type Manifest, type ObjectRef, type OperationState, type OperationTask, type ResourceResult } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
@@ -11,31 +11,31 @@ import type { Change } from "./changeset.ts";
 import type { Cluster } from "./cluster.ts";
 import { generatedName, hookProgress, type SyncPhase } from "./hooks.ts";
 import { displayRef, identity } from "./inventory.ts";
-import { planSteps, syncFailSteps, type HookRun, type Step } from "./phases.ts";
 import type { PlannedObject } from "./plan.ts";
 import type { ApplyResult } from "./sync.ts";
+import { isFinal, nextStep, planTasks, type HookRun, type Task, type TaskState } from "./tasks.ts";
 
 export interface OperationInput {
   /** Where hooks are created, read and deleted (the writer: the project's ServiceAccount when it impersonates). */
   readonly cluster: Cluster;
   readonly revision: string;
   readonly now: string;
-  /** The operation state the last reconcile left; continued when it is Running at this revision. */
+  /** The operation state the last reconcile left (or the record just written); continued when it is Running at this revision. */
   readonly previous?: OperationState | undefined;
   /** The objects this app applies (hooks apart). */
   readonly resources: readonly PlannedObject[];
   readonly hooks: readonly PlannedObject[];
-  /** Applies the objects of one step. */
+  /** Applies the objects of one task. */
   readonly apply: (objects: readonly PlannedObject[]) => Promise<ApplyResult>;
-  /** Whether the objects of a step let the next step start: not yet (`wait`), never (`failed`: one is Degraded). */
+  /** Whether a wave's objects let the next group start: not yet (`wait`), never (`failed`: one is Degraded). */
   readonly ready: (objects: readonly PlannedObject[], applied: ApplyResult) => Gate;
-  /** Told the hook results after each step that created a hook: the operation record keeps them (a restart waits on them). */
+  /** Told the hook results after each group that created a hook: the operation record keeps them (a restart waits on them). */
   readonly progress?: (hooks: readonly ResourceResult[], message: string) => Promise<void>;
   /** Deletes what left Git (after the Sync phase, before PostSync); `waiting` while objects terminate. */
   readonly prune: () => Promise<{ readonly changes: readonly Change[]; readonly waiting?: string }>;
 }
 
-/** What a wave's objects say about the next step: go on, wait for them, or fail the operation. */
+/** What a wave's objects say about the next group: go on, wait for them, or fail the operation. */
 export type Gate = { readonly kind: "ready" } | { readonly kind: "wait" | "failed"; readonly reason: string };
 
 export interface OperationResult {
@@ -52,11 +52,13 @@ export interface OperationResult {
 interface Run {
   readonly input: OperationInput;
   readonly startedAt: string;
+  readonly tasks: readonly Task[];
+  readonly states: Map<string, TaskState>;
   /** Hook results by run key (phase + the hook's name for this operation). */
   readonly results: Map<string, ResourceResult>;
   readonly changes: Change[];
   readonly live: Map<PlannedObject, Manifest>;
-  /** Hooks this reconcile created: each creation is recorded before the next step. */
+  /** Hooks this reconcile created: each creation is recorded before the next group. */
   created: number;
 }
 
@@ -66,91 +68,83 @@ export async function runOperation(input: OperationInput): Promise<OperationResu
   const startedAt = continuing ? input.previous?.startedAt ?? input.now : input.now;
   const results = new Map<string, ResourceResult>();
   if (continuing) for (const r of input.previous?.syncResult?.resources ?? []) if (r.syncPhase && r.hookType) results.set(resultKey(r.syncPhase, r), r);
-  const run: Run = { input, startedAt, results, changes: [], live: new Map(), created: 0 };
-  const outcome = failedHook(run) ? { failed: failedHook(run)! } : await runSteps(run);
-  if ("waiting" in outcome) return finish(run, "Running", outcome.waiting);
-  if ("failed" in outcome) return await fail(run, outcome.failed);
-  await deleteHooks(run, "HookSucceeded");
-  return finish(run, "Succeeded", "successfully synced (all tasks run)");
-}
-
-type Outcome = { readonly waiting: string } | { readonly failed: string } | { readonly done: true };
-
-async function runSteps(run: Run): Promise<Outcome> {
-  const steps = planSteps(run.input.resources, run.input.hooks);
-  let pruned = false;
-  for (const [index, step] of steps.entries()) {
-    if (step.phase === "PostSync" && !pruned) {
-      pruned = true;
-      const outcome = await pruneStep(run);
-      if (outcome) return outcome;
+  const run: Run = { input, startedAt, tasks: planTasks(input.resources, input.hooks), states: new Map(), results, changes: [], live: new Map(), created: 0 };
+  await observeHooks(run);
+  for (;;) {
+    const next = nextStep(run.tasks, run.states);
+    if (next.kind === "run") {
+      await runGroup(run, next.tasks);
+      continue;
     }
-    const outcome = await runStep(run, step, index === steps.length - 1);
-    if (outcome) {
-      // What later steps would apply is reported as held back, as one change set says what happened to each object.
-      const message = "waiting" in outcome ? `waiting for ${outcome.waiting}` : "an earlier step failed";
-      run.changes.push(...steps.slice(index + 1).flatMap((s) => s.resources.map((o) => ({ ref: o.ref, action: "skipped" as const, message }))));
-      return outcome;
+    if (next.kind === "wait") {
+      skipPending(run, `waiting for ${next.message}`);
+      return finish(run, "Running", next.message);
     }
+    skipPending(run, "an earlier step failed");
+    await deleteHooks(run, next.phase === "Succeeded" ? "HookSucceeded" : "HookFailed");
+    return finish(run, next.phase, next.message);
   }
-  return pruned ? { done: true } : await pruneStep(run) ?? { done: true };
 }
 
-async function pruneStep(run: Run): Promise<Outcome | undefined> {
+/** The hooks an earlier reconcile of this operation started: how far each has got now. */
+async function observeHooks(run: Run): Promise<void> {
+  await Promise.all(run.tasks.map(async (t) => {
+    if (t.kind !== "hook" || !run.results.has(hookKey(run, t.run))) return;
+    run.states.set(t.id, hookState(await runHook(run, t.run)));
+  }));
+}
+
+/** Starts one group: its objects applied or prune run, then its hooks created (and recorded). */
+async function runGroup(run: Run, tasks: readonly Task[]): Promise<void> {
+  const created = run.created;
+  for (const t of tasks) {
+    if (t.kind === "apply") run.states.set(t.id, await applyTask(run, t));
+    if (t.kind === "prune") run.states.set(t.id, await pruneTask(run));
+  }
+  if (tasks.some((t) => run.states.get(t.id)?.state === "failed")) return;
+  await Promise.all(tasks.map(async (t) => {
+    if (t.kind === "hook") run.states.set(t.id, hookState(await runHook(run, t.run)));
+  }));
+  if (run.created > created) await run.input.progress?.([...run.results.values()], `${tasks[0]?.phase ?? ""} hooks of wave ${tasks[0]?.wave ?? 0} started`);
+}
+
+async function applyTask(run: Run, t: Extract<Task, { kind: "apply" }>): Promise<TaskState> {
+  const applied = await run.input.apply(t.objects);
+  run.changes.push(...applied.changes);
+  for (const [o, m] of applied.live) run.live.set(o, m);
+  const failed = applied.changes.find((c) => c.action === "failed");
+  if (failed) return { state: "failed", message: `${displayRef(failed.ref)}: ${failed.message ?? "apply failed"}` };
+  // As Argo CD: the last wave's objects need not become healthy; an earlier wave's Degraded object fails the operation.
+  if (isFinal(run.tasks, t.group)) return { state: "succeeded" };
+  const gate = run.input.ready(t.objects, applied);
+  if (gate.kind === "failed") return { state: "failed", message: `wave ${t.wave}: ${gate.reason}` };
+  return gate.kind === "wait" ? { state: "running", message: `wave ${t.wave} to become healthy: ${gate.reason}` } : { state: "succeeded" };
+}
+
+async function pruneTask(run: Run): Promise<TaskState> {
   const pruned = await run.input.prune();
   run.changes.push(...pruned.changes);
   const failed = pruned.changes.find((c) => c.action === "failed");
-  if (failed) return { failed: `${displayRef(failed.ref)}: ${failed.message ?? "prune failed"}` };
-  return pruned.waiting ? { waiting: pruned.waiting } : undefined;
+  if (failed) return { state: "failed", message: `${displayRef(failed.ref)}: ${failed.message ?? "prune failed"}` };
+  return pruned.waiting ? { state: "running", message: pruned.waiting } : { state: "succeeded" };
 }
 
-/** One step: its objects applied, its hooks started or observed; undefined when the next step may start. */
-async function runStep(run: Run, step: Step, last: boolean): Promise<Outcome | undefined> {
-  let notReady: string | undefined;
-  if (step.resources.length > 0) {
-    const applied = await run.input.apply(step.resources);
-    run.changes.push(...applied.changes);
-    for (const [o, m] of applied.live) run.live.set(o, m);
-    const failed = applied.changes.find((c) => c.action === "failed");
-    if (failed) return { failed: `${displayRef(failed.ref)}: ${failed.message ?? "apply failed"}` };
-    // As Argo CD: the last wave's objects need not be healthy; an earlier wave's Degraded object fails the operation.
-    const gate: Gate = last ? { kind: "ready" } : run.input.ready(step.resources, applied);
-    if (gate.kind === "failed") return { failed: `wave ${step.wave}: ${gate.reason}` };
-    if (gate.kind === "wait") notReady = gate.reason;
-  }
-  const hooks = await startHooks(run, step.hooks, `${step.phase} hooks of wave ${step.wave} started`);
-  const failed = hooks.find((h) => h.hookPhase === "Failed" || h.status === "SyncFailed");
-  if (failed) return { failed: `${step.phase} hook ${displayRef(failed)} failed: ${failed.message ?? ""}` };
-  const running = hooks.find((h) => h.hookPhase === "Running");
-  if (running) return { waiting: `${step.phase} hook ${displayRef(running)} to complete${running.message ? `: ${running.message}` : ""}` };
-  if (notReady) return { waiting: `wave ${step.wave} to become healthy: ${notReady}` };
-  return undefined;
+function hookState(r: ResourceResult): TaskState {
+  if (r.hookPhase === "Failed" || r.status === "SyncFailed") return { state: "failed", message: `${r.syncPhase ?? ""} hook ${displayRef(r)} failed: ${r.message ?? ""}` };
+  if (r.hookPhase === "Running") return { state: "running", message: `${r.syncPhase ?? ""} hook ${displayRef(r)} to complete${r.message ? `: ${r.message}` : ""}` };
+  return { state: "succeeded" };
 }
 
-/** The operation failed: the SyncFail hooks run (wave by wave), then hooks with HookFailed are deleted. */
-async function fail(run: Run, reason: string): Promise<OperationResult> {
-  for (const wave of syncFailSteps(run.input.hooks)) {
-    const hooks = await startHooks(run, wave, `${reason}; SyncFail hooks started`);
-    const running = hooks.find((h) => h.hookPhase === "Running");
-    if (running) return finish(run, "Running", `${reason}; SyncFail hook ${displayRef(running)} running`);
-    const failed = hooks.find((h) => h.hookPhase === "Failed" || h.status === "SyncFailed");
-    if (failed) {
-      await deleteHooks(run, "HookFailed");
-      return finish(run, "Failed", `${reason}; one or more SyncFail hooks failed: ${displayRef(failed)}: ${failed.message ?? ""}`);
-    }
+/** What later groups would apply is reported as held back, as one change set says what happened to each object. */
+function skipPending(run: Run, message: string): void {
+  for (const t of run.tasks) {
+    if (t.kind !== "apply" || run.states.has(t.id)) continue;
+    run.changes.push(...t.objects.map((o) => ({ ref: o.ref, action: "skipped" as const, message })));
   }
-  await deleteHooks(run, "HookFailed");
-  return finish(run, "Failed", reason);
 }
 
 function finish(run: Run, phase: OperationResult["phase"], message: string): OperationResult {
   return { phase, message, startedAt: run.startedAt, changes: run.changes, live: run.live, hooks: [...run.results.values()] };
-}
-
-/** A hook that already failed in this operation (a reconcile that ran SyncFail hooks continues from there). */
-function failedHook(run: Run): string | undefined {
-  const failed = [...run.results.values()].find((r) => r.syncPhase !== "SyncFail" && (r.hookPhase === "Failed" || r.status === "SyncFailed"));
-  return failed ? `${failed.syncPhase ?? ""} hook ${displayRef(failed)} failed: ${failed.message ?? ""}` : undefined;
 }
 
 /**
@@ -175,25 +169,17 @@ function refOfInstance(h: HookRun, manifest: Manifest): ObjectRef {
   return { ...h.object.ref, name: manifest.metadata.name ?? h.object.ref.name };
 }
 
-/** The operation's steps as its record lists them: hooks by the names this operation gives them. */
+/** The operation's tasks as its record lists them, group by group: hooks by the names this operation gives them. */
 export function operationTasks(input: { resources: readonly PlannedObject[]; hooks: readonly PlannedObject[]; revision: string; startedAt: string }): OperationTask[] {
   const name = (h: HookRun) => displayRef(refOfInstance(h, hookInstance(h, input.revision, input.startedAt)));
-  const steps = planSteps(input.resources, input.hooks).map((s): OperationTask => ({
-    phase: s.phase, wave: s.wave, ...(s.resources.length > 0 ? { objects: s.resources.length } : {}), ...(s.hooks.length > 0 ? { hooks: s.hooks.map(name) } : {}),
-  }));
-  const prune: OperationTask = { phase: "Prune", wave: 0 };
-  const post = steps.findIndex((s) => s.phase === "PostSync");
-  steps.splice(post < 0 ? steps.length : post, 0, prune);
-  const fail = syncFailSteps(input.hooks).map((wave): OperationTask => ({ phase: "SyncFail", wave: wave[0]?.object.wave ?? 0, hooks: wave.map(name) }));
-  return [...steps, ...fail];
-}
-
-/** Starts (or observes) the hooks of one step; records the results when one was created. */
-async function startHooks(run: Run, hooks: readonly HookRun[], message: string): Promise<ResourceResult[]> {
-  const created = run.created;
-  const results = await Promise.all(hooks.map((h) => runHook(run, h)));
-  if (run.created > created) await run.input.progress?.([...run.results.values()], message);
-  return results;
+  const tasks = planTasks(input.resources, input.hooks);
+  return [...new Set(tasks.map((t) => t.group))].map((group): OperationTask => {
+    const inGroup = tasks.filter((t) => t.group === group);
+    const first = inGroup[0]!;
+    const objects = inGroup.reduce((n, t) => n + (t.kind === "apply" ? t.objects.length : 0), 0);
+    const hooks = inGroup.flatMap((t) => t.kind === "hook" ? [name(t.run)] : []);
+    return { phase: first.phase, wave: first.wave, ...(objects > 0 ? { objects } : {}), ...(hooks.length > 0 ? { hooks } : {}) };
+  });
 }
 
 /** Starts a hook not started yet in this operation, or reads how far a started one has got. */
@@ -242,13 +228,14 @@ async function gone(cluster: Cluster, ref: ObjectRef, timeoutMs = 60_000): Promi
 
 /** Deletes the hooks of this operation whose delete policy matches how the operation ended. */
 async function deleteHooks(run: Run, policy: "HookSucceeded" | "HookFailed"): Promise<void> {
-  const runs = [...planSteps([], run.input.hooks).flatMap((s) => s.hooks), ...syncFailSteps(run.input.hooks).flat()];
-  for (const h of runs) {
-    if (!h.object.hook?.deletePolicies.includes(policy)) continue;
-    const ref = refOfInstance(h, instance(run, h));
-    if (!run.results.has(resultKey(h.phase, ref))) continue;
-    await run.input.cluster.delete(ref);
+  for (const t of run.tasks) {
+    if (t.kind !== "hook" || !t.run.object.hook?.deletePolicies.includes(policy) || !run.results.has(hookKey(run, t.run))) continue;
+    await run.input.cluster.delete(refOfInstance(t.run, instance(run, t.run)));
   }
+}
+
+function hookKey(run: Run, h: HookRun): string {
+  return resultKey(h.phase, refOfInstance(h, instance(run, h)));
 }
 
 function resultKey(phase: SyncPhase, ref: Pick<ObjectRef, "group" | "kind" | "namespace" | "name">): string {

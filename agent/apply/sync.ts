@@ -1,6 +1,7 @@
-// Applies planned objects batch by batch (CRDs and Namespaces, then each sync wave) with bounded
-// parallelism inside a batch, and prunes stale objects last. Returns a change set; never throws for
-// one object's failure, so one bad object does not hide what happened to the others.
+// Applies the planned objects of one task batch by batch with bounded parallelism inside a batch, and
+// prunes stale objects in reverse wave order; the order of tasks is the task engine's (tasks.ts).
+// Returns a change set; never throws for one object's failure, so one bad object does not hide what
+// happened to the others.
 import { setTimeout as sleep } from "node:timers/promises";
 import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
@@ -18,32 +19,25 @@ export interface ApplyOptions {
   readonly unchanged?: ReadonlySet<PlannedObject>;
   /** The live objects read before the sync, to tell `created` from `configured`. */
   readonly before?: ReadonlyMap<PlannedObject, Manifest | undefined>;
-  /**
-   * Whether a wave may be followed by the next, given its live objects: a wave waits for the one
-   * before it to be healthy, as Argo CD's sync waves do. A reason string means "not yet".
-   */
-  readonly gate?: (live: readonly (Manifest | undefined)[]) => string | undefined;
 }
 
 export interface ApplyResult {
   readonly changes: Change[];
   /** Live objects as the server returned them after apply, keyed by planned object. */
   readonly live: Map<PlannedObject, Manifest>;
-  /** Set when later waves were held back until an earlier one becomes healthy. */
-  readonly waiting?: string;
 }
 
-/** Applies every planned object in order. A failed batch stops later batches (later waves may depend on it). */
+/**
+ * Applies the objects of one task (a wave, or the CRDs and Namespaces) in order; when to go on to the
+ * next wave is the task engine's decision (tasks.ts). A failed batch stops the later ones.
+ */
 export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOptions): Promise<ApplyResult> {
   const changes: Change[] = [];
   const live = new Map<PlannedObject, Manifest>();
   let failed = false;
-  let waiting: string | undefined;
-  const all = batches(objects);
-  for (const [index, batch] of all.entries()) {
-    if (failed || waiting) {
-      const message = waiting ? `waiting for wave ${waiting}` : "an earlier wave failed";
-      changes.push(...batch.map((o) => ({ ref: o.ref, action: "skipped" as const, message })));
+  for (const batch of batches(objects)) {
+    if (failed) {
+      changes.push(...batch.map((o) => ({ ref: o.ref, action: "skipped" as const, message: "an earlier wave failed" })));
       continue;
     }
     const results = await mapLimit(batch, opts.concurrency ?? 8, (o) => applyOne(o, opts));
@@ -55,10 +49,8 @@ export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOpt
     if (!failed && batch.some((o) => o.ref.kind === "CustomResourceDefinition")) {
       await waitEstablished(batch.filter((o) => o.ref.kind === "CustomResourceDefinition"), opts.cluster);
     }
-    const notReady = index < all.length - 1 && batch[0]!.phase === 1 && opts.gate?.(batch.map((o) => live.get(o) ?? opts.before?.get(o)));
-    if (notReady) waiting = `${batch[0]!.wave} to become healthy: ${notReady}`;
   }
-  return { changes, live, ...(waiting ? { waiting } : {}) };
+  return { changes, live };
 }
 
 async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<{ change: Change; live?: Manifest }> {

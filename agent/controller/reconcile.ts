@@ -280,7 +280,7 @@ function statusAfter(input: Compared, after: {
     ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings, repeated: input.repeated,
     changes: result.changes, inventory: decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [],
     synced: decision.sync, now: new Date().toISOString(),
-    ...(result.waiting ? { waiting: result.waiting } : {}), ...(retryCount > 0 ? { retryCount } : {}),
+    ...(retryCount > 0 ? { retryCount } : {}),
     ...(result.operation ? { operation: result.operation } : {}), ...(decision.syncError ? { syncError: decision.syncError } : {}),
     ...(decision.sync ? { record } : {}), ...(result.tasks ? { tasks: result.tasks } : {}), ...(decision.sync && (record.sync?.resources?.length ?? 0) > 0 ? { selective: true } : {}),
   });

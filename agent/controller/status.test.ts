@@ -16,6 +16,8 @@ const planned = (names: string[]): PlannedObject[] =>
 const live = (o: PlannedObject, owner?: string): Manifest =>
   ({ ...o.manifest, metadata: { ...o.manifest.metadata, ...(owner ? { annotations: { "tether.dev/tracking-id": owner } } : {}) } });
 
+const op = (phase: "Running" | "Succeeded" | "Failed", message = ""): StatusInput["operation"] => ({ phase, message, startedAt: NOW, hooks: [] });
+
 function input(over: Partial<StatusInput> & { pairs: ComparedPair[] }): StatusInput {
   return { app: app(), revision: "abc1234", renderKey: "k1", stale: [], after: new Map(), changes: [], inventory: [], synced: false, now: NOW, ...over };
 }
@@ -45,7 +47,7 @@ describe("buildStatus", () => {
   it("names a failed apply in SyncError and a failed prune in PruneFailed, and records a Failed operation without history", () => {
     const stale = { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" };
     const changes: Change[] = [{ ref: a!.ref, action: "failed", message: "HTTP 422: field is immutable" }, { ref: stale, action: "failed", message: "HTTP 403" }];
-    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false }], stale: [{ ref: stale, live: cm("old") }], changes, synced: true }));
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false }], stale: [{ ref: stale, live: cm("old") }], changes, synced: true, operation: op("Failed") }));
     expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual(["SyncError: ConfigMap/web/a: HTTP 422: field is immutable", "PruneFailed: ConfigMap/web/old: HTTP 403"]);
     expect(s.operationState?.phase).toBe("Failed");
     expect(s.history).toBeUndefined();
@@ -65,10 +67,10 @@ describe("buildStatus", () => {
 
   it("adds a history entry for a sync that changed something at a new revision, and none for one that changed nothing", () => {
     const previous = app({ history: [{ id: 0, revision: "old0000", deployedAt: "2026-11-30T00:00:00Z" }], observedRenderKey: "k0" });
-    const created = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: undefined, inSync: false }], changes: [{ ref: a!.ref, action: "created" }], synced: true }));
+    const created = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: undefined, inSync: false }], changes: [{ ref: a!.ref, action: "created" }], synced: true, operation: op("Succeeded") }));
     expect(created.history?.map((h) => [h.id, h.revision])).toEqual([[0, "old0000"], [1, "abc1234"]]);
     expect(created.observedRenderKey).toBe("k1");
-    const quiet = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: live(a!), inSync: true }], changes: [{ ref: a!.ref, action: "unchanged" }], synced: true }));
+    const quiet = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: live(a!), inSync: true }], changes: [{ ref: a!.ref, action: "unchanged" }], synced: true, operation: op("Succeeded") }));
     expect(quiet.history).toEqual(previous.status?.history);
     expect(quiet.observedRenderKey).toBe("k1");
   });
@@ -89,7 +91,7 @@ describe("buildStatus", () => {
 
   it("keeps a running operation's start while a wave is held", () => {
     const running = app({ operationState: { phase: "Running", startedAt: "2026-12-01T09:59:00Z" } });
-    const s = buildStatus(input({ app: running, pairs: [{ planned: a!, live: live(a!), inSync: true }], synced: true, waiting: "1 to become healthy" }));
+    const s = buildStatus(input({ app: running, pairs: [{ planned: a!, live: live(a!), inSync: true }], synced: true, operation: { ...op("Running", "waiting for wave 1 to become healthy")!, startedAt: "2026-12-01T09:59:00Z" } }));
     expect(s.operationState).toEqual({
       phase: "Running", message: "waiting for wave 1 to become healthy", startedAt: "2026-12-01T09:59:00Z", syncResult: { revision: "abc1234", renderKey: "k1", resources: [] },
     });
@@ -110,7 +112,7 @@ describe("several sources", () => {
 
   it("records one revision per source in sync, the operation and a history entry with the sources, as Argo CD", () => {
     const changes: Change[] = [{ ref: a!.ref, action: "created" }];
-    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources, changes, synced: true }));
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources, changes, synced: true, operation: op("Succeeded") }));
     expect(s.sync).toEqual({ status: "Synced", revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
     expect(s.operationState?.syncResult).toMatchObject({ revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
     expect(s.history).toEqual([{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.1"], sources, deployedAt: NOW, initiatedBy: { automated: true } }]);
@@ -120,7 +122,7 @@ describe("several sources", () => {
     const previous = { history: [{ id: 0, revision: "abc1234", revisions: ["abc1234", "0.3.0"], deployedAt: "earlier" }] };
     const s = buildStatus(input({
       app: app(previous), pairs: [{ planned: a!, live: live(a!), inSync: true }], revisions: ["abc1234", "0.3.1"], sources,
-      changes: [{ ref: a!.ref, action: "configured" }], synced: true,
+      changes: [{ ref: a!.ref, action: "configured" }], synced: true, operation: op("Succeeded"),
     }));
     expect(s.history?.map((h) => h.revisions)).toEqual([["abc1234", "0.3.0"], ["abc1234", "0.3.1"]]);
   });

@@ -38,10 +38,8 @@ export interface StatusInput {
   readonly after: ReadonlyMap<Pair["planned"], Manifest>;
   readonly changes: readonly Change[];
   readonly inventory: readonly string[];
-  /** Whether a sync ran (or goes on: `waiting`). */
+  /** Whether a sync ran (or goes on). */
   readonly synced: boolean;
-  /** The wave a running sync waits for. */
-  readonly waiting?: string;
   /** Retries spent by `syncPolicy.retry` on a failing sync. */
   readonly retryCount?: number;
   /** The sync operation as this reconcile left it: its phase, message, start and hook results. */
@@ -174,7 +172,8 @@ function rolledBack(app: Application): string[] {
 
 function operationResult(input: StatusInput): Pick<ApplicationStatus, "operationState" | "observedRenderKey" | "history"> {
   const previous = input.app.status ?? {};
-  const op = input.operation ?? operationOf(input);
+  const op = input.operation;
+  if (!op) return {};
   const { phase, message } = op;
   const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
   const continuing = running !== undefined && (running.syncResult?.revision ?? input.revision) === input.revision;
@@ -190,12 +189,6 @@ function operationResult(input: StatusInput): Pick<ApplicationStatus, "operation
   };
   if (phase !== "Succeeded" || input.selective) return { operationState };
   return { operationState, observedRenderKey: input.renderKey, ...historyAfter(input) };
-}
-
-/** The operation of a sync that ran without the operation runner's result (a wave held, or one pass). */
-function operationOf(input: StatusInput): Pick<OperationResult, "phase" | "message" | "hooks"> {
-  if (input.waiting) return { phase: "Running", message: `waiting for wave ${input.waiting}`, hooks: [] };
-  return { phase: input.changes.some((c) => c.action === "failed") ? "Failed" : "Succeeded", message: summarize(input.changes), hooks: [] };
 }
 
 /**
