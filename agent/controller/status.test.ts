@@ -83,9 +83,15 @@ describe("buildStatus", () => {
     expect(s.history).toEqual(previous.status?.history);
   });
 
-  it("names the revision an automated sync does not repeat in SyncError", () => {
-    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: false }], syncError: "Failed last sync attempt to abc1234: boom" }));
-    expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual(["SyncError: Failed last sync attempt to abc1234: boom"]);
+  it("names the revision an automated sync does not repeat in SyncError, with what failed in its last operation", () => {
+    const failedOp = app({ operationState: { phase: "Failed", syncResult: { revision: "abc1234", resources: [
+      { ...a!.ref, status: "SyncFailed", message: "HTTP 422" },
+      { group: "batch", version: "v1", kind: "Job", namespace: "web", name: "check", status: "Synced", hookType: "PreSync", syncPhase: "PreSync", hookPhase: "Failed", message: "Job has reached the specified backoff limit" },
+    ] } } });
+    const s = buildStatus(input({ app: failedOp, pairs: [{ planned: a!, live: live(a!), inSync: false }], syncError: "Failed last sync attempt to abc1234: boom" }));
+    expect(s.conditions?.map((c) => `${c.type}: ${c.message}`)).toEqual([
+      "SyncError: Failed last sync attempt to abc1234: boom; ConfigMap/web/a: HTTP 422; PreSync hook Job/web/check: Job has reached the specified backoff limit",
+    ]);
     expect(s.observedRenderKey).toBeUndefined();
   });
 

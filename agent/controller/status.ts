@@ -141,14 +141,25 @@ function conditions(input: StatusInput): Condition[] {
   const planned = new Set(input.pairs.map((p) => identity(p.planned.ref)));
   // Argo CD's condition for a failed sync: each object the API server refused, and each hook that failed.
   add("SyncError", [
-    ...(input.syncError ? [input.syncError] : []),
+    ...(input.syncError ? [input.syncError, ...failedResults(input.app)] : []),
     ...failed.filter((c) => planned.has(identity(c.ref))).map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`),
-    ...(input.operation?.hooks ?? []).filter((h) => h.hookPhase === "Failed").map((h) => `${h.syncPhase ?? ""} hook ${displayRef(h)}: ${h.message ?? "failed"}`),
+    ...(input.operation?.hooks ?? []).filter((h) => h.hookPhase === "Failed").map(hookFailure),
   ]);
   add("PruneFailed", failed.filter((c) => !planned.has(identity(c.ref))).map((c) => `${displayRef(c.ref)}: ${c.message ?? ""}`));
   // A refused dry-run already shows as SyncError when the sync tried the object; otherwise it is a comparison error.
   if (failed.length === 0) add("ComparisonError", input.pairs.filter((p) => p.error !== undefined).map((p) => `${displayRef(p.planned.ref)}: ${p.error}`));
   return out;
+}
+
+const hookFailure = (h: ResourceResult) => `${h.syncPhase ?? ""} hook ${displayRef(h)}: ${h.message ?? "failed"}`;
+
+/** What the last (failed) operation says failed, object by object: kept in SyncError while that revision is not synced again. */
+function failedResults(app: Application): string[] {
+  const results = app.status?.operationState?.syncResult?.resources ?? [];
+  return [
+    ...results.filter((r) => !r.hookType && r.status === "SyncFailed").map((r) => `${displayRef(r)}: ${r.message ?? ""}`),
+    ...results.filter((r) => r.hookType && r.hookPhase === "Failed").map(hookFailure),
+  ];
 }
 
 /**
