@@ -4,7 +4,7 @@
 //   compare → decide (pure) → sync → inventory (pure) → status (pure).
 // It returns the next status, the change set and what the queue should do next; the controller
 // writes them. Every early exit leaves what runs in the cluster as it was.
-import type { AppProject, Application, ApplicationStatus, Manifest, Operation, OperationState, OperationTask } from "../api/types.ts";
+import type { AppProject, Application, ApplicationStatus, Manifest, Operation, OperationState, OperationTask, SyncOperationResource } from "../api/types.ts";
 import { primarySource, sourcesOf } from "../api/sources.ts";
 import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
@@ -14,7 +14,7 @@ import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks } from "../apply/delete-hooks.ts";
-import { operationTasks, runOperation, type Gate, type OperationResult } from "../apply/operation.ts";
+import { operationTasks, runOperation, type Gate, type OperationInput, type OperationResult } from "../apply/operation.ts";
 import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
@@ -335,25 +335,54 @@ interface SyncResult {
 async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly decision: SyncDecision; readonly record: Operation; readonly retryCount: number }): Promise<SyncResult> {
   const { prune } = op.decision;
   const selection = op.record.sync?.resources;
-  const { ctx, compared, stale } = input;
+  const { ctx, compared } = input;
   const cluster = ctx.writer;
-  const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
   // A selective sync (`tether app sync --resource`) takes only the objects it names, prunes only those and runs no hooks (as Argo CD).
   const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx.app, p));
   const hooks = selection?.length ? [] : input.hooks;
   const started = op.decision.continuing && ctx.app.status?.operationState
     ? ctx.app.status.operationState
     : await recordStart(input, deps, { ...op, resources: owned.map((p) => p.planned), hooks });
-  await createNamespace(ctx.app, cluster);
+  // Once recorded, the operation is not lost to an error: it stays Running and goes on at the next attempt.
+  const operation = await runRecorded(started, async () => {
+    await createNamespace(ctx.app, cluster);
+    return await runOperation(operationInput(input, deps, { started, owned, hooks, prune, selection }));
+  });
+  const waiting = operation.phase === "Running" ? operation.message : undefined;
+  return { changes: operation.changes, after: operation.live, operation, ...(started.tasks ? { tasks: started.tasks } : {}), ...(waiting ? { waiting } : {}) };
+}
+
+async function runRecorded(started: OperationState, run: () => Promise<OperationResult>): Promise<OperationResult> {
+  try {
+    return await run();
+  } catch (err) {
+    const hooks = (started.syncResult?.resources ?? []).filter((r) => r.hookType);
+    return {
+      phase: "Running", message: `${errorMessage(err)}; the operation goes on at the next attempt`, startedAt: started.startedAt ?? new Date().toISOString(),
+      changes: [], live: new Map(), hooks,
+    };
+  }
+}
+
+/** What the operation runner is given: the I/O of applying, hooks' cluster, prune, and the record's progress. */
+function operationInput(input: Compared, deps: ReconcileDeps, op: {
+  readonly started: OperationState; readonly owned: readonly ComparedPair[]; readonly hooks: readonly PlannedObject[];
+  readonly prune: boolean; readonly selection: SyncOperationResource[] | undefined;
+}): OperationInput {
+  const { ctx, stale } = input;
+  const { started, owned, hooks, prune, selection } = op;
+  const cluster = ctx.writer;
+  const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
   // Only what differs is written, always: Argo CD's ApplyOutOfSyncOnly=true is Tether's only behaviour.
   const unchanged = new Set(owned.filter((p) => p.inSync).map((p) => p.planned));
   const before = new Map(owned.map((p) => [p.planned, p.live]));
-  const operation = await runOperation({
+  return {
     cluster, revision: input.desired.revision, now: started.startedAt ?? new Date().toISOString(), previous: started,
     resources: owned.map((p) => p.planned), hooks,
     progress: async (results, message) => {
+      // Best effort: a hook created but not recorded is still found by its tether.dev/hook-operation stamp.
       const objects = (started.syncResult?.resources ?? []).filter((r) => !r.hookType);
-      await deps.record?.({ ...started, message, syncResult: { ...started.syncResult, resources: [...objects, ...results] } });
+      await deps.record?.({ ...started, message, syncResult: { ...started.syncResult, resources: [...objects, ...results] } }).catch(() => undefined);
     },
     apply: async (objects) => {
       const applied = await applyAll(objects, { cluster, concurrency: deps.concurrency, unchanged, before });
@@ -371,9 +400,7 @@ async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly deci
         cluster, trackingIdOf: (ref) => trackingId(appRef(ctx.app), ref), concurrency: deps.concurrency, appSyncOptions: appOptions,
       });
     },
-  });
-  const waiting = operation.phase === "Running" ? operation.message : undefined;
-  return { changes: operation.changes, after: operation.live, operation, ...(started.tasks ? { tasks: started.tasks } : {}), ...(waiting ? { waiting } : {}) };
+  };
 }
 
 /**
