@@ -13,7 +13,7 @@ import { generatedName, hookProgress, type SyncPhase } from "./hooks.ts";
 import { displayRef, identity } from "./inventory.ts";
 import type { PlannedObject } from "./plan.ts";
 import type { ApplyResult } from "./sync.ts";
-import { isFinal, nextStep, planTasks, type HookRun, type Task, type TaskState } from "./tasks.ts";
+import { isFinal, nextStep, planTasks, type Gate, type HookRun, type Task, type TaskState } from "./tasks.ts";
 
 export interface OperationInput {
   /** Where hooks are created, read and deleted (the writer: the project's ServiceAccount when it impersonates). */
@@ -34,9 +34,6 @@ export interface OperationInput {
   /** Deletes what left Git (after the Sync phase, before PostSync); `waiting` while objects terminate. */
   readonly prune: () => Promise<{ readonly changes: readonly Change[]; readonly waiting?: string }>;
 }
-
-/** What a wave's objects say about the next group: go on, wait for them, or fail the operation. */
-export type Gate = { readonly kind: "ready" } | { readonly kind: "wait" | "failed"; readonly reason: string };
 
 export interface OperationResult {
   readonly phase: "Running" | "Succeeded" | "Failed";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Manifest } from "../api/types.ts";
 import { plan } from "./plan.ts";
-import { isFinal, nextStep, planTasks, type Task, type TaskState } from "./tasks.ts";
+import { isFinal, nextStep, planTasks, waveGate, type Task, type TaskState } from "./tasks.ts";
 
 const cm = (name: string, annotations: Record<string, string> = {}): Manifest => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, annotations } });
 const hook = (name: string, type: string, wave?: number) =>
@@ -92,5 +92,24 @@ describe("nextStep: from the tasks' states to what happens next", () => {
   it("an operation without SyncFail hooks ends Failed at once", () => {
     const bare = tasksOf([cm("a")]);
     expect(nextStep(bare, new Map([[bare[0]!.id, { state: "failed", message: "ConfigMap/web/a: HTTP 403" }]]))).toEqual({ kind: "done", phase: "Failed", message: "ConfigMap/web/a: HTTP 403" });
+  });
+});
+
+describe("waveGate", () => {
+  const deployment = (name: string, status: Record<string, unknown>): Manifest => ({
+    apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "web", generation: 1 } as Manifest["metadata"],
+    spec: { replicas: 1 }, status: { observedGeneration: 1, ...status },
+  });
+  const available = deployment("ok", { replicas: 1, updatedReplicas: 1, availableReplicas: 1, readyReplicas: 1 });
+  const rolling = deployment("rolling", { replicas: 1, updatedReplicas: 0 });
+  const stuck = deployment("stuck", { conditions: [{ type: "Progressing", status: "False", reason: "ProgressDeadlineExceeded", message: "deadline exceeded" }] });
+
+  it.each([
+    { name: "all healthy: the next group starts", live: [available, cm("a")], expected: { kind: "ready" } },
+    { name: "one progressing: wait, naming it", live: [available, rolling], expected: { kind: "wait", reason: expect.stringMatching(/^Deployment\/web\/rolling is Progressing/) } },
+    { name: "one missing: wait", live: [undefined], expected: { kind: "wait", reason: "an object is Missing" } },
+    { name: "one Degraded: the operation fails, even with another still progressing", live: [rolling, stuck], expected: { kind: "failed", reason: expect.stringMatching(/^Deployment\/web\/stuck is Degraded/) } },
+  ])("$name", ({ live, expected }) => {
+    expect(waveGate(live)).toEqual(expected);
   });
 });

@@ -3,6 +3,8 @@
 // hooks; prune, in reverse wave order; PostSync hooks by wave; SyncFail hooks by wave, run only once
 // something failed) and one pure function from the tasks' states to what happens next and the
 // operation's phase. The runner (operation.ts) does the I/O; each rule is a table row in tasks.test.ts.
+import type { Manifest } from "../api/types.ts";
+import { assessHealth } from "../health/index.ts";
 import { syncPhasesOf, type SyncPhase } from "./hooks.ts";
 import { displayRef, identity } from "./inventory.ts";
 import type { PlannedObject } from "./plan.ts";
@@ -105,6 +107,26 @@ function firstPending(tasks: readonly Task[], state: (t: Task) => TaskState): Ne
 /** Whether a group is the last to apply or run anything before the end (prune aside): its objects need not become healthy, as in Argo CD. */
 export function isFinal(tasks: readonly Task[], group: number): boolean {
   return !tasks.some((t) => t.group > group && t.phase !== "SyncFail" && t.kind !== "prune");
+}
+
+/** What a wave's objects say about the next group: go on, wait for them, or fail the operation. */
+export type Gate = { readonly kind: "ready" } | { readonly kind: "wait" | "failed"; readonly reason: string };
+
+/**
+ * A wave lets the next group start when its objects are Healthy or Suspended; Progressing, Missing or
+ * Unknown ones are waited for; a Degraded one fails the operation, as gitops-engine's sync context does.
+ */
+export function waveGate(live: readonly (Manifest | undefined)[]): Gate {
+  let wait: string | undefined;
+  for (const obj of live) {
+    const h = assessHealth(obj);
+    if (h.status === "Healthy" || h.status === "Suspended") continue;
+    const name = obj ? displayRef({ kind: obj.kind, name: obj.metadata.name ?? "", namespace: obj.metadata.namespace }) : "an object";
+    const reason = `${name} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
+    if (h.status === "Degraded") return { kind: "failed", reason };
+    wait ??= reason;
+  }
+  return wait === undefined ? { kind: "ready" } : { kind: "wait", reason: wait };
 }
 
 function describe(t: Task): string {

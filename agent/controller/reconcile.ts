@@ -10,20 +10,20 @@ import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
-import { displayRef, nextInventory, staleEntries } from "../apply/inventory.ts";
+import { nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks } from "../apply/delete-hooks.ts";
-import { operationTasks, runOperation, type Gate, type OperationInput, type OperationResult } from "../apply/operation.ts";
+import { operationTasks, runOperation, type OperationInput, type OperationResult } from "../apply/operation.ts";
 import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
+import { waveGate } from "../apply/tasks.ts";
 import { compare } from "../diff/index.ts";
 import { invalidIgnoreRules, respectIgnored } from "../diff/ignore.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { stableHash } from "../hash.ts";
-import { assessHealth } from "../health/index.ts";
 import { impersonationFor } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
 import { report, type Reported } from "../status/conditions.ts";
@@ -441,20 +441,6 @@ export function prunableOf(app: Application, stale: readonly StaleLive[]): Stale
     const options = optionsOf(s.live, app.spec.syncPolicy?.syncOptions);
     return options.prune && options.delete;
   });
-}
-
-/** A wave is ready when its objects are Healthy or Suspended; a Degraded one fails the operation (as Argo CD). */
-export function waveGate(live: readonly (Manifest | undefined)[]): Gate {
-  let wait: string | undefined;
-  for (const obj of live) {
-    const h = assessHealth(obj);
-    if (h.status === "Healthy" || h.status === "Suspended") continue;
-    const name = obj ? displayRef({ kind: obj.kind, name: obj.metadata.name ?? "", namespace: obj.metadata.namespace }) : "an object";
-    const reason = `${name} is ${h.status}${h.message ? `: ${h.message}` : ""}`;
-    if (h.status === "Degraded") return { kind: "failed", reason };
-    wait ??= reason;
-  }
-  return wait === undefined ? { kind: "ready" } : { kind: "wait", reason: wait };
 }
 
 /**
