@@ -97,7 +97,7 @@ describe("nextStep: from the tasks' states to what happens next", () => {
 
 describe("waveGate", () => {
   const deployment = (name: string, status: Record<string, unknown>): Manifest => ({
-    apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "web", generation: 1 } as Manifest["metadata"],
+    apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace: "web", generation: 1 },
     spec: { replicas: 1 }, status: { observedGeneration: 1, ...status },
   });
   const available = deployment("ok", { replicas: 1, updatedReplicas: 1, availableReplicas: 1, readyReplicas: 1 });
