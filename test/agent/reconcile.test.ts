@@ -135,7 +135,8 @@ describe("syncPolicy.retry", () => {
     await applyApp(objects, app("retry", "retry", "rc-retry", {
       syncPolicy: { automated: { prune: true }, retry: { limit: 2, backoff: { duration: "1s", factor: 2, maxDuration: "5s" } } },
     }));
-    const seen = await reader.until("retry", "two retries spent", (a) => a.status?.operationState?.retryCount === 2, 60_000);
+    // The retry is recorded (Running, retryCount 2) before it acts; it ends Failed.
+    const seen = await reader.until("retry", "two retries spent", (a) => a.status?.operationState?.retryCount === 2 && a.status.operationState.phase !== "Running", 60_000);
     expect(seen.status?.operationState?.phase).toBe("Failed");
     await eventually("no third retry", async () => new Promise<true>((resolve) => setTimeout(() => resolve(true), 5000)));
     expect((await reader.get("retry")).status?.operationState?.retryCount).toBe(2);
