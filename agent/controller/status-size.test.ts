@@ -24,6 +24,7 @@ describe("the status of a 5,000-object app", () => {
     const status = (inventory: string[]) => buildStatus({
       app, revision: "0123456789abcdef0123456789abcdef01234567", renderKey: "k", pairs: planned.map((p) => ({ planned: p, live: p.manifest, inSync: false })),
       stale: [], after: new Map(), changes, inventory, synced: true, now: "2026-12-06T06:00:00Z",
+      operation: { phase: "Succeeded", message: "", startedAt: "2026-12-06T06:00:00Z", hooks: [] },
     });
     const bytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v));
     const first = status(planned.map((p) => refKey(p.ref)));
