@@ -88,7 +88,7 @@ describe("PreSync and PostSync hooks (pre-post-sync)", () => {
     const hooks = app.status?.operationState?.syncResult?.resources?.filter((r) => r.hookType) ?? [];
     expect(hooks.map((h) => `${h.hookType}:${h.kind}/${h.name}:${h.hookPhase}`).sort()).toEqual(["PostSync:Job/after:Succeeded", "PreSync:Job/before:Succeeded"]);
     expect(app.status?.resources?.map((r) => r.kind).sort()).toEqual(["Deployment", "Service"]);
-    expect(app.status?.inventory?.some((k) => k.includes("/Job/"))).toBe(false);
+    expect(app.status?.inventory?.some((k) => k.includes("_Job_"))).toBe(false);
   });
 
   it("does not run hooks again on a reconcile that finds nothing to sync", async () => {
