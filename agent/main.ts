@@ -12,9 +12,8 @@ import { Controller, DEFAULT_WORKERS } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
 import { agentUi } from "./ui/index.ts";
 import { GitSource } from "./source/index.ts";
-import { renderApplication } from "./render/application.ts";
 import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "./log.ts";
-import { withRenderLimits, type RenderLimits } from "./render/limits.ts";
+import type { RenderLimits } from "./render/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
 import { keepAlive } from "./apply/keepalive.ts";
 
@@ -68,7 +67,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   let sharding: Sharding | undefined;
   let leadership: Leadership | undefined;
   const controller: Controller = new Controller({
-    kc: opts.kc, namespace: opts.namespace, cluster, source, render: withRenderLimits(renderApplication, opts.renderLimits),
+    kc: opts.kc, namespace: opts.namespace, cluster, source, allowLocalRepos: opts.allowLocalRepos ?? false,
+    ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}),
     charts: chartFetcher(client, cacheDir),
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? DEFAULT_WORKERS, log,
     ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
@@ -76,7 +76,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.sharding ? { owns: (app: string) => sharding?.owns(app) ?? false } : {}),
     ...(opts.leaderElection ? { owns: () => leadership?.mayWrite() ?? false } : {}),
   });
-  const ui = agentUi({ kc: opts.kc, namespace: opts.namespace, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+  const ui = agentUi({
+    kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false,
+    ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+  });
   const webhook = new Webhook({
     secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
     refresh: refreshThroughAnnotation(client), log,

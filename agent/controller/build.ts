@@ -150,14 +150,14 @@ export function chartFetcher(client: TetherClient, cacheDir: string): ChartFetch
   });
 }
 
-/** The build deps with a client's credentials: what `tether app diff` and the web UI's diff use. */
-export function clientBuildDeps(opts: {
-  readonly client: TetherClient; readonly source: SourceStage; readonly render: RenderFn;
-  readonly cacheDir: string; readonly renderCache: RenderCache;
-}): BuildDeps {
+/** The pipeline's deps with a client's credentials: what `tether app diff` and the web UI's diff use (destinations added by each). */
+export function clientPipelineDeps(opts: {
+  readonly client: TetherClient; readonly source: SourceStage; readonly cacheDir: string; readonly renderCache: RenderCache;
+  readonly allowLocalRepos: boolean;
+}) {
   const { client } = opts;
   return {
-    source: opts.source, render: opts.render, renderCache: opts.renderCache, charts: chartFetcher(client, opts.cacheDir),
-    agentNamespace: client.namespace, decryptionKeys: (a) => client.ageKeys(keySecretOf(a)), project: (p) => client.getProject(p),
+    source: opts.source, renderCache: opts.renderCache, charts: chartFetcher(client, opts.cacheDir), allowLocalRepos: opts.allowLocalRepos,
+    agentNamespace: client.namespace, decryptionKeys: (a: Application) => client.ageKeys(keySecretOf(a)), project: (p: string) => client.getProject(p),
   };
 }

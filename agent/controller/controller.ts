@@ -11,6 +11,7 @@ import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
+import type { RenderLimits } from "../render/limits.ts";
 import type { LogFn } from "../log.ts";
 import { eventOf, logLineOf } from "../status/conditions.ts";
 import { statusChanged } from "../status/equal.ts";
@@ -18,7 +19,8 @@ import { AgentMetrics } from "../status/metrics.ts";
 import { deleteCascade } from "./deletion.ts";
 import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
-import { fetchAndRender, planDesired, reconcile, tally, type BuildDeps, type ReconcileOutcome, type RenderFn, type SourceStage, type Stage } from "./reconcile.ts";
+import { reconcile, tally, type ReconcileOutcome, type SourceStage, type Stage } from "./reconcile.ts";
+import { appContext, desiredState, type PipelineDeps } from "./pipeline.ts";
 import { LiveCache } from "./live.ts";
 import { DriftWatches } from "./watches.ts";
 import { fencedCluster, fencedDestinations } from "../leader/fence.ts";
@@ -28,7 +30,10 @@ export interface ControllerOptions {
   readonly namespace: string;
   readonly cluster: Cluster;
   readonly source: SourceStage;
-  readonly render: RenderFn;
+  /** Bytes a render may read per file and produce in all; default agent/render/limits.ts's. */
+  readonly renderLimits?: RenderLimits;
+  /** `--allow-local-repos`: serve `file://` and plain-path repoURLs. */
+  readonly allowLocalRepos: boolean;
   /** Charts from chart repositories and OCI registries, with their cache (build.ts's chartFetcher). */
   readonly charts: ChartSource;
   /** How often every repository is fetched; a webhook or refresh does not wait for it. */
@@ -236,7 +241,7 @@ export class Controller {
     const progress = this.progressReporter(app);
     const owns = this.opts.owns;
     const outcome = await reconcile({ app, freshness }, {
-      ...this.buildDeps(),
+      ...this.pipelineDeps(),
       destinations: owns ? fencedDestinations(this.destinations, name, owns) : this.destinations,
       memo: this.memo, live: this.live, onStage: progress.stage,
       record: async (state) => {
@@ -366,9 +371,10 @@ export class Controller {
     await this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`));
   }
 
-  private buildDeps(): BuildDeps {
+  private pipelineDeps(): PipelineDeps & { readonly destinations: Destinations } {
     return {
-      source: this.timedSource, render: this.opts.render, charts: this.opts.charts, agentNamespace: this.opts.namespace,
+      source: this.timedSource, charts: this.opts.charts, agentNamespace: this.opts.namespace, allowLocalRepos: this.opts.allowLocalRepos,
+      ...(this.opts.renderLimits ? { limits: this.opts.renderLimits } : {}), destinations: this.destinations,
       decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.project(p), renderCache: this.renderCache,
     };
   }
@@ -390,18 +396,21 @@ export class Controller {
       .catch((err: unknown) => this.opts.log(`${name}: could not ${hooks ? "add" : "remove"} finalizer ${POST_DELETE_FINALIZER}: ${errorMessage(err)}`));
   }
 
-  /** One step of cascading deletion (then the PostDelete hooks), on the cluster the app deployed to. */
+  /**
+   * One step of cascading deletion (then the PostDelete hooks), on the cluster the app deployed to,
+   * as the identity the app writes with: the project's rules and impersonation hold for deletion too.
+   */
   private async finalize(app: Application): Promise<RunResult> {
     try {
       const name = app.metadata?.name ?? "";
       const owns = this.opts.owns;
-      const destination = await (owns ? fencedDestinations(this.destinations, name, owns) : this.destinations).resolve(app.spec.destination);
+      // Fenced as the reconcile is: no write once this replica no longer owns the app.
+      const deps = { ...this.pipelineDeps(), ...(owns ? { destinations: fencedDestinations(this.destinations, name, owns) } : {}) };
       const local = owns ? fencedCluster(this.opts.cluster, name, owns) : this.opts.cluster;
-      const planned = async () => {
-        const desired = await fetchAndRender({ app, freshness: { kind: "fresh" } }, this.buildDeps());
-        return await planDesired(app, desired, destination.cluster);
-      };
-      const done = await deleteCascade(app, { cluster: destination.cluster, local, client: this.client, log: this.opts.log, planned });
+      const ctx = await appContext(app, deps);
+      const writer = ctx.writer ?? local;
+      const planned = async () => (await desiredState({ app, freshness: { kind: "fresh" } }, deps)).planned;
+      const done = await deleteCascade(app, { cluster: writer, local, client: this.client, log: this.opts.log, planned });
       return done ? DONE : { kind: "retry" };
     } catch (err) {
       this.logOnce(app.metadata?.name ?? "", `${app.metadata?.name}: cascade deletion waits: ${errorMessage(err)}`);

@@ -11,7 +11,7 @@ import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
 import { nextInventory, staleEntries } from "../apply/inventory.ts";
-import { optionsOf, plan, trackingId, type PlannedObject } from "../apply/plan.ts";
+import { optionsOf, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks } from "../apply/delete-hooks.ts";
 import { operationTasks, runOperation, type OperationInput, type OperationResult } from "../apply/operation.ts";
@@ -20,14 +20,13 @@ import { isSelected } from "../apply/selection.ts";
 import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
 import { waveGate } from "../apply/tasks.ts";
 import { compare } from "../diff/index.ts";
-import { invalidIgnoreRules, respectIgnored } from "../diff/ignore.ts";
+import { respectIgnored } from "../diff/ignore.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { stableHash } from "../hash.ts";
-import { impersonationFor } from "../policy/impersonation.ts";
-import { checkApplication, checkObjects } from "../policy/project.ts";
 import { report, type Reported } from "../status/conditions.ts";
-import { build, resolveRevisions, type BuildDeps, type Desired, type Resolved, type SourceStage } from "./build.ts";
+import type { Desired, Resolved, SourceStage } from "./build.ts";
+import { desiredState, type DesiredState, type PipelineDeps } from "./pipeline.ts";
 import { decide, emptyPruneRefusal, nextRun, operationsOf, pinnedToOperation, type SyncDecision } from "./decide.ts";
 import type { LiveReader } from "./live.ts";
 import { match, trackedOrphans, type Pair, type StaleLive } from "./match.ts";
@@ -35,12 +34,12 @@ import type { SyncMemo } from "./memo.ts";
 import { CACHED, DONE, type Freshness, type RunResult } from "./queue.ts";
 import { buildStatus, errorStatus, withSourceCredential, type ComparedPair } from "./status.ts";
 
-export { inheritSource, renderKeyOf, type BuildDeps, type Desired, type RenderFn, type SourceStage } from "./build.ts";
+export { inheritSource, renderKeyOf, type Desired, type SourceStage } from "./build.ts";
 
 /** The stages, named as the `Reconciling` condition shows them. */
 export type Stage = "Loading" | "Fetching source" | "Building manifests" | "Planning" | "Reading live state" | "Comparing" | "Syncing";
 
-export interface ReconcileDeps extends BuildDeps {
+export interface ReconcileDeps extends PipelineDeps {
   readonly destinations: DestinationResolver;
   /** Live state per destination cluster: the watch-fed cache (live.ts), a GET for what it does not hold. */
   readonly live: { reader(destination: Destination): LiveReader };
@@ -99,18 +98,18 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
   let resolved: Resolved | undefined;
   let destination: Destination | undefined;
   try {
-    const ctx = await stage("Loading", () => load(req.app, deps));
-    destination = ctx.destination;
-    resolved = await stage("Fetching source", () => resolveRevisions(pinnedToOperation(req.app), req.freshness ?? CACHED, deps));
-    const desired = await stage("Building manifests", () => build(req.app, resolved!, deps, ctx.project));
-    const repeated: string[] = [];
-    const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination.cluster, (m) => repeated.push(m)));
-    guardObjects(ctx.project, req.app, planned);
+    // fetch → render → adopt → guard → plan, and the identity writes use: the one pipeline every path calls.
+    const state = await desiredState({
+      app: req.app, revisionsOf: pinnedToOperation(req.app), freshness: req.freshness ?? CACHED, ...(deps.onStage ? { onStage: deps.onStage } : {}),
+      onContext: (c) => { destination = c.destination; }, onResolved: (r) => { resolved = r; },
+    }, deps);
+    const ctx = contextOf(state, deps);
+    const { desired, planned } = state;
     // Hooks are run by a sync operation; they are never compared, inventoried or pruned.
     const hooks = planned.filter((o) => o.hook);
     const matched = await stage("Reading live state", () => readLive(ctx, planned.filter((o) => !o.hook), deps.concurrency));
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
-    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated }, deps, stage);
+    const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated: state.repeated }, deps, stage);
     return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0 };
   } catch (err) {
     const error = report(err);
@@ -120,13 +119,6 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
       next: error.retryable ? { kind: "retry" } : DONE, why: error.message, ...(destination ? { destination } : {}),
     };
   }
-}
-
-/** Source and render: the objects Git wants for `app` at its target revision (also used by `tether app diff`). */
-export async function fetchAndRender(req: ReconcileRequest, deps: BuildDeps): Promise<Desired> {
-  const project = await projectOf(req.app, deps);
-  checkApplication(project, req.app);
-  return await build(req.app, await resolveRevisions(req.app, req.freshness ?? { kind: "fresh" }, deps), deps, project);
 }
 
 /** The credential the app's source was fetched with; undefined without one (or for a URL the source refuses). */
@@ -139,46 +131,10 @@ function credentialOf(app: Application, source: SourceStage): string | undefined
   }
 }
 
-async function load(app: Application, deps: ReconcileDeps): Promise<Context> {
-  const project = await projectOf(app, deps);
-  checkApplication(project, app);
-  const badRules = invalidIgnoreRules(app.spec.ignoreDifferences ?? []);
-  if (badRules.length > 0) throw new TetherError("InvalidSpecError", badRules.join("; "), { object: `Application ${app.metadata?.name ?? ""}` });
-  const destination = await deps.destinations.resolve(app.spec.destination);
-  const as = impersonationFor(project, { server: destination.server, namespace: app.spec.destination.namespace ?? "" });
-  const writer = as ? deps.destinations.impersonating(destination, as.user).cluster : destination.cluster;
-  return { app, project, destination, writer, live: deps.live.reader(destination) };
-}
-
-async function projectOf(app: Application, deps: Pick<BuildDeps, "project">): Promise<AppProject> {
-  const name = app.spec.project ?? "default";
-  const project = await deps.project(name);
-  if (!project) {
-    throw new TetherError("PolicyViolation", `project "${name}" does not exist; create the AppProject or fix spec.project`,
-      { object: `AppProject/${name}`, retryable: true });
-  }
-  return project;
-}
-
-/** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
-export async function planDesired(app: Application, desired: Desired, cluster: Cluster, onRepeated?: (message: string) => void): Promise<PlannedObject[]> {
-  const manifests = desired.rendered.map((r) => r.manifest);
-  const scopes = new Map<string, boolean>();
-  for (const key of new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`))) {
-    const slash = key.lastIndexOf("/");
-    const namespaced = await cluster.isNamespaced(key.slice(0, slash), key.slice(slash + 1));
-    if (namespaced !== undefined) scopes.set(key, namespaced);
-  }
-  return plan({
-    app: appRef(app), manifests, defaultNamespace: app.spec.destination.namespace ?? "default",
-    isNamespaced: (apiVersion, kind) => scopes.get(`${apiVersion}/${kind}`),
-    appSyncOptions: app.spec.syncPolicy?.syncOptions ?? [], ...(onRepeated ? { onRepeated } : {}),
-  });
-}
-
-/** The project's object rules, on what will really be applied (namespaces placed). */
-function guardObjects(project: AppProject, app: Application, planned: readonly PlannedObject[]): void {
-  checkObjects(project, app.spec.destination, planned.map((o) => ({ manifest: o.manifest, namespaced: o.manifest.metadata.namespace !== undefined })));
+/** The reconcile's context from the pipeline's answer: reads with the agent's identity, writes with the app's. */
+function contextOf(state: DesiredState, deps: ReconcileDeps): Context {
+  if (!state.destination || !state.writer) throw new Error("internal: the pipeline ran without destinations");
+  return { app: state.app, project: state.project, destination: state.destination, writer: state.writer, live: deps.live.reader(state.destination) };
 }
 
 /**

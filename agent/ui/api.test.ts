@@ -39,6 +39,7 @@ beforeAll(async () => {
   await writeFile(path.join(assets, "index.html"), "<!doctype html><title>Tether</title>");
   await writeFile(path.join(assets, "assets", "app-1.js"), "console.log(1)");
   const routes = uiRoutes({
+    allowLocalRepos: false,
     kc, namespace: "tether-system", access: localAccess(new KubeHttp(kc), TOKEN, "alice"), cacheDir: assets, assetsDir: assets,
     allowedHosts: ["127.0.0.1", "localhost"],
   });

@@ -8,13 +8,16 @@ import { stringify } from "yaml";
 import { TetherClient } from "../api/client.ts";
 import { FINALIZER, GROUP, type Application, type Manifest } from "../api/types.ts";
 import { KubeCluster } from "../apply/cluster.ts";
+import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
+import { clientPipelineDeps } from "../controller/build.ts";
+import type { RenderLimits } from "../render/limits.ts";
 import { KubeHttp } from "../apply/http.ts";
 import { maskSecret } from "../diff/index.ts";
 import { errorMessage } from "../errors.ts";
 import { GitSource } from "../source/index.ts";
 import { BadRequest, finalizerPatch, refreshPatch, rollbackPatch, syncPatch, type JsonPatch, type SyncRequest } from "./actions.ts";
 import { csrfToken, HttpError, type Access, type Identity, type ResourceAttributes } from "./auth.ts";
-import { newRenderCache, objectDiffs } from "./diff.ts";
+import { newRenderCache, objectDiffs, type DiffDeps } from "./diff.ts";
 import { detail, inTree, summarize } from "./model.ts";
 import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
 import { serveAsset } from "./assets.ts";
@@ -26,6 +29,10 @@ export interface UiOptions {
   readonly access: Access;
   /** Git mirrors for the diff view. */
   readonly cacheDir: string;
+  /** `--allow-local-repos`: the diff may read `file://` and plain-path repoURLs. */
+  readonly allowLocalRepos: boolean;
+  /** The agent's render limits (`--max-file-size`, `--max-render-size`); default agent/render/limits.ts's. */
+  readonly renderLimits?: RenderLimits;
   /** The built frontend; see assets.ts for the default. */
   readonly assetsDir?: string;
   /** `tether ui` answers only to these host names (Host header without the port), so a rebound DNS name cannot reach it. */
@@ -61,9 +68,18 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   const watch = new AppWatch(opts.kc, opts.namespace, log);
   const csrfKey = randomBytes(32);
   const streams = new Set<ServerResponse>();
-  const diffDeps = {
-    client, cluster, renderCache: newRenderCache(), cacheDir: opts.cacheDir,
-    source: new GitSource({ cacheDir: opts.cacheDir, credentials: (url: string) => client.repoCredentials(url) }),
+  const diffDeps: DiffDeps = {
+    pipeline: {
+      ...clientPipelineDeps({
+        client, cacheDir: opts.cacheDir, renderCache: newRenderCache(), allowLocalRepos: opts.allowLocalRepos,
+        source: new GitSource({ cacheDir: opts.cacheDir, allowLocal: opts.allowLocalRepos, credentials: (url: string) => client.repoCredentials(url) }),
+      }),
+      destinations: new Destinations({
+        local: { kc: opts.kc, cluster },
+        listSecrets: async () => (await Promise.all(CLUSTER_SECRET_LABELS.map((l) => client.listSecrets(l)))).flat(),
+      }),
+      ...(opts.renderLimits ? { limits: opts.renderLimits } : {}),
+    },
   };
   const onApp = (verb: string, extra: Partial<ResourceAttributes> = {}): ResourceAttributes =>
     ({ verb, group: GROUP, resource: "applications", namespace: opts.namespace, ...extra });

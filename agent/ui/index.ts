@@ -5,14 +5,19 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeHttp } from "../apply/http.ts";
 import { uiRoutes, type UiRoutes } from "./api.ts";
 import { kubeAccess } from "./auth.ts";
+import type { RenderLimits } from "../render/limits.ts";
 
 export { uiRoutes, type UiOptions, type UiRoutes } from "./api.ts";
 export { kubeAccess, localAccess, randomToken, type Access, type Identity } from "./auth.ts";
 
 /** The agent's UI: callers bring a bearer token the cluster accepts; the agent's credentials act once RBAC allows. */
-export function agentUi(opts: { readonly kc: KubeConfig; readonly namespace: string; readonly cacheDir?: string; readonly log?: (line: string) => void }): UiRoutes {
+export function agentUi(opts: {
+  readonly kc: KubeConfig; readonly namespace: string; readonly cacheDir?: string; readonly log?: (line: string) => void;
+  readonly allowLocalRepos: boolean; readonly renderLimits?: RenderLimits;
+}): UiRoutes {
   return uiRoutes({
-    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(new KubeHttp(opts.kc)),
+    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(new KubeHttp(opts.kc)), allowLocalRepos: opts.allowLocalRepos,
+    ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
     ...(opts.log ? { log: opts.log } : {}),
   });

@@ -132,10 +132,13 @@ Examples:
 
   kubeOptions(app.command("diff <name>").description("Show how the cluster differs from Git (Secret values masked); exit 1 when it differs"))
     .option("--repo-cache <dir>", "where to keep the git mirror")
+    .option("--allow-local-repos", "read file:// and plain-path repoURLs (refused by default, as the agent refuses them)", false)
     .addHelpText("after", "\nExample:\n  tether app diff message-app && echo in sync")
-    .action(async (name: string, flags: Flags & { repoCache?: string }) => {
+    .action(async (name: string, flags: Flags & { repoCache?: string; allowLocalRepos: boolean }) => {
       const { client, app: a } = await mustGet(flags, name);
-      const text = await (await import("./diff.ts")).diffApplication(a, { client, flags, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}) });
+      const text = await (await import("./diff.ts")).diffApplication(a, {
+        client, flags, allowLocalRepos: flags.allowLocalRepos, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}),
+      });
       process.stdout.write(text);
       process.exitCode = text ? 1 : 0;
     });
@@ -154,6 +157,7 @@ Examples:
   kubeOptions(app.command("sync <name>").description("Apply Git to the cluster now (also for apps without automated sync)"))
     .option("--prune", "also delete objects that left Git", false)
     .option("--dry-run", "show what would change and change nothing", false)
+    .option("--allow-local-repos", "with --dry-run: read file:// and plain-path repoURLs", false)
     .option("--resource <GROUP:KIND:NAME>", "sync only this object (Argo CD's format: GROUP:KIND:NAME or GROUP:KIND:NAMESPACE/NAME, "
       + "the core group empty, * matches anything, a leading ! excludes; repeatable); the app stays OutOfSync for the rest", collect, [])
     .option("--timeout <duration>", "how long to wait for the sync to finish", "2m")
@@ -162,7 +166,7 @@ Examples:
       + "\n  tether app sync guestbook-ui --resource apps:Deployment:web/guestbook-ui --resource '!:ConfigMap:*'\n"
       + "\nA sync of some objects runs no hooks and adds no history entry, as in Argo CD; it waits for the operation, not for Synced."
       + "\nWhile another operation runs (or is requested) the sync is refused with exit 5, as Argo CD: nothing is queued.")
-    .action(async (name: string, flags: Flags & { prune: boolean; dryRun: boolean; timeout: string; resource: string[] }) => {
+    .action(async (name: string, flags: Flags & { prune: boolean; dryRun: boolean; timeout: string; resource: string[]; allowLocalRepos: boolean }) => {
       const format = parseFormat(flags.output, ["table", "json", "yaml"]);
       const resources = flags.resource.map((r) => {
         try {
@@ -177,7 +181,7 @@ Examples:
         throw new NotFoundError(`no object of ${name} matches --resource ${flags.resource.join(" --resource ")}; \`tether app get ${name}\` lists its objects (GROUP:KIND:NAME, the core group empty)`);
       }
       if (flags.dryRun) {
-        const text = await (await import("./diff.ts")).diffApplication(a, { client, flags });
+        const text = await (await import("./diff.ts")).diffApplication(a, { client, flags, allowLocalRepos: flags.allowLocalRepos });
         process.stdout.write(text || `${name}: nothing to sync\n`);
         return;
       }

@@ -7,7 +7,8 @@ import type { Application } from "../../agent/api/types.ts";
 import { KubeCluster, type Cluster } from "../../agent/apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../../agent/apply/destinations.ts";
 import { displayRef, staleEntries } from "../../agent/apply/inventory.ts";
-import { planDesired, type Desired } from "../../agent/controller/reconcile.ts";
+import type { PlannedObject } from "../../agent/apply/plan.ts";
+import type { RenderedObject } from "../../agent/render/types.ts";
 import { compare, decryptedIn, unifiedDiff } from "../../agent/diff/index.ts";
 
 /** One object that differs between Git and the cluster. */
@@ -32,9 +33,12 @@ export function cliDestinations(kc: KubeConfig, client: TetherClient): Destinati
   });
 }
 
-/** How `cluster` differs from `desired` for `app` (its status.inventory names what it applied before). */
-export async function liveChanges(app: Application, desired: Desired, cluster: Cluster): Promise<LiveChange[]> {
-  const planned = await planDesired(app, desired, cluster);
+/**
+ * How `cluster` differs from the pipeline's `planned` objects for `app` (its status.inventory names what it
+ * applied before); `rendered` marks what was decrypted, masked whatever its kind.
+ */
+export async function liveChanges(app: Application, desired: { planned: readonly PlannedObject[]; rendered: readonly RenderedObject[] }, cluster: Cluster): Promise<LiveChange[]> {
+  const { planned } = desired;
   const ignoreDifferences = app.spec.ignoreDifferences ?? [];
   const decrypted = decryptedIn(desired.rendered);
   const out: LiveChange[] = [];

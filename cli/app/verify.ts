@@ -6,19 +6,16 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
-import type { AppProject, Application } from "../../agent/api/types.ts";
+import { defaultProject } from "../../agent/api/install.ts";
+import { DEFAULT_NAMESPACE, type AppProject, type Application } from "../../agent/api/types.ts";
+import { RenderCache } from "../../agent/controller/memo.ts";
+import { desiredState } from "../../agent/controller/pipeline.ts";
 import { TetherError } from "../../agent/errors.ts";
-import { checkPlaintextSecrets } from "../../agent/policy/plaintext.ts";
-import { checkApplication, checkObjects } from "../../agent/policy/project.ts";
-import { renderApplication } from "../../agent/render/application.ts";
+import { checkApplication } from "../../agent/policy/project.ts";
+import { ChartFetcher } from "../../agent/source/helm-repo.ts";
 import { UsageError } from "../errors.ts";
 import { withChanges, writeChanges, type Plan, type RepoTree } from "../git/tree.ts";
 import { readProjects } from "../repo/layout.ts";
-
-/** Kinds that have no namespace, for the project's rules without asking a cluster. */
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
-  "StorageClass", "PriorityClass", "IngressClass", "RuntimeClass", "APIService", "ValidatingWebhookConfiguration",
-  "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "CSIDriver", "Node"]);
 
 /** A refusal with the agent's reason and message: nothing was committed. */
 export class RefusedError extends UsageError {}
@@ -47,17 +44,22 @@ export async function verifyPlan(tree: RepoTree, plan: Plan, opts: VerifyOptions
   const root = await mkdtemp(path.join(os.tmpdir(), "tether-verify-"));
   try {
     await writeChanges(root, await Promise.all((await after.walk("")).map(async (file) => ({ path: file, content: (await after.read(file)) ?? "" }))));
-    const rendered = await renderApplication({ root, app, decryptionKeys: opts.decryptionKeys ?? [] }).catch((err: unknown) => {
-      if (err instanceof TetherError && err.reason === "DecryptionFailed") return undefined;
+    const tree = { dir: root, cleanup: () => Promise.resolve() };
+    // The agent's own pipeline over the tree as it will be committed: plaintext guard and project rules included.
+    // A project that is not in the repository (made in the cluster) is not checked here, as before.
+    try {
+      await desiredState({ app }, {
+        source: { fetch: () => Promise.resolve(), resolve: () => Promise.resolve("verify"), checkout: () => Promise.resolve(tree) },
+        charts: new ChartFetcher({ cacheDir: path.join(os.homedir(), ".cache", "tether") }), renderCache: new RenderCache(),
+        decryptionKeys: () => Promise.resolve(opts.decryptionKeys ?? []), project: () => Promise.resolve(project ?? defaultProject()),
+        agentNamespace: app.metadata?.namespace ?? DEFAULT_NAMESPACE, allowLocalRepos: true,
+      });
+    } catch (err) {
+      if (err instanceof TetherError && err.reason === "DecryptionFailed") {
+        return ["note: encrypted files were not checked (no age key here; set SOPS_AGE_KEY_FILE to check them)"];
+      }
       throw err instanceof TetherError ? refused(err) : err;
-    });
-    if (!rendered) return ["note: encrypted files were not checked (no age key here; set SOPS_AGE_KEY_FILE to check them)"];
-    guard(() => checkPlaintextSecrets(rendered, app.metadata?.annotations));
-    const namespace = app.spec.destination.namespace ?? "default";
-    guard(() => project && checkObjects(project, app.spec.destination, rendered.map(({ manifest }) => {
-      const namespaced = !CLUSTER_SCOPED.has(manifest.kind);
-      return { namespaced, manifest: namespaced ? { ...manifest, metadata: { ...manifest.metadata, namespace: manifest.metadata.namespace ?? namespace } } : manifest };
-    })));
+    }
     return [];
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -3,13 +3,15 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { execa } from "execa";
-import { API_VERSION, DEFAULT_NAMESPACE, type Application } from "../../agent/api/types.ts";
+import { defaultProject } from "../../agent/api/install.ts";
+import { API_VERSION, DEFAULT_NAMESPACE, type AppProject, type Application } from "../../agent/api/types.ts";
+import { diskTree } from "../git/tree.ts";
 import { UsageError } from "../errors.ts";
-import { repoDir } from "../repo/layout.ts";
+import { readProjects, repoDir } from "../repo/layout.ts";
 import { useRepoTools } from "../tools.ts";
 import { comparePreviews, previewChanges, type Preview } from "./compare.ts";
 import { previewJson, previewMarkdown, previewText } from "./format.ts";
-import { archiveCheckout, gitTreeHash, renderTree, resolveRevision } from "./tree.ts";
+import { archiveCheckout, gitTreeHash, renderTree, resolveRevision, type Tree } from "./tree.ts";
 
 interface PreviewFlags {
   readonly base: string;
@@ -79,14 +81,17 @@ async function runPreview(flags: PreviewFlags): Promise<Preview> {
   const inRepo = (url: string | undefined) => !url || urls.has(normalizeUrl(url));
   const decryptionKeys = await ageKeys(flags.ageKeyFile);
   const rootApp = rootApplication(flags.rootName, components, flags.namespace);
-  const render = async (sha: string) => (await renderTree({ checkout: archiveCheckout(root, sha), root: rootApp, inRepo, decryptionKeys, treeHash: gitTreeHash(root, sha) }))
+  const render = async (sha: string) => (await renderTree({
+    checkout: archiveCheckout(root, sha), root: rootApp, inRepo, decryptionKeys, treeHash: gitTreeHash(root, sha),
+    project: await projectsAt(archiveCheckout(root, sha), flags.namespace),
+  }))
     .map((a) => (a.error && decryptionKeys.length === 0 && /age key/.test(a.error) ? { ...a, error: `${a.error} (for a preview: pass --age-key-file)` } : a));
   const heads = await render(head);
   const preview = comparePreviews(await render(base), heads, { base, head });
   if (flags.kubeconfig === undefined && flags.context === undefined && !flags.live) return preview;
   const { compareWithCluster } = await import("./live.ts");
   const kube = { namespace: flags.namespace, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) };
-  return { ...preview, live: await compareWithCluster(heads, kube, head) };
+  return { ...preview, live: await compareWithCluster(heads, kube) };
 }
 
 const usage = (flag: string) => (err: unknown) => {
@@ -99,6 +104,20 @@ function rootApplication(name: string, components: string, namespace: string): A
     apiVersion: API_VERSION, kind: "Application", metadata: { name, namespace },
     spec: { project: "default", source: { repoURL: "", path: components, directory: { recurse: true, exclude: "*/*/*" } }, destination: { namespace } },
   };
+}
+
+/**
+ * The AppProjects of a commit's `projects/`, and `default` as `tether install` creates it when the
+ * commit has none: the preview checks each app against the project it names, as the agent would.
+ */
+async function projectsAt(checkout: () => Promise<Tree>, namespace: string): Promise<(name: string) => Promise<AppProject | undefined>> {
+  const tree = await checkout();
+  try {
+    const { projects } = await readProjects(diskTree(tree.dir));
+    return (name) => Promise.resolve(projects.find((p) => p.name === name)?.project ?? (name === "default" ? defaultProject(namespace) : undefined));
+  } finally {
+    await tree.cleanup();
+  }
 }
 
 async function remoteUrls(repo: string): Promise<string[]> {

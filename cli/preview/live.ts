@@ -2,7 +2,6 @@
 // head is compared with its destination cluster, resolved as the agent resolves it (the kubeconfig's
 // cluster for `in-cluster`, a cluster Secret of the agent namespace for any other), so an app for
 // another cluster is compared with that cluster. Loaded only when a kubeconfig is given.
-import type { Manifest } from "../../agent/api/types.ts";
 import { errorMessage } from "../../agent/errors.ts";
 import { inheritSource } from "../../agent/controller/reconcile.ts";
 import { cliDestinations, liveChanges } from "../app/live.ts";
@@ -11,7 +10,7 @@ import type { LiveAppChange, LiveComparison } from "./compare.ts";
 import type { AppSnapshot } from "./tree.ts";
 
 /** Compares each head snapshot that rendered with its live cluster; apps that did not render are skipped (the preview shows their error). */
-export async function compareWithCluster(head: readonly AppSnapshot[], flags: KubeFlags & { namespace: string }, revision: string): Promise<LiveComparison> {
+export async function compareWithCluster(head: readonly AppSnapshot[], flags: KubeFlags & { namespace: string }): Promise<LiveComparison> {
   const kc = loadKubeConfig(flags);
   const client = tetherClient(flags);
   const destinations = cliDestinations(kc, client);
@@ -23,11 +22,14 @@ export async function compareWithCluster(head: readonly AppSnapshot[], flags: Ku
     // Planned as the agent plans it: the inventory of the live app (what to prune), children inheriting
     // the live parent's source (the root in a preview has no URL of its own).
     const app = { ...snapshot.app, ...(live?.status ? { status: live.status } : {}) };
-    const rendered = inheritSource(snapshot.objects.map((manifest: Manifest) => ({ manifest, file: "", decrypted: false })), live ?? snapshot.app);
+    const planned = (snapshot.planned ?? []).map((p) => {
+      const [inherited] = inheritSource([{ manifest: p.manifest, file: "", decrypted: false }], live ?? snapshot.app);
+      return inherited ? { ...p, manifest: inherited.manifest } : p;
+    });
     const where = snapshot.app.spec.destination.name ?? snapshot.app.spec.destination.server ?? "in-cluster";
     try {
       const destination = await destinations.resolve(snapshot.app.spec.destination);
-      const changes = await withCluster(destination.kc, () => liveChanges(app, { revision, revisions: [revision], sources: [], renderKey: "", rendered, warnings: [] }, destination.cluster));
+      const changes = await withCluster(destination.kc, () => liveChanges(app, { planned, rendered: snapshot.rendered ?? [] }, destination.cluster));
       if (changes.length === 0 && live) {
         unchanged++;
         continue;

@@ -4,11 +4,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import type { Application, Manifest } from "../../agent/api/types.ts";
+import type { AppProject, Application, Manifest } from "../../agent/api/types.ts";
 import { primarySource, sourcesOf } from "../../agent/api/sources.ts";
+import type { PlannedObject } from "../../agent/apply/plan.ts";
+import { RenderCache } from "../../agent/controller/memo.ts";
+import { desiredState } from "../../agent/controller/pipeline.ts";
 import { errorMessage } from "../../agent/errors.ts";
 import type { ChartSource } from "../../agent/render/chart-deps.ts";
-import { renderSources, resolveSources, type GitTrees } from "../../agent/render/sources.ts";
+import type { RenderedObject } from "../../agent/render/types.ts";
 import { ChartFetcher } from "../../agent/source/helm-repo.ts";
 
 /** One Application as rendered at one commit: its spec, and its objects or why they could not be made. */
@@ -18,6 +21,10 @@ export interface AppSnapshot {
   readonly app: Application;
   readonly parent?: string;
   readonly objects?: readonly Manifest[];
+  /** The objects as the agent would apply them (placed, tracked), kinds scoped without a cluster. */
+  readonly planned?: readonly PlannedObject[];
+  /** The render, with what was decrypted marked (masked in a live diff whatever its kind). */
+  readonly rendered?: readonly RenderedObject[];
   readonly error?: string;
   /** Git's hash of the source directory at this commit: tells a changed app apart when it cannot be rendered. */
   readonly sourceHash?: string;
@@ -41,6 +48,8 @@ export interface RenderTreeOptions {
   readonly decryptionKeys: readonly string[];
   /** Charts from chart repositories and registries; by default fetched anonymously into ~/.cache/tether/charts. */
   readonly charts?: ChartSource;
+  /** The AppProjects of this commit (its `projects/`), as the agent would find them; the project rules are checked. */
+  readonly project: (name: string) => Promise<AppProject | undefined>;
   /** Git's hash of a directory of this commit, or undefined when it does not exist. */
   readonly treeHash?: (dir: string) => Promise<string | undefined>;
 }
@@ -71,23 +80,25 @@ export async function renderTree(opts: RenderTreeOptions): Promise<AppSnapshot[]
 }
 
 /**
- * One app through the agent's render entry point (every source, charts from their repositories,
- * `$ref` value files, Argo CD manifests adopted); its Git sources read this commit's tree.
+ * One app through the agent's pipeline (every source, charts from their repositories, `$ref` value
+ * files, Argo CD manifests adopted, plaintext and project rules); its Git sources read this commit's tree.
  */
-async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ objects?: Manifest[]; error?: string }> {
+async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ objects?: Manifest[]; planned?: readonly PlannedObject[]; rendered?: readonly RenderedObject[]; error?: string }> {
   try {
-    const sources = sourcesOf(app);
-    const outside = sources.find((s) => s.chart === undefined && !opts.inRepo(s.repoURL));
+    const outside = sourcesOf(app).find((s) => s.chart === undefined && !opts.inRepo(s.repoURL));
     if (outside) {
       return opts.external ? { objects: await opts.external(app) } : { error: `not rendered: reads ${outside.repoURL}, another repository` };
     }
-    const git: GitTrees = { resolve: () => Promise.resolve("preview"), checkout: () => opts.checkout() };
-    const charts = opts.charts ?? new ChartFetcher({ cacheDir: path.join(os.homedir(), ".cache", "tether") });
-    const revisions = await resolveSources(sources, { git, charts });
-    const rendered = await renderSources({
-      app, sources, revisions, git, charts: { charts }, decryptionKeys: opts.decryptionKeys, agentNamespace: app.metadata?.namespace ?? "tether-system",
+    const tree = { resolve: () => Promise.resolve("preview"), checkout: () => opts.checkout() };
+    const state = await desiredState({ app }, {
+      source: { ...tree, fetch: () => Promise.resolve() },
+      charts: opts.charts ?? new ChartFetcher({ cacheDir: path.join(os.homedir(), ".cache", "tether") }),
+      decryptionKeys: () => Promise.resolve(opts.decryptionKeys), project: opts.project, renderCache: new RenderCache(),
+      agentNamespace: app.metadata?.namespace ?? "tether-system",
+      // Only this clone is read (apps of other repositories are not rendered), whatever its remote URL spells.
+      allowLocalRepos: true,
     });
-    return { objects: rendered.objects.map((r) => r.manifest) };
+    return { objects: state.desired.rendered.map((r) => r.manifest), planned: state.planned, rendered: state.desired.rendered };
   } catch (err) {
     return { error: errorMessage(err) };
   }

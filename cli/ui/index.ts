@@ -17,6 +17,7 @@ interface UiFlags extends KubeFlags {
   readonly port: string;
   readonly address: string;
   readonly repoCache?: string;
+  readonly allowLocalRepos: boolean;
 }
 
 export interface LocalUi {
@@ -26,11 +27,14 @@ export interface LocalUi {
 }
 
 /** Serves the UI on `address:port` (0 picks a free port) with `kc`'s credentials. */
-export async function startLocalUi(opts: { kc: KubeConfig; namespace: string; address: string; port: number; cacheDir: string }): Promise<LocalUi> {
+export async function startLocalUi(opts: {
+  kc: KubeConfig; namespace: string; address: string; port: number; cacheDir: string; allowLocalRepos?: boolean;
+}): Promise<LocalUi> {
   const token = randomToken();
   const user = opts.kc.getCurrentUser()?.name ?? "kubeconfig user";
   const routes = uiRoutes({
     kc: opts.kc, namespace: opts.namespace, access: localAccess(new KubeHttp(opts.kc), token, user), cacheDir: opts.cacheDir,
+    allowLocalRepos: opts.allowLocalRepos ?? false,
     // Only these names: a web page that rebinds its own DNS name to 127.0.0.1 is refused.
     allowedHosts: [...new Set([opts.address, "localhost", "127.0.0.1", "::1"])],
   });
@@ -67,13 +71,14 @@ export function uiCommand(): Command {
     .option("--port <port>", "port to listen on (0: any free port)", "8081")
     .option("--address <ip>", "address to listen on", "127.0.0.1")
     .option("--repo-cache <dir>", "where to keep the git mirrors the diff view reads")
+    .option("--allow-local-repos", "let the diff view read file:// and plain-path repoURLs (refused by default, as the agent refuses them)", false)
     .addHelpText("after", "\nOpen the printed URL; it carries a token for this session only.\nExample:\n  tether ui --kubeconfig ./kubeconfig --port 8081")
     .action(async (flags: UiFlags) => {
       if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError(`--port ${flags.port}: expected a port number (0-65535)`);
       useRepoTools();
       const ui = await startLocalUi({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE, address: flags.address, port: Number(flags.port),
-        cacheDir: flags.repoCache ?? path.join(os.homedir(), ".cache", "tether", "repos"),
+        cacheDir: flags.repoCache ?? path.join(os.homedir(), ".cache", "tether", "repos"), allowLocalRepos: flags.allowLocalRepos,
       }).catch((err: NodeJS.ErrnoException) => {
         if (err.code === "EADDRINUSE") throw new UsageError(`port ${flags.port} on ${flags.address} is taken; pass --port 0 or another port`);
         throw err;
