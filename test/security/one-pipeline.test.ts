@@ -89,8 +89,8 @@ describe("the deletion path goes through the project and impersonation (finding 
     await withPostDeleteFinalizer("tenant-app");
     // The escalation is committed as a PostDelete hook: the reconcile refuses it, and so must the deletion.
     const evil = await repo.commit({ "tenant/escalate.yaml": escalation });
-    await reader.until("tenant-app", "the new revision refused", (a) => a.status?.conditions?.some((c) => /ClusterRoleBinding/.test(c.message ?? "")) ?? false
-      || a.status?.sync?.revision === evil, 60_000);
+    await reader.until("tenant-app", "the new revision refused",
+      (a) => (a.status?.conditions?.some((c) => /ClusterRoleBinding/.test(c.message ?? "")) ?? false) || a.status?.sync?.revision === evil, 60_000);
     const message = await deleteAndExpectDeletionError("tenant-app");
     expect(message).toMatch(/ClusterRoleBinding\/e2e-pipeline-escalation: cluster-scoped kind ClusterRoleBinding is not permitted in project tenant/);
     expect(await missing(() => rbac.readClusterRoleBinding({ name: "e2e-pipeline-escalation" }))).toBe(true);
