@@ -40,6 +40,10 @@ export interface AgentOptions {
   readonly allowLocalRepos?: boolean;
   /** Bytes a render may read per file and produce in all (agent/render/limits.ts); defaults 64 MiB / 256 MiB. */
   readonly renderLimits?: RenderLimits;
+  /** Accept unsigned webhook deliveries while no webhook secret is configured (`--webhook-allow-unsigned`). */
+  readonly webhookAllowUnsigned?: boolean;
+  /** Largest webhook body, counted while it streams (`--webhook-max-payload`); default 1 MiB. */
+  readonly webhookMaxPayloadBytes?: number;
   /** Several replicas: only the holder of Lease tether-agent-leader reconciles (agent/leader). */
   readonly leaderElection?: ElectionTiming;
   /** Several replicas sharing the apps: `shards` Leases, each app in one (agent/leader/shards.ts). */
@@ -80,10 +84,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
   });
-  const webhook = new Webhook({
-    secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
-    refresh: refreshThroughAnnotation(client), log,
-  });
+  const webhook = agentWebhook(opts, client, log);
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby })
     .catch(async (err: unknown) => {
@@ -115,6 +116,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await removeOwnCache();
     },
   };
+}
+
+function agentWebhook(opts: AgentOptions, client: TetherClient, log: LogFn): Webhook {
+  return new Webhook({
+    secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
+    refresh: refreshThroughAnnotation(client), log, allowUnsigned: opts.webhookAllowUnsigned ?? false,
+    ...(opts.webhookMaxPayloadBytes === undefined ? {} : { maxBodyBytes: opts.webhookMaxPayloadBytes }),
+  });
 }
 
 /** A listen error said with the address and the flag that fixes it, instead of Node's stack trace. */

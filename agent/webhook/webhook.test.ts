@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Application } from "../api/types.ts";
 import { forgeOf, parsePush, verifySignature, type Headers } from "./forges.ts";
 import { appsToRefresh, revisionPushed } from "./match.ts";
-import { secretsFromData, Webhook, type WebhookSecrets } from "./webhook.ts";
+import { secretsFromData, Webhook, type WebhookOptions, type WebhookSecrets } from "./webhook.ts";
 
 const SECRET = "It's a Secret to Everybody";
 const hmac = (body: string, secret = SECRET) => createHmac("sha256", secret).update(body).digest("hex");
@@ -122,8 +122,10 @@ describe("Webhook over HTTP", () => {
   let listed = 0;
   afterEach(() => server?.close());
 
-  async function serve(secrets: WebhookSecrets | undefined, refreshed: string[][], maxBodyBytes?: number, coalesceMs = 400): Promise<string> {
+  async function serve(secrets: WebhookSecrets | undefined, refreshed: string[][], maxBodyBytes?: number, coalesceMs = 400, // eslint-disable-line max-params -- test helper
+    more: Partial<WebhookOptions> = {}): Promise<string> {
     const hook = new Webhook({
+      ...more,
       secrets: () => Promise.resolve(secrets),
       applications: () => { listed++; return Promise.resolve([app("web", "https://github.com/acme/gitops", ["main", "apps/web"])]); },
       refresh: (names) => { refreshed.push([...names]); return Promise.resolve(); }, log: () => undefined, coalesceMs,
@@ -150,7 +152,7 @@ describe("Webhook over HTTP", () => {
   it("coalesces a flood of signed pushes into one refresh and one read of the Applications", async () => {
     const refreshed: string[][] = [];
     // A window long enough that the 20 deliveries land inside it even on a loaded machine.
-    const url = await serve({ default: SECRET }, refreshed, undefined, 3_000);
+    const url = await serve({ default: SECRET }, refreshed, undefined, 3_000, { maxConcurrent: 32 });
     listed = 0;
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
@@ -160,16 +162,64 @@ describe("Webhook over HTTP", () => {
   });
 
   it("answers 413 to a body over the limit", async () => {
-    const url = await serve(undefined, [], 1024);
+    const url = await serve({ default: SECRET }, [], 1024);
     const res = await fetch(url, github("x".repeat(4096)));
     expect(res.status).toBe(413);
+    // By default 1 MiB: a push event is a few KiB, and nothing larger is held before its signature is checked.
+    const byDefault = await serve({ default: SECRET }, []);
+    expect((await fetch(byDefault, github("x".repeat(2 * 1024 * 1024)))).status).toBe(413);
   });
 
-  it("accepts an unsigned push when no secret is configured", async () => {
+  it("refuses every push while no secret is configured, naming the Secret and the flag", async () => {
     const refreshed: string[][] = [];
     const url = await serve(undefined, refreshed);
+    const res = await fetch(url, github(githubPush));
+    expect(res.status).toBe(401);
+    expect(await res.text()).toMatch(/no webhook secret is configured: set one in Secret tether-webhook .*--webhook-allow-unsigned/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(refreshed).toEqual([]);
+  });
+
+  it("accepts an unsigned push without a secret only with --webhook-allow-unsigned", async () => {
+    const refreshed: string[][] = [];
+    const url = await serve(undefined, refreshed, undefined, 400, { allowUnsigned: true });
     expect((await fetch(url, github(githubPush))).status).toBe(202);
     await vi.waitFor(() => expect(refreshed).toEqual([["web"]]), { timeout: 10_000, interval: 50 });
+  });
+
+  it("counts a streamed body without Content-Length and answers 413 past the limit, before reading the rest", async () => {
+    const url = await serve({ default: SECRET }, [], 1024);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // 256 MiB unless the server stops reading: it answers long before.
+        sent += 64 * 1024;
+        if (sent > 256 * 1024 * 1024) controller.close();
+        else controller.enqueue(new Uint8Array(64 * 1024));
+      },
+    });
+    const res = await fetch(url, { method: "POST", body, duplex: "half", headers: { "x-github-event": "push" } });
+    expect(res.status).toBe(413);
+    expect(sent).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  it("answers 503 beyond the deliveries it reads at once", async () => {
+    const url = await serve({ default: SECRET }, [], undefined, 400, { maxConcurrent: 1 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const slow = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(new TextEncoder().encode("{"));
+        await held;
+        controller.close();
+      },
+    });
+    const first = fetch(url, { method: "POST", body: slow, duplex: "half", headers: { "x-github-event": "push" } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))).status).toBe(503);
+    release();
+    expect((await first).status).toBe(401);
+    expect((await fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))).status).toBe(202);
   });
 });
 

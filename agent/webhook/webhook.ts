@@ -1,6 +1,8 @@
 // The git webhook: a forge says a repository was pushed, and the Applications that follow the pushed
-// branch (and path) are refreshed. Only a request signed with the shared secret is believed when one is
-// configured; a flood of pushes is coalesced into one refresh per app.
+// branch (and path) are refreshed. Only a request signed with the shared secret is believed; without
+// any secret, deliveries are refused unless the agent runs with `--webhook-allow-unsigned`. Bodies are
+// counted as they stream (413 past the limit, never buffered beyond it), a few deliveries are read at
+// once (503 beyond), and a flood of pushes is coalesced into one refresh per app.
 import type http from "node:http";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { TetherClient } from "../api/client.ts";
@@ -48,13 +50,21 @@ export interface WebhookOptions {
   /** Refreshes these Applications with a fresh fetch. */
   readonly refresh: (names: readonly string[]) => Promise<void>;
   readonly log: (line: string) => void;
-  /** Larger bodies get 413; GitHub caps its payloads at 25 MB. Default 25 MiB. */
+  /** Larger bodies get 413, counted while they stream. Default 1 MiB: a push event is a few KiB (`--webhook-max-payload`). */
   readonly maxBodyBytes?: number;
+  /** Deliveries read and checked at once; more get 503. Default 4: at most 4 × maxBodyBytes held in memory. */
+  readonly maxConcurrent?: number;
+  /**
+   * Accept unsigned deliveries while no webhook secret is configured (`--webhook-allow-unsigned`).
+   * Off, anyone who reaches the port cannot make the agent fetch and reconcile at will.
+   */
+  readonly allowUnsigned?: boolean;
   /** Pushes within this window cost one refresh per app. Default 300 ms: a burst of deliveries arrives within it, a lone push hardly waits. */
   readonly coalesceMs?: number;
 }
 
-const DEFAULT_MAX_BODY = 25 * 1024 * 1024;
+const DEFAULT_MAX_BODY = 1024 * 1024;
+const DEFAULT_MAX_CONCURRENT = 4;
 
 /** Reads the body; resolves undefined (after answering 413) when it is larger than `limit`. */
 function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise<Buffer | undefined> {
@@ -84,26 +94,35 @@ function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise
 
 export class Webhook {
   private readonly pending = new Set<string>();
+  /** Deliveries being read and checked now. */
+  private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   /** The Applications, read at most once per coalescing window: a flood of pushes costs one list. */
   private apps: { readonly at: number; readonly list: Promise<readonly Application[]> } | undefined;
 
   constructor(private readonly opts: WebhookOptions) {}
 
-  /** Logs a warning when no secret is configured: then anyone who reaches the port can trigger refreshes. */
+  /** Says at start-up what happens to deliveries when no secret is configured. */
   async warnIfUnsigned(namespace: string): Promise<void> {
     const secrets = await this.opts.secrets().catch(() => undefined);
     if (secrets !== undefined) return;
-    this.opts.log(`warning: no webhook secret (Secret ${namespace}/${WEBHOOK_SECRET_NAME}, key webhook.secret or ` +
-      "webhook.<forge>.secret): /api/webhook accepts unsigned requests; anyone who can reach it can trigger refreshes");
+    const where = `Secret ${namespace}/${WEBHOOK_SECRET_NAME}, key webhook.secret or webhook.<forge>.secret`;
+    this.opts.log(this.opts.allowUnsigned
+      ? `warning: no webhook secret (${where}) and --webhook-allow-unsigned: /api/webhook accepts unsigned requests; anyone who can reach it can trigger refreshes`
+      : `no webhook secret (${where}): /api/webhook refuses every delivery until one is set (or the agent runs with --webhook-allow-unsigned)`);
   }
 
   /** Handles `POST /api/webhook`. */
   handle(req: http.IncomingMessage, send: Send): void {
+    if (this.inFlight >= (this.opts.maxConcurrent ?? DEFAULT_MAX_CONCURRENT)) {
+      req.resume();
+      return send(503, "too many webhook deliveries at once; retry shortly\n");
+    }
+    this.inFlight++;
     this.deliver(req, send).catch((err: unknown) => {
       this.opts.log(`webhook: ${errorMessage(err)}`);
       send(500, "internal error\n");
-    });
+    }).finally(() => { this.inFlight--; });
   }
 
   /** Refreshes what is pending now; the agent calls it on stop. */
@@ -117,6 +136,10 @@ export class Webhook {
     if (body === undefined) return;
     const forge = forgeOf(req.headers);
     const secrets = await this.opts.secrets();
+    if (secrets === undefined && !this.opts.allowUnsigned) {
+      return send(401, `no webhook secret is configured: set one in Secret ${WEBHOOK_SECRET_NAME} (webhook.secret or webhook.<forge>.secret) `
+        + "and in the forge, or start the agent with --webhook-allow-unsigned\n");
+    }
     if (secrets !== undefined) {
       const secret = secrets[forge] ?? secrets.default;
       if (secret === undefined || !verifySignature(forge, req.headers, body, secret)) {

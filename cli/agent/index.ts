@@ -19,6 +19,8 @@ interface AgentFlags extends KubeFlags {
   readonly workers: string;
   readonly applyConcurrency: string;
   readonly allowLocalRepos: boolean;
+  readonly webhookAllowUnsigned: boolean;
+  readonly webhookMaxPayload: string;
   readonly renderCacheSize: string;
   readonly logFormat?: string;
   readonly logLevel: string;
@@ -86,6 +88,8 @@ export function agentCommand(): Command {
     .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
     .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
+    .option("--webhook-allow-unsigned", "accept unsigned /api/webhook deliveries while no webhook secret is configured (refused by default)", false)
+    .option("--webhook-max-payload <size>", "largest /api/webhook body, counted while it streams (413 above it)", "1Mi")
     .option("--render-cache-size <MiB>", "memory kept for rendered manifests (least recently used evicted)", String(DEFAULT_RENDER_CACHE_MB))
     .option("--log-format <json|text>", "log lines as JSON objects or as text (default: text on a terminal, else json)")
     .option("--log-level <level>", "debug, info, warn or error", "info")
@@ -109,6 +113,7 @@ export function agentCommand(): Command {
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
         listen: { host, port: Number(port) }, ...logging, allowLocalRepos: flags.allowLocalRepos,
+        webhookAllowUnsigned: flags.webhookAllowUnsigned, webhookMaxPayloadBytes: sizeFlag(flags.webhookMaxPayload, "--webhook-max-payload"),
         workers: countFlag(flags.workers, "--workers"), applyConcurrency: countFlag(flags.applyConcurrency, "--apply-concurrency"),
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
         ...(timing && flags.leaderElect ? { leaderElection: timing } : {}),

@@ -24,7 +24,8 @@ beforeAll(async () => {
   expect((await cli(["install", "--namespace", NS], { kubeconfig: kubeconfigPath })).exitCode).toBe(0);
   repo = await createRepo();
   // A long poll: every change in this file must come from a trigger (watch, refresh, webhook).
-  agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "300s" });
+  // Unsigned webhook deliveries (no secret in this namespace) are accepted only with --webhook-allow-unsigned.
+  agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "300s", extraArgs: ["--webhook-allow-unsigned"] });
 });
 
 afterAll(async () => {

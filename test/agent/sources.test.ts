@@ -164,7 +164,7 @@ describe("SOPS-encrypted secrets", () => {
     await reader.until("masked", "compared", (a) => a.status?.sync?.revision === rev);
     expect((await cli(["app", "sync", "masked", "-n", NS], { kubeconfig: kubeconfigPath })).exitCode).toBe(0);
     await core.patchNamespacedSecret({ name: "masked", namespace: "e2e-sops", body: [{ op: "replace", path: "/data/TOKEN", value: Buffer.from("drifted-value").toString("base64") }] });
-    const diff = await cli(["app", "diff", "masked", "-n", NS], { kubeconfig: kubeconfigPath });
+    const diff = await cli(["app", "diff", "masked", "-n", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
     expect(diff.exitCode, diff.stderr).toBe(1);
     expect(diff.stdout).toMatch(/^-\s+TOKEN: \+{8,}$/m);
     expect(diff.stdout).toMatch(/^\+\s+TOKEN: \+{8,}$/m);

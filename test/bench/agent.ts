@@ -33,7 +33,8 @@ const ONE_APPS = num("BENCH_ONE_APPS", 1000, 100);
 const COMMITS = num("BENCH_COMMITS", 10, 3);
 const SHARD_APPS = num("BENCH_SHARD_APPS", 300, 30);
 const SSA_CONCURRENCY = num("BENCH_SSA_CONCURRENCY", 32, 32);
-const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS ?? "").split(" ").filter(Boolean);
+// The bench's webhook deliveries are unsigned: accepted only with --webhook-allow-unsigned.
+const AGENT_ARGS = ["--webhook-allow-unsigned", ...(process.env.BENCH_AGENT_ARGS ?? "").split(" ").filter(Boolean)];
 const POLL = QUICK ? "5s" : "10s";
 const NS = "tether-system";
 process.env.PATH = pathWithTools();

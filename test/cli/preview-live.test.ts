@@ -109,7 +109,7 @@ describe("tether preview --kubeconfig", () => {
 
 describe("tether app diff", () => {
   it("diffs an app for another cluster against that cluster, and exits 0 once it matches", async () => {
-    const before = await tether(["app", "diff", "far", "-n", NS], { kubeconfig: kubeconfigPath });
+    const before = await tether(["app", "diff", "far", "-n", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
     expect(before.exitCode, before.stderr).toBe(1);
     expect(before.stdout).toContain("+++ desired/ConfigMap/pv-far/far-greeting");
     // As the agent applies it there: with its tracking label and annotation.
@@ -117,7 +117,7 @@ describe("tether app diff", () => {
       metadata: { name: "far-greeting", labels: { "tether.dev/app": "far" }, annotations: { "tether.dev/tracking-id": `${NS}/far:/ConfigMap:pv-far/far-greeting` } },
       data: { MESSAGE: "hello far" },
     } });
-    const after = await tether(["app", "diff", "far", "-n", NS], { kubeconfig: kubeconfigPath });
+    const after = await tether(["app", "diff", "far", "-n", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
     expect(after.exitCode, `${after.stdout}\n${after.stderr}`).toBe(0);
     expect(after.stdout).toBe("");
   });
@@ -127,7 +127,7 @@ describe("tether app diff", () => {
       apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "ghost", namespace: NS },
       spec: { project: "default", source: { repoURL, path: "components/ghost", targetRevision: "main" }, destination: { name: "nowhere", namespace: "pv-ghost" } },
     } as never);
-    const r = await tether(["app", "diff", "ghost", "-n", NS], { kubeconfig: kubeconfigPath });
+    const r = await tether(["app", "diff", "ghost", "-n", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('destination cluster name "nowhere" is not configured');
   });

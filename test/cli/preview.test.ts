@@ -47,7 +47,12 @@ beforeAll(async () => {
   await simpleGit().clone(repoRoot, dir, ["--no-hardlinks", "--quiet"]);
   git = simpleGit(dir);
   await git.addConfig("user.name", "Tether Test").addConfig("user.email", "test@tether.dev").addConfig("commit.gpgsign", "false");
-  base = await commit({ "components/apps/vault-app.yaml": app("vault-app"), "components/apps/vault-app/secret.yaml": secret("hunter2") }, "base");
+  // The preview checks each app against its project, as the agent does: project apps lets these namespaces in.
+  const projects = (await readFile(path.join(dir, "projects/apps.yaml"), "utf8"))
+    .replace("  destinations:\n", "  destinations:\n    - {server: https://kubernetes.default.svc, namespace: vault-app}\n    - {server: https://kubernetes.default.svc, namespace: new-app}\n");
+  base = await commit({
+    "projects/apps.yaml": projects, "components/apps/vault-app.yaml": app("vault-app"), "components/apps/vault-app/secret.yaml": secret("hunter2"),
+  }, "base");
   const configmap = await readFile(path.join(dir, "components/apps/message-app/configmap.yaml"), "utf8");
   head = await commit({
     "components/apps/message-app/configmap.yaml": configmap.replace(/MESSAGE: .*/, 'MESSAGE: "Hello from the pull request"'),
