@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER, type Manifest, type ObjectRef } from "../api/types.ts";
-import { KubeApiError, KubeHttp, type KubeHttpOptions } from "./http.ts";
+import { KubeApiError, KubeHttp, pathSegment, type KubeHttpOptions } from "./http.ts";
 import { apiBase } from "../api/gvk.ts";
 import { apiVersionOf, displayRef, refOf } from "./inventory.ts";
 import { lastApplied, threeWayPatch, withLastApplied } from "./client-side.ts";
@@ -155,8 +155,8 @@ export class KubeCluster implements Cluster {
     const resource = await this.resource(apiVersion, ref.kind);
     if (!resource) throw new KubeApiError(404, { message: `the server does not serve ${ref.kind} in ${apiVersion} (${displayRef(ref)})` }, "GET", apiVersion);
     const base = apiBase(apiVersion);
-    const ns = resource.namespaced ? `/namespaces/${encodeURIComponent(ref.namespace ?? "default")}` : "";
-    return `${base}${ns}/${resource.name}/${encodeURIComponent(ref.name)}`;
+    const ns = resource.namespaced ? `/namespaces/${pathSegment(ref.namespace ?? "default", "namespace")}` : "";
+    return `${base}${ns}/${resource.name}/${pathSegment(ref.name, `${ref.kind} name`)}`;
   }
 
   /** Discovery per group-version, cached; a kind not found refreshes its group-version once (a CRD may be new). */

@@ -17,6 +17,17 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * A name or namespace as one segment of an API path. `.` and `..` are refused (HTTP 400 in the UI):
+ * URL resolution would turn `/namespaces/ns/configmaps/..` into `/namespaces/ns`, another object.
+ */
+export function pathSegment(value: string, what = "name"): string {
+  if (value === "" || value === "." || value === "..") {
+    throw new KubeApiError(400, { message: `${what} "${value}" is not a valid object name; Kubernetes names are never empty, "." or ".."` }, "refused", what);
+  }
+  return encodeURIComponent(value);
+}
+
 /** Options of {@link KubeHttp}. */
 export interface KubeHttpOptions {
   /**

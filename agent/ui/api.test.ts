@@ -8,11 +8,14 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeHttp } from "../apply/http.ts";
 import { uiRoutes } from "./api.ts";
-import { localAccess } from "./auth.ts";
+import { pathSegment } from "../apply/http.ts";
+import { describePermission, HttpError, localAccess, type Access, type ResourceAttributes } from "./auth.ts";
+import { refFromKey } from "./reads.ts";
 
 const TOKEN = "session-token";
 let server: http.Server;
 let base: string;
+let kc: KubeConfig;
 
 /** A request with any headers (fetch refuses to set Host). */
 function request(pathname: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
@@ -28,7 +31,7 @@ function request(pathname: string, opts: { method?: string; headers?: Record<str
 }
 
 beforeAll(async () => {
-  const kc = new KubeConfig();
+  kc = new KubeConfig();
   // Nothing listens there: every test below must be answered before the API server is asked.
   kc.loadFromOptions({
     clusters: [{ name: "c", server: "https://127.0.0.1:1", skipTLSVerify: true }], users: [{ name: "u" }],
@@ -105,5 +108,75 @@ describe("the UI's files", () => {
     expect(asset.headers["cache-control"]).toContain("immutable");
     expect((await request("/ui")).status).toBe(308);
     expect((await request("/ui/..%2f..%2fetc%2fpasswd")).status).toBe(404);
+  });
+});
+
+describe("the UI's authorization of actions (issue 22, finding 12)", () => {
+  let refusing: http.Server;
+  let url: string;
+  const asked: ResourceAttributes[] = [];
+  beforeAll(async () => {
+    // Bob is signed in and may do nothing: every answer names the permission the route asked for.
+    const access: Access = {
+      authenticate: () => Promise.resolve({ user: "bob", groups: [] }),
+      authorize: (_who, attrs) => {
+        asked.push(attrs);
+        return Promise.reject(new HttpError(403, `bob may not ${describePermission(attrs)}`));
+      },
+    };
+    const routes = uiRoutes({ allowLocalRepos: false, kc, namespace: "tether-system", access, cacheDir: os.tmpdir() });
+    refusing = http.createServer((req, res) => void routes.handle(req, res, new URL(req.url ?? "/", "http://x")));
+    await new Promise<void>((resolve) => refusing.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(refusing.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise((resolve) => refusing.close(resolve)));
+
+  const post = async (pathname: string, body: string) => {
+    const headers = { authorization: "Bearer bob" };
+    const csrf = (await (await fetch(`${url}/api/v1/session`, { headers })).json() as { csrf: string }).csrf;
+    return await fetch(`${url}${pathname}`, { method: "POST", body, headers: { ...headers, "x-tether-csrf": csrf, "content-type": "application/json" } });
+  };
+
+  it.each([["sync", "{}"], ["rollback", "{\"id\": 1}"]])("asks for the verb sync on applications.tether.dev for %s, not update", async (action, body) => {
+    const res = await post(`/api/v1/applications/web/${action}`, body);
+    expect(res.status).toBe(403);
+    expect((await res.json() as { message: string }).message).toBe("bob may not sync applications.tether.dev/web in namespace tether-system");
+  });
+
+  it("still asks for update to refresh", async () => {
+    asked.length = 0;
+    expect((await post("/api/v1/applications/web/refresh", "{}")).status).toBe(403);
+    expect(asked.map((a) => a.verb)).toEqual(["update"]);
+  });
+
+  it("refuses the names . and .. before they become URL paths", async () => {
+    asked.length = 0;
+    for (const name of ["%2e", "%2e%2e", "%2E%2E"]) {
+      // Sent as written (fetch would resolve the dot segments itself).
+      const status = await new Promise<number>((resolve, reject) => {
+        const port = Number(new URL(url).port);
+        http.get({ host: "127.0.0.1", port, path: `/api/v1/applications/${name}/tree`, headers: { authorization: "Bearer bob" } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on("error", reject);
+      });
+      expect(status).toBe(400);
+    }
+    expect(asked).toEqual([]);
+  });
+});
+
+describe("object names as API path segments", () => {
+  it.each([".", ".."])("refuses %j", (name) => {
+    expect(() => pathSegment(name)).toThrow(/is not a valid object name/);
+    expect(() => pathSegment("")).toThrow(/is not a valid object name/);
+    expect(refFromKey(`/v1/ConfigMap/ns/${name}`)).toBeUndefined();
+    expect(refFromKey(`/v1/ConfigMap/${name}/x`)).toBeUndefined();
+  });
+
+  it("encodes any other name", () => {
+    expect(pathSegment("a.b")).toBe("a.b");
+    expect(pathSegment("...")).toBe("...");
+    expect(refFromKey("/v1/ConfigMap/ns/web")).toMatchObject({ kind: "ConfigMap", namespace: "ns", name: "web" });
   });
 });

@@ -58,6 +58,11 @@ interface Call {
 
 type Handler = (call: Call) => Promise<void>;
 
+/** The SubjectAccessReview verb for sync and rollback on `applications.tether.dev` (README: a Role that grants it). */
+export const SYNC_VERB = "sync";
+
+const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|$)/i;
+
 const SECURITY_HEADERS = { "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store" };
 
 export function uiRoutes(opts: UiOptions): UiRoutes {
@@ -146,8 +151,10 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       await streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res);
     },
     "POST applications/*/refresh": (call) => act(call, "update", (app) => refreshPatch(app, new Date())),
-    "POST applications/*/sync": (call) => act(call, "update", (app, body) => syncPatch(app, syncRequest(body), call.who.user, new Date())),
-    "POST applications/*/rollback": (call) => act(call, "update", (app, body) => {
+    // Sync and rollback have a verb of their own (as Argo CD's `sync` action): `update` would also let the
+    // caller rewrite the spec (spec.project among it); the agent writes only the operation it asks for.
+    "POST applications/*/sync": (call) => act(call, SYNC_VERB, (app, body) => syncPatch(app, syncRequest(body), call.who.user, new Date())),
+    "POST applications/*/rollback": (call) => act(call, SYNC_VERB, (app, body) => {
       if (typeof body.id !== "number") throw new BadRequest("pass {\"id\": N}, the history entry to roll back to");
       return rollbackPatch(app, body.id, call.who.user, new Date());
     }),
@@ -171,6 +178,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       return undefined;
     }
     const name = parts[0] === "applications" && parts.length > 1 ? parts[1] ?? "" : "";
+    // `.` and `..` would be resolved away once the name is a URL path (another object, or the list).
+    if (name === "." || name === "..") return undefined;
     const pattern = name ? ["applications", "*", ...parts.slice(2)].join("/") : parts.join("/");
     const handler = routes[`${method} ${pattern}`];
     return handler && { handler, name };
@@ -181,6 +190,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     async handle(req, res, url) {
       try {
         if (opts.allowedHosts && !opts.allowedHosts.includes(hostname(req.headers.host))) throw new HttpError(403, `unexpected Host header ${req.headers.host}`);
+        // `.`/`..` (plain or %2e) are resolved away by URL parsing: the name asked for is not the one served.
+        if (DOT_SEGMENT.test((req.url ?? "").split("?")[0] ?? "")) throw new HttpError(400, "a path segment is . or ..: not an object name");
         if (!url.pathname.startsWith("/api/v1/")) return await serveAsset(req, res, { pathname: url.pathname, ...(opts.assetsDir ? { dir: opts.assetsDir } : {}) });
         const found = route(req.method ?? "GET", url.pathname);
         if (!found) throw new HttpError(404, `no such API: ${req.method} ${url.pathname}`);

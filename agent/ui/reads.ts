@@ -5,7 +5,7 @@ import type { ServerResponse } from "node:http";
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
 import { GROUP, VERSION, type Application, type Manifest, type ObjectRef } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
-import type { KubeHttp } from "../apply/http.ts";
+import { pathSegment, type KubeHttp } from "../apply/http.ts";
 import { parseRefKey, refKey } from "../apply/inventory.ts";
 import { buildTree, CHILD_KINDS, treeNamespaces } from "./model.ts";
 import type { EventView, TreeNode } from "./view.ts";
@@ -30,7 +30,7 @@ export async function readTree(app: Application, reads: Reads): Promise<TreeNode
 /** A list of one kind in one namespace; nothing when the caller may not list it or it is not served. */
 async function listOrNone(http: KubeHttp, kind: (typeof CHILD_KINDS)[number], namespace: string): Promise<Manifest[]> {
   const base = kind.apiVersion.includes("/") ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
-  const res = await http.request("GET", `${base}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}`);
+  const res = await http.request("GET", `${base}/namespaces/${pathSegment(namespace, "namespace")}/${kind.plural}`);
   if (res.status >= 400) return [];
   // List items carry no apiVersion and kind; the tree needs them.
   return ((res.body as { items?: Manifest[] }).items ?? []).map((item) => ({ ...item, apiVersion: kind.apiVersion, kind: kind.kind }));
@@ -39,7 +39,7 @@ async function listOrNone(http: KubeHttp, kind: (typeof CHILD_KINDS)[number], na
 /** Events about one object, newest first, as `kubectl describe` shows them. */
 export async function readEvents(http: KubeHttp, ref: ObjectRef): Promise<EventView[]> {
   const selector = [`involvedObject.name=${ref.name}`, `involvedObject.kind=${ref.kind}`].join(",");
-  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : "";
+  const ns = ref.namespace ? `/namespaces/${pathSegment(ref.namespace, "namespace")}` : "";
   const body = await http.ok("GET", `/api/v1${ns}/events?fieldSelector=${encodeURIComponent(selector)}`) as { items?: Record<string, unknown>[] };
   const items = (body.items ?? []).map((e): EventView => {
     const last = (e.lastTimestamp ?? e.eventTime ?? (e.metadata as { creationTimestamp?: string } | undefined)?.creationTimestamp) as string | undefined;
@@ -58,6 +58,7 @@ const text = (v: unknown): string => (typeof v === "string" ? v : "");
 export function refFromKey(key: string | null): ObjectRef | undefined {
   if (!key) return undefined;
   const ref = parseRefKey(key);
+  if ([ref.name, ref.namespace].some((n) => n === "." || n === "..")) return undefined;
   return ref.kind && ref.name && ref.version ? ref : undefined;
 }
 
@@ -69,7 +70,7 @@ export async function streamLogs(kc: KubeConfig, pod: ObjectRef, opts: { contain
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error("the kubeconfig names no cluster server");
   const query = new URLSearchParams({ tailLines: "500", follow: String(opts.follow), ...(opts.container ? { container: opts.container } : {}) });
-  const url = new URL(`/api/v1/namespaces/${encodeURIComponent(pod.namespace ?? "default")}/pods/${encodeURIComponent(pod.name)}/log?${query.toString()}`, server);
+  const url = new URL(`/api/v1/namespaces/${pathSegment(pod.namespace ?? "default", "namespace")}/pods/${pathSegment(pod.name, "Pod name")}/log?${query.toString()}`, server);
   const options: https.RequestOptions = { method: "GET", headers: { accept: "*/*" } };
   await kc.applyToHTTPSOptions(options);
   await new Promise<void>((resolve) => {
