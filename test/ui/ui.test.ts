@@ -114,7 +114,7 @@ beforeAll(async () => {
   });
   agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS });
   base = `http://127.0.0.1:${agent.port}`;
-  adminToken = await serviceAccountToken("ui-operator", ["get", "list", "watch", "update", "patch", "delete"]);
+  adminToken = await serviceAccountToken("ui-operator", ["get", "list", "watch", "update", "patch", "delete", "sync"]);
   viewerToken = await serviceAccountToken("ui-viewer", ["get", "list", "watch"]);
   await applyApp(objects, application("guestbook", {
     repoURL: repo.url, path: "guestbook", destNamespace: "ui-guestbook", agentNamespace: NS, syncPolicy: { automated: { prune: true, selfHeal: true } },
