@@ -10,7 +10,8 @@ import { shard, type Sharding } from "./leader/shards.ts";
 import { chartFetcher } from "./controller/build.ts";
 import { Controller, DEFAULT_WORKERS } from "./controller/controller.ts";
 import { startServer } from "./server.ts";
-import { agentUi } from "./ui/index.ts";
+import { agentUi, metricsAccess } from "./ui/index.ts";
+import { KubeHttp } from "./apply/http.ts";
 import { GitSource } from "./source/index.ts";
 import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "./log.ts";
 import type { RenderLimits } from "./render/limits.ts";
@@ -40,6 +41,8 @@ export interface AgentOptions {
   readonly allowLocalRepos?: boolean;
   /** Bytes a render may read per file and produce in all (agent/render/limits.ts); defaults 64 MiB / 256 MiB. */
   readonly renderLimits?: RenderLimits;
+  /** Serve `/metrics` without a bearer token (`--metrics-allow-unauthenticated`); by default TokenReview + SubjectAccessReview. */
+  readonly metricsAllowUnauthenticated?: boolean;
   /** Accept unsigned webhook deliveries while no webhook secret is configured (`--webhook-allow-unsigned`). */
   readonly webhookAllowUnsigned?: boolean;
   /** Largest webhook body, counted while it streams (`--webhook-max-payload`); default 1 MiB. */
@@ -86,7 +89,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const webhook = agentWebhook(opts, client, log);
   const standby = () => leadership !== undefined && !leadership.isLeader();
-  const server = await startServer({ controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby })
+  const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
+  const server = await startServer({
+    controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby, ...(metricsAuth ? { metricsAuth } : {}),
+  })
     .catch(async (err: unknown) => {
       ui.close();
       await removeOwnCache();

@@ -18,6 +18,11 @@ export interface ServerOptions {
   readonly ui?: UiRoutes;
   /** With leader election: a standby is ready (probes, metrics, webhook, version) while it waits for the lease. */
   readonly standby?: () => boolean;
+  /**
+   * Checks the `Authorization` header of a `/metrics` request (ui/auth.ts#metricsAccess): rejects with an
+   * HttpError-like `code` 401/403. Absent, `/metrics` is open (`--metrics-allow-unauthenticated`).
+   */
+  readonly metricsAuth?: (authorization: string | undefined) => Promise<void>;
 }
 
 export type Send = (code: number, body: string, type?: string) => void;
@@ -31,9 +36,7 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
     };
     if (url.pathname === "/healthz") return send(200, "ok\n");
     if (url.pathname === "/readyz") return opts.controller.ready || opts.standby?.() ? send(200, "ok\n") : send(503, "starting\n");
-    if (url.pathname === "/metrics") {
-      return void opts.controller.metrics.text().then((text) => send(200, text, opts.controller.metrics.registry.contentType), (err: unknown) => send(500, String(err)));
-    }
+    if (url.pathname === "/metrics") return void serveMetrics(opts, req.headers.authorization, send);
     if (url.pathname === "/version") return send(200, versionBody(), "application/json");
     if (url.pathname === "/api/webhook" && req.method === "POST" && opts.webhook) return opts.webhook.handle(req, send);
     if (opts.ui?.handles(url.pathname)) return void opts.ui.handle(req, res, url);
@@ -47,4 +50,19 @@ export function startServer(opts: ServerOptions): Promise<http.Server> {
       resolve(server);
     });
   });
+}
+
+/** `/metrics`: app, project and cluster names, so only for a caller the cluster lets read it (unless opened by flag). */
+async function serveMetrics(opts: ServerOptions, authorization: string | undefined, send: Send): Promise<void> {
+  try {
+    await opts.metricsAuth?.(authorization);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return send(code === 401 || code === 403 ? code : 500, `${err instanceof Error ? err.message : String(err)}\n`);
+  }
+  try {
+    send(200, await opts.controller.metrics.text(), opts.controller.metrics.registry.contentType);
+  } catch (err) {
+    send(500, String(err));
+  }
 }

@@ -141,3 +141,27 @@ export function sameSecret(a: string, b: string): boolean {
 export function csrfToken(key: Buffer, bearer: string): string {
   return createHmac("sha256", key).update(bearer).digest("base64url");
 }
+
+/**
+ * Who may read `/metrics`: a bearer token the cluster accepts (TokenReview) whose user may `get` the
+ * non-resource path `/metrics` (SubjectAccessReview), as kube-rbac-proxy and the kubelet decide it:
+ * Prometheus' ServiceAccount bound to a ClusterRole with `nonResourceURLs: ["/metrics"], verbs: ["get"]`.
+ */
+export function metricsAccess(http: KubeHttp, access: Access = kubeAccess(http)): (authorization: string | undefined) => Promise<void> {
+  const decisions = new Memo<boolean>();
+  return async (authorization) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+    const who = await access.authenticate(token);
+    const allowed = await decisions.get(sha(JSON.stringify(who)), async () => {
+      const body = await http.ok("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+        json: {
+          apiVersion: "authorization.k8s.io/v1", kind: "SubjectAccessReview",
+          spec: { user: who.user, groups: who.groups, ...(who.uid ? { uid: who.uid } : {}), nonResourceAttributes: { path: "/metrics", verb: "get" } },
+        },
+        contentType: "application/json",
+      }) as { status?: { allowed?: boolean } };
+      return body.status?.allowed === true;
+    });
+    if (!allowed) throw new HttpError(403, `${who.user} may not get /metrics; bind a ClusterRole with nonResourceURLs ["/metrics"] and verb get`);
+  };
+}

@@ -8,7 +8,7 @@ import { kubeAccess } from "./auth.ts";
 import type { RenderLimits } from "../render/limits.ts";
 
 export { uiRoutes, type UiOptions, type UiRoutes } from "./api.ts";
-export { kubeAccess, localAccess, randomToken, type Access, type Identity } from "./auth.ts";
+export { kubeAccess, localAccess, metricsAccess, randomToken, type Access, type Identity } from "./auth.ts";
 
 /** The agent's UI: callers bring a bearer token the cluster accepts; the agent's credentials act once RBAC allows. */
 export function agentUi(opts: {

@@ -20,6 +20,7 @@ interface AgentFlags extends KubeFlags {
   readonly applyConcurrency: string;
   readonly allowLocalRepos: boolean;
   readonly webhookAllowUnsigned: boolean;
+  readonly metricsAllowUnauthenticated: boolean;
   readonly webhookMaxPayload: string;
   readonly renderCacheSize: string;
   readonly logFormat?: string;
@@ -88,6 +89,7 @@ export function agentCommand(): Command {
     .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
     .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
+    .option("--metrics-allow-unauthenticated", "serve /metrics to anyone who reaches the port (by default a bearer token allowed to get /metrics)", false)
     .option("--webhook-allow-unsigned", "accept unsigned /api/webhook deliveries while no webhook secret is configured (refused by default)", false)
     .option("--webhook-max-payload <size>", "largest /api/webhook body, counted while it streams (413 above it)", "1Mi")
     .option("--render-cache-size <MiB>", "memory kept for rendered manifests (least recently used evicted)", String(DEFAULT_RENDER_CACHE_MB))
@@ -113,7 +115,7 @@ export function agentCommand(): Command {
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
         listen: { host, port: Number(port) }, ...logging, allowLocalRepos: flags.allowLocalRepos,
-        webhookAllowUnsigned: flags.webhookAllowUnsigned, webhookMaxPayloadBytes: sizeFlag(flags.webhookMaxPayload, "--webhook-max-payload"),
+        webhookAllowUnsigned: flags.webhookAllowUnsigned, metricsAllowUnauthenticated: flags.metricsAllowUnauthenticated, webhookMaxPayloadBytes: sizeFlag(flags.webhookMaxPayload, "--webhook-max-payload"),
         workers: countFlag(flags.workers, "--workers"), applyConcurrency: countFlag(flags.applyConcurrency, "--apply-concurrency"),
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
         ...(timing && flags.leaderElect ? { leaderElection: timing } : {}),

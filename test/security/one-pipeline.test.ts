@@ -76,6 +76,34 @@ afterAll(async () => {
   await rbac.deleteClusterRoleBinding({ name: "e2e-pipeline-escalation" }).catch(() => undefined);
 });
 
+describe("the agent's HTTP surface (finding 14)", () => {
+  it("serves /metrics only to a bearer token allowed to get /metrics", async () => {
+    const closed = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, metricsOpen: false, pollInterval: "300s" });
+    try {
+      const metrics = (token?: string) => fetch(`http://127.0.0.1:${closed.port}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      expect((await metrics()).status).toBe(401);
+      expect((await metrics("not-a-token")).status).toBe(401);
+      const token = async (name: string) => {
+        await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name } } }).catch(() => undefined);
+        return (await core.createNamespacedServiceAccountToken({ name, namespace: NS, body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status?.token ?? "";
+      };
+      const nobody = await metrics(await token("e2e-no-metrics"));
+      expect(nobody.status).toBe(403);
+      expect(await nobody.text()).toContain("may not get /metrics");
+      await objects.patch({ apiVersion: RBAC, kind: "ClusterRole", metadata: { name: "e2e-metrics-reader" }, rules: [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }] },
+        undefined, undefined, "tether-test", true, PatchStrategy.ServerSideApply);
+      await objects.patch({ apiVersion: RBAC, kind: "ClusterRoleBinding", metadata: { name: "e2e-metrics-reader" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "e2e-metrics-reader" },
+        subjects: [{ kind: "ServiceAccount", name: "e2e-prometheus", namespace: NS }] }, undefined, undefined, "tether-test", true, PatchStrategy.ServerSideApply);
+      const prometheus = await metrics(await token("e2e-prometheus"));
+      expect(prometheus.status).toBe(200);
+      expect(await prometheus.text()).toContain("tether_reconciles_total");
+    } finally {
+      await closed.stop();
+    }
+  });
+});
+
 describe("the deletion path goes through the project and impersonation (finding 4)", () => {
   it("refuses a PostDelete ClusterRoleBinding the project forbids: the deletion waits and the binding never exists", async () => {
     // Only namespaced kinds in one namespace, as a platform team gives a tenant.

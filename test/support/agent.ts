@@ -32,6 +32,8 @@ export async function startAgent(opts: {
   kubeconfig: string; namespace: string; pollInterval?: string; cacheDir?: string; extraArgs?: readonly string[];
   /** The test repositories are file:// URLs, so `--allow-local-repos` is passed unless this is false. */
   allowLocalRepos?: boolean;
+  /** `/metrics` without a token (`--metrics-allow-unauthenticated`), as the suites read figures; default true. */
+  metricsOpen?: boolean;
   /** Extra environment (TMPDIR, to see what the agent leaves in its temporary directory). */
   env?: Record<string, string>;
   /** Options for node itself (`--cpu-prof`, for the profiling bench). */
@@ -40,6 +42,7 @@ export async function startAgent(opts: {
   const cacheDir = opts.cacheDir ?? await mkdtemp(path.join(os.tmpdir(), "tether-agent-cache-"));
   const child: ChildProcess = spawn(process.execPath, [...opts.nodeArgs ?? [], tether, "agent", "--kubeconfig", opts.kubeconfig, "--namespace", opts.namespace,
     "--poll-interval", opts.pollInterval ?? "3s", "--listen", "127.0.0.1:0", "--cache-dir", cacheDir,
+    ...(opts.metricsOpen === false ? [] : ["--metrics-allow-unauthenticated"]),
     ...(opts.allowLocalRepos === false ? [] : ["--allow-local-repos"]), ...opts.extraArgs ?? []], {
     env: { ...process.env, PATH: pathWithTools(), ...opts.env }, stdio: ["ignore", "pipe", "pipe"],
   });
