@@ -21,6 +21,7 @@ import { newRenderCache, objectDiffs, type DiffDeps } from "./diff.ts";
 import { detail, inTree, summarize } from "./model.ts";
 import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
 import { serveAsset } from "./assets.ts";
+import { DIFF_LIMITS, Gate, STREAM_LIMITS, TooManyRequests } from "./limits.ts";
 
 export interface UiOptions {
   /** Credentials every read and write runs with: the agent's, or the `tether ui` user's. */
@@ -86,6 +87,9 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       ...(opts.renderLimits ? { limits: opts.renderLimits } : {}),
     },
   };
+  // Each diff fetches, renders and dry-runs; each stream holds an API connection: bounded per caller and in all.
+  const diffs = new Gate(DIFF_LIMITS);
+  const streamed = new Gate(STREAM_LIMITS);
   const onApp = (verb: string, extra: Partial<ResourceAttributes> = {}): ResourceAttributes =>
     ({ verb, group: GROUP, resource: "applications", namespace: opts.namespace, ...extra });
 
@@ -125,9 +129,11 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
     "GET stream": async (call) => {
       await opts.access.authorize(call.who, onApp("watch"));
-      streams.add(call.res);
-      call.res.on("close", () => streams.delete(call.res));
-      await serveStream(call, client, watch);
+      await streamed.run(call.who.user, async () => {
+        streams.add(call.res);
+        call.res.on("close", () => streams.delete(call.res));
+        await serveStream(call, client, watch);
+      });
     },
     "GET applications/*": async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
     "GET applications/*/tree": async (call) => sendJson(call.res, 200, { nodes: await readTree(await mustGet(call), { http, cluster }) }),
@@ -136,7 +142,10 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       const live = await cluster.get(node.ref);
       sendJson(call.res, 200, { key: node.key, yaml: live ? stringify(forDisplay(live), { lineWidth: 0 }) : "" });
     },
-    "GET applications/*/diff": async (call) => sendJson(call.res, 200, { items: await objectDiffs(await mustGet(call), diffDeps) }),
+    "GET applications/*/diff": async (call) => {
+      const app = await mustGet(call);
+      sendJson(call.res, 200, { items: await diffs.run(call.who.user, () => objectDiffs(app, diffDeps)) });
+    },
     "GET applications/*/events": async (call) => {
       const app = await mustGet(call);
       const ref = call.url.searchParams.has("key") ? (await treeObject(call, app)).ref
@@ -148,7 +157,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       if (node.ref.kind !== "Pod" || node.ref.group !== "") throw new HttpError(400, `${node.ref.kind}/${node.ref.name} has no logs; pick a Pod`);
       await opts.access.authorize(call.who, { verb: "get", group: "", resource: "pods", subresource: "log", namespace: node.ref.namespace ?? "default", name: node.ref.name });
       const container = call.url.searchParams.get("container");
-      await streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res);
+      await streamed.run(call.who.user, () =>
+        streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res));
     },
     "POST applications/*/refresh": (call) => act(call, "update", (app) => refreshPatch(app, new Date())),
     // Sync and rollback have a verb of their own (as Argo CD's `sync` action): `update` would also let the
@@ -298,6 +308,7 @@ function sendError(res: ServerResponse, err: unknown, log: (line: string) => voi
     res.end();
     return;
   }
+  if (err instanceof TooManyRequests) res.setHeader("retry-after", String(err.retryAfterS));
   sendJson(res, code, { message: errorMessage(err) });
 }
 
