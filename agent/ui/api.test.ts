@@ -44,7 +44,7 @@ beforeAll(async () => {
   const routes = uiRoutes({
     allowLocalRepos: false,
     kc, namespace: "tether-system", access: localAccess(new KubeHttp(kc), TOKEN, "alice"), cacheDir: assets, assetsDir: assets,
-    allowedHosts: ["127.0.0.1", "localhost"],
+    allowedHosts: ["127.0.0.1", "localhost"], login: { code: "printed-code", token: TOKEN },
   });
   server = http.createServer((req, res) => void routes.handle(req, res, new URL(req.url ?? "/", "http://x")));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -90,6 +90,22 @@ describe("the UI's API", () => {
     const res = await request("/api/v1/applications/web/nosuch", { headers: auth });
     expect(res.status).toBe(404);
     expect(JSON.parse(res.body).message).toBe("no such API: GET /api/v1/applications/web/nosuch");
+  });
+});
+
+describe("tether ui's sign-in (issue 22, finding 14)", () => {
+  it("trades the printed code for the session token, handed back with the tab's own state", async () => {
+    const res = await request("/api/v1/login?code=printed-code&state=0123456789abcdef0123456789abcdef");
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe(`/ui/#token=${TOKEN}&state=0123456789abcdef0123456789abcdef`);
+  });
+
+  it.each([
+    ["a wrong code", "code=guess&state=0123456789abcdef"],
+    ["no state", "code=printed-code"],
+    ["a state that is not the page's", "code=printed-code&state=%2F%23token%3Dx"],
+  ])("refuses %s", async (_what, query) => {
+    expect((await request(`/api/v1/login?${query}`)).status).toBe(401);
   });
 });
 

@@ -16,7 +16,7 @@ import { maskSecret } from "../diff/index.ts";
 import { errorMessage } from "../errors.ts";
 import { GitSource } from "../source/index.ts";
 import { BadRequest, finalizerPatch, refreshPatch, rollbackPatch, syncPatch, type JsonPatch, type SyncRequest } from "./actions.ts";
-import { csrfToken, HttpError, type Access, type Identity, type ResourceAttributes } from "./auth.ts";
+import { csrfToken, HttpError, sameSecret, type Access, type Identity, type ResourceAttributes } from "./auth.ts";
 import { newRenderCache, objectDiffs, type DiffDeps } from "./diff.ts";
 import { detail, inTree, summarize } from "./model.ts";
 import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
@@ -39,6 +39,12 @@ export interface UiOptions {
   /** `tether ui` answers only to these host names (Host header without the port), so a rebound DNS name cannot reach it. */
   readonly allowedHosts?: readonly string[];
   readonly log?: (line: string) => void;
+  /**
+   * `tether ui`'s sign-in: the code it prints (`/ui/#login=CODE`) and the session token a tab gets for
+   * it at `GET /api/v1/login?code=CODE&state=S` (a redirect to `/ui/#token=...&state=S`, which only the
+   * tab that made S takes). Absent (the agent), there is no such route: callers sign in with the form.
+   */
+  readonly login?: { readonly code: string; readonly token: string };
 }
 
 export interface UiRoutes {
@@ -203,6 +209,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
         // `.`/`..` (plain or %2e) are resolved away by URL parsing: the name asked for is not the one served.
         if (DOT_SEGMENT.test((req.url ?? "").split("?")[0] ?? "")) throw new HttpError(400, "a path segment is . or ..: not an object name");
         if (!url.pathname.startsWith("/api/v1/")) return await serveAsset(req, res, { pathname: url.pathname, ...(opts.assetsDir ? { dir: opts.assetsDir } : {}) });
+        if (url.pathname === "/api/v1/login" && opts.login) return signIn(res, url, opts.login);
         const found = route(req.method ?? "GET", url.pathname);
         if (!found) throw new HttpError(404, `no such API: ${req.method} ${url.pathname}`);
         const bearer = bearerOf(req);
@@ -219,6 +226,17 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       for (const res of streams) res.end();
     },
   };
+}
+
+/** Trades `tether ui`'s printed code for its session token, handed to the tab's own state. */
+function signIn(res: ServerResponse, url: URL, login: NonNullable<UiOptions["login"]>): void {
+  const code = url.searchParams.get("code") ?? "";
+  const state = url.searchParams.get("state") ?? "";
+  if (!sameSecret(code, login.code) || !/^[0-9a-f]{16,64}$/.test(state)) {
+    throw new HttpError(401, "open the URL `tether ui` printed (it carries this session's sign-in code)");
+  }
+  res.writeHead(302, { ...SECURITY_HEADERS, location: `/ui/#${new URLSearchParams({ token: login.token, state }).toString()}` });
+  res.end();
 }
 
 function syncRequest(body: Record<string, unknown>): SyncRequest {

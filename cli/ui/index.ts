@@ -21,7 +21,7 @@ interface UiFlags extends KubeFlags {
 }
 
 export interface LocalUi {
-  /** The address to open: it carries this session's token after `#`, which the browser never sends to a server. */
+  /** The address to open: it carries this session's sign-in code after `#`, which the browser never sends to a server. */
   readonly url: string;
   stop(): Promise<void>;
 }
@@ -31,10 +31,12 @@ export async function startLocalUi(opts: {
   kc: KubeConfig; namespace: string; address: string; port: number; cacheDir: string; allowLocalRepos?: boolean;
 }): Promise<LocalUi> {
   const token = randomToken();
+  // Printed in the URL; traded by the tab for the token, so a link with a token of its own signs no one in.
+  const code = randomToken();
   const user = opts.kc.getCurrentUser()?.name ?? "kubeconfig user";
   const routes = uiRoutes({
     kc: opts.kc, namespace: opts.namespace, access: localAccess(new KubeHttp(opts.kc), token, user), cacheDir: opts.cacheDir,
-    allowLocalRepos: opts.allowLocalRepos ?? false,
+    allowLocalRepos: opts.allowLocalRepos ?? false, login: { code, token },
     // Only these names: a web page that rebinds its own DNS name to 127.0.0.1 is refused.
     allowedHosts: [...new Set([opts.address, "localhost", "127.0.0.1", "::1"])],
   });
@@ -56,7 +58,7 @@ export async function startLocalUi(opts: {
   const port = typeof address === "object" && address ? address.port : opts.port;
   const host = opts.address === "0.0.0.0" || opts.address === "::" ? "127.0.0.1" : opts.address;
   return {
-    url: `http://${host}:${port}/ui/#token=${token}`,
+    url: `http://${host}:${port}/ui/#login=${code}`,
     stop: async () => {
       routes.close();
       server.closeAllConnections();

@@ -137,6 +137,15 @@ describe("the web UI served by the agent", () => {
     expect(((await bad.json()) as { message: string }).message).toContain("did not accept this token");
   });
 
+  it("signs no one in from a crafted #token= link (someone else's session), and cleans the address bar", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${base}/ui/#token=${encodeURIComponent(adminToken)}`);
+    await page.getByLabel("Bearer token").waitFor();
+    expect(await page.getByRole("heading", { name: "Applications" }).count()).toBe(0);
+    expect(page.url()).not.toContain("token=");
+    await page.close();
+  });
+
   it("lists the applications with their sync and health, Synced and Healthy once deployed", async () => {
     await reader.until("guestbook", "Synced and Healthy", syncedAndHealthy());
     const page = await signedIn(adminToken);

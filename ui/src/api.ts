@@ -6,11 +6,28 @@ export type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode };
 
 const TOKEN_KEY = "tether.token";
 
-/** The token `tether ui` puts in the URL (`#token=...`) is taken once and removed from the address bar. */
+const LOGIN_STATE_KEY = "tether.login-state";
+
+/**
+ * A token in the URL is taken only when this tab asked for it: `tether ui` prints `#login=CODE`; the
+ * tab keeps a random state and trades the code at its server (`/api/v1/login`), which answers
+ * `#token=...&state=...`. A crafted `#token=` link (someone else's session) carries no state this tab
+ * made and is dropped. Either way the address bar is cleaned.
+ */
 export function adoptTokenFromUrl(): void {
-  const m = /^#token=([^&]+)/.exec(location.hash);
-  if (!m?.[1]) return;
-  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+  const params = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const code = params.get("login");
+  if (code) {
+    const state = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    sessionStorage.setItem(LOGIN_STATE_KEY, state);
+    location.replace(`/api/v1/login?${new URLSearchParams({ code, state }).toString()}`);
+    return;
+  }
+  const given = params.get("token");
+  if (given === null) return;
+  const expected = sessionStorage.getItem(LOGIN_STATE_KEY);
+  sessionStorage.removeItem(LOGIN_STATE_KEY);
+  if (expected !== null && params.get("state") === expected) sessionStorage.setItem(TOKEN_KEY, given);
   history.replaceState(null, "", `${location.pathname}#/`);
 }
 
