@@ -1,5 +1,5 @@
 // Starts the agent: the controller, its git source and render stage, and the HTTP surface.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -9,7 +9,7 @@ import { campaign, type ElectionTiming, type Leadership } from "./leader/index.t
 import { shard, type Sharding } from "./leader/shards.ts";
 import { chartFetcher } from "./controller/build.ts";
 import { Controller, DEFAULT_WORKERS } from "./controller/controller.ts";
-import { startServer } from "./server.ts";
+import { checkPlainHttp, startServer } from "./server.ts";
 import { agentUi, metricsAccess } from "./ui/index.ts";
 import { KubeHttp } from "./apply/http.ts";
 import { GitSource } from "./source/index.ts";
@@ -41,6 +41,10 @@ export interface AgentOptions {
   readonly allowLocalRepos?: boolean;
   /** Bytes a render may read per file and produce in all (agent/render/limits.ts); defaults 64 MiB / 256 MiB. */
   readonly renderLimits?: RenderLimits;
+  /** A serving certificate and key (PEM files, e.g. a mounted kubernetes.io/tls Secret): HTTPS. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** Plain HTTP on a non-loopback address (`--insecure-plain-http`): a TLS-terminating proxy in front. */
+  readonly insecurePlainHttp?: boolean;
   /** Serve `/metrics` without a bearer token (`--metrics-allow-unauthenticated`); by default TokenReview + SubjectAccessReview. */
   readonly metricsAllowUnauthenticated?: boolean;
   /** Accept unsigned webhook deliveries while no webhook secret is configured (`--webhook-allow-unsigned`). */
@@ -60,6 +64,8 @@ export interface RunningAgent {
 }
 
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
+  checkPlainHttp(opts.listen.host, opts.tls !== undefined, opts.insecurePlainHttp ?? false);
+  const tls = opts.tls ? { cert: await readFile(opts.tls.certFile), key: await readFile(opts.tls.keyFile) } : undefined;
   keepAlive(opts.kc);
   const log = opts.log ?? logFn(createLogger({ ...(opts.logFormat ? { format: opts.logFormat } : {}), ...(opts.logLevel ? { level: opts.logLevel } : {}) }));
   const client = new TetherClient(opts.kc, opts.namespace);
@@ -91,7 +97,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
   const server = await startServer({
-    controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby, ...(metricsAuth ? { metricsAuth } : {}),
+    controller, cluster, host: opts.listen.host, port: opts.listen.port, ui, webhook, standby, ...(metricsAuth ? { metricsAuth } : {}), ...(tls ? { tls } : {}),
   })
     .catch(async (err: unknown) => {
       ui.close();
@@ -107,7 +113,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
-  log(`tether agent ready; probes and metrics on http://${opts.listen.host}:${port}`);
+  log(`tether agent ready; probes and metrics on ${tls ? "https" : "http"}://${opts.listen.host}:${port}`);
   return {
     controller, port,
     stop: async () => {

@@ -86,9 +86,13 @@ export const repositorySecretData = (url: string, credentials: Credentials): Rec
 export const repositorySecret = (namespace: string, url: string, credentials: Credentials): Manifest =>
   ({ ...repositorySecretShell(namespace), data: repositorySecretData(url, credentials) });
 
-/** The agent's arguments in the pod: every interface (or the kubelet's probes cannot reach it), the emptyDir cache. */
+/**
+ * The agent's arguments in the pod: every interface (or the kubelet's probes cannot reach it), the emptyDir
+ * cache. Plain HTTP inside the cluster is said out loud (--insecure-plain-http); to serve TLS, mount a
+ * kubernetes.io/tls Secret and pass --tls-cert-file/--tls-key-file instead (README, "The agent's HTTP surface").
+ */
 export function agentArgs(opts: AgentOptions): string[] {
-  return ["agent", "--namespace", opts.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`, "--cache-dir", CACHE_DIR,
+  return ["agent", "--namespace", opts.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`, "--insecure-plain-http", "--cache-dir", CACHE_DIR,
     "--poll-interval", opts.pollInterval, "--leader-elect"];
 }
 

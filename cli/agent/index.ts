@@ -21,6 +21,9 @@ interface AgentFlags extends KubeFlags {
   readonly allowLocalRepos: boolean;
   readonly webhookAllowUnsigned: boolean;
   readonly metricsAllowUnauthenticated: boolean;
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+  readonly insecurePlainHttp: boolean;
   readonly webhookMaxPayload: string;
   readonly renderCacheSize: string;
   readonly logFormat?: string;
@@ -89,6 +92,9 @@ export function agentCommand(): Command {
     .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
     .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
+    .option("--tls-cert-file <file>", "serving certificate (PEM) for the HTTP surface: HTTPS (with --tls-key-file; e.g. a mounted kubernetes.io/tls Secret)")
+    .option("--tls-key-file <file>", "the serving certificate's private key (PEM)")
+    .option("--insecure-plain-http", "serve plain HTTP on an address other than loopback (a proxy terminates TLS in front of the agent)", false)
     .option("--metrics-allow-unauthenticated", "serve /metrics to anyone who reaches the port (by default a bearer token allowed to get /metrics)", false)
     .option("--webhook-allow-unsigned", "accept unsigned /api/webhook deliveries while no webhook secret is configured (refused by default)", false)
     .option("--webhook-max-payload <size>", "largest /api/webhook body, counted while it streams (413 above it)", "1Mi")
@@ -110,12 +116,15 @@ export function agentCommand(): Command {
       const shards = flags.shards === undefined ? undefined : countFlag(flags.shards, "--shards");
       if (shards !== undefined && flags.leaderElect) throw new UsageError("--shards and --leader-elect exclude each other: with --shards every replica reconciles its share");
       const logging = logFlags(flags);
+      if ((flags.tlsCertFile === undefined) !== (flags.tlsKeyFile === undefined)) throw new UsageError("--tls-cert-file and --tls-key-file go together");
       useRepoTools();
       const agent = await startAgent({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
         pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
         listen: { host, port: Number(port) }, ...logging, allowLocalRepos: flags.allowLocalRepos,
-        webhookAllowUnsigned: flags.webhookAllowUnsigned, metricsAllowUnauthenticated: flags.metricsAllowUnauthenticated, webhookMaxPayloadBytes: sizeFlag(flags.webhookMaxPayload, "--webhook-max-payload"),
+        webhookAllowUnsigned: flags.webhookAllowUnsigned, metricsAllowUnauthenticated: flags.metricsAllowUnauthenticated,
+        insecurePlainHttp: flags.insecurePlainHttp,
+        ...(flags.tlsCertFile && flags.tlsKeyFile ? { tls: { certFile: flags.tlsCertFile, keyFile: flags.tlsKeyFile } } : {}), webhookMaxPayloadBytes: sizeFlag(flags.webhookMaxPayload, "--webhook-max-payload"),
         workers: countFlag(flags.workers, "--workers"), applyConcurrency: countFlag(flags.applyConcurrency, "--apply-concurrency"),
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
         ...(timing && flags.leaderElect ? { leaderElection: timing } : {}),
