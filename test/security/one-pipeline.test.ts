@@ -104,6 +104,27 @@ describe("the agent's HTTP surface (finding 14)", () => {
   });
 });
 
+describe("the UI's diff goes through the project (finding 6)", () => {
+  it("refuses to show a kube-system object a tenant's app names, where it showed its live content", async () => {
+    await project("tenant", { sourceRepos: ["*"], destinations: [{ server: "*", namespace: "e2e-pipeline-tenant" }] });
+    await repo.commit({ "leak/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extension-apiserver-authentication\n  namespace: kube-system\ndata: {}\n" });
+    await applyApp(objects, application("leak", { repoURL: repo.url, path: "leak", destNamespace: "e2e-pipeline-tenant", agentNamespace: NS, project: "tenant" }));
+    // A person allowed to read Applications, nothing in kube-system.
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: "e2e-ui-reader" } } }).catch(() => undefined);
+    for (const obj of [
+      { apiVersion: RBAC, kind: "Role", metadata: { name: "e2e-ui-reader", namespace: NS }, rules: [{ apiGroups: ["tether.dev"], resources: ["applications"], verbs: ["get", "list"] }] },
+      { apiVersion: RBAC, kind: "RoleBinding", metadata: { name: "e2e-ui-reader", namespace: NS },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "e2e-ui-reader" }, subjects: [{ kind: "ServiceAccount", name: "e2e-ui-reader", namespace: NS }] },
+    ]) await objects.patch(obj, undefined, undefined, "tether-test", true, PatchStrategy.ServerSideApply);
+    const token = (await core.createNamespacedServiceAccountToken({ name: "e2e-ui-reader", namespace: NS, body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status?.token ?? "";
+    const res = await fetch(`http://127.0.0.1:${agent.port}/api/v1/applications/leak/diff`, { headers: { authorization: `Bearer ${token}` } });
+    const body = await res.text();
+    expect(body).toMatch(/ConfigMap\/kube-system\/extension-apiserver-authentication: namespace "kube-system" is not a permitted destination/);
+    expect(body).not.toContain("client-ca-file");
+    expect(res.status).not.toBe(200);
+  });
+});
+
 describe("the deletion path goes through the project and impersonation (finding 4)", () => {
   it("refuses a PostDelete ClusterRoleBinding the project forbids: the deletion waits and the binding never exists", async () => {
     // Only namespaced kinds in one namespace, as a platform team gives a tenant.
