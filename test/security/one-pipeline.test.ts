@@ -119,7 +119,7 @@ describe("the UI's diff goes through the project (finding 6)", () => {
     const token = (await core.createNamespacedServiceAccountToken({ name: "e2e-ui-reader", namespace: NS, body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status?.token ?? "";
     const res = await fetch(`http://127.0.0.1:${agent.port}/api/v1/applications/leak/diff`, { headers: { authorization: `Bearer ${token}` } });
     const body = await res.text();
-    expect(body).toMatch(/ConfigMap\/kube-system\/extension-apiserver-authentication: namespace "kube-system" is not a permitted destination/);
+    expect(body).toMatch(/ConfigMap\/kube-system\/extension-apiserver-authentication: .*not .*permitted/);
     expect(body).not.toContain("client-ca-file");
     expect(res.status).not.toBe(200);
   });
@@ -141,7 +141,7 @@ describe("the deletion path goes through the project and impersonation (finding 
     await reader.until("tenant-app", "the new revision refused",
       (a) => (a.status?.conditions?.some((c) => /ClusterRoleBinding/.test(c.message ?? "")) ?? false) || a.status?.sync?.revision === evil, 60_000);
     const message = await deleteAndExpectDeletionError("tenant-app");
-    expect(message).toMatch(/ClusterRoleBinding\/e2e-pipeline-escalation: cluster-scoped kind ClusterRoleBinding is not permitted in project tenant/);
+    expect(message).toMatch(/ClusterRoleBinding\/e2e-pipeline-escalation: .*not permitted.*project tenant/);
     expect(await missing(() => rbac.readClusterRoleBinding({ name: "e2e-pipeline-escalation" }))).toBe(true);
     await forget("tenant-app");
   });
