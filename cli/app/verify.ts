@@ -51,7 +51,7 @@ export async function verifyPlan(tree: RepoTree, plan: Plan, opts: VerifyOptions
       await desiredState({ app }, {
         source: { fetch: () => Promise.resolve(), resolve: () => Promise.resolve("verify"), checkout: () => Promise.resolve(tree) },
         charts: new ChartFetcher({ cacheDir: path.join(os.homedir(), ".cache", "tether") }), renderCache: new RenderCache(),
-        decryptionKeys: () => Promise.resolve(opts.decryptionKeys ?? []), project: () => Promise.resolve(project ?? defaultProject()),
+        decryptionKeys: () => Promise.resolve(opts.decryptionKeys ?? []), project: () => Promise.resolve(sourcesUnchecked(project ?? defaultProject())),
         agentNamespace: app.metadata?.namespace ?? DEFAULT_NAMESPACE, allowLocalRepos: true,
       });
     } catch (err) {
@@ -68,6 +68,14 @@ export async function verifyPlan(tree: RepoTree, plan: Plan, opts: VerifyOptions
 
 async function projectOf(tree: RepoTree, name: string): Promise<AppProject | undefined> {
   return (await readProjects(tree)).projects.find((p) => p.name === name)?.project;
+}
+
+/**
+ * The app reads the repository being committed to, by the parent's URL the agent fills in: known only
+ * there, so the project's sourceRepos are left to the agent; destinations and kinds are checked here.
+ */
+function sourcesUnchecked(project: AppProject): AppProject {
+  return { ...project, spec: { ...project.spec, sourceRepos: ["*"] } };
 }
 
 function guard(check: () => unknown): void {
