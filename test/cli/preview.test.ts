@@ -10,10 +10,11 @@ import { tether } from "./support.ts";
 
 const KEY = path.join(repoRoot, "test", "fixtures", "demo.agekey");
 const secret = (value: string) => `apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\nstringData:\n  password: ${value}\n`;
+// vault-app shows how a changed Secret is masked: a plain one, which the agent (and so the preview) refuses without the opt-out.
 const app = (name: string) => `apiVersion: tether.dev/v1alpha1
 kind: Application
 metadata:
-  name: ${name}
+  name: ${name}${name === "vault-app" ? '\n  annotations:\n    tether.dev/allow-plaintext-secrets: "true"' : ""}
 spec:
   project: apps
   source:
