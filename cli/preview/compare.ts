@@ -1,7 +1,8 @@
 // What changes between two renders of the tree: Applications added, removed and changed, and for
-// each the objects added, removed and changed, as unified diffs with Secret values masked. Pure.
+// each the objects added, removed and changed, as unified diffs with Secret values and every value SOPS
+// decrypted (whatever the kind) masked. Pure.
 import type { Manifest } from "../../agent/api/types.ts";
-import { unifiedDiff } from "../../agent/diff/index.ts";
+import { decryptedIn, unifiedDiff } from "../../agent/diff/index.ts";
 import type { AppSnapshot } from "./tree.ts";
 
 export type Change = "added" | "removed" | "changed";
@@ -10,7 +11,7 @@ export interface ObjectChange {
   /** `Kind/namespace/name` (namespace omitted when the manifest has none). */
   readonly object: string;
   readonly change: Change;
-  /** Unified diff from base (`-`) to head (`+`), Secret values masked. */
+  /** Unified diff from base (`-`) to head (`+`), Secret values and decrypted values masked. */
   readonly diff: string;
 }
 
@@ -80,7 +81,8 @@ function compareApp(base: AppSnapshot | undefined, head: AppSnapshot | undefined
   const name = (head ?? base)!.name;
   const failed = Boolean(base?.error || head?.error);
   // A side that could not be rendered has unknown objects, not none: only its error is shown.
-  const objects = failed ? [] : compareObjects(base?.objects ?? [], head?.objects ?? []);
+  const decrypted = decryptedIn([...base?.rendered ?? [], ...head?.rendered ?? []]);
+  const objects = failed ? [] : compareObjects(base?.objects ?? [], head?.objects ?? [], decrypted);
   if (base && head && objects.length === 0 && !failureChanged(base, head)) return undefined;
   return { name, change: !base ? "added" : !head ? "removed" : "changed", objects, errors: errorsOf(base, head) };
 }
@@ -94,16 +96,17 @@ function errorsOf(base: AppSnapshot | undefined, head: AppSnapshot | undefined):
   return [base?.error && `at base: ${base.error}`, head?.error && `at head: ${head.error}`].filter((e): e is string => !!e);
 }
 
-function compareObjects(base: readonly Manifest[], head: readonly Manifest[]): ObjectChange[] {
+/** `decrypted`: whether an object came out of SOPS at either side; all its values are then masked. */
+function compareObjects(base: readonly Manifest[], head: readonly Manifest[], decrypted: (m: Manifest) => boolean): ObjectChange[] {
   const before = new Map(base.map((m) => [objectKey(m), m]));
   const after = new Map(head.map((m) => [objectKey(m), m]));
   const out: ObjectChange[] = [];
   for (const [key, m] of after) {
-    const diff = relabel(unifiedDiff(m, before.get(key), objectName(m)));
+    const diff = relabel(unifiedDiff(m, before.get(key), objectName(m), { decrypted: decrypted(m) }));
     if (diff) out.push({ object: objectName(m), change: before.has(key) ? "changed" : "added", diff });
   }
   for (const [key, m] of before) {
-    if (!after.has(key)) out.push({ object: objectName(m), change: "removed", diff: relabel(unifiedDiff(undefined, m, objectName(m))) });
+    if (!after.has(key)) out.push({ object: objectName(m), change: "removed", diff: relabel(unifiedDiff(undefined, m, objectName(m), { decrypted: decrypted(m) })) });
   }
   return out;
 }
