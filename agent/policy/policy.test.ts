@@ -93,6 +93,11 @@ describe("project boundary (issue 22)", () => {
     expect(repoAllowed(p, url)).toBe(ok);
   });
 
+  it("checks a source without repoURL (an in-repo child before the parent's URL is filled in) as no repository", () => {
+    expect(repoAllowed(project({ sourceRepos: ["*"], destinations: [{ namespace: "*" }] }), undefined)).toBe(true);
+    expect(repoAllowed(project({ sourceRepos: ["https://h/**"], destinations: [{ namespace: "*" }] }), undefined)).toBe(false);
+  });
+
   it.each([
     "https://h/team-a/secret", "https://H/Team-A/secret", "https://h/team-a/secret.git", "https://u:p@h/team-a/secret",
     "https://h:443/team-a/secret", "https://h/x/../team-a/secret/", "https://h/./team-a/secret",

@@ -26,8 +26,10 @@ export const IN_CLUSTER = "https://kubernetes.default.svc";
  * normalised as the URL git or helm fetches (agent/source/repo-url.ts), so no spelling of a
  * repository (`..`, case, userinfo, a `.git` suffix, a default port) passes a rule another would not.
  */
-export function repoAllowed(project: AppProject, url: string): boolean {
-  return negatable((project.spec.sourceRepos ?? []).map(normalizeRepoPattern), normalizeRepoUrl(url));
+export function repoAllowed(project: AppProject, url: string | undefined): boolean {
+  // No repoURL: an in-repo child Application checked before its parent's URL is filled in (`tether app
+  // create`); only a pattern that allows any repository allows it.
+  return negatable((project.spec.sourceRepos ?? []).map(normalizeRepoPattern), normalizeRepoUrl(url ?? ""));
 }
 
 /**
