@@ -221,7 +221,7 @@ describe("the web UI served by the agent", () => {
     await page.getByRole("button", { name: "Synchronize" }).click();
     const alert = page.getByRole("alert");
     await alert.waitFor();
-    expect(await alert.textContent()).toContain(`system:serviceaccount:${NS}:ui-viewer may not update applications.tether.dev/manual`);
+    expect(await alert.textContent()).toContain(`system:serviceaccount:${NS}:ui-viewer may not sync applications.tether.dev/manual`);
     expect((await reader.get("manual")).operation).toBeUndefined();
     await shot(page, "refused");
     await page.close();
