@@ -61,6 +61,10 @@ export const HelmSourceSchema = Type.Object({
   }), { description: "Values read from files with --set-file." })),
   skipCrds: opt(Type.Boolean({ description: "Leave out the chart's crds/ directory." })),
   version: opt(str("Helm major version; only v3 exists here.")),
+  kubeVersion: opt(str("Helm's --kube-version (.Capabilities.KubeVersion), instead of the destination cluster's version, as Argo CD.")),
+  apiVersions: opt(Type.Array(Type.String(), {
+    description: "Helm's --api-versions (.Capabilities.APIVersions: group/version and group/version/Kind), instead of what the destination serves.",
+  })),
 });
 
 export const ApplicationSourceSchema = Type.Object({

@@ -8,6 +8,8 @@ import { apiBase } from "../api/gvk.ts";
 import { apiVersionOf, displayRef, refOf } from "./inventory.ts";
 import { lastApplied, threeWayPatch, withLastApplied } from "./client-side.ts";
 import type { Propagation, WriteMethod } from "./options.ts";
+import type { Capabilities } from "../render/types.ts";
+import { apiVersionStrings, CapabilitiesCache, type ServedGroupVersion } from "./discovery.ts";
 
 /** What the agent needs from a cluster, so stages can be driven by the real API server in tests. */
 export interface Cluster {
@@ -26,6 +28,11 @@ export interface Cluster {
   delete(ref: ObjectRef, opts?: { readonly propagation?: Propagation }): Promise<void>;
   /** POST: creates a new object (a hook is created afresh each sync; an existing one is a 409). */
   create(obj: Manifest): Promise<Manifest>;
+  /**
+   * The version and APIs the cluster serves (Helm's `.Capabilities`), cached per client for a few
+   * minutes (discovery.ts). Optional: a cluster that cannot tell renders with Helm's defaults.
+   */
+  capabilities?(): Promise<Capabilities>;
   /** Counts of the write requests sent, by verb: what the no-op test and the metrics read. */
   readonly writes: Readonly<Record<"apply" | "dryRun" | "delete" | "create", number>>;
 }
@@ -57,6 +64,7 @@ export class KubeCluster implements Cluster {
   readonly writes = { apply: 0, dryRun: 0, delete: 0, create: 0 };
   private readonly http: KubeHttp;
   private readonly discovery = new Map<string, readonly ApiResource[]>();
+  private readonly served = new CapabilitiesCache(() => this.readCapabilities());
 
   constructor(kc: KubeConfig, options: KubeHttpOptions = {}) {
     this.http = new KubeHttp(kc, options);
@@ -68,6 +76,26 @@ export class KubeCluster implements Cluster {
 
   async plural(apiVersion: string, kind: string): Promise<string | undefined> {
     return (await this.resource(apiVersion, kind))?.name;
+  }
+
+  capabilities(): Promise<Capabilities> {
+    return this.served.get();
+  }
+
+  /** `/version`, then every group/version of `/api` and `/apis` and its kinds (legacy discovery, one request each, at once). */
+  private async readCapabilities(): Promise<Capabilities> {
+    const version = await this.http.ok("GET", "/version") as { gitVersion?: string };
+    const core = await this.http.ok("GET", "/api") as { versions?: string[] };
+    const groups = await this.http.ok("GET", "/apis") as { groups?: { versions?: { groupVersion: string }[] }[] };
+    const groupVersions = [...core.versions ?? [], ...(groups.groups ?? []).flatMap((g) => (g.versions ?? []).map((v) => v.groupVersion))];
+    const served = await Promise.all(groupVersions.map(async (gv): Promise<ServedGroupVersion> => {
+      const res = await this.http.request("GET", apiBase(gv));
+      // An aggregated API that is down answers 503: its group/version is still listed, without kinds.
+      const resources = res.status < 400 ? (res.body as { resources?: ApiResource[] }).resources ?? [] : [];
+      if (res.status < 400) this.discovery.set(gv, resources);
+      return { groupVersion: gv, kinds: [...new Set(resources.filter((r) => !r.name.includes("/")).map((r) => r.kind))] };
+    }));
+    return { kubeVersion: version.gitVersion ?? "", apiVersions: apiVersionStrings(served) };
   }
 
   async get(ref: ObjectRef): Promise<Manifest | undefined> {

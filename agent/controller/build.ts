@@ -11,7 +11,7 @@ import { decryptionKeysFor, repoAllowed } from "../policy/project.ts";
 import type { ApplicationRenderInput } from "../render/application.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
 import { renderSources, resolveSources } from "../render/sources.ts";
-import type { RenderedObject } from "../render/types.ts";
+import type { Capabilities, RenderedObject } from "../render/types.ts";
 import { helmRepoAccess } from "../source/helm-credentials.ts";
 import { ChartFetcher } from "../source/helm-repo.ts";
 import type { RenderCache } from "./memo.ts";
@@ -92,16 +92,18 @@ function requested(app: Application, sources: readonly ApplicationSource[]): App
  * spelling, the destination namespace and the app's name (Helm's default release name). A single
  * source keeps the key it always had, so an upgraded agent does not see every app as changed.
  */
-export function renderKeyOf(app: Application, revisions: readonly string[], sources: readonly ApplicationSource[] = sourcesOf(app)): string {
-  const common = { namespace: app.spec.destination.namespace, app: app.metadata?.name };
+export function renderKeyOf(app: Application, revisions: readonly string[], sources: readonly ApplicationSource[] = sourcesOf(app),
+  capabilities?: Capabilities): string {
+  // The destination's capabilities change what a chart renders; without a cluster the key is as it was.
+  const common = { namespace: app.spec.destination.namespace, app: app.metadata?.name, ...(capabilities ? { capabilities: stableHash(capabilities) } : {}) };
   const unpinned = sources.map((s) => ({ ...s, targetRevision: undefined }));
   if (sources.length === 1) return stableHash({ revision: revisions[0], source: unpinned[0], ...common });
   return stableHash({ revisions, sources: unpinned, ...common });
 }
 
 /** Build: renders (and decrypts) the resolved sources unless the same inputs were rendered before, then guards the result. */
-export async function build(app: Application, resolved: Resolved, deps: BuildDeps, project: AppProject): Promise<Desired> {
-  const renderKey = renderKeyOf(app, resolved.revisions, resolved.sources);
+export async function build(app: Application, resolved: Resolved, deps: BuildDeps, project: AppProject, capabilities?: Capabilities): Promise<Desired> {
+  const renderKey = renderKeyOf(app, resolved.revisions, resolved.sources, capabilities);
   let render = deps.renderCache.get(renderKey);
   if (!render) {
     const allowed = (url: string) => repoAllowed(project, url);
@@ -109,6 +111,7 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
       app, sources: resolved.sources, revisions: resolved.revisions, git: deps.source,
       charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: await decryptionKeysFor(project, app, deps.decryptionKeys),
       allowRemoteBases: allowed, allowLocalRepos: deps.source.allowsLocalRepos?.() === true, agentNamespace: deps.agentNamespace, renderTree: deps.render,
+      ...(capabilities ? { capabilities } : {}),
     });
     deps.renderCache.set(renderKey, render);
   }

@@ -9,11 +9,12 @@ import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
 import { plan, type PlannedObject } from "../apply/plan.ts";
 import { invalidIgnoreRules } from "../diff/ignore.ts";
-import { TetherError } from "../errors.ts";
+import { TetherError, errorMessage } from "../errors.ts";
 import { impersonationFor, type Impersonation } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
 import { renderApplication } from "../render/application.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
+import type { Capabilities } from "../render/types.ts";
 import { DEFAULT_RENDER_LIMITS, withRenderLimits, type RenderLimits } from "../render/limits.ts";
 import { parseRepoUrl } from "../source/repo-url.ts";
 import { build, resolveRevisions, type Desired, type Resolved, type SourceStage } from "./build.ts";
@@ -108,11 +109,26 @@ export async function desiredState(req: DesiredStateRequest, deps: PipelineDeps)
   const resolved = await stage("Fetching source", () => resolveRevisions(req.revisionsOf ?? req.app, req.freshness ?? { kind: "fresh" }, deps));
   req.onResolved?.(resolved);
   const render = withRenderLimits(renderApplication, deps.limits ?? DEFAULT_RENDER_LIMITS);
-  const desired = await stage("Building manifests", () => build(req.app, resolved, { ...deps, render }, ctx.project));
+  const desired = await stage("Building manifests", async () => build(req.app, resolved, { ...deps, render }, ctx.project, await capabilitiesOf(ctx)));
   const repeated: string[] = [];
   const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination?.cluster, (m) => repeated.push(m)));
   guardObjects(ctx.project, req.app, planned);
   return { ...ctx, resolved, desired, planned, repeated };
+}
+
+/**
+ * Helm's `.Capabilities` for the app: what its destination serves, read with the agent's (or the CLI
+ * user's) identity and cached per cluster client. Without a destination (`tether preview`), none.
+ */
+async function capabilitiesOf(ctx: AppContext): Promise<Capabilities | undefined> {
+  const cluster = ctx.destination?.cluster;
+  if (cluster?.capabilities === undefined) return undefined;
+  try {
+    return await cluster.capabilities();
+  } catch (err) {
+    throw new TetherError("ComparisonError", `could not read the destination cluster's version and APIs (discovery) for Helm: ${errorMessage(err)}`,
+      { object: `Application ${ctx.app.metadata?.name ?? ""}`, retryable: true, cause: err });
+  }
 }
 
 /** Local repositories (`file://`, plain paths) only with `--allow-local-repos`, for every Git source. */

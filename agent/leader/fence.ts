@@ -25,6 +25,7 @@ export function fencedCluster(cluster: Cluster, app: string, owns: (app: string)
     isNamespaced: (apiVersion, kind) => cluster.isNamespaced(apiVersion, kind),
     plural: (apiVersion, kind) => cluster.plural(apiVersion, kind),
     get: (ref) => cluster.get(ref),
+    ...(cluster.capabilities ? { capabilities: () => cluster.capabilities!() } : {}),
     apply: async (obj: Manifest, opts?: WriteOptions) => {
       if (!opts?.dryRun) checkOwner(app, owns);
       return await cluster.apply(obj, opts);

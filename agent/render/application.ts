@@ -11,7 +11,7 @@ import type { DependencyFetch } from "./chart-deps.ts";
 import { renderDirectory } from "./directory.ts";
 import { renderHelm } from "./helm.ts";
 import { KUSTOMIZATION_FILES, renderKustomize } from "./kustomize.ts";
-import type { RenderedObject } from "./types.ts";
+import type { Capabilities, RenderedObject } from "./types.ts";
 
 export interface ApplicationRenderInput {
   /** The checked-out tree of the commit: a throwaway copy (the Kustomize renderer edits it). */
@@ -27,6 +27,8 @@ export interface ApplicationRenderInput {
   readonly charts?: DependencyFetch;
   /** Checkouts of the sources with a `ref` (multiple sources), for `$ref/…` Helm value files. */
   readonly valueRoots?: Readonly<Record<string, string>>;
+  /** The destination's version and APIs, for Helm's `.Capabilities`. */
+  readonly capabilities?: Capabilities;
 }
 
 export type SourceType = "directory" | "kustomize" | "helm";
@@ -55,6 +57,7 @@ export async function renderApplication(input: ApplicationRenderInput): Promise<
         ...(app.spec.destination.namespace ? { namespace: app.spec.destination.namespace } : {}),
         ...(input.charts ? { dependencies: input.charts } : {}),
         ...(input.valueRoots ? { valueRoots: input.valueRoots } : {}),
+        ...(input.capabilities ? { capabilities: input.capabilities } : {}),
       });
     case "directory":
       return renderDirectory({ root, path, ...(src.directory ? { directory: src.directory } : {}), decrypt: sopsDecryptor({ ageKeys: input.decryptionKeys }) });

@@ -9,7 +9,7 @@ import type { FetchedChart } from "../source/helm-repo.ts";
 import { notPermitted, type DependencyFetch } from "./chart-deps.ts";
 import { renderHelm } from "./helm.ts";
 import { findExecutable, scratch } from "./tool.ts";
-import type { RenderedObject } from "./types.ts";
+import type { Capabilities, RenderedObject } from "./types.ts";
 
 /** `spec.source` of a chart from a repository: `repoURL` + `chart` + `targetRevision`. */
 export interface ChartSourceSpec {
@@ -27,6 +27,8 @@ export interface ChartRenderInput {
   readonly namespace?: string;
   /** Checkouts of the sources with a `ref`, for `$ref/path` value files (multiple sources). */
   readonly valueRoots?: Readonly<Record<string, string>>;
+  /** The destination's version and APIs, for Helm's `.Capabilities`. */
+  readonly capabilities?: Capabilities;
 }
 
 /** The objects of the chart and the version `targetRevision` resolved to (the source's revision). */
@@ -49,6 +51,7 @@ export async function renderChart(input: ChartRenderInput): Promise<ChartRender>
       ...(source.helm ? { helm: source.helm } : {}),
       ...(input.namespace ? { namespace: input.namespace } : {}),
       ...(input.valueRoots ? { valueRoots: input.valueRoots } : {}),
+      ...(input.capabilities ? { capabilities: input.capabilities } : {}),
     });
     return { objects, version: fetched.version };
   } finally {

@@ -9,7 +9,7 @@ import { argv, runTool, type Argv } from "../exec.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { buildDependencies, type DependencyFetch } from "./chart-deps.ts";
 import { findExecutable, parsePrinted, scratch, scrubPaths, type PrintedObject } from "./tool.ts";
-import type { RenderedObject } from "./types.ts";
+import type { Capabilities, RenderedObject } from "./types.ts";
 
 /** What {@link renderHelm} reads. */
 export interface HelmRenderInput {
@@ -29,6 +29,8 @@ export interface HelmRenderInput {
   readonly valueRoots?: Readonly<Record<string, string>>;
   /** Where dependencies missing from charts/ come from; without it they must be vendored. */
   readonly dependencies?: DependencyFetch;
+  /** The destination's version and APIs (`.Capabilities`); `helm.kubeVersion`/`apiVersions` override them. */
+  readonly capabilities?: Capabilities;
 }
 
 const TEMPLATE_TIMEOUT_MS = 120_000;
@@ -54,7 +56,7 @@ export async function renderHelm(input: HelmRenderInput): Promise<RenderedObject
   checkHelmVersion(helm.version);
   const inline = inlineValues(helm);
   const crds = helm.skipCrds === true ? "--skip-crds" : "--include-crds";
-  const options = ["template", crds, ...(input.namespace ? [`--namespace=${input.namespace}`] : [])];
+  const options = ["template", crds, ...(input.namespace ? [`--namespace=${input.namespace}`] : []), ...capabilityArgs(helm, input.capabilities)];
   for (const file of valueFiles) options.push(`--values=${file}`);
   // Inline values come last, so they override the value files (as in Argo CD); through stdin, as
   // they may be large.
@@ -138,6 +140,32 @@ function checkHelmVersion(version: string | undefined): void {
   throw new TetherError("RenderFailed",
     `spec.source.helm.version: "${version}" is not supported; Tether renders with Helm 3 only: remove the field or set it to v3`,
     { object: "spec.source.helm.version" });
+}
+
+/**
+ * `--kube-version` and `--api-versions` as Argo CD passes them: the source's `helm.kubeVersion` /
+ * `helm.apiVersions` when set, else the destination's; neither without a cluster (Helm's defaults).
+ */
+export function capabilityArgs(helm: HelmSource, capabilities: Capabilities | undefined): string[] {
+  const kubeVersion = helm.kubeVersion !== undefined && helm.kubeVersion !== "" ? helm.kubeVersion : capabilities?.kubeVersion ?? "";
+  const apiVersions = helm.apiVersions !== undefined && helm.apiVersions.length > 0 ? helm.apiVersions : capabilities?.apiVersions ?? [];
+  const field = helm.kubeVersion ? "spec.source.helm.kubeVersion" : "the destination cluster's version";
+  return [
+    ...(kubeVersion === "" ? [] : [`--kube-version=${semverOf(kubeVersion, field)}`]),
+    ...apiVersions.map((v) => `--api-versions=${v}`),
+  ];
+}
+
+/**
+ * `v1.30.4+k3s1` → `1.30.4`: what Helm parses, as Argo CD trims a server's version (Helm rejects some
+ * build suffixes); two numbers get a `.0`.
+ */
+export function semverOf(version: string, field: string): string {
+  const m = /^\s*v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  if (m === null) {
+    throw new TetherError("InvalidSpecError", `${field}: "${version}" is not a Kubernetes version; write it as 1.30 or v1.30.4`, { object: field });
+  }
+  return `${m[1]}.${m[2]}.${m[3] ?? "0"}`;
 }
 
 /**

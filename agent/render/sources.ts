@@ -11,7 +11,7 @@ import { adoptArgoCdManifests } from "./argocd.ts";
 import { detectType, explicitType, renderApplication, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
-import type { RenderedObject } from "./types.ts";
+import type { Capabilities, RenderedObject } from "./types.ts";
 
 /** A commit's tree in a throwaway directory (the Kustomize renderer edits it). */
 export interface SourceTree {
@@ -54,6 +54,8 @@ export interface SourcesRenderInput {
   readonly agentNamespace: string;
   /** Renders one Git source's tree; the agent wraps {@link renderApplication} in its render limits. */
   readonly renderTree?: (input: ApplicationRenderInput) => Promise<RenderedObject[]>;
+  /** The destination's version and APIs, for Helm's `.Capabilities`; absent without a cluster. */
+  readonly capabilities?: Capabilities;
 }
 
 export interface SourcesRender {
@@ -155,6 +157,7 @@ async function renderOne({ input, source, tree, valueRoots }: OneSource): Promis
     const chart = await renderChart({
       source: { repoURL: source.repoURL, chart: source.chart, ...(source.targetRevision === undefined ? {} : { targetRevision: source.targetRevision }), ...(source.helm ? { helm: source.helm } : {}) },
       fetch: input.charts, releaseName: source.helm?.releaseName ?? app.metadata?.name ?? "release", valueRoots,
+      ...(input.capabilities ? { capabilities: input.capabilities } : {}),
       ...(app.spec.destination.namespace ? { namespace: app.spec.destination.namespace } : {}),
     });
     return chart.objects;
@@ -166,6 +169,7 @@ async function renderOne({ input, source, tree, valueRoots }: OneSource): Promis
     root: tree.dir, app: withSource(app, source), decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
     ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
     ...(input.allowLocalRepos === true ? { allowLocalRepos: true } : {}),
+    ...(input.capabilities ? { capabilities: input.capabilities } : {}),
   });
 }
 

@@ -19,3 +19,15 @@ export type SopsFormat = "yaml" | "json";
  * `TetherError("DecryptionFailed")`.
  */
 export type DecryptFn = (text: string, file: string, format: SopsFormat) => Promise<string>;
+
+/**
+ * What Helm's `.Capabilities` describes, as Argo CD passes it to `helm template`: the destination's
+ * version (`--kube-version`) and every API it serves (`--api-versions`), each `group/version` and
+ * `group/version/Kind` (core: `v1`, `v1/Pod`). Absent without a cluster (`tether preview`): Helm's defaults.
+ */
+export interface Capabilities {
+  /** The API server's gitVersion, e.g. `v1.37.2`. */
+  readonly kubeVersion: string;
+  /** Sorted, unique. */
+  readonly apiVersions: readonly string[];
+}
