@@ -43,6 +43,8 @@ export interface BuildDeps {
   readonly decryptionKeys: (app: Application) => Promise<readonly string[]>;
   readonly project: (name: string) => Promise<AppProject | undefined>;
   readonly renderCache: RenderCache;
+  /** The destination's version and APIs for Helm (the pipeline reads them); absent without a cluster. */
+  readonly capabilities?: Capabilities;
 }
 
 /** The sources of an app and the revision each one resolved to, in the same order. */
@@ -102,7 +104,8 @@ export function renderKeyOf(app: Application, revisions: readonly string[], sour
 }
 
 /** Build: renders (and decrypts) the resolved sources unless the same inputs were rendered before, then guards the result. */
-export async function build(app: Application, resolved: Resolved, deps: BuildDeps, project: AppProject, capabilities?: Capabilities): Promise<Desired> {
+export async function build(app: Application, resolved: Resolved, deps: BuildDeps, project: AppProject): Promise<Desired> {
+  const { capabilities } = deps;
   const renderKey = renderKeyOf(app, resolved.revisions, resolved.sources, capabilities);
   let render = deps.renderCache.get(renderKey);
   if (!render) {

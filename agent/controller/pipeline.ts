@@ -109,7 +109,10 @@ export async function desiredState(req: DesiredStateRequest, deps: PipelineDeps)
   const resolved = await stage("Fetching source", () => resolveRevisions(req.revisionsOf ?? req.app, req.freshness ?? { kind: "fresh" }, deps));
   req.onResolved?.(resolved);
   const render = withRenderLimits(renderApplication, deps.limits ?? DEFAULT_RENDER_LIMITS);
-  const desired = await stage("Building manifests", async () => build(req.app, resolved, { ...deps, render }, ctx.project, await capabilitiesOf(ctx)));
+  const desired = await stage("Building manifests", async () => {
+    const capabilities = await capabilitiesOf(ctx);
+    return await build(req.app, resolved, { ...deps, render, ...(capabilities ? { capabilities } : {}) }, ctx.project);
+  });
   const repeated: string[] = [];
   const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination?.cluster, (m) => repeated.push(m)));
   guardObjects(ctx.project, req.app, planned);
