@@ -17,6 +17,7 @@ import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "
 import type { RenderLimits } from "./render/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
 import { keepAlive } from "./apply/keepalive.ts";
+import { SettingsStore, watchSettings } from "./settings/index.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -59,6 +60,8 @@ export interface AgentOptions {
 
 export interface RunningAgent {
   readonly controller: Controller;
+  /** What ConfigMap tether-cm says, kept current by a watch. */
+  readonly settings: SettingsStore;
   readonly port: number;
   stop(): Promise<void>;
 }
@@ -77,6 +80,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     cacheDir, allowLocal: opts.allowLocalRepos ?? false,
     credentials: (url) => client.repoCredentials(url),
   });
+  // Settings first: the first reconcile already sees tether-cm's customizations.
+  const settings = new SettingsStore();
+  const settingsWatch = await watchSettings({ kc: opts.kc, namespace: opts.namespace, store: settings, log });
   let sharding: Sharding | undefined;
   let leadership: Leadership | undefined;
   const controller: Controller = new Controller({
@@ -101,6 +107,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   })
     .catch(async (err: unknown) => {
       ui.close();
+      await settingsWatch.stop();
       await removeOwnCache();
       throw listenFailure(err, opts.listen);
     });
@@ -115,7 +122,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
   log(`tether agent ready; probes and metrics on ${tls ? "https" : "http"}://${opts.listen.host}:${port}`);
   return {
-    controller, port,
+    controller, port, settings,
     stop: async () => {
       // The lease goes back only after the running reconciles finished: the next leader never applies alongside this one.
       if (leadership) await leadership.release(() => controller.stop());
@@ -123,6 +130,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       else await controller.stop();
       webhook.stop();
       ui.close();
+      await settingsWatch.stop();
       await new Promise((resolve) => server.close(resolve));
       await source.close();
       await removeOwnCache();
