@@ -9,6 +9,7 @@ import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
 import { plan, type PlannedObject } from "../apply/plan.ts";
 import { invalidIgnoreRules } from "../diff/ignore.ts";
+import { markDecrypted } from "../diff/secret.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { impersonationFor, type Impersonation } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
@@ -173,7 +174,8 @@ const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"
 
 /** The rendered objects as they will be applied: placed in namespaces, tracked, ordered. */
 async function planDesired(app: Application, desired: Desired, cluster: Scopes | undefined, onRepeated: (message: string) => void): Promise<PlannedObject[]> {
-  const manifests = desired.rendered.map((r) => r.manifest);
+  // The mark goes on with the object, so every later view of it live masks what SOPS decrypted.
+  const manifests = desired.rendered.map((r) => (r.decrypted ? markDecrypted(r.manifest) : r.manifest));
   const scopes = new Map<string, boolean>();
   for (const key of new Set(manifests.map((m) => `${m.apiVersion}/${m.kind}`))) {
     const slash = key.lastIndexOf("/");

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Manifest } from "../api/types.ts";
-import { compare, decryptedIn, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff } from "./index.ts";
+import {
+  compare, DECRYPTED_PATHS_ANNOTATION, decryptedIn, markDecrypted, maskLive, maskSecret, maskSecrets, normalize, SECRET_MASK, unifiedDiff,
+} from "./index.ts";
 import { invalidIgnoreRules, respectIgnored } from "./ignore.ts";
 import { diffLines } from "./lines.ts";
 
@@ -356,6 +358,42 @@ describe("decrypted objects of any kind (issue 22, finding 7)", () => {
     const created = unifiedDiff(custom, undefined, "Database/orders", { decrypted: true });
     expect(created).not.toContain("hunter2");
     expect(created).toContain("name: orders");
+  });
+
+  it("marks a decrypted object with the fields it holds, never a value", () => {
+    const marked = markDecrypted(cm("s3cret", "rw"));
+    expect(marked.metadata.annotations).toEqual({ [DECRYPTED_PATHS_ANNOTATION]: "/data" });
+    expect(markDecrypted(custom).metadata.annotations?.[DECRYPTED_PATHS_ANNOTATION]).toBe("/spec");
+    expect(JSON.stringify(marked.metadata)).not.toContain("s3cret");
+  });
+
+  it.each([
+    ["a marked ConfigMap", markDecrypted(cm("s3cret", "rw")), ["s3cret", "rw"]],
+    ["a marked custom resource", markDecrypted(custom), ["hunter2"]],
+    ["a Secret, marked or not", { apiVersion: "v1", kind: "Secret", metadata: { name: "t" }, data: { token: "czNjcmV0" } }, ["czNjcmV0"]],
+    ["a kubectl-applied marked object", { ...markDecrypted(cm("s3cret", "rw")), metadata: { name: "db", annotations: {
+      [DECRYPTED_PATHS_ANNOTATION]: "/data", "kubectl.kubernetes.io/last-applied-configuration": '{"data":{"password":"s3cret"}}' } } }, ["s3cret"]],
+  ])("shows %s live with its decrypted values masked", (_what, live, hidden) => {
+    const shown = JSON.stringify(maskLive(live));
+    for (const value of hidden) expect(shown).not.toContain(value);
+    expect(shown).toContain(SECRET_MASK);
+  });
+
+  it("leaves an unmarked object and the fields a mark does not name as they are", () => {
+    expect(maskLive(cm("plain", "rw"))).toEqual(cm("plain", "rw"));
+    const partly = { ...custom, metadata: { name: "orders", annotations: { [DECRYPTED_PATHS_ANNOTATION]: "/spec/credentials,/metadata" } } };
+    const shown = maskLive(partly) as typeof custom;
+    expect(shown.spec).toEqual({ credentials: { password: SECRET_MASK }, replicas: [3] });
+    expect(shown.metadata.name).toBe("orders");
+  });
+
+  it("masks a prune diff and an update diff by the live side's mark, without the render", () => {
+    const pruned = unifiedDiff(undefined, markDecrypted(cm("old-s3cret", "rw")), "ConfigMap/shop/db");
+    expect(pruned).not.toContain("s3cret");
+    expect(pruned).toContain(`-  password: ${SECRET_MASK}`);
+    // Git now holds the ConfigMap in plaintext: what the cluster still holds from SOPS stays hidden.
+    const moved = unifiedDiff(cm("public", "rw"), markDecrypted(cm("old-s3cret", "rw")), "ConfigMap/shop/db");
+    expect(moved).not.toContain("s3cret");
   });
 
   it("finds the decrypted objects of a render among planned copies", () => {

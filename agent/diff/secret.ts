@@ -1,5 +1,5 @@
 import type { Manifest } from "../api/types.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { escapeToken, isObject, type JsonObject } from "./json.ts";
 import { LAST_APPLIED_ANNOTATION } from "./normalize.ts";
 
 /** What a Secret value is shown as. `+` rather than `*`, as Argo CD does, so it is not read as a glob. */
@@ -27,24 +27,77 @@ export function maskSecrets(objs: readonly (Manifest | undefined)[]): (Manifest 
 }
 
 /**
+ * The annotation the pipeline writes on every object made of SOPS-decrypted content (any kind): the
+ * JSON pointers of the top-level fields that hold it, comma-separated (`/data`, `/data,/stringData`,
+ * `/spec`), never a value. Live objects carry it, so every view of them (the UI's manifest view, a
+ * prune diff, `tether app diff`) masks what SOPS decrypted without rendering Git again.
+ */
+export const DECRYPTED_PATHS_ANNOTATION = "tether.dev/decrypted-paths";
+
+/** The fields no mark may name: what identifies an object stays readable. */
+const IDENTITY_FIELDS = new Set(["apiVersion", "kind", "metadata"]);
+
+/** A copy of a decrypted manifest marked with {@link DECRYPTED_PATHS_ANNOTATION} naming its content fields. */
+export function markDecrypted(obj: Manifest): Manifest {
+  const paths = Object.keys(obj).filter((k) => !IDENTITY_FIELDS.has(k)).sort().map((k) => `/${escapeToken(k)}`);
+  const annotations = { ...obj.metadata.annotations, [DECRYPTED_PATHS_ANNOTATION]: paths.join(",") };
+  return { ...obj, metadata: { ...obj.metadata, annotations } };
+}
+
+/** The content fields an object's mark names, as reference-token lists; `[]` for an unmarked object. */
+export function decryptedPaths(obj: Manifest | undefined): string[][] {
+  const mark = obj?.metadata.annotations?.[DECRYPTED_PATHS_ANNOTATION];
+  if (typeof mark !== "string") return [];
+  return mark.split(",").map((p) => p.trim()).filter((p) => p.startsWith("/") && p.length > 1)
+    .map((p) => p.slice(1).split("/").map(unescapeToken))
+    .filter((tokens) => !IDENTITY_FIELDS.has(tokens[0] ?? ""));
+}
+
+/**
  * Copies of `objs` (desired and live of one object) whose content came out of SOPS decryption,
  * whatever its kind (a ConfigMap, a custom resource): every value outside apiVersion, kind and
  * metadata masked as {@link maskSecrets} masks a Secret's, so a diff shows which fields changed and
- * never what they hold.
+ * never what they hold. With `paths`, only the values under those fields.
  */
-export function maskDecrypted(objs: readonly (Manifest | undefined)[]): (Manifest | undefined)[] {
+export function maskDecrypted(objs: readonly (Manifest | undefined)[], paths?: readonly (readonly string[])[]): (Manifest | undefined)[] {
   const copies = objs.map((obj) => (obj === undefined ? undefined : structuredClone(obj)));
   const present = copies.filter((obj): obj is Manifest => obj !== undefined);
   const masks = new Map<string, Map<string, string>>();
   for (const copy of present) {
-    for (const key of Object.keys(copy)) {
-      if (key === "apiVersion" || key === "kind" || key === "metadata") continue;
-      copy[key] = maskLeaves(copy[key], key, masks);
-    }
+    const targets = paths ?? Object.keys(copy).filter((k) => !IDENTITY_FIELDS.has(k)).map((k) => [k]);
+    for (const tokens of targets) maskAt(copy, tokens, masks);
     const annotations = copy.metadata.annotations;
     if (annotations?.[LAST_APPLIED_ANNOTATION] !== undefined) annotations[LAST_APPLIED_ANNOTATION] = SECRET_MASK;
   }
   return copies;
+}
+
+/**
+ * Copies of `objs` (the two sides of one object, or one live object) masked as every view must show
+ * them: Secret values, and whatever SOPS decrypted by `decrypted` (the render says so) or by the mark
+ * either side carries.
+ */
+export function maskForView(objs: readonly (Manifest | undefined)[], opts: { readonly decrypted?: boolean } = {}): (Manifest | undefined)[] {
+  if (opts.decrypted === true) return maskSecrets(maskDecrypted(objs));
+  const marked = objs.flatMap(decryptedPaths);
+  return maskSecrets(marked.length > 0 ? maskDecrypted(objs, marked) : objs);
+}
+
+/** `obj` as a person may see it: Secret values and everything its decryption mark names masked. */
+export function maskLive(obj: Manifest): Manifest {
+  return maskForView([obj])[0] ?? obj;
+}
+
+function maskAt(obj: Manifest, tokens: readonly string[], masks: Map<string, Map<string, string>>): void {
+  let parent: unknown = obj;
+  for (const token of tokens.slice(0, -1)) parent = isObject(parent) ? parent[token] : undefined;
+  const last = tokens.at(-1);
+  if (!isObject(parent) || last === undefined || !(last in parent)) return;
+  parent[last] = maskLeaves(parent[last], tokens.join("."), masks);
+}
+
+function unescapeToken(token: string): string {
+  return token.replaceAll("~1", "/").replaceAll("~0", "~");
 }
 
 /** Every scalar under `value` replaced by its mask: one per (path, value), longer for each new value at a path. */

@@ -12,7 +12,7 @@ import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { clientPipelineDeps } from "../controller/build.ts";
 import type { RenderLimits } from "../render/limits.ts";
 import { KubeHttp } from "../apply/http.ts";
-import { maskSecret } from "../diff/index.ts";
+import { maskLive } from "../diff/index.ts";
 import { errorMessage } from "../errors.ts";
 import { GitSource } from "../source/index.ts";
 import { BadRequest, finalizerPatch, refreshPatch, rollbackPatch, syncPatch, type JsonPatch, type SyncRequest } from "./actions.ts";
@@ -247,9 +247,12 @@ function syncRequest(body: Record<string, unknown>): SyncRequest {
   return { prune: body.prune === true, dryRun: body.dryRun === true, ...(resources ? { resources } : {}) };
 }
 
-/** What the manifest view shows: Secret values masked, managedFields (noise for a person) dropped. */
+/**
+ * What the manifest view shows: Secret values and what SOPS decrypted (by the object's decryption mark,
+ * whatever its kind) masked, managedFields (noise for a person) dropped.
+ */
 function forDisplay(obj: Manifest): Manifest {
-  const masked = structuredClone(maskSecret(obj));
+  const masked = structuredClone(maskLive(obj));
   delete masked.metadata.managedFields;
   return masked;
 }

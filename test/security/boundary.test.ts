@@ -99,3 +99,62 @@ describe("the project boundary (issue 22)", () => {
     expect(Buffer.from(own.data?.token ?? "", "base64").toString()).toBe("team-a-only");
   });
 });
+
+describe("decrypted values in every view of live objects (finding 7)", () => {
+  const SECRET_VALUE = "cm-s3cret-value";
+  const get = async (token: string, url: string) => {
+    const res = await fetch(`http://127.0.0.1:${agent.port}${url}`, { headers: { authorization: `Bearer ${token}` } });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    return body;
+  };
+
+  it("never shows a ConfigMap's SOPS-decrypted data in the UI's manifest view, the UI's prune diff or `tether app diff`", async () => {
+    const key = await ageKey();
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: "masking-sops" }, stringData: { "m.agekey": key.identity } } });
+    await core.createNamespace({ body: { metadata: { name: "e2e-bnd-mask" } } }).catch(() => undefined);
+    await project("masking", { sourceRepos: ["*"], destinations: [{ server: "*", namespace: "e2e-bnd-mask" }], decryptionKeys: ["masking-sops"] });
+    const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: vault-cm\ndata:\n  DB_PASSWORD: ${SECRET_VALUE}\n`;
+    await repo.commit({ "masking/cm.yaml": await encrypt(cm, { recipient: key.recipient, format: "yaml", encryptedRegex: "^data$" }),
+      "masking/plain.yaml": configMap("plain") });
+    const app = application("masking", { repoURL: repo.url, path: "masking", destNamespace: "e2e-bnd-mask", agentNamespace: NS, project: "masking",
+      syncPolicy: { automated: { prune: false } } });
+    await applyApp(objects, { ...app, spec: { ...app.spec, source: { ...app.spec.source, decryption: { secretRef: { name: "masking-sops" } } } } });
+    await reader.until("masking", "Synced", (a) => a.status?.sync?.status === "Synced", 90_000);
+    const live = await core.readNamespacedConfigMap({ name: "vault-cm", namespace: "e2e-bnd-mask" });
+    expect(live.data?.DB_PASSWORD).toBe(SECRET_VALUE);
+    expect(live.metadata?.annotations?.["tether.dev/decrypted-paths"]).toBe("/data");
+
+    const token = await readerToken();
+    const view = JSON.parse(await get(token, "/api/v1/applications/masking/resource?key=/v1/ConfigMap/e2e-bnd-mask/vault-cm")) as { yaml: string };
+    expect(view.yaml).toContain("DB_PASSWORD: ++++++++");
+    expect(view.yaml).not.toContain(SECRET_VALUE);
+    const plain = JSON.parse(await get(token, "/api/v1/applications/masking/resource?key=/v1/ConfigMap/e2e-bnd-mask/plain")) as { yaml: string };
+    expect(plain.yaml).toContain('VALUE: "1"');
+
+    // The encrypted file leaves Git; without prune the ConfigMap stays, and every diff shows it to be pruned.
+    const removed = await repo.commit({ "masking/cm.yaml": null });
+    expect((await cli(["app", "refresh", "masking", "--namespace", NS], { kubeconfig: kubeconfigPath })).exitCode).toBe(0);
+    await reader.until("masking", "OutOfSync at the new revision", (a) => a.status?.sync?.revision === removed && a.status.sync.status === "OutOfSync", 60_000);
+    const diff = await get(token, "/api/v1/applications/masking/diff");
+    expect(diff).toContain("ConfigMap/e2e-bnd-mask/vault-cm");
+    expect(diff).toContain('"change":"prune"');
+    expect(diff).not.toContain(SECRET_VALUE);
+    const cliDiff = await cli(["app", "diff", "masking", "--namespace", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
+    expect(cliDiff.stdout).toContain("vault-cm");
+    expect(cliDiff.stdout + cliDiff.stderr).not.toContain(SECRET_VALUE);
+  });
+});
+
+/** A person allowed to read Applications in the agent's namespace, and nothing else: a token for the UI's API. */
+async function readerToken(): Promise<string> {
+  const RBAC = "rbac.authorization.k8s.io/v1";
+  await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: "e2e-ui-reader" } } }).catch(() => undefined);
+  for (const obj of [
+    { apiVersion: RBAC, kind: "Role", metadata: { name: "e2e-ui-reader", namespace: NS }, rules: [{ apiGroups: ["tether.dev"], resources: ["applications"], verbs: ["get", "list"] }] },
+    { apiVersion: RBAC, kind: "RoleBinding", metadata: { name: "e2e-ui-reader", namespace: NS },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "e2e-ui-reader" }, subjects: [{ kind: "ServiceAccount", name: "e2e-ui-reader", namespace: NS }] },
+  ]) await applyApp(objects, obj as never);
+  const body = { spec: { audiences: [], expirationSeconds: 3600 } };
+  return (await core.createNamespacedServiceAccountToken({ name: "e2e-ui-reader", namespace: NS, body })).status?.token ?? "";
+}
