@@ -14,24 +14,17 @@ import { TetherError, errorMessage } from "../errors.ts";
 import { impersonationFor, type Impersonation } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
 import { renderApplication } from "../render/application.ts";
-import type { ChartSource } from "../render/chart-deps.ts";
 import type { Capabilities } from "../render/types.ts";
 import { DEFAULT_RENDER_LIMITS, withRenderLimits, type RenderLimits } from "../render/limits.ts";
 import { parseRepoUrl } from "../source/repo-url.ts";
-import { build, resolveRevisions, type Desired, type Resolved, type SourceStage } from "./build.ts";
-import type { RenderCache } from "./memo.ts";
+import { build, resolveRevisions, type BuildDeps, type Desired, type Resolved } from "./build.ts";
 import type { Freshness } from "./queue.ts";
 
-export interface PipelineDeps {
-  readonly source: SourceStage;
-  /** Charts from chart repositories and OCI registries (agent/source/helm-repo.ts's ChartFetcher). */
-  readonly charts: ChartSource;
-  /** Where rendered `argoproj.io` Applications and AppProjects are moved: the agent's namespace. */
-  readonly agentNamespace: string;
-  /** age identities for this app, read from its key Secret; never logged. */
-  readonly decryptionKeys: (app: Application) => Promise<readonly string[]>;
-  readonly project: (name: string) => Promise<AppProject | undefined>;
-  readonly renderCache: RenderCache;
+/**
+ * What the pipeline needs: the build stage's dependencies, but the render (the pipeline wraps it in
+ * the limits) and the capabilities (it reads them from the destination), and more.
+ */
+export interface PipelineDeps extends Omit<BuildDeps, "render" | "capabilities"> {
   /**
    * Serve `file://` and plain-path repoURLs (`--allow-local-repos`). Off, any Application (a child in
    * Git included) naming one is refused on every path, whatever the Git client would allow.
