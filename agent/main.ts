@@ -15,6 +15,7 @@ import { KubeHttp } from "./apply/http.ts";
 import { GitSource } from "./source/index.ts";
 import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "./log.ts";
 import type { RenderLimits } from "./render/limits.ts";
+import type { FetchLimits } from "./source/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
 import { keepAlive } from "./apply/keepalive.ts";
 import { SettingsStore, watchSettings } from "./settings/index.ts";
@@ -42,6 +43,8 @@ export interface AgentOptions {
   readonly allowLocalRepos?: boolean;
   /** Bytes a render may read per file and produce in all (agent/render/limits.ts); defaults 64 MiB / 256 MiB. */
   readonly renderLimits?: RenderLimits;
+  /** Bytes read at most from chart repositories and registries (`--max-helm-index-size`, `--max-chart-size`). */
+  readonly fetchLimits?: FetchLimits;
   /** A serving certificate and key (PEM files, e.g. a mounted kubernetes.io/tls Secret): HTTPS. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
   /** Plain HTTP on a non-loopback address (`--insecure-plain-http`): a TLS-terminating proxy in front. */
@@ -88,7 +91,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const controller: Controller = new Controller({
     kc: opts.kc, namespace: opts.namespace, cluster, source, allowLocalRepos: opts.allowLocalRepos ?? false,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}),
-    charts: chartFetcher(client, cacheDir),
+    charts: chartFetcher(client, cacheDir, opts.fetchLimits),
     pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? DEFAULT_WORKERS, log,
     ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
@@ -98,6 +101,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const ui = agentUi({
     kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
   });
   const webhook = agentWebhook(opts, client, log);
   const standby = () => leadership !== undefined && !leadership.isLeader();

@@ -14,6 +14,7 @@ import { renderSources, resolveSources } from "../render/sources.ts";
 import type { Capabilities, RenderedObject } from "../render/types.ts";
 import { helmRepoAccess } from "../source/helm-credentials.ts";
 import { ChartFetcher } from "../source/helm-repo.ts";
+import type { FetchLimits } from "../source/limits.ts";
 import type { RenderCache } from "./memo.ts";
 import type { Freshness } from "./queue.ts";
 
@@ -148,10 +149,10 @@ export function inheritSource(rendered: readonly RenderedObject[], parent: Appli
  * namespace (Argo CD's `argocd.argoproj.io/secret-type: repository` with `type: helm`, or Tether's
  * label), read at each request so a new Secret works without a restart.
  */
-export function chartFetcher(client: TetherClient, cacheDir: string): ChartFetcher {
+export function chartFetcher(client: TetherClient, cacheDir: string, limits: FetchLimits = {}): ChartFetcher {
   const selectors = ["tether.dev/secret-type in (repository,repo-creds)", "argocd.argoproj.io/secret-type in (repository,repo-creds)"];
   return new ChartFetcher({
-    cacheDir,
+    cacheDir, ...limits,
     access: async (url) => helmRepoAccess(url, (await Promise.all(selectors.map((s) => client.listSecrets(s)))).flat()),
   });
 }
@@ -160,10 +161,12 @@ export function chartFetcher(client: TetherClient, cacheDir: string): ChartFetch
 export function clientPipelineDeps(opts: {
   readonly client: TetherClient; readonly source: SourceStage; readonly cacheDir: string; readonly renderCache: RenderCache;
   readonly allowLocalRepos: boolean;
+  /** The agent's `--max-helm-index-size` and `--max-chart-size`. */
+  readonly fetchLimits?: FetchLimits;
 }) {
   const { client } = opts;
   return {
-    source: opts.source, renderCache: opts.renderCache, charts: chartFetcher(client, opts.cacheDir), allowLocalRepos: opts.allowLocalRepos,
+    source: opts.source, renderCache: opts.renderCache, charts: chartFetcher(client, opts.cacheDir, opts.fetchLimits), allowLocalRepos: opts.allowLocalRepos,
     agentNamespace: client.namespace, decryptionKeys: (a: Application) => client.ageKeys(keySecretOf(a)), project: (p: string) => client.getProject(p),
   };
 }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import semver from "semver";
 import { parse as parseYaml } from "yaml";
 import { TetherError, errorMessage } from "../errors.ts";
-import { readLimited, type LimitedRead } from "./limits.ts";
+import { DEFAULT_MAX_CHART_BYTES, DEFAULT_MAX_INDEX_BYTES, readLimited, type LimitedRead } from "./limits.ts";
 import { pullOciChart, type OciPull } from "./oci.ts";
 
 /** How to reach one chart repository; from a repository Secret (see `helmRepoAccess`). */
@@ -72,8 +72,6 @@ export interface ChartFetcherOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-export const DEFAULT_MAX_INDEX_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_CHART_BYTES = 32 * 1024 * 1024;
 
 /** Whether a repoURL names an HTTP(S) chart repository or an OCI registry. */
 export function chartRepo(repoURL: string): ChartRepo {
@@ -208,7 +206,7 @@ export class ChartFetcher {
     const url = archiveURL(ref.repoURL, entry);
     // Helm's rule: credentials go to the archive only when it is on the repository's own host.
     const sameOrigin = new URL(url).origin === new URL(chartRepoURL(ref)).origin;
-    const bytes = await this.getBytes(url, ref, { access: sameOrigin ? repoAccess : undefined, limit: this.maxChartBytes(), what: "chart archive" });
+    const bytes = await this.getBytes(url, ref, { access: sameOrigin ? repoAccess : undefined, limit: this.maxChartBytes(), what: "chart archive", flag: "--max-chart-size" });
     const digest = createHash("sha256").update(bytes).digest("hex");
     if (entry.digest !== undefined && entry.digest !== digest) {
       throw new TetherError("SourceFailed", `${chartName(ref)} version ${entry.version}: the archive's sha256 ${digest} does not match the index digest ${entry.digest}; the chart was changed after it was indexed, or something between rewrote it`, { object: chartName(ref) });
@@ -248,7 +246,7 @@ export class ChartFetcher {
 
   private async index(repoURL: string, ref: ChartRef, access: HelmRepoAccess | undefined): Promise<string> {
     const limit = this.options.maxIndexBytes ?? DEFAULT_MAX_INDEX_BYTES;
-    return (await this.getBytes(`${repoURL}/index.yaml`, ref, { access, limit, what: "index.yaml" })).toString("utf8");
+    return (await this.getBytes(`${repoURL}/index.yaml`, ref, { access, limit, what: "index.yaml", flag: "--max-helm-index-size" })).toString("utf8");
   }
 
   private async getBytes(url: string, ref: ChartRef, read: LimitedRead & { readonly access: HelmRepoAccess | undefined }): Promise<Buffer> {
@@ -264,7 +262,7 @@ export class ChartFetcher {
       throw new TetherError("SourceFailed", `${chartName(ref)}: cannot reach ${withoutSecrets(url)} (${causeOf(err)}); retrying`, { object: chartName(ref), retryable: true, cause: err });
     }
     if (!response.ok) throw statusError(response.status, url, ref, repoAccess);
-    return await readLimited(response, { limit: read.limit, what: read.what, url: withoutSecrets(url), chart: chartName(ref) });
+    return await readLimited(response, { limit: read.limit, what: read.what, flag: read.flag, url: withoutSecrets(url), chart: chartName(ref) });
   }
 }
 

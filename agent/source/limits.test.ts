@@ -55,6 +55,7 @@ describe("size limits on what is read from the network", () => {
     const err = await failure(fetcher.fetch({ repoURL: base, chart: "shop", targetRevision: "1.*" }));
     expect(err.reason).toBe("SourceFailed");
     expect(err.message).toContain(`the index.yaml at ${base}/index.yaml is larger than the limit of 1 MiB`);
+    expect(err.message).toContain("raise the agent's --max-helm-index-size");
     // The body was cancelled once past the limit: not much more than the limit was ever sent.
     expect(sent).toBeLessThan(16 * 1024 * 1024);
   });

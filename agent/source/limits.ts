@@ -4,11 +4,27 @@ import { TetherError } from "../errors.ts";
 
 const MiB = 1024 * 1024;
 
+/**
+ * What the agent reads from chart repositories and registries at most (`--max-helm-index-size`,
+ * `--max-chart-size`); webhook bodies have `--webhook-max-payload`. Unset fields keep the defaults.
+ */
+export interface FetchLimits {
+  /** A repository's `index.yaml`; default 64 MiB, several times the largest public index. */
+  readonly maxIndexBytes?: number;
+  /** A chart archive (HTTP or OCI); default 32 MiB. */
+  readonly maxChartBytes?: number;
+}
+
+export const DEFAULT_MAX_INDEX_BYTES = 64 * MiB;
+export const DEFAULT_MAX_CHART_BYTES = 32 * MiB;
+
 export interface LimitedRead {
   /** Bytes the body may hold. */
   readonly limit: number;
   /** What is read, for the message (`index.yaml`, `chart archive`). */
   readonly what: string;
+  /** The agent flag that raises the limit, for the message. */
+  readonly flag: string;
 }
 
 /**
@@ -18,7 +34,7 @@ export interface LimitedRead {
 export async function readLimited(response: Response, read: LimitedRead & { readonly url: string; readonly chart: string }): Promise<Buffer> {
   const tooLarge = () => new TetherError("SourceFailed",
     `${read.chart}: the ${read.what} at ${read.url} is larger than the limit of ${sizeLabel(read.limit)}; ` +
-    "a repository that large is refused (raise the agent's limit if it is genuine)", { object: read.chart });
+    `a repository that large is refused (raise the agent's ${read.flag} if it is genuine)`, { object: read.chart });
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   if (declared > read.limit) {
     await response.body?.cancel();

@@ -45,7 +45,7 @@ export async function pullOciChart(pull: OciPull): Promise<OciPulled> {
     }
     const size = (await stat(join(dest, file))).size;
     if (pull.maxBytes !== undefined && size > pull.maxBytes) {
-      throw new TetherError("SourceFailed", `the chart archive at oci://${pull.ref} is larger than the limit of ${sizeLabel(pull.maxBytes)} (${sizeLabel(size)}); a chart that large is refused (raise the agent's limit if it is genuine)`, { object: `oci://${pull.ref}` });
+      throw new TetherError("SourceFailed", `the chart archive at oci://${pull.ref} is larger than the limit of ${sizeLabel(pull.maxBytes)} (${sizeLabel(size)}); a chart that large is refused (raise the agent's --max-chart-size if it is genuine)`, { object: `oci://${pull.ref}` });
     }
     return { version: file.slice(chart.length + 1, -".tgz".length), bytes: await readFile(join(dest, file)) };
   } finally {

@@ -11,6 +11,7 @@ import { KubeCluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { clientPipelineDeps } from "../controller/build.ts";
 import type { RenderLimits } from "../render/limits.ts";
+import type { FetchLimits } from "../source/limits.ts";
 import { KubeHttp } from "../apply/http.ts";
 import { maskLive } from "../diff/index.ts";
 import { errorMessage } from "../errors.ts";
@@ -34,6 +35,8 @@ export interface UiOptions {
   readonly allowLocalRepos: boolean;
   /** The agent's render limits (`--max-file-size`, `--max-render-size`); default agent/render/limits.ts's. */
   readonly renderLimits?: RenderLimits;
+  /** The agent's chart fetch limits (`--max-helm-index-size`, `--max-chart-size`); default agent/source/limits.ts's. */
+  readonly fetchLimits?: FetchLimits;
   /** The built frontend; see assets.ts for the default. */
   readonly assetsDir?: string;
   /** `tether ui` answers only to these host names (Host header without the port), so a rebound DNS name cannot reach it. */
@@ -84,6 +87,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     pipeline: {
       ...clientPipelineDeps({
         client, cacheDir: opts.cacheDir, renderCache: newRenderCache(), allowLocalRepos: opts.allowLocalRepos,
+        ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
         source: new GitSource({ cacheDir: opts.cacheDir, allowLocal: opts.allowLocalRepos, credentials: (url: string) => client.repoCredentials(url) }),
       }),
       destinations: new Destinations({

@@ -6,6 +6,7 @@ import { KubeHttp } from "../apply/http.ts";
 import { uiRoutes, type UiRoutes } from "./api.ts";
 import { kubeAccess } from "./auth.ts";
 import type { RenderLimits } from "../render/limits.ts";
+import type { FetchLimits } from "../source/limits.ts";
 
 export { uiRoutes, type UiOptions, type UiRoutes } from "./api.ts";
 export { kubeAccess, localAccess, metricsAccess, randomToken, type Access, type Identity } from "./auth.ts";
@@ -13,11 +14,11 @@ export { kubeAccess, localAccess, metricsAccess, randomToken, type Access, type 
 /** The agent's UI: callers bring a bearer token the cluster accepts; the agent's credentials act once RBAC allows. */
 export function agentUi(opts: {
   readonly kc: KubeConfig; readonly namespace: string; readonly cacheDir?: string; readonly log?: (line: string) => void;
-  readonly allowLocalRepos: boolean; readonly renderLimits?: RenderLimits;
+  readonly allowLocalRepos: boolean; readonly renderLimits?: RenderLimits; readonly fetchLimits?: FetchLimits;
 }): UiRoutes {
   return uiRoutes({
     kc: opts.kc, namespace: opts.namespace, access: kubeAccess(new KubeHttp(opts.kc)), allowLocalRepos: opts.allowLocalRepos,
-    ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}),
+    ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
     ...(opts.log ? { log: opts.log } : {}),
   });

@@ -30,6 +30,8 @@ interface AgentFlags extends KubeFlags {
   readonly logLevel: string;
   readonly maxFileSize: string;
   readonly maxRenderSize: string;
+  readonly maxHelmIndexSize: string;
+  readonly maxChartSize: string;
   readonly leaderElect: boolean;
   readonly shards?: string;
   readonly leaderElectLeaseDuration: string;
@@ -91,6 +93,8 @@ export function agentCommand(): Command {
       String(DEFAULT_APPLY_CONCURRENCY))
     .option("--max-file-size <size>", "largest file under an app's path a render may read (RenderTooLarge above it)", "64Mi")
     .option("--max-render-size <size>", "largest total of objects one render may produce, as JSON (RenderTooLarge above it)", "256Mi")
+    .option("--max-helm-index-size <size>", "largest index.yaml a chart repository may send, counted while it streams", "64Mi")
+    .option("--max-chart-size <size>", "largest chart archive (chart repository or OCI registry), counted while it streams", "32Mi")
     .option("--allow-local-repos", "serve file:// and plain-path repoURLs (demos and tests): any Application could then read every repository on the agent's disk", false)
     .option("--tls-cert-file <file>", "serving certificate (PEM) for the HTTP surface: HTTPS (with --tls-key-file; e.g. a mounted kubernetes.io/tls Secret)")
     .option("--tls-key-file <file>", "the serving certificate's private key (PEM)")
@@ -127,6 +131,7 @@ export function agentCommand(): Command {
         ...(flags.tlsCertFile && flags.tlsKeyFile ? { tls: { certFile: flags.tlsCertFile, keyFile: flags.tlsKeyFile } } : {}), webhookMaxPayloadBytes: sizeFlag(flags.webhookMaxPayload, "--webhook-max-payload"),
         workers: countFlag(flags.workers, "--workers"), applyConcurrency: countFlag(flags.applyConcurrency, "--apply-concurrency"),
         renderLimits: { maxFileBytes: sizeFlag(flags.maxFileSize, "--max-file-size"), maxRenderBytes: sizeFlag(flags.maxRenderSize, "--max-render-size") },
+        fetchLimits: { maxIndexBytes: sizeFlag(flags.maxHelmIndexSize, "--max-helm-index-size"), maxChartBytes: sizeFlag(flags.maxChartSize, "--max-chart-size") },
         ...(timing && flags.leaderElect ? { leaderElection: timing } : {}),
         ...(timing && shards !== undefined ? { sharding: { shards, timing } } : {}),
         ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
