@@ -3,14 +3,15 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { argv, gitRevArgv } from "./exec.ts";
 
-const AGENT = import.meta.dirname;
+const ROOT = join(import.meta.dirname, "..");
 
-/** Every source file of the agent (tests and test data aside): what runs in the agent process. */
-async function agentSources(dir = AGENT): Promise<string[]> {
+/** Every source file of the agent and the CLI (tests and test data aside): what runs in `tether`. */
+async function sources(dir = ROOT, top = true): Promise<string[]> {
   const files: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && entry.name !== "testdata" && entry.name !== "node_modules") files.push(...await agentSources(path));
+    if (top && !(entry.isDirectory() && (entry.name === "agent" || entry.name === "cli"))) continue;
+    if (entry.isDirectory() && entry.name !== "testdata" && entry.name !== "node_modules") files.push(...await sources(path, false));
     else if (/\.(ts|cjs|js)$/.test(entry.name) && !entry.name.endsWith(".test.ts")) files.push(path);
   }
   return files;
@@ -34,25 +35,27 @@ describe("every external program gets `--` before users' arguments", () => {
       .toEqual(["rev-parse", "--verify", "--end-of-options", "--output=x^{commit}"]);
   });
 
-  it("starts programs only through agent/exec.ts, whose functions take an Argv (made by argv() alone)", async () => {
+  it("starts programs only through agent/exec.ts, whose functions take an Argv (made by argv() alone), in the agent and the CLI", async () => {
     const offenders: string[] = [];
-    for (const file of await agentSources()) {
-      const rel = relative(AGENT, file);
-      if (rel === "exec.ts") continue;
+    for (const file of await sources()) {
+      const rel = relative(ROOT, file);
+      if (rel === "agent/exec.ts") continue;
       const text = await readFile(file, "utf8");
-      for (const [what, pattern] of STARTS_A_PROGRAM) if (pattern.test(text)) offenders.push(`agent/${rel} ${what}`);
+      for (const [what, pattern] of STARTS_A_PROGRAM) if (pattern.test(text)) offenders.push(`${rel} ${what}`);
     }
     expect(offenders, "start programs with runTool/gitRaw from agent/exec.ts and an argv({ options, positionals })").toEqual([]);
   });
 
   it("finds the call sites it guards (the scan is not vacuous)", async () => {
     const users = [];
-    for (const file of await agentSources()) {
-      if (/\b(runTool|gitRaw)\(/.test(await readFile(file, "utf8"))) users.push(relative(AGENT, file));
+    for (const file of await sources()) {
+      if (/\b(runTool|gitRaw|runGit)\(/.test(await readFile(file, "utf8"))) users.push(relative(ROOT, file));
     }
     expect(users.sort()).toEqual(expect.arrayContaining([
-      "decrypt/sops.ts", "render/chart.ts", "render/helm.ts", "render/jsonnet.ts", "render/kustomize.ts",
-      "source/git-source.ts", "source/oci.ts",
+      "agent/decrypt/sops.ts", "agent/render/chart.ts", "agent/render/helm.ts", "agent/render/jsonnet.ts", "agent/render/kustomize.ts",
+      "agent/source/git-source.ts", "agent/source/oci.ts",
+      "cli/app/revision.ts", "cli/app/spec.ts", "cli/git/access.ts", "cli/git/commit.ts", "cli/git/workspace.ts",
+      "cli/preview/index.ts", "cli/preview/tree.ts", "cli/secret/encrypt.ts", "cli/secret/keygen.ts",
     ]));
   });
 });

@@ -26,10 +26,13 @@ export function argv(line: CommandLine): Argv {
 
 /**
  * For git commands where `--` separates revisions from paths (`rev-parse`): git's own
- * `--end-of-options` (git 2.24+) ends the options without that meaning.
+ * `--end-of-options` (git 2.24+) ends the options without that meaning. (git 2.39's `rev-parse` echoes
+ * it unless `--verify` is given, and `reset` and `checkout` refuse it.) With no positionals nothing
+ * follows the options, and none is written (`rev-parse --show-toplevel` would print it back).
  */
 export function gitRevArgv(line: CommandLine): Argv {
-  return [...line.options, "--end-of-options", ...(line.positionals ?? [])] as readonly string[] as Argv;
+  const rest = line.positionals?.length ? ["--end-of-options", ...line.positionals] : [];
+  return [...line.options, ...rest] as readonly string[] as Argv;
 }
 
 /** Starts `file` with `args` (execa, with its options and result). */

@@ -1,5 +1,5 @@
 // `app wait --revision SHA|HEAD`: the commit to wait for, and when it was made, from the local clone.
-import { execa } from "execa";
+import { gitRevArgv, runTool } from "../../agent/exec.ts";
 import { UsageError } from "../errors.ts";
 
 export interface Commit {
@@ -10,7 +10,7 @@ export interface Commit {
 
 /** Resolves REV in the clone at `cwd`; a hex SHA the clone does not know is taken as it is. */
 export async function resolveCommit(rev: string, cwd = process.cwd()): Promise<Commit> {
-  const shown = await execa("git", ["show", "-s", "--format=%H %cI", `${rev}^{commit}`, "--"], { cwd, reject: false });
+  const shown = await runTool("git", gitRevArgv({ options: ["show", "-s", "--format=%H %cI"], positionals: [`${rev}^{commit}`] }), { cwd, reject: false });
   if (shown.exitCode === 0) {
     const [sha, date] = shown.stdout.trim().split(" ");
     return { sha: sha!, ...(date ? { committedAt: new Date(date) } : {}) };

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseRepoUrl, type Credentials } from "../../agent/source/repo-url.ts";
 import { UsageError } from "../errors.ts";
+import { argv, gitRaw, gitRevArgv } from "../../agent/exec.ts";
 import { cliGit, explainGitError } from "../git/git.ts";
 import { RepositoryError } from "../git/workspace.ts";
 import { KUSTOMIZATION_FILES } from "../repo/kustomization.ts";
@@ -165,18 +166,18 @@ export async function inspectRemote(spec: RemoteSpec, credentials?: Credentials)
     repo: url, hadToken: credentials !== undefined, action, secrets: credentials ? [credentials.password] : [], paths: [tmp],
   }));
   try {
-    await git.raw(["init", "-q", "--bare"]);
+    await gitRaw(git, argv({ options: ["init", "-q", "--bare"] }));
     let commit = "FETCH_HEAD";
     try {
-      await git.raw(["fetch", "-q", "--depth", "1", "--no-tags", url, ref]);
+      await gitRaw(git, argv({ options: ["fetch", "-q", "--depth", "1", "--no-tags"], positionals: [url, ref] }));
     } catch (err) {
       // A commit SHA is not always fetchable by name; every branch and tag is.
       if (!/^[0-9a-f]{7,64}$/i.test(ref)) throw fail(err, `fetching ${ref} from`);
-      await git.raw(["fetch", "-q", url, "+refs/heads/*:refs/remotes/r/*", "+refs/tags/*:refs/tags/*"]).catch((e: unknown) => { throw fail(e, "fetching"); });
-      commit = (await git.raw(["rev-parse", "--verify", "-q", `${ref}^{commit}`]).catch(() => "")).trim();
+      await gitRaw(git, argv({ options: ["fetch", "-q"], positionals: [url, "+refs/heads/*:refs/remotes/r/*", "+refs/tags/*:refs/tags/*"] })).catch((e: unknown) => { throw fail(e, "fetching"); });
+      commit = (await gitRaw(git, gitRevArgv({ options: ["rev-parse", "--verify", "-q"], positionals: [`${ref}^{commit}`] })).catch(() => "")).trim();
       if (!commit) throw fail(err, `fetching ${ref} from`);
     }
-    const listing = await git.raw(["ls-tree", "-r", "--name-only", commit, "--", spec.path === "" ? "." : `${spec.path}/`]);
+    const listing = await gitRaw(git, gitRevArgv({ options: ["ls-tree", "-r", "--name-only"], positionals: [commit, spec.path === "" ? "." : `${spec.path}/`] }));
     const files = listing.split("\n").filter((l) => l !== "").map((f) => (spec.path === "" ? f : f.slice(spec.path.length + 1)));
     if (files.length === 0) throw new UsageError(`--app: ${spec.path || "the root"} does not exist (or is empty) in ${url} at ${ref}; check the path and ?ref=`);
     return { spec, files };

@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { gitRaw, gitRevArgv } from "../../agent/exec.ts";
 import { parseRepoUrl, type Credentials } from "../../agent/source/repo-url.ts";
 import { UsageError } from "../errors.ts";
 import { cliGit } from "./git.ts";
@@ -72,7 +73,7 @@ async function localAccess(dir: string, display: string, extra: Pick<RepoAccess,
     throw new UsageError(`--repo ${display}: no such directory; pass a URL, a bare repository or a clone`);
   }
   const git = cliGit(dir);
-  const bare = (await git.raw(["rev-parse", "--is-bare-repository"]).catch(() => "")).trim();
+  const bare = (await gitRaw(git, gitRevArgv({ options: ["rev-parse", "--is-bare-repository"] })).catch(() => "")).trim();
   if (bare === "true") return { display: dir, mode: "remote", location: dir, ...extra };
   const top = await topLevel(dir);
   if (!top) throw new UsageError(`--repo ${display} is not a git repository: create one with \`git init --bare ${display}\`, or pass a URL`);
@@ -80,6 +81,6 @@ async function localAccess(dir: string, display: string, extra: Pick<RepoAccess,
 }
 
 async function topLevel(dir: string): Promise<string | undefined> {
-  const out = await cliGit(dir).raw(["rev-parse", "--show-toplevel"]).catch(() => "");
+  const out = await gitRaw(cliGit(dir), gitRevArgv({ options: ["rev-parse", "--show-toplevel"] })).catch(() => "");
   return out.trim() || undefined;
 }

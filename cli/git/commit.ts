@@ -1,6 +1,7 @@
 // One scaffolding change, start to end: open a workspace, plan against its files, write, commit,
 // push; when the push is rejected because the branch moved, fetch and plan again on top once (a
 // rebase that re-runs every check), else explain. `--dry-run` stops before the commit and shows it.
+import { argv, gitRaw, gitRevArgv } from "../../agent/exec.ts";
 import type { RepoAccess } from "./access.ts";
 import { changedPaths, diskTree, writeChanges, type Plan, type RepoTree } from "./tree.ts";
 import { ConflictError } from "../errors.ts";
@@ -45,13 +46,13 @@ export async function commitChange(access: RepoAccess, planner: Planner, opts: C
       const files = await stage(ws, plan, access);
       if (files.length === 0) return { status: "unchanged", plan, target: ws.target };
       if (opts.dryRun) {
-        const diff = await runGit(ws.git, ["diff", "--cached", "--no-color", "--no-ext-diff"], { access, action: "diff" });
+        const diff = await runGit(ws.git, argv({ options: ["diff", "--cached", "--no-color", "--no-ext-diff"] }), { access, action: "diff" });
         return { status: "dry-run", plan, target: ws.target, files, diff };
       }
       await commit(ws, plan.message, access);
       try {
         const published = await ws.publish();
-        const sha = (await ws.git.raw(["rev-parse", "HEAD"])).trim();
+        const sha = (await gitRaw(ws.git, gitRevArgv({ options: ["rev-parse", "--verify"], positionals: ["HEAD"] }))).trim();
         return { status: "committed", plan, target: ws.target, files, commit: sha, published, branch: ws.branch };
       } catch (err) {
         if (!(err instanceof PushRejectedError)) throw err;
@@ -72,8 +73,8 @@ async function stage(ws: Workspace, plan: Plan, access: RepoAccess): Promise<Sta
   await writeChanges(ws.dir, plan.changes);
   const paths = changedPaths(plan.changes);
   if (paths.length === 0) return [];
-  await runGit(ws.git, ["add", "-A", "--", ...paths], { access, action: "add" });
-  const status = await runGit(ws.git, ["diff", "--cached", "--name-status", "--no-renames"], { access, action: "diff" });
+  await runGit(ws.git, argv({ options: ["add", "-A"], positionals: paths }), { access, action: "add" });
+  const status = await runGit(ws.git, argv({ options: ["diff", "--cached", "--name-status", "--no-renames"] }), { access, action: "diff" });
   return status.split("\n").filter((l) => l.trim() !== "").map((l) => {
     const [code = "", file = ""] = l.split("\t");
     return { action: code.startsWith("A") ? "create" : code.startsWith("D") ? "delete" : "update", path: file };
@@ -81,9 +82,10 @@ async function stage(ws: Workspace, plan: Plan, access: RepoAccess): Promise<Sta
 }
 
 async function commit(ws: Workspace, message: string, access: RepoAccess): Promise<void> {
-  const email = (await ws.git.raw(["config", "--get", "user.email"]).catch(() => "")).trim();
+  const email = (await gitRaw(ws.git, argv({ options: ["config", "--get"], positionals: ["user.email"] })).catch(() => "")).trim();
   const identity = email ? [] : FALLBACK_IDENTITY;
-  await runGit(ws.git, [...identity, "commit", "-q", "-m", message], { access, action: "commit" });
+  // The message is -m's value (taken whatever it begins with); `--` after it ends the (absent) paths.
+  await runGit(ws.git, argv({ options: [...identity, "commit", "-q", `--message=${message}`] }), { access, action: "commit" });
 }
 
 /** The outcome as the user reads it: what changed and where it went (or would go). */

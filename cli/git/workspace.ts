@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type { SimpleGit } from "simple-git";
 import { errorMessage } from "../../agent/errors.ts";
+import { argv, gitRaw, gitRevArgv, type Argv } from "../../agent/exec.ts";
 import { ConflictError, UsageError } from "../errors.ts";
 import type { RepoAccess } from "./access.ts";
 import { classifyGitError, cliGit, explainGitError } from "./git.ts";
@@ -48,9 +49,9 @@ export async function openWorkspace(access: RepoAccess, opts: OpenOptions): Prom
 }
 
 /** Runs git and turns a failure into a message that says what to do (token and paths scrubbed). */
-export async function runGit(git: SimpleGit, args: readonly string[], ctx: { access: RepoAccess; action: string; paths?: readonly string[] }): Promise<string> {
+export async function runGit(git: SimpleGit, args: Argv, ctx: { access: RepoAccess; action: string; paths?: readonly string[] }): Promise<string> {
   try {
-    return await git.raw([...args]);
+    return await gitRaw(git, args);
   } catch (err) {
     const stderr = errorMessage(err);
     const secrets = ctx.access.credentials ? [ctx.access.credentials.password] : [];
@@ -99,20 +100,21 @@ async function openClone(access: RepoAccess): Promise<Workspace> {
     await mkdir(dir);
     const git = cliGit(dir, access.credentials);
     const ctx = (action: string) => ({ access, action, paths: [tmp] });
-    await runGit(git, ["init", "-q"], ctx("init"));
-    await runGit(git, ["remote", "add", "origin", access.location], ctx("init"));
-    const remote = parseLsRemote(await runGit(git, ["ls-remote", "--symref", "origin"], ctx("reading")));
+    await runGit(git, argv({ options: ["init", "-q"] }), ctx("init"));
+    await runGit(git, argv({ options: ["remote", "add"], positionals: ["origin", access.location] }), ctx("init"));
+    const remote = parseLsRemote(await runGit(git, argv({ options: ["ls-remote", "--symref"], positionals: ["origin"] }), ctx("reading")));
     const empty = remote.branches.size === 0;
     const branch = access.branch ?? remote.head ?? (empty ? await unbornBranch(git, tmp, access) : [...remote.branches.keys()][0]) ?? "main";
     const fetchBranch = async () => {
-      await runGit(git, ["fetch", "-q", "--no-tags", "origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`], ctx("fetch"));
-      await runGit(git, ["checkout", "-q", "-B", branch, `refs/remotes/origin/${branch}`], ctx("checkout"));
+      await runGit(git, argv({ options: ["fetch", "-q", "--no-tags"], positionals: ["origin", `+refs/heads/${branch}:refs/remotes/origin/${branch}`] }), ctx("fetch"));
+      // -B takes the next word as its value; the start point begins with refs/ (git 2.39's checkout refuses --end-of-options here).
+      await runGit(git, argv({ options: ["checkout", "-q", "-B", branch, `refs/remotes/origin/${branch}`] }), ctx("checkout"));
     };
     if (remote.branches.has(branch)) {
       await fetchBranch();
     } else if (empty) {
       // An empty repository: the first commit starts the branch.
-      await runGit(git, ["symbolic-ref", "HEAD", `refs/heads/${branch}`], ctx("init"));
+      await runGit(git, argv({ options: ["symbolic-ref"], positionals: ["HEAD", `refs/heads/${branch}`] }), ctx("init"));
     } else {
       throw new UsageError(`--branch ${branch}: no such branch in ${access.display}; it has ${[...remote.branches.keys()].join(", ")}`);
     }
@@ -120,10 +122,10 @@ async function openClone(access: RepoAccess): Promise<Workspace> {
       dir, git, branch, target: `${branch} of ${access.display}`,
       async refresh() {
         await fetchBranch();
-        await runGit(git, ["clean", "-qfdx"], ctx("clean"));
+        await runGit(git, argv({ options: ["clean", "-qfdx"] }), ctx("clean"));
       },
       async publish() {
-        await runGit(git, ["push", "-q", "origin", `HEAD:refs/heads/${branch}`], ctx("push"));
+        await runGit(git, argv({ options: ["push", "-q"], positionals: ["origin", `HEAD:refs/heads/${branch}`] }), ctx("push"));
         return [`pushed to ${branch} of ${access.display}`];
       },
       close,
@@ -141,8 +143,8 @@ async function openClone(access: RepoAccess): Promise<Workspace> {
 async function unbornBranch(git: SimpleGit, tmp: string, access: RepoAccess): Promise<string | undefined> {
   const probe = path.join(tmp, "probe");
   try {
-    await runGit(git, ["clone", "-q", "--bare", access.location, probe], { access, action: "clone", paths: [tmp] });
-    const head = await cliGit(probe).raw(["symbolic-ref", "--short", "HEAD"]).catch(() => "");
+    await runGit(git, argv({ options: ["clone", "-q", "--bare"], positionals: [access.location, probe] }), { access, action: "clone", paths: [tmp] });
+    const head = await gitRaw(cliGit(probe), argv({ options: ["symbolic-ref", "--short"], positionals: ["HEAD"] })).catch(() => "");
     return head.trim() || undefined;
   } finally {
     await rm(probe, { recursive: true, force: true });
@@ -156,7 +158,7 @@ interface Upstream {
 }
 
 async function upstreamOf(git: SimpleGit, branch: string): Promise<Upstream | undefined> {
-  const get = async (key: string) => (await git.raw(["config", "--get", key]).catch(() => "")).trim();
+  const get = async (key: string) => (await gitRaw(git, argv({ options: ["config", "--get"], positionals: [key] })).catch(() => "")).trim();
   const remote = await get(`branch.${branch}.remote`);
   const merge = await get(`branch.${branch}.merge`);
   if (!remote || remote === "." || !merge.startsWith("refs/heads/")) return undefined;
@@ -165,17 +167,17 @@ async function upstreamOf(git: SimpleGit, branch: string): Promise<Upstream | un
 
 /** The files under `guard` that differ from HEAD (or are untracked there), as `git status` shows them. */
 async function localChanges(git: SimpleGit, guard: readonly string[]): Promise<string[]> {
-  const out = await git.raw(["status", "--porcelain=v1", "--untracked-files=all", "--", ...guard]);
+  const out = await gitRaw(git, argv({ options: ["status", "--porcelain=v1", "--untracked-files=all"], positionals: guard }));
   return out.split("\n").filter((l) => l.trim() !== "");
 }
 
 async function localBranch(git: SimpleGit, access: RepoAccess): Promise<string> {
-  const branch = (await git.raw(["symbolic-ref", "--short", "-q", "HEAD"]).catch(() => "")).trim();
+  const branch = (await gitRaw(git, argv({ options: ["symbolic-ref", "--short", "-q"], positionals: ["HEAD"] })).catch(() => "")).trim();
   if (!branch) throw new UsageError(`${access.display}: HEAD is detached; check out the branch the root Application watches (git switch main), or pass --repo URL`);
   if (access.branch && access.branch !== branch) {
     throw new UsageError(`--branch ${access.branch}: ${access.display} has ${branch} checked out; switch to ${access.branch} there, or pass --repo URL to work in a fresh clone`);
   }
-  const head = (await git.raw(["rev-parse", "--verify", "-q", "HEAD"]).catch(() => "")).trim();
+  const head = (await gitRaw(git, gitRevArgv({ options: ["rev-parse", "--verify", "-q"], positionals: ["HEAD"] })).catch(() => "")).trim();
   if (!head) throw new UsageError(`${access.display} has no commit yet: commit something first, or pass the remote's URL as --repo`);
   return branch;
 }
@@ -189,9 +191,9 @@ async function refuseLocalState(git: SimpleGit, access: RepoAccess, check: { gua
   }
   if (!check.upstream) return;
   const tracking = `refs/remotes/${check.upstream.remote}/${check.upstream.branch}`;
-  const known = (await git.raw(["rev-parse", "--verify", "-q", tracking]).catch(() => "")).trim();
+  const known = (await gitRaw(git, gitRevArgv({ options: ["rev-parse", "--verify", "-q"], positionals: [tracking] })).catch(() => "")).trim();
   if (!known) return;
-  const ahead = Number((await git.raw(["rev-list", "--count", `${tracking}..HEAD`])).trim());
+  const ahead = Number((await gitRaw(git, gitRevArgv({ options: ["rev-list", "--count"], positionals: [`${tracking}..HEAD`] }))).trim());
   if (ahead > 0) {
     throw new ConflictError(`${check.branch} in ${access.display} has ${ahead} commit(s) that are not on ${check.upstream.remote}/${check.upstream.branch}; `
       + `tether would push them along with its own. Push them first (git push), or pass --repo URL. Nothing was changed.`);
@@ -210,11 +212,11 @@ async function openWorktree(access: RepoAccess, opts: OpenOptions): Promise<Work
   const ctx = (action: string) => ({ access, action, paths: [tmp] });
   const close = async () => {
     stopWatching();
-    await user.raw(["worktree", "remove", "--force", dir]).catch(() => "");
+    await gitRaw(user, argv({ options: ["worktree", "remove", "--force"], positionals: [dir] })).catch(() => "");
     await rm(tmp, { recursive: true, force: true });
-    await user.raw(["worktree", "prune"]).catch(() => "");
+    await gitRaw(user, argv({ options: ["worktree", "prune"] })).catch(() => "");
   };
-  await runGit(user, ["worktree", "add", "-q", "--detach", dir, "HEAD"], ctx("worktree")).catch(async (err: unknown) => {
+  await runGit(user, argv({ options: ["worktree", "add", "-q", "--detach"], positionals: [dir, "HEAD"] }), ctx("worktree")).catch(async (err: unknown) => {
     await close();
     throw err;
   });
@@ -225,20 +227,21 @@ async function openWorktree(access: RepoAccess, opts: OpenOptions): Promise<Work
     async refresh() {
       if (!upstream) throw new RepositoryError(`${branch} in ${access.display} moved while tether worked on it; run the command again`);
       const tracking = `refs/remotes/${upstream.remote}/${upstream.branch}`;
-      await runGit(git, ["fetch", "-q", "--no-tags", upstream.remote, `+refs/heads/${upstream.branch}:${tracking}`], ctx("fetch"));
-      await runGit(git, ["reset", "-q", "--hard", tracking], ctx("reset"));
-      await runGit(git, ["clean", "-qfdx"], ctx("clean"));
+      await runGit(git, argv({ options: ["fetch", "-q", "--no-tags"], positionals: [upstream.remote, `+refs/heads/${upstream.branch}:${tracking}`] }), ctx("fetch"));
+      // The commit begins with refs/ (git 2.39's reset refuses --end-of-options); `--` then ends the paths.
+      await runGit(git, argv({ options: ["reset", "-q", "--hard", tracking] }), ctx("reset"));
+      await runGit(git, argv({ options: ["clean", "-qfdx"] }), ctx("clean"));
     },
     async publish() {
-      const sha = (await runGit(git, ["rev-parse", "HEAD"], ctx("commit"))).trim();
+      const sha = (await runGit(git, gitRevArgv({ options: ["rev-parse", "--verify"], positionals: ["HEAD"] }), ctx("commit"))).trim();
       const lines: string[] = [];
       if (upstream) {
-        await runGit(git, ["push", "-q", upstream.remote, `HEAD:refs/heads/${upstream.branch}`], ctx("push"));
+        await runGit(git, argv({ options: ["push", "-q"], positionals: [upstream.remote, `HEAD:refs/heads/${upstream.branch}`] }), ctx("push"));
         lines.push(`pushed to ${upstream.branch} of ${upstream.remote}`);
       }
       // The user's branch follows: a fast-forward, since nothing of theirs was ahead of the commit's parent.
       try {
-        await user.raw(["merge", "-q", "--ff-only", sha]);
+        await gitRaw(user, argv({ options: ["merge", "-q", "--ff-only"], positionals: [sha] }));
         lines.push(`${branch} in ${access.display} is now at ${sha.slice(0, 7)}`);
       } catch (err) {
         if (!upstream) throw new RepositoryError(`${branch} in ${access.display} moved while tether worked on it (${errorMessage(err).trim()}); nothing was changed, run the command again`);

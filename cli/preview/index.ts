@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command, Option } from "commander";
-import { execa } from "execa";
+import { argv, gitRevArgv, runTool } from "../../agent/exec.ts";
 import { defaultProject } from "../../agent/api/install.ts";
 import { API_VERSION, DEFAULT_NAMESPACE, type AppProject, type Application } from "../../agent/api/types.ts";
 import { diskTree } from "../git/tree.ts";
@@ -72,7 +72,7 @@ Examples:
 
 async function runPreview(flags: PreviewFlags): Promise<Preview> {
   const repo = path.resolve(flags.repo);
-  const top = await execa("git", ["rev-parse", "--show-toplevel"], { cwd: repo, reject: false });
+  const top = await runTool("git", gitRevArgv({ options: ["rev-parse", "--show-toplevel"] }), { cwd: repo, reject: false });
   if (top.exitCode !== 0) throw new UsageError(`--repo ${flags.repo}: not a Git clone; run the command in the repository or pass --repo DIR`);
   const root = top.stdout.trim();
   const components = repoDir(flags.path, "--path");
@@ -121,7 +121,7 @@ async function projectsAt(checkout: () => Promise<Tree>, namespace: string): Pro
 }
 
 async function remoteUrls(repo: string): Promise<string[]> {
-  const r = await execa("git", ["remote", "-v"], { cwd: repo, reject: false });
+  const r = await runTool("git", argv({ options: ["remote", "-v"] }), { cwd: repo, reject: false });
   return r.stdout.split("\n").map((l) => l.split(/\s+/)[1] ?? "").filter((u) => u !== "");
 }
 

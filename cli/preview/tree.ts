@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
+import { argv, gitRevArgv, runTool } from "../../agent/exec.ts";
 import type { AppProject, Application, Manifest } from "../../agent/api/types.ts";
 import { primarySource, sourcesOf } from "../../agent/api/sources.ts";
 import type { PlannedObject } from "../../agent/apply/plan.ts";
@@ -106,7 +106,7 @@ async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ o
 
 /** The full SHA of `rev` in the clone at `repo`. */
 export async function resolveRevision(repo: string, rev: string): Promise<string> {
-  const r = await execa("git", ["rev-parse", "--verify", "--quiet", `${rev}^{commit}`], { cwd: repo, reject: false });
+  const r = await runTool("git", gitRevArgv({ options: ["rev-parse", "--verify", "--quiet"], positionals: [`${rev}^{commit}`] }), { cwd: repo, reject: false });
   if (r.exitCode !== 0) throw new Error(`${rev} is not a commit of the Git repository in ${repo}: pass a branch, tag or SHA it has (fetch it first in CI)`);
   return r.stdout.trim();
 }
@@ -116,7 +116,8 @@ export function archiveCheckout(repo: string, sha: string): () => Promise<Tree> 
   return async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "tether-preview-"));
     try {
-      await execa("git", ["-c", "core.attributesFile=/dev/null", "archive", "--format=tar", sha], { cwd: repo }).pipe("tar", ["-x", "-f", "-", "-C", dir]);
+      await runTool("git", gitRevArgv({ options: ["-c", "core.attributesFile=/dev/null", "archive", "--format=tar"], positionals: [sha] }), { cwd: repo })
+        .pipe(runTool("tar", argv({ options: ["-x", "--file=-", `--directory=${dir}`] }), {}));
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
@@ -129,7 +130,7 @@ export function archiveCheckout(repo: string, sha: string): () => Promise<Tree> 
 export function gitTreeHash(repo: string, sha: string): (dir: string) => Promise<string | undefined> {
   return async (dir) => {
     const clean = dir.replace(/^\.\/?|\/$/g, "");
-    const r = await execa("git", ["rev-parse", "--verify", "--quiet", `${sha}:${clean}`], { cwd: repo, reject: false });
+    const r = await runTool("git", gitRevArgv({ options: ["rev-parse", "--verify", "--quiet"], positionals: [`${sha}:${clean}`] }), { cwd: repo, reject: false });
     return r.exitCode === 0 ? r.stdout.trim() : undefined;
   };
 }

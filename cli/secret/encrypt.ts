@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
+import { argv, runTool } from "../../agent/exec.ts";
 import { formatForPath, recipients, type SopsFileFormat } from "../../agent/decrypt/sops.ts";
 import { ConflictError, UsageError } from "../errors.ts";
 import { installHint, notInstalled } from "../tools.ts";
@@ -110,14 +110,14 @@ async function encryptText(plaintext: string, input: EncryptInput): Promise<{ ci
     throw new UsageError(`no creation rule in ${sopsConfig} matches ${display}; ` +
       "run `tether secret keygen` to add one, or add a path_regex that matches the file");
   }
-  const args = ["--config", sopsConfig, "encrypt", "--input-type", input.format, "--output-type", input.format];
   const manifest = input.format === "yaml" || input.format === "json";
-  if (manifest && !rule.choosesKeys) args.push("--encrypted-regex", DEFAULT_ENCRYPTED_REGEX);
-  args.push("--filename-override", input.file);
+  // No file argument: the plaintext comes on stdin; every value the user chose is an option's own (`--opt=value`).
+  const args = argv({ options: [`--config=${sopsConfig}`, "encrypt", `--input-type=${input.format}`, `--output-type=${input.format}`,
+    ...(manifest && !rule.choosesKeys ? [`--encrypted-regex=${DEFAULT_ENCRYPTED_REGEX}`] : []), `--filename-override=${input.file}`] });
 
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of KEY_ENVIRONMENT) delete env[name];
-  const result = await execa(input.sopsPath ?? "sops", args, {
+  const result = await runTool(input.sopsPath ?? "sops", args, {
     input: plaintext, reject: false, extendEnv: false, env, stripFinalNewline: false, timeout: 60_000,
   });
   if (result.failed || result.exitCode !== 0) throw encryptFailure(result, { display, sopsConfig, rule: rule.index });

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Secret } from "@kubernetes/client-node";
-import { execa } from "execa";
+import { argv, runTool } from "../../agent/exec.ts";
 import { isNotFound } from "../../agent/apply/cluster.ts";
 import { ConflictError, NotFoundError, UsageError } from "../errors.ts";
 import { installHint, notInstalled } from "../tools.ts";
@@ -23,7 +23,7 @@ export interface AgeIdentity {
 
 /** A fresh identity from the real age-keygen, in memory only (its stdout, never a file). */
 export async function generateIdentity(ageKeygenPath = "age-keygen"): Promise<AgeIdentity> {
-  const result = await execa(ageKeygenPath, [], { reject: false, stripFinalNewline: false, timeout: 30_000 });
+  const result = await runTool(ageKeygenPath, argv({ options: [] }), { reject: false, stripFinalNewline: false, timeout: 30_000 });
   if (notInstalled(result)) throw new Error(installHint("age-keygen", "https://github.com/FiloSottile/age/releases"));
   const recipient = /^# public key: (age1[0-9a-z]+)$/m.exec(result.stdout)?.[1];
   if (result.failed || recipient === undefined || !result.stdout.includes("AGE-SECRET-KEY-1")) {
