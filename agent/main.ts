@@ -17,8 +17,10 @@ import { createLogger, logFn, type LogFn, type LogFormat, type LogLevel } from "
 import type { RenderLimits } from "./render/limits.ts";
 import type { FetchLimits } from "./source/limits.ts";
 import { refreshThroughAnnotation, secretReader, Webhook } from "./webhook/webhook.ts";
+import type { Push } from "./webhook/forges.ts";
 import { keepAlive } from "./apply/keepalive.ts";
 import { SettingsStore, watchSettings } from "./settings/index.ts";
+import { AppSetController } from "./appset/controller.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -103,7 +105,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
   });
-  const webhook = agentWebhook(opts, client, log);
+  // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
+  const appsets = new AppSetController({
+    kc: opts.kc, namespace: opts.namespace, source, allowLocalRepos: opts.allowLocalRepos ?? false, pollIntervalMs: opts.pollIntervalMs, log,
+    ...(opts.sharding ? { owns: () => sharding?.owns("applicationsets") ?? false } : {}),
+    ...(opts.leaderElection ? { owns: () => leadership?.mayWrite() ?? false } : {}),
+  });
+  const webhook = agentWebhook(opts, client, log, (push) => appsets.onPush(push));
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
   const server = await startServer({
@@ -116,11 +124,15 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       throw listenFailure(err, opts.listen);
     });
   await webhook.warnIfUnsigned(opts.namespace);
-  if (opts.leaderElection) leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log }, () => controller.start());
+  if (opts.leaderElection) {
+    leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log },
+      async () => { await controller.start(); await appsets.start(); });
+  }
   else {
     if (opts.sharding) sharding = shard({ kc: opts.kc, namespace: opts.namespace, ...opts.sharding, log,
       onChange: () => controller.rebalance(), drained: (of) => controller.drained(of) });
     await controller.start();
+    await appsets.start();
   }
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
@@ -129,6 +141,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     controller, port, settings,
     stop: async () => {
       // The lease goes back only after the running reconciles finished: the next leader never applies alongside this one.
+      await appsets.stop();
       if (leadership) await leadership.release(() => controller.stop());
       else if (sharding) await sharding.release(() => controller.stop());
       else await controller.stop();
@@ -142,8 +155,9 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 }
 
-function agentWebhook(opts: AgentOptions, client: TetherClient, log: LogFn): Webhook {
+function agentWebhook(opts: AgentOptions, client: TetherClient, log: LogFn, onPush: (push: Push) => void): Webhook {
   return new Webhook({
+    onPush,
     secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
     refresh: refreshThroughAnnotation(client), log, allowUnsigned: opts.webhookAllowUnsigned ?? false,
     ...(opts.webhookMaxPayloadBytes === undefined ? {} : { maxBodyBytes: opts.webhookMaxPayloadBytes }),

@@ -2,7 +2,9 @@
 // bootstrap all apply these objects.
 
 import { Type } from "@sinclair/typebox";
-import { ApplicationSpecSchema, ApplicationStatusSchema, AppProjectSpecSchema, OperationSchema, resourceSchema } from "./schema.ts";
+import {
+  ApplicationSetSpecSchema, ApplicationSetStatusSchema, ApplicationSpecSchema, ApplicationStatusSchema, AppProjectSpecSchema, OperationSchema, resourceSchema,
+} from "./schema.ts";
 import { GROUP, VERSION, type Manifest } from "./types.ts";
 
 /** OpenAPI v3 schema as the API server reads it (wire names, unlike client-node's camel-cased model). */
@@ -15,6 +17,10 @@ const applicationSchema = resourceSchema({
 
 const appProjectSchema = resourceSchema({ spec: Type.Optional(AppProjectSpecSchema) }, []);
 
+const applicationSetSchema = resourceSchema({ spec: ApplicationSetSpecSchema, status: Type.Optional(ApplicationSetStatusSchema) }, ["spec"]);
+
+const SHORT_NAMES: Record<string, string[]> = { Application: ["app", "apps"], AppProject: ["appproj"], ApplicationSet: ["appset", "appsets"] };
+
 function crd(kind: string, plural: string, schema: V1JSONSchemaProps, columns: Columns): Manifest {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
@@ -24,10 +30,10 @@ function crd(kind: string, plural: string, schema: V1JSONSchemaProps, columns: C
       group: GROUP,
       scope: "Namespaced",
       names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List`, categories: ["tether"],
-        shortNames: kind === "Application" ? ["app", "apps"] : ["appproj"] },
+        shortNames: SHORT_NAMES[kind] ?? [] },
       versions: [{
         name: VERSION, served: true, storage: true, schema: { openAPIV3Schema: schema },
-        subresources: kind === "Application" ? { status: {} } : {},
+        subresources: kind === "AppProject" ? {} : { status: {} },
         additionalPrinterColumns: columns,
       }],
     },
@@ -48,4 +54,11 @@ export const appProjectCrd = crd("AppProject", "appprojects", appProjectSchema, 
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ]);
 
-export const crds: readonly Manifest[] = [applicationCrd, appProjectCrd];
+/** The ApplicationSet CRD: how many Applications it generated and whether generation worked, as `kubectl get appset` shows. */
+export const applicationSetCrd = crd("ApplicationSet", "applicationsets", applicationSetSchema, [
+  { name: "Generated", type: "string", jsonPath: ".status.conditions[?(@.type==\"ParametersGenerated\")].status" },
+  { name: "UpToDate", type: "string", jsonPath: ".status.conditions[?(@.type==\"ResourcesUpToDate\")].status" },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+]);
+
+export const crds: readonly Manifest[] = [applicationCrd, appProjectCrd, applicationSetCrd];

@@ -91,7 +91,7 @@ function namespacedAgentRole(): KubernetesObject {
   return {
     apiVersion: `${RBAC}/v1`, kind: "ClusterRole", metadata: { name: NAMESPACED_AGENT_ROLE, labels },
     rules: [
-      { apiGroups: ["tether.dev"], resources: ["applications", "applications/status", "appprojects"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+      { apiGroups: ["tether.dev"], resources: ["applications", "applications/status", "appprojects", "applicationsets", "applicationsets/status"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
       { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["get", "list", "watch"] },
       { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] },

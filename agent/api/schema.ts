@@ -240,6 +240,49 @@ export const AppProjectSpecSchema = Type.Object({
   })),
 });
 
+/** A label expression of a RollingSync step (Argo CD's ApplicationMatchExpression: `In` / `NotIn`). */
+const MatchExpressionSchema = Type.Object({ key: Type.String(), operator: Type.String(), values: opt(strings()) });
+
+/**
+ * An ApplicationSet (Argo CD's spec). `generators` and `template` are kept as written and checked by
+ * agent/appset/generate's parseApplicationSetSpec, which names the field at fault.
+ */
+export const ApplicationSetSpecSchema = Type.Object({
+  generators: Type.Array(free(), { description: "List, clusters, git, matrix, merge, plugin generators, as Argo CD's." }),
+  template: free(),
+  templatePatch: opt(str("A Go template of a patch merged into each generated Application (goTemplate only).")),
+  goTemplate: opt(Type.Boolean({ description: "Go text/template with Sprig; otherwise fasttemplate {{param}}." })),
+  goTemplateOptions: opt(Type.Array(Type.String(), { description: "e.g. missingkey=error." })),
+  syncPolicy: opt(Type.Object({
+    applicationsSync: opt(lit("create-only", "create-update", "create-delete", "sync")),
+    preserveResourcesOnDeletion: opt(Type.Boolean({ description: "Generated Applications get no resources finalizer: deleting the set or an app leaves its objects." })),
+  })),
+  strategy: opt(Type.Object({
+    type: opt(lit("AllAtOnce", "RollingSync")),
+    rollingSync: opt(Type.Object({
+      steps: opt(Type.Array(Type.Object({ matchExpressions: opt(Type.Array(MatchExpressionSchema)), maxUpdate: opt(intOrString()) }))),
+    })),
+  })),
+  preservedFields: opt(Type.Object({ annotations: opt(strings()), labels: opt(strings()) },
+    { description: "Annotations and labels of generated Applications that others may change: kept as they are live." })),
+});
+
+const AppSetConditionSchema = Type.Object({
+  type: Type.String(), status: lit("True", "False", "Unknown"), reason: Type.String(), message: Type.String(), lastTransitionTime: opt(str()),
+});
+
+export const ApplicationSetStatusSchema = Type.Object({
+  conditions: opt(Type.Array(AppSetConditionSchema)),
+  resources: opt(Type.Array(Type.Object({
+    group: opt(str()), version: opt(str()), kind: opt(str()), name: Type.String(), namespace: opt(str()),
+    status: opt(str("The Application's sync status.")), health: opt(Type.Object({ status: opt(str()), message: opt(str()) })),
+  }))),
+  applicationStatus: opt(Type.Array(Type.Object({
+    application: Type.String(), status: lit("Waiting", "Pending", "Progressing", "Healthy"), message: Type.String(),
+    step: Type.String(), lastTransitionTime: opt(str()), targetRevisions: opt(strings()),
+  }), { description: "RollingSync: where each generated Application is in the rollout." })),
+});
+
 /** A CRD's top-level schema: apiVersion, kind, metadata, then the given fields. */
 export function resourceSchema(fields: Record<string, TSchema>, required: readonly string[]): Record<string, unknown> {
   return wire(Type.Object({ apiVersion: opt(str()), kind: opt(str()), metadata: opt(Type.Unsafe({ type: "object" })), ...fields }, { required: [...required] }));
@@ -284,3 +327,9 @@ export type HistoryEntry = Static<typeof HistoryEntrySchema>;
 export type ApplicationStatus = Static<typeof ApplicationStatusSchema>;
 export type Operation = Static<typeof OperationSchema>;
 export type AppProjectSpec = Static<typeof AppProjectSpecSchema>;
+export type ApplicationSetSpecFields = Static<typeof ApplicationSetSpecSchema>;
+export type ApplicationSetStatus = Static<typeof ApplicationSetStatusSchema>;
+export type AppSetCondition = Static<typeof AppSetConditionSchema>;
+export type AppSetApplicationStatus = NonNullable<ApplicationSetStatus["applicationStatus"]>[number];
+export type AppSetResourceStatus = NonNullable<ApplicationSetStatus["resources"]>[number];
+export type RollingSyncStep = NonNullable<NonNullable<NonNullable<ApplicationSetSpecFields["strategy"]>["rollingSync"]>["steps"]>[number];

@@ -1,6 +1,6 @@
 // The tether.dev/v1alpha1 API: constants, and the types that schema.ts defines together with the CRD schemas.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { ApplicationSpec, ApplicationStatus, AppProjectSpec, Operation } from "./schema.ts";
+import type { ApplicationSetSpecFields, ApplicationSetStatus, ApplicationSpec, ApplicationStatus, AppProjectSpec, Operation } from "./schema.ts";
 
 export const GROUP = "tether.dev";
 export const VERSION = "v1alpha1";
@@ -42,6 +42,7 @@ export type {
   DirectorySource, KustomizeSource, HelmSource, ApplicationSource, ApplicationDestination, SyncPolicy, RetryPolicy,
   ResourceIgnoreDifferences, ApplicationSpec, SyncStatusCode, HealthStatusCode, OperationPhase, ObjectRef, ResourceStatus,
   Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec, SyncOperationResource, OperationTask,
+  ApplicationSetSpecFields, ApplicationSetStatus, AppSetCondition, AppSetApplicationStatus, AppSetResourceStatus, RollingSyncStep,
 } from "./schema.ts";
 
 export interface Application extends KubernetesObject {
@@ -50,6 +51,15 @@ export interface Application extends KubernetesObject {
   /** A requested sync, as Argo CD does: written by `tether app sync`, cleared by the agent. */
   operation?: Operation;
 }
+
+/** An ApplicationSet: generators → parameters → templated Applications it owns (agent/appset). */
+export interface ApplicationSet extends KubernetesObject {
+  spec: ApplicationSetSpecFields;
+  status?: ApplicationSetStatus;
+}
+
+/** Argo CD's annotation asking the ApplicationSet controller to generate again now; it removes it after. */
+export const APPSET_REFRESH_ANNOTATION = "argocd.argoproj.io/application-set-refresh";
 
 export interface AppProject extends KubernetesObject {
   spec: AppProjectSpec;

@@ -72,12 +72,32 @@ describe("argocd-autopilot's repository layout", () => {
     });
   });
 
-  it("keeps an ApplicationSet as written and says it is not implemented", async () => {
+  it("takes autopilot's ApplicationSet as Tether's, generators and template as written, in the agent namespace", async () => {
     const objects = await renderDirectory({ root: argocdTestdata(), path: "autopilot/projects" });
     const { objects: adopted, warnings } = adoptArgoCdManifests(objects, { namespace: NS });
-    const appSet = adopted.find((o) => o.manifest.kind === "ApplicationSet");
-    expect(appSet).toBe(objects.find((o) => o.manifest.kind === "ApplicationSet"));
-    expect(warnings).toEqual(["ApplicationSet/testing (autopilot/projects/testing.yaml): argoproj.io/v1alpha1 ApplicationSet is not implemented by Tether; write the Applications it would generate"]);
+    const appSet = adopted.find((o) => o.manifest.kind === "ApplicationSet")?.manifest;
+    const original = objects.find((o) => o.manifest.kind === "ApplicationSet")?.manifest;
+    expect(appSet).toMatchObject({ apiVersion: "tether.dev/v1alpha1", metadata: { name: "testing", namespace: NS } });
+    expect(appSet?.spec).toEqual(original?.spec);
+    expect(appSet?.status).toBeUndefined();
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe("an argoproj.io ApplicationSet", () => {
+  it("loses Argo CD's finalizer and names each field Tether does not implement", () => {
+    const set = rendered({
+      apiVersion: "argoproj.io/v1alpha1", kind: "ApplicationSet",
+      metadata: { name: "s", namespace: "argocd", finalizers: ["resources-finalizer.argocd.argoproj.io"] },
+      spec: { generators: [{ list: { elements: [] } }], template: { metadata: { name: "x" }, spec: {} }, ignoreApplicationDifferences: [{}],
+        strategy: { type: "RollingSync", deletionOrder: "Reverse", rollingSync: { steps: [] } } },
+    });
+    const { objects, warnings } = adoptArgoCdManifests([set], { namespace: NS });
+    expect(objects[0]?.manifest.metadata).toEqual({ name: "s", namespace: NS, finalizers: [] });
+    expect(warnings).toEqual([
+      "ApplicationSet/argocd/s: spec.ignoreApplicationDifferences is not implemented by Tether; the field is ignored",
+      "ApplicationSet/argocd/s: spec.strategy.deletionOrder is not implemented by Tether; the field is ignored",
+    ]);
   });
 });
 

@@ -1,10 +1,10 @@
-// Argo CD manifests unchanged: `argoproj.io/v1alpha1` Applications and AppProjects that a Tether app
+// Argo CD manifests unchanged: `argoproj.io/v1alpha1` Applications, AppProjects and ApplicationSets that a Tether app
 // renders (an app-of-apps chart such as argocd-example-apps' `apps/`, argocd-autopilot's layout) are
 // taken as Tether's own. Pure: rendered objects in, the same objects with those mapped out, plus one
 // warning per thing Tether does not do, which the reconcile shows as a condition (never a silent drop).
 import type { TSchema } from "@sinclair/typebox";
 import { API_VERSION, FINALIZER, GROUP, type Manifest } from "../api/types.ts";
-import { ApplicationSpecSchema, AppProjectSpecSchema } from "../api/schema.ts";
+import { ApplicationSetSpecSchema, ApplicationSpecSchema, AppProjectSpecSchema } from "../api/schema.ts";
 import type { RenderedObject } from "./types.ts";
 
 export const ARGOCD_API_VERSION = "argoproj.io/v1alpha1";
@@ -30,15 +30,16 @@ export interface Adopted {
  * `tether.dev/v1alpha1`, namespace `argocd` (or none) → the agent's, `resources-finalizer.argocd.argoproj.io`
  * → Tether's cascade finalizer, annotations and labels kept, `status` dropped (the agent writes it),
  * `ignoreDifferences` on `argoproj.io` Applications pointed at Tether's. Spec fields Tether does not
- * implement are removed and each named in a warning. Other objects pass through unchanged; an
- * ApplicationSet (not implemented) is kept, with a warning, so applying it fails loudly.
+ * implement are removed and each named in a warning. ApplicationSets are taken the same way (their
+ * generators and template kept as written, for agent/appset to check). Other `argoproj.io` kinds are
+ * kept, with a warning, so applying them fails loudly.
  */
 export function adoptArgoCdManifests(rendered: readonly RenderedObject[], opts: AdoptOptions): Adopted {
   const warnings: string[] = [];
   const objects = rendered.map((r) => {
     const m = r.manifest;
     if (m.apiVersion !== ARGOCD_API_VERSION) return r;
-    if (m.kind === "Application" || m.kind === "AppProject") {
+    if (m.kind === "Application" || m.kind === "AppProject" || m.kind === "ApplicationSet") {
       const mapped = adoptOne(m, opts);
       warnings.push(...mapped.warnings);
       return { ...r, manifest: mapped.manifest };
@@ -57,12 +58,12 @@ function adoptOne(m: Manifest, opts: AdoptOptions): { manifest: Manifest; warnin
   if (from !== undefined && from !== ARGOCD_NAMESPACE && from !== opts.namespace) {
     warnings.push(`${label}: metadata.namespace ${from} is taken as ${opts.namespace}: Tether keeps every ${m.kind} in the agent's namespace`);
   }
-  const schema = m.kind === "Application" ? ApplicationSpecSchema : AppProjectSpecSchema;
+  const schema = m.kind === "Application" ? ApplicationSpecSchema : m.kind === "ApplicationSet" ? ApplicationSetSpecSchema : AppProjectSpecSchema;
   const spec = prune(m.spec, schema, "spec", (path) => warnings.push(`${label}: ${path} is not implemented by Tether; the field is ignored`));
   const manifest: Manifest = {
     ...withoutStatus(m),
     apiVersion: API_VERSION,
-    metadata: { ...m.metadata, namespace: opts.namespace, ...finalizers(m.metadata.finalizers) },
+    metadata: { ...m.metadata, namespace: opts.namespace, ...finalizers(m.metadata.finalizers, m.kind === "ApplicationSet") },
     ...(spec === undefined ? {} : { spec: m.kind === "Application" ? retargetIgnoreDifferences(spec) : spec }),
   };
   return { manifest, warnings };
@@ -75,9 +76,11 @@ function withoutStatus(m: Manifest): Manifest {
   return copy;
 }
 
-function finalizers(value: unknown): { finalizers?: string[] } {
+/** Argo CD's cascade finalizer → Tether's; on an ApplicationSet it goes (the set controller adds its own when its policy needs one). */
+function finalizers(value: unknown, appSet: boolean): { finalizers?: string[] } {
   if (!Array.isArray(value)) return {};
-  const mapped = value.filter((f): f is string => typeof f === "string").map((f) => (ARGOCD_FINALIZER.test(f) ? FINALIZER : f));
+  const strings = value.filter((f): f is string => typeof f === "string");
+  const mapped = appSet ? strings.filter((f) => !ARGOCD_FINALIZER.test(f)) : strings.map((f) => (ARGOCD_FINALIZER.test(f) ? FINALIZER : f));
   return { finalizers: [...new Set(mapped)] };
 }
 

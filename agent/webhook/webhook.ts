@@ -8,7 +8,7 @@ import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { TetherClient } from "../api/client.ts";
 import { REFRESH_ANNOTATION, type Application } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
-import { forgeOf, isPush, parsePush, verifySignature, type Forge } from "./forges.ts";
+import { forgeOf, isPush, parsePush, verifySignature, type Forge, type Push } from "./forges.ts";
 import { appsToRefresh } from "./match.ts";
 
 const COALESCE_MS = 300;
@@ -59,6 +59,8 @@ export interface WebhookOptions {
    * Off, anyone who reaches the port cannot make the agent fetch and reconcile at will.
    */
   readonly allowUnsigned?: boolean;
+  /** Told of every verified push (the ApplicationSet controller refreshes the sets whose generators read the repository). */
+  readonly onPush?: (push: Push) => void;
   /** Pushes within this window cost one refresh per app. Default 300 ms: a burst of deliveries arrives within it, a lone push hardly waits. */
   readonly coalesceMs?: number;
 }
@@ -151,7 +153,9 @@ export class Webhook {
     if (!isPush(forge, req.headers)) return send(200, "ignored: not a push event\n");
     let names: string[];
     try {
-      names = appsToRefresh(await this.applications(), parsePush(forge, body));
+      const push = parsePush(forge, body);
+      this.opts.onPush?.(push);
+      names = appsToRefresh(await this.applications(), push);
     } catch (err) {
       if (err instanceof SyntaxError) return send(400, "payload is not JSON\n");
       throw err;
