@@ -106,11 +106,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
   });
   // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
-  const appsets = new AppSetController({
-    kc: opts.kc, namespace: opts.namespace, source, allowLocalRepos: opts.allowLocalRepos ?? false, pollIntervalMs: opts.pollIntervalMs, log,
-    ...(opts.sharding ? { owns: () => sharding?.owns("applicationsets") ?? false } : {}),
-    ...(opts.leaderElection ? { owns: () => leadership?.mayWrite() ?? false } : {}),
-  });
+  const appsets = agentAppSets(opts, { source, log }, () => leadership?.mayWrite() ?? sharding?.owns("applicationsets") ?? true);
   const webhook = agentWebhook(opts, client, log, (push) => appsets.onPush(push));
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
@@ -153,6 +149,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await removeOwnCache();
     },
   };
+}
+
+/** The ApplicationSet controller; `owns` asks the leader election or the shards whether this replica writes now. */
+function agentAppSets(opts: AgentOptions, deps: { source: GitSource; log: LogFn }, owns: () => boolean): AppSetController {
+  return new AppSetController({
+    kc: opts.kc, namespace: opts.namespace, source: deps.source, allowLocalRepos: opts.allowLocalRepos ?? false,
+    pollIntervalMs: opts.pollIntervalMs, log: deps.log, ...(opts.sharding || opts.leaderElection ? { owns } : {}),
+  });
 }
 
 function agentWebhook(opts: AgentOptions, client: TetherClient, log: LogFn, onPush: (push: Push) => void): Webhook {

@@ -38,6 +38,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./app/index.ts")).appCommand(),
   },
   {
+    name: "appset",
+    aliases: ["appsets"],
+    summary: "Inspect ApplicationSets and what they generate",
+    load: async () => (await import("./appset/index.ts")).appsetCommand(),
+  },
+  {
     name: "repo",
     summary: "Lay out and check the GitOps repository",
     load: async () => (await import("./repo/index.ts")).repoCommand(),

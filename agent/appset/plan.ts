@@ -71,18 +71,12 @@ export function desiredApplication(set: ApplicationSet, generated: GeneratedAppl
 
 /** What an update writes: the desired app with the fields others own kept as they are live. */
 export function merged(desired: Application, live: Application, set: ApplicationSet): Application {
-  const keepAnnotations = [...KEPT_ANNOTATIONS, ...(set.spec.preservedFields?.annotations ?? [])];
-  const keepLabels = set.spec.preservedFields?.labels ?? [];
-  const pick = (from: Record<string, string> | undefined, keys: readonly string[]) =>
-    Object.fromEntries(keys.filter((k) => from?.[k] !== undefined).map((k) => [k, from?.[k] ?? ""]));
-  const annotations = { ...desired.metadata?.annotations, ...pick(live.metadata?.annotations, keepAnnotations) };
-  const labels = { ...desired.metadata?.labels, ...pick(live.metadata?.labels, keepLabels) };
-  const finalizers = [...new Set([...desired.metadata?.finalizers ?? [],
-    ...(live.metadata?.finalizers ?? []).filter((f) => KEPT_FINALIZERS.some((k) => f.startsWith(k)))])];
+  const { labels, annotations, finalizers } = keptFields(desired, live, set);
   const meta = { ...desired.metadata };
   delete meta.annotations;
   delete meta.labels;
   delete meta.finalizers;
+  const operation = desired.operation ?? live.operation;
   return {
     ...desired,
     metadata: {
@@ -94,7 +88,21 @@ export function merged(desired: Application, live: Application, set: Application
       ownerReferences: [...(live.metadata?.ownerReferences ?? []).filter((r) => r.controller !== true), ...desired.metadata?.ownerReferences ?? []],
     },
     // A requested sync (a user's, or the app controller's running one) is not the set's to drop.
-    ...(desired.operation ?? live.operation ? { operation: desired.operation ?? live.operation } : {}),
+    ...(operation ? { operation } : {}),
+  };
+}
+
+/** Labels, annotations and finalizers: the desired ones plus those others own, as they are live. */
+function keptFields(desired: Application, live: Application, set: ApplicationSet) {
+  const keepAnnotations = [...KEPT_ANNOTATIONS, ...(set.spec.preservedFields?.annotations ?? [])];
+  const keepLabels = set.spec.preservedFields?.labels ?? [];
+  const pick = (from: Record<string, string> | undefined, keys: readonly string[]) =>
+    Object.fromEntries(keys.filter((k) => from?.[k] !== undefined).map((k) => [k, from?.[k] ?? ""]));
+  return {
+    annotations: { ...desired.metadata?.annotations, ...pick(live.metadata?.annotations, keepAnnotations) },
+    labels: { ...desired.metadata?.labels, ...pick(live.metadata?.labels, keepLabels) },
+    finalizers: [...new Set([...desired.metadata?.finalizers ?? [],
+      ...(live.metadata?.finalizers ?? []).filter((f) => KEPT_FINALIZERS.some((k) => f.startsWith(k)))])],
   };
 }
 

@@ -22,6 +22,8 @@ import { newRenderCache, objectDiffs, type DiffDeps } from "./diff.ts";
 import { detail, inTree, summarize } from "./model.ts";
 import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
 import { serveAsset } from "./assets.ts";
+import { AppSetClient } from "../appset/client.ts";
+import { summarizeAppSet } from "./appsets.ts";
 import { DIFF_LIMITS, Gate, STREAM_LIMITS, TooManyRequests } from "./limits.ts";
 
 export interface UiOptions {
@@ -136,6 +138,10 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     "GET applications": async (call) => {
       await opts.access.authorize(call.who, onApp("list"));
       sendJson(call.res, 200, { items: (await client.listApplications()).map(summarize) });
+    },
+    "GET applicationsets": async (call) => {
+      await opts.access.authorize(call.who, { verb: "list", group: GROUP, resource: "applicationsets", namespace: opts.namespace });
+      sendJson(call.res, 200, { items: (await new AppSetClient(opts.kc, opts.namespace).list()).map(summarizeAppSet) });
     },
     "GET stream": async (call) => {
       await opts.access.authorize(call.who, onApp("watch"));

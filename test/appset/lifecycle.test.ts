@@ -257,3 +257,24 @@ describe("an argoproj.io ApplicationSet in Git", () => {
     expect(await cmExists("e2e-as-from-git", "other")).toBe(true);
   });
 });
+
+describe("tether appset", () => {
+  it("lists, shows and deletes sets with the exit codes of the other commands", async () => {
+    const list = await cli(["appset", "list", "-n", NS, "-o", "json"], { kubeconfig: kubeconfigPath });
+    expect(list.exitCode, list.stderr).toBe(0);
+    const sets = JSON.parse(list.stdout) as ApplicationSet[];
+    expect(sets.find((s) => s.metadata?.name === "kargo")?.status?.resources?.map((r) => r.name)).toEqual(["kargo-test", "kargo-uat"]);
+    const table = await cli(["appset", "list", "-n", NS], { kubeconfig: kubeconfigPath });
+    expect(table.stdout).toMatch(/^kargo\s+list\s+2\s+2\s+2\s+True/m);
+    const get = await cli(["appset", "get", "kargo", "-n", NS], { kubeconfig: kubeconfigPath });
+    expect(get.stdout).toMatch(/^kargo-uat\s+Synced\s+Healthy$/m);
+    expect(get.stdout).toMatch(/^ResourcesUpToDate\s+True\s+ApplicationSetUpToDate/m);
+    const missing = await cli(["appset", "get", "nope", "-n", NS], { kubeconfig: kubeconfigPath });
+    expect(missing.exitCode).toBe(3);
+    const refused = await cli(["appset", "delete", "kargo", "-n", NS], { kubeconfig: kubeconfigPath });
+    expect(refused.exitCode).toBe(2);
+    const deleted = await cli(["appset", "delete", "kargo", "-n", NS, "--yes"], { kubeconfig: kubeconfigPath });
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    await eventually("kargo's apps gone", async () => ((await appNames()).some((n) => n.startsWith("kargo-")) ? undefined : true), 60_000);
+  });
+});

@@ -5,11 +5,12 @@ import { matches, type AppFilter } from "../../agent/ui/view.ts";
 import type { AppSummary } from "./api.ts";
 import { Status, When, shortRevision } from "./components.tsx";
 import { href } from "./router.ts";
+import { AppSetList } from "./AppSetList.tsx";
 
 const SYNC = ["Synced", "OutOfSync", "Unknown"];
 const HEALTH = ["Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"];
 
-export function AppList(props: { apps: readonly AppSummary[]; live: boolean; loaded: boolean }) {
+export function AppList(props: { apps: readonly AppSummary[]; live: boolean; loaded: boolean; version?: number }) {
   const [filter, setFilter] = useState<AppFilter>({});
   const projects = useMemo(() => [...new Set(props.apps.map((a) => a.project))].sort(), [props.apps]);
   const shown = props.apps.filter((a) => matches(a, filter));
@@ -58,6 +59,7 @@ export function AppList(props: { apps: readonly AppSummary[]; live: boolean; loa
           </tbody>
         </table>
       )}
+      <AppSetList version={props.version ?? 0} />
     </main>
   );
 }

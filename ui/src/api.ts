@@ -1,8 +1,9 @@
 // The browser's side of agent/ui/api.ts: the bearer token (kept for this tab only), JSON calls,
 // the CSRF token on actions, and server-sent events read through fetch so the token goes in a header.
 import type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode } from "../../agent/ui/view.ts";
+import type { AppSetSummary } from "../../agent/ui/appsets.ts";
 
-export type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode };
+export type { AppDetail, AppSummary, AppSetSummary, EventView, ObjectDiffView, TreeNode };
 
 const TOKEN_KEY = "tether.token";
 
@@ -72,6 +73,7 @@ export const api = {
     return s;
   },
   list: () => call<{ items: AppSummary[] }>("GET", "applications").then((r) => r.items),
+  appsets: () => call<{ items: AppSetSummary[] }>("GET", "applicationsets").then((r) => r.items),
   app: (name: string) => call<AppDetail>("GET", app(name)),
   tree: (name: string) => call<{ nodes: TreeNode[] }>("GET", app(name, "tree")).then((r) => r.nodes),
   manifest: (name: string, key: string) => call<{ yaml: string }>("GET", app(name, `resource${keyQuery(key)}`)).then((r) => r.yaml),

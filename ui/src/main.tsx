@@ -63,7 +63,8 @@ function App() {
         <span class="user" title={`namespace ${session.namespace}`}>{session.user}</span>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>
-      {route.page === "list" && <AppList apps={live.apps} live={live.connected} loaded={live.loaded} />}
+      {route.page === "list" && <AppList apps={live.apps} live={live.connected} loaded={live.loaded}
+        version={Object.values(live.versions).reduce((sum, v) => sum + v, 0)} />}
       {route.page === "app" && <AppPage key={route.name} name={route.name} version={live.versions[route.name] ?? 0} />}
       {route.page === "object" && <ObjectView key={route.key} name={route.name} objectKey={route.key} version={live.versions[route.name] ?? 0} />}
     </>
