@@ -121,8 +121,7 @@ export class AppSetController {
 
   /** A webhook push: every set whose git generators read the pushed repository generates again. */
   onPush(push: Push): void {
-    const pushed = new Set(push.repoURLs.map(safeNormalize));
-    for (const [set, repos] of this.repositories) if (repos.some((r) => pushed.has(r))) this.enqueue(set, { since: Date.now() });
+    for (const set of setsToRefresh(this.repositories, push.repoURLs)) this.enqueue(set, { since: Date.now() });
   }
 
   private enqueue(name: string, opts: { readonly since: number; readonly delayMs?: number }): void {
@@ -174,6 +173,12 @@ export class AppSetController {
       },
     });
   }
+}
+
+/** The sets whose git generators read one of the pushed repositories (URLs compared normalised). Pure. */
+export function setsToRefresh(repositories: ReadonlyMap<string, readonly string[]>, pushed: readonly string[]): string[] {
+  const urls = new Set(pushed.map(safeNormalize));
+  return [...repositories].filter(([, repos]) => repos.some((r) => urls.has(safeNormalize(r)))).map(([set]) => set);
 }
 
 function safeNormalize(url: string): string {

@@ -14,7 +14,7 @@ function set(policy?: ApplicationsSync, extra: Partial<ApplicationSet["spec"]> =
 const spec = (path: string) => ({ project: "default", source: { repoURL: "https://example.com/r.git", path }, destination: { namespace: "x" } });
 
 function want(s: ApplicationSet, name: string, path = name): Application {
-  return desiredApplication(s, { metadata: { name }, spec: spec(path) }, NS);
+  return desiredApplication(s, { metadata: { name, finalizers: [FINALIZER] }, spec: spec(path) }, NS);
 }
 
 /** A live Application as the API server returns it: owned by `owner` (a set), or by nothing. */
@@ -89,18 +89,12 @@ describe("planChanges", () => {
 });
 
 describe("desiredApplication", () => {
-  it.each<[string, boolean | undefined, string[] | undefined, string[] | undefined]>([
-    ["adds the resources finalizer when the template names none", undefined, undefined, [FINALIZER]],
-    ["adds none with preserveResourcesOnDeletion", true, undefined, undefined],
-    ["maps Argo CD's finalizer to Tether's", undefined, ["resources-finalizer.argocd.argoproj.io/background"], [FINALIZER]],
-    ["keeps the template's finalizers with preserveResourcesOnDeletion (as Argo CD)", true, ["example.com/x"], ["example.com/x"]],
-  ])("%s", (_title, preserve, given, expected) => {
-    const s = set(undefined, preserve === undefined ? {} : { syncPolicy: { preserveResourcesOnDeletion: preserve } });
-    const app = desiredApplication(s, { metadata: { name: "a", ...(given ? { finalizers: given } : {}) }, spec: spec("a") }, NS);
-    expect(app.metadata?.finalizers).toEqual(expected);
+  it("puts the Application in the agent namespace with the set as its controller, finalizers as generated", () => {
+    const app = desiredApplication(set(), { metadata: { name: "a", namespace: "argocd", finalizers: [FINALIZER] }, spec: spec("a") }, NS);
     expect(app.metadata?.ownerReferences).toEqual([{ apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", name: "guestbook",
       uid: "uid-guestbook", controller: true, blockOwnerDeletion: true }]);
     expect(app.metadata?.namespace).toBe(NS);
+    expect(app.metadata?.finalizers).toEqual([FINALIZER]);
   });
 
   it("fills spec.project as the API server defaults it, so an unchanged app is not rewritten", () => {

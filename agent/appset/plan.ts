@@ -3,7 +3,7 @@
 // given the Applications that exist, the set's `applicationsSync` policy and who owns each name.
 import { isDeepStrictEqual } from "node:util";
 import {
-  API_VERSION, FINALIZER, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION,
+  API_VERSION, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SUSPEND_ANNOTATION,
   type Application, type ApplicationSet,
 } from "../api/types.ts";
 import type { GeneratedApplication } from "./generate/index.ts";
@@ -16,7 +16,6 @@ export function policyOf(set: ApplicationSet): { readonly allowUpdate: boolean; 
   return { allowUpdate: policy === "create-update" || policy === "sync", allowDelete: policy === "create-delete" || policy === "sync" };
 }
 
-const ARGOCD_FINALIZER = /^resources-finalizer\.argocd\.argoproj\.io(\/(background|foreground))?$/;
 /** Finalizers the Application controller puts on and removes itself: a set's update never takes them away. */
 const KEPT_FINALIZERS = [POST_DELETE_FINALIZER, "pre-delete-finalizer.tether.dev"];
 /**
@@ -47,22 +46,20 @@ export function ownedBy(app: Application, set: ApplicationSet): boolean {
 }
 
 /**
- * A generated Application as the set writes it, as Argo CD renders it: the resources finalizer added
- * when the template names none and `preserveResourcesOnDeletion` is off (Argo CD's spelling mapped
- * to Tether's), the agent's namespace, the set as controller owner.
+ * A generated Application as the set writes it: the agent's namespace, the set as controller owner,
+ * `spec.project` as the API server defaults it (so an unchanged app is not rewritten). Its finalizers
+ * are the generator's (agent/appset/generate: Tether's resources finalizer unless the template names
+ * some or `preserveResourcesOnDeletion` is set).
  */
 export function desiredApplication(set: ApplicationSet, generated: GeneratedApplication, namespace: string): Application {
-  const preserve = set.spec.syncPolicy?.preserveResourcesOnDeletion === true;
-  const given = [...new Set((generated.metadata.finalizers ?? []).map((f) => (ARGOCD_FINALIZER.test(f) ? FINALIZER : f)))];
-  const finalizers = given.length === 0 && !preserve ? [FINALIZER] : given;
-  const { labels, annotations } = generated.metadata;
+  const { labels, annotations, finalizers } = generated.metadata;
   return {
     apiVersion: API_VERSION, kind: "Application",
     metadata: {
       name: generated.metadata.name, namespace,
       ...(labels && Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}),
       ...(annotations && Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
-      ...(finalizers.length > 0 ? { finalizers } : {}),
+      ...(finalizers && finalizers.length > 0 ? { finalizers: [...finalizers] } : {}),
       ownerReferences: [ownerReference(set)],
     },
     spec: { project: "default", ...generated.spec } as Application["spec"],

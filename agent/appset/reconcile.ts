@@ -155,7 +155,7 @@ async function writeStatus(set: ApplicationSet, parts: { outcome: AppSetOutcome;
   const { outcome, live, roll } = parts;
   const previous: readonly AppSetCondition[] = set.status?.conditions ?? [];
   const now = new Date().toISOString();
-  const conditions = conditionsOf(outcome, previous, now, roll?.condition);
+  const conditions = conditionsOf(outcome, previous, now, roll ? { ...roll.condition, issues: roll.issues } : undefined);
   const resources = resourcesOf(live.filter((a) => ownedBy(a, set)));
   const applicationStatus = roll ? [...roll.applicationStatus] : outcome.kind === "generation-failed" ? set.status?.applicationStatus : undefined;
   const next = statusOf({ conditions, resources, ...(applicationStatus ? { applicationStatus } : {}) });

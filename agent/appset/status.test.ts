@@ -17,7 +17,15 @@ describe("conditionsOf", () => {
   it("says all is up to date after a clean generation, and the rollout when RollingSync", () => {
     const cs = conditionsOf({ kind: "generated" }, [], T0, { status: "True", reason: "ApplicationSetModified", message: "step 1" });
     expect(brief(cs)).toEqual([["ErrorOccurred", "False", "ApplicationSetUpToDate"], ["ParametersGenerated", "True", "ParametersGenerated"],
-      ["ResourcesUpToDate", "True", "ApplicationSetUpToDate"], ["RolloutProgressing", "True", "ApplicationSetModified"]]);
+      ["ResourcesUpToDate", "True", "ApplicationSetUpToDate"], ["RolloutProgressing", "True", "ApplicationSetModified"],
+      ["InvalidRolloutConfig", "False", "ApplicationSetValidRolloutConfig"]]);
+  });
+
+  it("names what is wrong with the steps in InvalidRolloutConfig", () => {
+    const cs = conditionsOf({ kind: "generated" }, [], T0, { status: "False", reason: "ApplicationSetRolloutComplete", message: "done",
+      issues: ["step 2 selects no Application"] });
+    expect(cs.find((c) => c.type === "InvalidRolloutConfig")).toMatchObject({ status: "True", reason: "ApplicationSetInvalidRolloutConfig",
+      message: "step 2 selects no Application" });
   });
 
   it("keeps parameters generated but not up to date when an Application was refused", () => {

@@ -20,6 +20,8 @@ export interface Rolling {
   readonly status: "True" | "False";
   readonly reason: string;
   readonly message: string;
+  /** What is wrong with the steps (unknown operators, an app in two steps, empty steps): InvalidRolloutConfig. */
+  readonly issues?: readonly string[];
 }
 
 /** The conditions after `outcome`, keeping each one's lastTransitionTime while its status stays. Pure. */
@@ -40,13 +42,17 @@ export function conditionsOf(outcome: AppSetOutcome, previous: readonly AppSetCo
       next.push({ type: "ResourcesUpToDate", status: "True", reason: "ApplicationSetUpToDate", message });
     }
   }
-  if (rolling) next.push({ type: "RolloutProgressing", ...rolling });
-  else {
-    const kept = previous.find((c) => c.type === "RolloutProgressing");
-    // A failed generation says nothing about the rollout: its condition stays as it was.
-    if (kept && outcome.kind === "generation-failed") next.push(kept);
+  if (rolling) {
+    next.push({ type: "RolloutProgressing", status: rolling.status, reason: rolling.reason, message: rolling.message });
+    const issues = rolling.issues ?? [];
+    next.push(issues.length > 0
+      ? { type: "InvalidRolloutConfig", status: "True", reason: "ApplicationSetInvalidRolloutConfig", message: issues.join("; ") }
+      : { type: "InvalidRolloutConfig", status: "False", reason: "ApplicationSetValidRolloutConfig", message: "Rolling Sync Configured correctly" });
+  } else if (outcome.kind === "generation-failed") {
+    // A failed generation says nothing about the rollout: its conditions stay as they were.
+    next.push(...previous.filter((c) => c.type === "RolloutProgressing" || c.type === "InvalidRolloutConfig"));
   }
-  const order = ["ErrorOccurred", "ParametersGenerated", "ResourcesUpToDate", "RolloutProgressing"];
+  const order = ["ErrorOccurred", "ParametersGenerated", "ResourcesUpToDate", "RolloutProgressing", "InvalidRolloutConfig"];
   return next.sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type)).map((c) => {
     const before = previous.find((p) => p.type === c.type);
     return { ...c, lastTransitionTime: before?.status === c.status && before.lastTransitionTime ? before.lastTransitionTime : now };

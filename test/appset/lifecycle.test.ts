@@ -2,7 +2,6 @@
 // elements, stay put when a generator fails, go with the set (or not, with preserveResourcesOnDeletion),
 // never fight over a name, roll out step by step, and come from Git in Argo CD's spelling.
 import { writeFileSync } from "node:fs";
-import { rename } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { CustomObjectsApi, PatchStrategy } from "@kubernetes/client-node";
@@ -176,39 +175,6 @@ describe("the refresh annotation", () => {
     await objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "kargo", namespace: NS,
       annotations: { "argocd.argoproj.io/application-set-refresh": "true" } } }, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
     await setUntil("kargo", "annotation removed", (s) => s.metadata?.annotations?.["argocd.argoproj.io/application-set-refresh"] === undefined, 30_000);
-  });
-});
-
-describe("a git generator whose repository becomes unreachable", () => {
-  it("deletes nothing and names the generator and the cause", async () => {
-    const remote = await createRepo();
-    try {
-      await remote.commit({ "apps/alpha/cm.yaml": configMap("alpha"), "apps/beta/cm.yaml": configMap("beta") });
-      await applySet({
-        apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "dirs", namespace: NS },
-        spec: {
-          goTemplate: true, goTemplateOptions: ["missingkey=error"],
-          generators: [{ git: { repoURL: remote.url, revision: "main", directories: [{ path: "apps/*" }] } }],
-          template: { metadata: { name: "dirs-{{.path.basename}}" }, spec: {
-            project: "default", source: { repoURL: remote.url, targetRevision: "main", path: "{{.path.path}}" },
-            destination: { server: "https://kubernetes.default.svc", namespace: "e2e-as-dirs" },
-            syncPolicy: { automated: { prune: true }, syncOptions: ["CreateNamespace=true"] } } },
-        },
-      });
-      for (const app of ["dirs-alpha", "dirs-beta"]) await reader.until(app, "Synced and Healthy", syncedAndHealthy(), 90_000);
-      const bare = remote.url.replace("file://", "");
-      await rename(bare, `${bare}.moved`);
-      await objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "dirs", namespace: NS,
-        annotations: { "argocd.argoproj.io/application-set-refresh": "true" } } }, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
-      const set = await setUntil("dirs", "ErrorOccurred", (s) => condition(s, "ErrorOccurred")?.status === "True");
-      expect(condition(set, "ErrorOccurred")?.message).toMatch(/generators\[0\]/);
-      await new Promise((r) => setTimeout(r, 4000));
-      expect((await appNames()).filter((n) => n.startsWith("dirs-"))).toEqual(["dirs-alpha", "dirs-beta"]);
-      await rename(`${bare}.moved`, bare);
-    } finally {
-      await deleteSet("dirs").catch(() => undefined);
-      await remote.cleanup();
-    }
   });
 });
 
