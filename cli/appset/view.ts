@@ -26,13 +26,12 @@ export function setTable(sets: readonly ApplicationSet[]): string {
 
 /** One set: its policy and strategy, conditions, generated Applications and, with RollingSync, the rollout. */
 export function setDetails(set: ApplicationSet): string {
-  const policy = set.spec.syncPolicy;
   const lines = [
     `Name:          ${set.metadata?.name ?? ""}`,
     `Namespace:     ${set.metadata?.namespace ?? ""}`,
     `Generators:    ${generatorKinds(set)}`,
-    `Template:      ${set.spec.goTemplate ? `Go template${set.spec.goTemplateOptions?.length ? ` (${set.spec.goTemplateOptions.join(", ")})` : ""}` : "fasttemplate"}`,
-    `Sync policy:   ${policy?.applicationsSync ?? "sync"}${policy?.preserveResourcesOnDeletion ? ", preserveResourcesOnDeletion" : ""}`,
+    `Template:      ${templateKind(set)}`,
+    `Sync policy:   ${policyText(set)}`,
     `Strategy:      ${set.spec.strategy?.type ?? "AllAtOnce"}`,
     "",
   ];
@@ -45,6 +44,17 @@ export function setDetails(set: ApplicationSet): string {
   const rollout = set.status?.applicationStatus ?? [];
   if (rollout.length > 0) parts.push(table(["APPLICATION", "STEP", "ROLLOUT", "MESSAGE"], rollout.map((a) => [a.application, a.step, a.status, a.message])));
   return parts.join("\n");
+}
+
+function templateKind(set: ApplicationSet): string {
+  if (!set.spec.goTemplate) return "fasttemplate";
+  const options = set.spec.goTemplateOptions ?? [];
+  return options.length > 0 ? `Go template (${options.join(", ")})` : "Go template";
+}
+
+function policyText(set: ApplicationSet): string {
+  const policy = set.spec.syncPolicy;
+  return `${policy?.applicationsSync ?? "sync"}${policy?.preserveResourcesOnDeletion ? ", preserveResourcesOnDeletion" : ""}`;
 }
 
 /** What `generate` prints by default: each Application's project, source and destination. */
