@@ -32,6 +32,7 @@ export const ROLLBACK_ANNOTATION = "tether.dev/rolled-back";
 export const SYNC_WAVE_ANNOTATIONS = ["tether.dev/sync-wave", "argocd.argoproj.io/sync-wave"] as const;
 export const HOOK_ANNOTATIONS = ["tether.dev/hook", "argocd.argoproj.io/hook"] as const;
 export const SYNC_OPTIONS_ANNOTATIONS = ["tether.dev/sync-options", "argocd.argoproj.io/sync-options"] as const;
+export const COMPARE_OPTIONS_ANNOTATIONS = ["tether.dev/compare-options", "argocd.argoproj.io/compare-options"] as const;
 export const HOOK_DELETE_POLICY_ANNOTATIONS = ["tether.dev/hook-delete-policy", "argocd.argoproj.io/hook-delete-policy"] as const;
 /** Helm's hook annotations, mapped as Argo CD maps them (agent/apply/hooks.ts). */
 export const HELM_HOOK_ANNOTATION = "helm.sh/hook";

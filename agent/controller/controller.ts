@@ -21,6 +21,9 @@ import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
 import { reconcile, tally, type ReconcileOutcome, type SourceStage, type Stage } from "./reconcile.ts";
 import { appContext, desiredState, type PipelineDeps } from "./pipeline.ts";
+import type { DiffSettings } from "../diff/settings.ts";
+import { onlyIgnoredFieldsChanged } from "../diff/updates.ts";
+import { assessHealth } from "../health/index.ts";
 import { LiveCache } from "./live.ts";
 import { DriftWatches } from "./watches.ts";
 import { fencedCluster, fencedDestinations } from "../leader/fence.ts";
@@ -51,6 +54,8 @@ export interface ControllerOptions {
    * (agent/leader/fence.ts). Absent, it reconciles every app.
    */
   readonly owns?: (app: string) => boolean;
+  /** tether-cm's global diff rules as they stand now (ignoreDifferences, ignoreResourceUpdates). */
+  readonly diffSettings?: () => DiffSettings;
 }
 
 /**
@@ -101,7 +106,10 @@ export class Controller {
       },
     });
     this.live = new LiveCache({ log: opts.log });
-    this.drift = new DriftWatches({ live: this.live, isOwnWrite: (o) => this.memo.isOwnWrite(o), changed: (app) => this.queue.add(app) });
+    this.drift = new DriftWatches({
+      live: this.live, isOwnWrite: (o) => this.memo.isOwnWrite(o), changed: (app) => this.queue.add(app),
+      ignoredUpdate: (before, after) => onlyIgnoredFieldsChanged(before, after, opts.diffSettings?.().ignoreResourceUpdates ?? [], (o) => assessHealth(o).status),
+    });
     this.metrics = new AgentMetrics({
       queueDepth: () => this.queue.depth,
       live: () => ({ objects: this.live.size, reads: this.live.reads }),
@@ -376,6 +384,7 @@ export class Controller {
       source: this.timedSource, charts: this.opts.charts, agentNamespace: this.opts.namespace, allowLocalRepos: this.opts.allowLocalRepos,
       ...(this.opts.renderLimits ? { limits: this.opts.renderLimits } : {}), destinations: this.destinations,
       decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.project(p), renderCache: this.renderCache,
+      ...(this.opts.diffSettings ? { diffSettings: this.opts.diffSettings } : {}),
     };
   }
 

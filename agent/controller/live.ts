@@ -22,7 +22,7 @@ import { objectKey, ObjectStore } from "./store.ts";
 export type LiveEventType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** A change seen on a watched kind: what the drift watches turn into reconciles. */
-export type LiveListener = (type: LiveEventType, obj: Manifest) => void;
+export type LiveListener = (type: LiveEventType, obj: Manifest, before?: Manifest) => void;
 
 /** How the read-live stage reads one destination cluster. */
 export interface LiveReader {
@@ -156,7 +156,7 @@ export class LiveCache {
     let informer = this.kinds.get(id);
     if (!informer) {
       informer = new KindInformer({
-        destination, apiVersion, kind, emit: (t, o) => this.emit(t, o), log: this.opts.log, relistMs: this.opts.relistMs ?? DEFAULT_RELIST_MS,
+        destination, apiVersion, kind, emit: (t, o, b) => this.emit(t, o, b), log: this.opts.log, relistMs: this.opts.relistMs ?? DEFAULT_RELIST_MS,
       });
       this.kinds.set(id, informer);
       if (this.stopped) informer.stop();
@@ -165,8 +165,8 @@ export class LiveCache {
     return informer;
   }
 
-  private emit(type: LiveEventType, obj: Manifest): void {
-    for (const l of this.listeners) l(type, obj);
+  private emit(type: LiveEventType, obj: Manifest, before?: Manifest): void {
+    for (const l of this.listeners) l(type, obj, before);
   }
 }
 
@@ -309,7 +309,7 @@ class KindInformer {
     const wasSynced = this.synced || this.store.size > 0;
     const events = this.store.replace(items, list.metadata?.resourceVersion);
     // What changed while no watch ran (a relist after a dropped watch) is drift like any watch event.
-    if (wasSynced) for (const e of events) this.opts.emit(e.type, e.obj);
+    if (wasSynced) for (const e of events) this.opts.emit(e.type, e.obj, e.before);
     this.synced = true;
     this.settleFirst(true);
     return list.metadata?.resourceVersion ?? "";
@@ -346,8 +346,8 @@ class KindInformer {
         if (type === "BOOKMARK") this.store.progress(version);
         if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
         const full = { ...obj, apiVersion: this.opts.apiVersion, kind: this.opts.kind };
-        this.store.event(type, full);
-        this.opts.emit(type, full);
+        const before = this.store.event(type, full);
+        this.opts.emit(type, full, before);
       }, done).then((controller) => {
         this.watch = controller;
         if (this.stopped) controller.abort();

@@ -3,13 +3,14 @@
 // reconcile, cascade deletion and its PostDelete hooks, the web UI's diff, `tether app diff`,
 // `tether preview` and `tether app create`'s check. A rule added here holds on all of them; a test
 // (pipeline-imports.test.ts) fails when another module reaches a renderer around it.
-import type { AppProject, Application } from "../api/types.ts";
+import type { AppProject, Application, ResourceIgnoreDifferences } from "../api/types.ts";
 import { sourcesOf } from "../api/sources.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
 import { plan, type PlannedObject } from "../apply/plan.ts";
 import { invalidIgnoreRules } from "../diff/ignore.ts";
 import { markDecrypted } from "../diff/secret.ts";
+import { NO_DIFF_SETTINGS, type DiffSettings } from "../diff/settings.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { impersonationFor, type Impersonation } from "../policy/impersonation.ts";
 import { checkApplication, checkObjects } from "../policy/project.ts";
@@ -37,6 +38,8 @@ export interface PipelineDeps extends Omit<BuildDeps, "render" | "capabilities">
    * cluster: kinds are then placed in namespaces from the built-in table, and there is no writer.
    */
   readonly destinations?: DestinationResolver;
+  /** tether-cm's global diff rules as they stand now (agent/diff/settings.ts); none when absent. */
+  readonly diffSettings?: () => DiffSettings;
 }
 
 /** The identity side of an app: its project, where it deploys, and who writes there. */
@@ -49,6 +52,11 @@ export interface AppContext {
   readonly writer?: Cluster;
   /** The ServiceAccount the writes run as; absent when the project does not impersonate. */
   readonly identity?: Impersonation;
+  /**
+   * What every comparison of the app ignores: its `spec.ignoreDifferences`, then tether-cm's
+   * `resource.customizations.ignoreDifferences.*` (Argo CD's system-level rules).
+   */
+  readonly ignoreDifferences: readonly ResourceIgnoreDifferences[];
 }
 
 export interface DesiredState extends AppContext {
@@ -79,17 +87,18 @@ export interface DesiredStateRequest {
  * Load (project, source and destination rules, destination cluster, impersonation), without
  * rendering: what cascade deletion needs when Git no longer renders.
  */
-export async function appContext(app: Application, deps: Pick<PipelineDeps, "project" | "destinations" | "allowLocalRepos">): Promise<AppContext> {
+export async function appContext(app: Application, deps: Pick<PipelineDeps, "project" | "destinations" | "allowLocalRepos" | "diffSettings">): Promise<AppContext> {
   const project = await projectOf(app, deps);
   checkApplication(project, app);
   refuseLocalRepos(app, deps.allowLocalRepos);
   const badRules = invalidIgnoreRules(app.spec.ignoreDifferences ?? []);
   if (badRules.length > 0) throw new TetherError("InvalidSpecError", badRules.join("; "), { object: `Application ${app.metadata?.name ?? ""}` });
-  if (!deps.destinations) return { app, project };
+  const ignoreDifferences = [...app.spec.ignoreDifferences ?? [], ...(deps.diffSettings?.() ?? NO_DIFF_SETTINGS).ignoreDifferences];
+  if (!deps.destinations) return { app, project, ignoreDifferences };
   const destination = await deps.destinations.resolve(app.spec.destination);
   const identity = impersonationFor(project, { server: destination.server, namespace: app.spec.destination.namespace ?? "" });
   const writer = identity ? deps.destinations.impersonating(destination, identity.user).cluster : destination.cluster;
-  return { app, project, destination, writer, ...(identity ? { identity } : {}) };
+  return { app, project, destination, writer, ignoreDifferences, ...(identity ? { identity } : {}) };
 }
 
 /** The objects Git wants for `app` and the identity that writes them; throws the first typed error on the way. */

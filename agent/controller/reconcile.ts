@@ -4,7 +4,7 @@
 //   compare → decide (pure) → sync → inventory (pure) → status (pure).
 // It returns the next status, the change set and what the queue should do next; the controller
 // writes them. Every early exit leaves what runs in the cluster as it was.
-import type { AppProject, Application, ApplicationStatus, Manifest, Operation, OperationState, OperationTask, SyncOperationResource } from "../api/types.ts";
+import type { AppProject, Application, ApplicationStatus, Manifest, ResourceIgnoreDifferences, Operation, OperationState, OperationTask, SyncOperationResource } from "../api/types.ts";
 import { primarySource, sourcesOf } from "../api/sources.ts";
 import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
@@ -21,6 +21,7 @@ import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
 import { waveGate } from "../apply/tasks.ts";
 import { compare } from "../diff/index.ts";
 import { respectIgnored } from "../diff/ignore.ts";
+import { ignoresExtraneous } from "../diff/options.ts";
 import { droppedFields } from "../diff/owned.ts";
 import { TetherError, errorMessage } from "../errors.ts";
 import { stableHash } from "../hash.ts";
@@ -87,6 +88,8 @@ interface Context {
   readonly writer: Cluster;
   /** Live state of the destination, read with the agent's identity. */
   readonly live: LiveReader;
+  /** The app's `ignoreDifferences` and tether-cm's global rules (the pipeline's). */
+  readonly ignoreDifferences: readonly ResourceIgnoreDifferences[];
 }
 
 /** Reconciles one Application and returns its next status. Never throws. */
@@ -134,7 +137,10 @@ function credentialOf(app: Application, source: SourceStage): string | undefined
 /** The reconcile's context from the pipeline's answer: reads with the agent's identity, writes with the app's. */
 function contextOf(state: DesiredState, deps: ReconcileDeps): Context {
   if (!state.destination || !state.writer) throw new Error("internal: the pipeline ran without destinations");
-  return { app: state.app, project: state.project, destination: state.destination, writer: state.writer, live: deps.live.reader(state.destination) };
+  return {
+    app: state.app, project: state.project, destination: state.destination, writer: state.writer, live: deps.live.reader(state.destination),
+    ignoreDifferences: state.ignoreDifferences,
+  };
 }
 
 /**
@@ -174,7 +180,7 @@ async function compareAll(ctx: Context, pairs: readonly Pair[], deps: ReconcileD
 async function isInSync(ctx: Context, pair: Pair, deps: ReconcileDeps): Promise<boolean> {
   const { planned, live } = pair;
   if (!live) return false;
-  const ignoreDifferences = ctx.app.spec.ignoreDifferences ?? [];
+  const { ignoreDifferences } = ctx;
   if (!appliedAsGit(planned, live)) return false;
   if (compare({ desired: planned.manifest, live, ignoreDifferences }).status === "Synced") return true;
   if (deps.memo.unchangedSinceApply(ctx.app, planned, live)) return true;
@@ -246,7 +252,8 @@ function statusAfter(input: Compared, after: {
 function decideFor(input: Compared): SyncDecision {
   const { ctx: { app }, desired, compared, stale } = input;
   const differs = compared.filter((p) => !p.inSync && p.sharedWith === undefined).length;
-  const prunable = prunableOf(app, stale).length;
+  // IgnoreExtraneous: an extraneous object with it does not make the app OutOfSync, so it starts no sync.
+  const prunable = prunableOf(app, stale).filter((s) => !ignoresExtraneous(s.live)).length;
   return decide({
     syncPolicy: app.spec.syncPolicy, requested: app.operation?.sync, ...operationsOf(app, desired),
     outOfSync: differs + prunable > 0, pruneOnly: differs === 0 && prunable > 0,
@@ -294,7 +301,7 @@ async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly deci
   const { ctx, compared } = input;
   const cluster = ctx.writer;
   // A selective sync (`tether app sync --resource`) takes only the objects it names, prunes only those and runs no hooks (as Argo CD).
-  const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx.app, p));
+  const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx, p));
   const hooks = selection?.length ? [] : input.hooks;
   const started = op.decision.continuing && ctx.app.status?.operationState
     ? ctx.app.status.operationState
@@ -383,9 +390,9 @@ async function recordStart(input: Compared, deps: ReconcileDeps, op: {
 }
 
 /** With `RespectIgnoreDifferences=true`, the object to apply keeps the live value of every field the app ignores. */
-function toApply(app: Application, pair: ComparedPair): ComparedPair {
-  if (!appOptionsOf(app.spec.syncPolicy?.syncOptions).respectIgnoreDifferences || !pair.live) return pair;
-  const manifest = respectIgnored(pair.planned.manifest, pair.live, app.spec.ignoreDifferences ?? []);
+function toApply(ctx: Context, pair: ComparedPair): ComparedPair {
+  if (!appOptionsOf(ctx.app.spec.syncPolicy?.syncOptions).respectIgnoreDifferences || !pair.live) return pair;
+  const manifest = respectIgnored(pair.planned.manifest, pair.live, ctx.ignoreDifferences);
   return manifest === pair.planned.manifest ? pair : { ...pair, planned: { ...pair.planned, manifest } };
 }
 

@@ -143,3 +143,27 @@ describe("several sources", () => {
     expect(s.sync).toEqual({ status: "Unknown", revision: "abc1234", revisions: ["abc1234", "0.3.1"] });
   });
 });
+
+describe("IgnoreExtraneous (Argo CD's compare option)", () => {
+  const [a] = planned(["a"]);
+  const owner = a!.manifest.metadata.annotations?.["tether.dev/tracking-id"]?.replace("/a", "/extra");
+  const extra = (annotations: Record<string, string>) => ({
+    ref: { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "extra" },
+    live: { ...cm("extra"), metadata: { name: "extra", namespace: "web", annotations: { "tether.dev/tracking-id": owner ?? "", ...annotations } } },
+  });
+
+  it.each([
+    ["an extraneous object makes the app OutOfSync and requires pruning", {}, "OutOfSync", true],
+    ["one marked IgnoreExtraneous leaves it Synced, listed OutOfSync itself", { "argocd.argoproj.io/compare-options": "IgnoreExtraneous" }, "Synced", false],
+  ])("%s", (_what, annotations, sync, pruning) => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }], stale: [extra(annotations)] }));
+    expect(s.sync?.status).toBe(sync);
+    expect(s.resources?.find((r) => r.name === "extra")?.status).toBe("OutOfSync");
+    expect((s.conditions ?? []).some((c) => c.type === "PruningRequired")).toBe(pruning);
+  });
+
+  it("does not hide an object Git holds that differs, whatever it carries", () => {
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: { ...live(a!), metadata: { ...live(a!).metadata, annotations: { "argocd.argoproj.io/compare-options": "IgnoreExtraneous" } } }, inSync: false }] }));
+    expect(s.sync?.status).toBe("OutOfSync");
+  });
+});

@@ -12,6 +12,7 @@ import { conditionOf, mergeConditions, type Reported } from "../status/condition
 import { nextHistory } from "../status/history.ts";
 import type { OperationResult } from "../apply/operation.ts";
 import { optionsOf } from "../apply/plan.ts";
+import { ignoresExtraneous } from "../diff/options.ts";
 import type { Pair, StaleLive } from "./match.ts";
 
 /** A matched pair after comparison. */
@@ -61,7 +62,7 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
   const health = appHealth(resources.slice(0, input.pairs.length));
   const status: ApplicationStatus = {
     ...previous,
-    sync: { status: resources.every((r) => r.status === "Synced") ? "Synced" : "OutOfSync", revision: input.revision, ...revisionsOf(input) },
+    sync: { status: appSynced(input, resources) ? "Synced" : "OutOfSync", revision: input.revision, ...revisionsOf(input) },
     health: { status: health.status, ...(health.message ? { message: health.message } : {}) },
     resources,
     conditions: mergeConditions(previous.conditions, conditions(input)),
@@ -72,6 +73,15 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
   // A revision that renders what is already live (a commit outside the app's path, a comment) is recorded, not synced.
   else if (status.sync?.status === "Synced" && previous.operationState?.phase !== "Running") status.observedRenderKey = input.renderKey;
   return status;
+}
+
+/**
+ * Whether the app is Synced: every object is, except the extraneous ones marked IgnoreExtraneous
+ * (Argo CD's compare option: listed OutOfSync themselves, they leave the app's status alone).
+ */
+function appSynced(input: StatusInput, resources: readonly ResourceStatus[]): boolean {
+  const ignored = new Set(input.stale.filter((s) => ignoresExtraneous(s.live)).map((s) => identity(s.ref)));
+  return resources.every((r, i) => r.status === "Synced" || (i >= input.pairs.length && ignored.has(identity(r))));
 }
 
 /** The status after a reconcile stopped on an error: nothing was applied or pruned, so the last resources, inventory and health stay. */
@@ -231,7 +241,7 @@ const prunable = (app: Application, s: StaleLive) => optionsOf(s.live, app.spec.
 /** Stale objects still live that a sync with prune would delete (Prune=false ones are not counted, as in Argo CD). */
 export function requirePruning(input: Pick<StatusInput, "app" | "stale" | "changes">): StaleLive[] {
   const tried = new Set(input.changes.filter((c) => c.action === "deleted" || c.action === "failed").map((c) => identity(c.ref)));
-  return input.stale.filter((s) => s.live && !tried.has(identity(s.ref)) && prunable(input.app, s));
+  return input.stale.filter((s) => s.live && !tried.has(identity(s.ref)) && prunable(input.app, s) && !ignoresExtraneous(s.live));
 }
 
 function resultOf(c: Change, planned: boolean): ResourceResult | undefined {

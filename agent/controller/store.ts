@@ -15,6 +15,8 @@ export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 export interface StoreEvent {
   readonly type: WatchEventType;
   readonly obj: Manifest;
+  /** The object as it was held before a MODIFIED (what ignoreResourceUpdates compares with). */
+  readonly before?: Manifest;
 }
 
 /**
@@ -93,11 +95,12 @@ export class ObjectStore {
     if (compareVersions(version, this.seen) === 1 || this.seen === undefined) this.seen = version;
   }
 
-  /** A watch event: the only way, with a list, that `watched` changes. */
-  event(type: WatchEventType, obj: Manifest): void {
+  /** A watch event: the only way, with a list, that `watched` changes. Returns the object held before. */
+  event(type: WatchEventType, obj: Manifest): Manifest | undefined {
     const key = keyOfObject(obj);
     this.progress(versionOf(obj));
-    this.unindex(key, this.watched.get(key));
+    const before = this.watched.get(key);
+    this.unindex(key, before);
     if (type === "DELETED") this.watched.delete(key);
     else {
       this.watched.set(key, obj);
@@ -106,6 +109,7 @@ export class ObjectStore {
     const own = this.own.get(key);
     // A write newer than the event (the agent recreated what was deleted) stays until its own event.
     if (own !== undefined && compareVersions(versionOf(own), versionOf(obj)) !== 1) this.own.delete(key);
+    return before;
   }
 
   /**
@@ -126,7 +130,7 @@ export class ObjectStore {
     for (const [key, obj] of next) {
       const before = previous.get(key);
       if (!before) events.push({ type: "ADDED", obj });
-      else if (versionOf(before) !== versionOf(obj)) events.push({ type: "MODIFIED", obj });
+      else if (versionOf(before) !== versionOf(obj)) events.push({ type: "MODIFIED", obj, before });
     }
     for (const [key, obj] of previous) if (!next.has(key)) events.push({ type: "DELETED", obj });
     return events;

@@ -13,6 +13,11 @@ export interface DriftWatchOptions {
   readonly isOwnWrite: (obj: Manifest) => boolean;
   /** Called with the app name a changed object belongs to. */
   readonly changed: (app: string) => void;
+  /**
+   * Whether a modification changed only fields tether-cm's `ignoreResourceUpdates` ignores (and not
+   * the object's health): then it starts no reconcile, as in Argo CD. Absent, every change does.
+   */
+  readonly ignoredUpdate?: (before: Manifest, after: Manifest) => boolean;
 }
 
 export class DriftWatches {
@@ -20,7 +25,7 @@ export class DriftWatches {
   private stopped = false;
 
   constructor(private readonly opts: DriftWatchOptions) {
-    opts.live.subscribe((type, obj) => this.onEvent(type, obj));
+    opts.live.subscribe((type, obj, before) => this.onEvent(type, obj, before));
   }
 
   /** Makes sure every kind of the inventory is watched on the destination. */
@@ -41,9 +46,10 @@ export class DriftWatches {
   }
 
   /** Coalesces the burst of events one apply or one edit produces into one reconcile per app. */
-  private onEvent(type: LiveEventType, obj: Manifest): void {
+  private onEvent(type: LiveEventType, obj: Manifest, before: Manifest | undefined): void {
     const owner = obj.metadata?.labels?.[TRACKING_LABEL];
     if (this.stopped || !owner || this.pending.has(owner) || (type !== "DELETED" && this.opts.isOwnWrite(obj))) return;
+    if (type === "MODIFIED" && before !== undefined && this.opts.ignoredUpdate?.(before, obj) === true) return;
     this.pending.set(owner, setTimeout(() => { this.pending.delete(owner); this.opts.changed(owner); }, 300));
   }
 }

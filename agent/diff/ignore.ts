@@ -6,17 +6,23 @@ import { getAt, removeAt, setAt } from "./pointer.ts";
 
 /**
  * Whether `rule` applies to `obj`. As in Argo CD, an omitted group means the core group (a
- * Knative `Service` is not a core `Service`), `*` matches any group or kind, and an omitted name
+ * Knative `Service` is not a core `Service`), `*` matches any group or kind (and is a wildcard within
+ * one: `*.crossplane.io`), and an omitted name
  * or namespace matches any.
  */
 export function ruleMatches(rule: ResourceIgnoreDifferences, obj: Manifest): boolean {
-  const group = rule.group ?? "";
   return (
-    (group === "*" || group === groupOf(obj.apiVersion)) &&
-    (rule.kind === "*" || rule.kind === obj.kind) &&
+    globEquals(rule.group ?? "", groupOf(obj.apiVersion)) &&
+    globEquals(rule.kind, obj.kind) &&
     (rule.name === undefined || rule.name === obj.metadata.name) &&
     (rule.namespace === undefined || rule.namespace === obj.metadata.namespace)
   );
+}
+
+/** `pattern` equals `value`, `*` standing for any run of characters (Argo CD's glob: `*.crossplane.io`). */
+function globEquals(pattern: string, value: string): boolean {
+  if (!pattern.includes("*")) return pattern === value;
+  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
 }
 
 /**

@@ -1,6 +1,7 @@
 // The web UI's HTTP surface: `/api/v1/...` (JSON, server-sent events, logs) and `/ui/...` (the
 // built frontend). Every API request is authenticated and authorised through Kubernetes (auth.ts);
 // every action also needs the session's CSRF token. No Secret value leaves this file unmasked.
+import type { DiffSettings } from "../diff/settings.ts";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -50,6 +51,8 @@ export interface UiOptions {
    * tab that made S takes). Absent (the agent), there is no such route: callers sign in with the form.
    */
   readonly login?: { readonly code: string; readonly token: string };
+  /** tether-cm's global diff rules (the agent's settings), so the diff view ignores what the reconcile ignores. */
+  readonly diffSettings?: () => DiffSettings;
 }
 
 export interface UiRoutes {
@@ -97,6 +100,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
         listSecrets: async () => (await Promise.all(CLUSTER_SECRET_LABELS.map((l) => client.listSecrets(l)))).flat(),
       }),
       ...(opts.renderLimits ? { limits: opts.renderLimits } : {}),
+      ...(opts.diffSettings ? { diffSettings: opts.diffSettings } : {}),
     },
   };
   // Each diff fetches, renders and dry-runs; each stream holds an API connection: bounded per caller and in all.

@@ -24,7 +24,7 @@ export async function objectDiffs(app: Application, deps: DiffDeps): Promise<Obj
   // Reads and dry-runs as the app's writer: an impersonating project's ServiceAccount sees what it may touch, no more.
   const cluster = state.writer;
   if (!cluster) throw new Error("internal: the UI's pipeline has no destinations");
-  const ignoreDifferences = app.spec.ignoreDifferences ?? [];
+  const { ignoreDifferences } = state;
   const decrypted = decryptedIn(state.desired.rendered);
   const out: ObjectDiffView[] = [];
   for (const obj of state.planned) {

@@ -1,4 +1,5 @@
 // The web UI stage: a JSON API, live updates and the built frontend, mounted by agent/server.ts. See README.md.
+import type { DiffSettings } from "../diff/settings.ts";
 import os from "node:os";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -15,11 +16,12 @@ export { kubeAccess, localAccess, metricsAccess, randomToken, type Access, type 
 export function agentUi(opts: {
   readonly kc: KubeConfig; readonly namespace: string; readonly cacheDir?: string; readonly log?: (line: string) => void;
   readonly allowLocalRepos: boolean; readonly renderLimits?: RenderLimits; readonly fetchLimits?: FetchLimits;
+  readonly diffSettings?: () => DiffSettings;
 }): UiRoutes {
   return uiRoutes({
     kc: opts.kc, namespace: opts.namespace, access: kubeAccess(new KubeHttp(opts.kc)), allowLocalRepos: opts.allowLocalRepos,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
-    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.log ? { log: opts.log } : {}), ...(opts.diffSettings ? { diffSettings: opts.diffSettings } : {}),
   });
 }

@@ -29,5 +29,5 @@ export async function diffApplication(app: Application, opts: DiffOptions): Prom
     destinations: cliDestinations(loadKubeConfig(opts.flags), opts.client),
   });
   // Read as the caller (their own RBAC decides what they see), not as the project's ServiceAccount they may not impersonate.
-  return (await liveChanges(app, { planned: state.planned, rendered: state.desired.rendered }, state.destination!.cluster)).map((c) => c.diff).join("");
+  return (await liveChanges(app, { planned: state.planned, rendered: state.desired.rendered, ignoreDifferences: state.ignoreDifferences }, state.destination!.cluster)).map((c) => c.diff).join("");
 }

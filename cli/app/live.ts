@@ -3,7 +3,7 @@
 // there differ from what Git renders. Secret values are masked by unifiedDiff.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { TetherClient } from "../../agent/api/client.ts";
-import type { Application } from "../../agent/api/types.ts";
+import type { Application, ResourceIgnoreDifferences } from "../../agent/api/types.ts";
 import { KubeCluster, type Cluster } from "../../agent/apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../../agent/apply/destinations.ts";
 import { displayRef, staleEntries } from "../../agent/apply/inventory.ts";
@@ -37,9 +37,13 @@ export function cliDestinations(kc: KubeConfig, client: TetherClient): Destinati
  * How `cluster` differs from the pipeline's `planned` objects for `app` (its status.inventory names what it
  * applied before); `rendered` marks what was decrypted, masked whatever its kind.
  */
-export async function liveChanges(app: Application, desired: { planned: readonly PlannedObject[]; rendered: readonly RenderedObject[] }, cluster: Cluster): Promise<LiveChange[]> {
+export async function liveChanges(app: Application, desired: {
+  planned: readonly PlannedObject[]; rendered: readonly RenderedObject[];
+  /** The pipeline's rules (the app's and tether-cm's); the app's own when absent. */
+  ignoreDifferences?: readonly ResourceIgnoreDifferences[];
+}, cluster: Cluster): Promise<LiveChange[]> {
   const { planned } = desired;
-  const ignoreDifferences = app.spec.ignoreDifferences ?? [];
+  const ignoreDifferences = desired.ignoreDifferences ?? app.spec.ignoreDifferences ?? [];
   const decrypted = decryptedIn(desired.rendered);
   const out: LiveChange[] = [];
   for (const obj of planned) {

@@ -7,12 +7,12 @@ import path from "node:path";
 import { VersionApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
-import { application, applyApp, appReader, syncedAndHealthy, type SingleSourceApplication } from "../support/apps.ts";
+import { application, applyApp, appReader, synced, syncedAndHealthy, type SingleSourceApplication } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
-import { eventually, kube } from "../support/kube.ts";
+import { kube } from "../support/kube.ts";
 
 const NS = "tether-e2e-parity";
-const { kubeconfigPath, kc, core, objects } = kube();
+const { kubeconfigPath, kc, core, apps: appsApi, objects } = kube();
 const reader = appReader(kc, NS);
 
 let repo: TestRepo;
@@ -73,6 +73,10 @@ beforeAll(async () => {
   await objects.create(widgetCrd).catch((e: { code?: number }) => {
     if (e.code !== 409) throw e;
   });
+  // Global diff settings, as an Argo CD user carries argocd-cm over: read by the agent at start and watched.
+  await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: "tether-cm" }, data: {
+    "resource.customizations.ignoreDifferences.apps_Deployment": "jsonPointers:\n- /spec/replicas\n",
+  } } });
   repo = await createRepo();
   await repo.commit({ ...capsChart });
   agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS });
@@ -110,4 +114,57 @@ describe("Helm renders for the destination cluster, as Argo CD passes --kube-ver
   }, 400_000);
 });
 
-export { eventually };
+const configMap = (name: string, annotations: Record<string, string> = {}) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${name}
+  annotations: ${JSON.stringify(annotations)}
+data:
+  K: v
+`;
+
+const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+spec:
+  replicas: ${replicas}
+  selector:
+    matchLabels: {app: ${name}}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+`;
+
+describe("diff settings keep an app Synced, as Argo CD's do", () => {
+  it("an object marked IgnoreExtraneous that left Git does not make its app OutOfSync (listed OutOfSync itself, not pruned)", async () => {
+    await repo.commit({
+      "extraneous/kept.yaml": configMap("kept"),
+      "extraneous/generated.yaml": configMap("generated", { "argocd.argoproj.io/compare-options": "IgnoreExtraneous" }),
+    });
+    await applyApp(objects, app("extraneous", "extraneous", "parity-extraneous"));
+    await reader.until("extraneous", "Synced and Healthy", syncedAndHealthy(), 180_000);
+    const rev = await repo.commit({ "extraneous/generated.yaml": null });
+    const seen = await reader.until("extraneous", "the new commit compared", (a) => a.status?.sync?.revision === rev
+      && (a.status.resources ?? []).some((r) => r.name === "generated" && r.status === "OutOfSync"), 180_000);
+    expect(seen.status?.sync?.status).toBe("Synced");
+    expect((seen.status?.conditions ?? []).map((c) => c.type)).not.toContain("PruningRequired");
+    expect((await core.readNamespacedConfigMap({ name: "generated", namespace: "parity-extraneous" })).data?.K).toBe("v");
+  }, 400_000);
+
+  it("a global rule in tether-cm (resource.customizations.ignoreDifferences.apps_Deployment) keeps a scaled Deployment Synced; selfHeal leaves it", async () => {
+    await repo.commit({ "scaled/deploy.yaml": deployment("scaled", 1) });
+    await applyApp(objects, app("scaled", "scaled", "parity-scaled"));
+    await reader.until("scaled", "Synced", synced(), 180_000);
+    await appsApi.patchNamespacedDeploymentScale({ name: "scaled", namespace: "parity-scaled", body: [{ op: "replace", path: "/spec/replicas", value: 3 }] });
+    // The scale is a drift event: without the rule selfHeal would put 1 back within a second or two.
+    await new Promise((r) => setTimeout(r, 8000));
+    const seen = await reader.get("scaled");
+    expect(seen.status?.sync?.status).toBe("Synced");
+    expect((await appsApi.readNamespacedDeployment({ name: "scaled", namespace: "parity-scaled" })).spec?.replicas).toBe(3);
+  }, 400_000);
+});
