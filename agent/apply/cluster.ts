@@ -29,6 +29,11 @@ export interface Cluster {
   /** POST: creates a new object (a hook is created afresh each sync; an existing one is a 409). */
   create(obj: Manifest): Promise<Manifest>;
   /**
+   * A JSON merge patch under a field manager of its own (a resource action's `tether-action`), so the
+   * fields it sets are not Tether's apply's and the next apply does not take them back.
+   */
+  patch?(ref: ObjectRef, patch: unknown, opts: { readonly fieldManager: string }): Promise<Manifest>;
+  /**
    * The version and APIs the cluster serves (Helm's `.Capabilities`), cached per client for a few
    * minutes (discovery.ts). Optional: a cluster that cannot tell renders with Helm's defaults.
    */
@@ -121,6 +126,12 @@ export class KubeCluster implements Cluster {
       if (!(err instanceof KubeApiError) || (err.code !== 422 && err.code !== 409)) throw err;
       return await this.recreate(obj, opts);
     }
+  }
+
+  async patch(ref: ObjectRef, patch: unknown, opts: { readonly fieldManager: string }): Promise<Manifest> {
+    this.writes.apply++;
+    const path = await this.path(ref);
+    return await this.http.ok("PATCH", `${path}?fieldManager=${encodeURIComponent(opts.fieldManager)}`, { json: patch, contentType: "application/merge-patch+json" }) as Manifest;
   }
 
   async create(obj: Manifest): Promise<Manifest> {

@@ -38,6 +38,12 @@ export function fencedCluster(cluster: Cluster, app: string, owns: (app: string)
       checkOwner(app, owns);
       return await cluster.create(obj);
     },
+    ...(cluster.patch ? {
+      patch: async (ref: ObjectRef, patch: unknown, opts: { readonly fieldManager: string }) => {
+        checkOwner(app, owns);
+        return await cluster.patch!(ref, patch, opts);
+      },
+    } : {}),
     get writes() {
       return cluster.writes;
     },

@@ -159,6 +159,12 @@ describe("the UI's authorization of actions (issue 22, finding 12)", () => {
     expect((await res.json() as { message: string }).message).toBe("bob may not sync applications.tether.dev/web in namespace tether-system");
   });
 
+  it("asks for the verb action on applications.tether.dev to run a resource action", async () => {
+    const res = await post("/api/v1/applications/web/actions?key=apps/v1/Deployment/shop/web", "{\"action\": \"restart\"}");
+    expect(res.status).toBe(403);
+    expect((await res.json() as { message: string }).message).toBe("bob may not action applications.tether.dev/web in namespace tether-system");
+  });
+
   it("still asks for update to refresh", async () => {
     asked.length = 0;
     expect((await post("/api/v1/applications/web/refresh", "{}")).status).toBe(403);

@@ -1,6 +1,8 @@
 // The web UI's HTTP surface: `/api/v1/...` (JSON, server-sent events, logs) and `/ui/...` (the
 // built frontend). Every API request is authenticated and authorised through Kubernetes (auth.ts);
 // every action also needs the session's CSRF token. No Secret value leaves this file unmasked.
+import { ActionError } from "../actions/builtin.ts";
+import { actionsOf, runAction } from "../actions/run.ts";
 import type { DiffSettings } from "../diff/settings.ts";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -75,6 +77,9 @@ type Handler = (call: Call) => Promise<void>;
 
 /** The SubjectAccessReview verb for sync and rollback on `applications.tether.dev` (README: a Role that grants it). */
 export const SYNC_VERB = "sync";
+
+/** The SubjectAccessReview verb for running a resource action (restart, scale…) on an application's object. */
+export const ACTION_VERB = "action";
 
 const DOT_SEGMENT = /\/(\.|%2e){1,2}(\/|$)/i;
 
@@ -179,6 +184,31 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       const container = call.url.searchParams.get("container");
       await streamed.run(call.who.user, () =>
         streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res));
+    },
+    "GET applications/*/actions": async (call) => {
+      const node = await treeObject(call, await mustGet(call));
+      const live = await cluster.get(node.ref);
+      sendJson(call.res, 200, { items: live ? actionsOf(live) : [] });
+    },
+    // An action writes to the object, not the Application: a verb of its own (as Argo CD's `action/*` permission).
+    "POST applications/*/actions": async (call) => {
+      const app = await mustGet(call, ACTION_VERB);
+      const node = await treeObject(call, app);
+      const body = await readJson(call.req);
+      if (typeof body.action !== "string") throw new BadRequest("pass {\"action\": NAME, \"params\": {NAME: VALUE}}");
+      const params = body.params === undefined ? {} : body.params;
+      if (typeof params !== "object" || params === null || Object.values(params).some((v) => typeof v !== "string")) {
+        throw new BadRequest("params must map names to strings: {\"replicas\": \"3\"}");
+      }
+      const { group, kind, name, namespace } = node.ref;
+      const outcome = await runAction({ app, target: { group, kind, name, ...(namespace ? { namespace } : {}) }, action: body.action,
+        params: params as Record<string, string> }, diffDeps.pipeline).catch((err: unknown) => {
+        throw err instanceof ActionError ? new BadRequest(err.message) : err;
+      });
+      const message = `${call.who.user} ran ${outcome.message}`;
+      await client.recordEvent(app, { type: "Normal", reason: "ResourceActionRan", message }).catch((err: unknown) => log(`ui: could not record event: ${errorMessage(err)}`));
+      log(`ui: ${message} of ${call.name}`);
+      sendJson(call.res, 200, { message: outcome.message });
     },
     "POST applications/*/refresh": (call) => act(call, "update", (app) => refreshPatch(app, new Date())),
     // Sync and rollback have a verb of their own (as Argo CD's `sync` action): `update` would also let the

@@ -10,6 +10,7 @@ import { appDetails, appTable, historyTable, withoutManagedFields } from "./view
 import { describeState, stopWhenSyncEnded, waitForApp } from "./wait.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
+import { actionsCommand } from "./actions.ts";
 import { refuseWhileRunning, rollbackTarget, waitForOperation } from "./operation.ts";
 import { isSelected, parseResource } from "../../agent/apply/selection.ts";
 import { rollbackPatch } from "../../agent/ui/actions.ts";
@@ -31,7 +32,8 @@ async function mustGet(flags: KubeFlags, name: string) {
 export function appCommand(): Command {
   const app = new Command("app").description("Inspect and drive Applications")
     .addCommand(createCommand())
-    .addCommand(deleteCommand());
+    .addCommand(deleteCommand())
+    .addCommand(actionsCommand());
 
   kubeOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
     .addOption(new Option("-o, --output <format>", "table, wide, json, yaml or name").default("table"))

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, synced, syncedAndHealthy, type SingleSourceApplication } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
-import { kube } from "../support/kube.ts";
+import { eventually, kube } from "../support/kube.ts";
 
 const NS = "tether-e2e-parity";
 const { kubeconfigPath, kc, core, apps: appsApi, objects } = kube();
@@ -166,5 +166,32 @@ describe("diff settings keep an app Synced, as Argo CD's do", () => {
     const seen = await reader.get("scaled");
     expect(seen.status?.sync?.status).toBe("Synced");
     expect((await appsApi.readNamespacedDeployment({ name: "scaled", namespace: "parity-scaled" })).spec?.replicas).toBe(3);
+  }, 400_000);
+});
+
+describe("resource actions, as Argo CD's", () => {
+  it("tether app actions run restart rolls a Deployment: the pod template's restartedAt changes, a new ReplicaSet appears, the app stays Synced", async () => {
+    await repo.commit({ "restart/deploy.yaml": deployment("roll", 1) });
+    await applyApp(objects, app("roll", "restart", "parity-roll"));
+    await reader.until("roll", "Synced", synced(), 180_000);
+    const listed = await cli(["app", "actions", "list", "roll", "--namespace", NS, "--kind", "Deployment", "--resource-name", "roll"], { kubeconfig: kubeconfigPath });
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/restart\s+enabled/);
+    expect(listed.stdout).toMatch(/scale\s+enabled\s+replicas=1/);
+    const sets = async () => (await appsApi.listNamespacedReplicaSet({ namespace: "parity-roll" })).items.map((r) => r.metadata?.name ?? "");
+    const before = await eventually("the first ReplicaSet", async () => ((await sets()).length > 0 ? await sets() : undefined));
+    const ran = await cli(["app", "actions", "run", "roll", "restart", "--namespace", NS, "--kind", "Deployment", "--resource-name", "roll"], { kubeconfig: kubeconfigPath });
+    expect(ran.exitCode, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain("ran restart on apps/Deployment parity-roll/roll");
+    const d = await appsApi.readNamespacedDeployment({ name: "roll", namespace: "parity-roll" });
+    expect(d.spec?.template.metadata?.annotations?.["kubectl.kubernetes.io/restartedAt"]).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await eventually("a new ReplicaSet", async () => ((await sets()).some((n) => !before.includes(n)) ? true : undefined), 60_000);
+    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: "reason=ResourceActionRan" });
+    expect(events.items.map((e) => e.message)).toContainEqual(expect.stringContaining("ran restart on apps/Deployment parity-roll/roll"));
+    await new Promise((r) => setTimeout(r, 3000));
+    expect((await reader.get("roll")).status?.sync?.status).toBe("Synced");
+    const refused = await cli(["app", "actions", "run", "roll", "resume", "--namespace", NS, "--kind", "Deployment", "--resource-name", "roll"], { kubeconfig: kubeconfigPath });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('has no action "resume"; its actions: restart, scale');
   }, 400_000);
 });

@@ -1,7 +1,7 @@
 // One object of an application: its live manifest (Secret values masked by the agent), its diff
 // against Git, its events and, for a Pod, its log (optionally followed).
 import { useEffect, useState } from "preact/hooks";
-import { api, streamLogs, type EventView, type ObjectDiffView } from "./api.ts";
+import { api, streamLogs, type EventView, type ObjectDiffView, type ResourceActionView } from "./api.ts";
 import { Message, When } from "./components.tsx";
 import { href } from "./router.ts";
 
@@ -29,6 +29,7 @@ export function ObjectView(props: { name: string; objectKey: string; version: nu
         <a href={href.list()}>Applications</a> / <a href={href.app(props.name)}>{props.name}</a> / <span>{kind}/{objName}</span>
       </nav>
       <div class="page-head"><h1>{kind} {namespace ? `${namespace}/` : ""}{objName}</h1></div>
+      <Actions name={props.name} objectKey={props.objectKey} />
       <div class="tabs" role="tablist" aria-label="Object views">
         {tabs.map((t) => <button key={t} type="button" role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>{NAMES[t]}</button>)}
       </div>
@@ -108,6 +109,31 @@ function Logs(props: { name: string; objectKey: string }) {
       <label><input type="checkbox" checked={follow} onChange={() => setFollow(!follow)} /> Follow</label>
       <Message error={error} />
       <pre class="code logs" aria-label="Pod log" aria-live="polite">{lines.join("\n") || (error ? "" : "No log lines yet.")}</pre>
+    </div>
+  );
+}
+
+/** The object's resource actions (restart, scale, suspend…) as buttons; one with parameters asks for them first. */
+function Actions(props: { name: string; objectKey: string }) {
+  const { value } = useLoad(() => api.actions(props.name, props.objectKey), [props.name, props.objectKey]);
+  const [status, setStatus] = useState<{ message?: string; error?: string }>({});
+  if (!value?.length) return null;
+  const run = (a: ResourceActionView) => {
+    const params: Record<string, string> = {};
+    for (const p of a.params ?? []) {
+      const given = window.prompt(`${a.name}: ${p.name}`, p.default ?? "");
+      if (given === null) return;
+      params[p.name] = given;
+    }
+    if (!window.confirm(`Run ${a.name} on ${props.objectKey.split("/").slice(2).join("/")}?`)) return;
+    api.runAction(props.name, props.objectKey, a.name, params)
+      .then((r) => setStatus({ message: `Ran ${r.message}` }), (err: Error) => setStatus({ error: err.message }));
+  };
+  return (
+    <div class="actions" role="group" aria-label="Resource actions">
+      {value.map((a) => <button key={a.name} type="button" disabled={a.disabled} onClick={() => run(a)}>{a.name}</button>)}
+      {status.message && <p role="status">{status.message}</p>}
+      <Message error={status.error} />
     </div>
   );
 }

@@ -83,7 +83,17 @@ export const api = {
   sync: (name: string, opts: { prune: boolean; dryRun: boolean; resources: string[] }) => call("POST", app(name, "sync"), opts),
   rollback: (name: string, id: number) => call("POST", app(name, "rollback"), { id }),
   remove: (name: string, cascade: boolean) => call("DELETE", `${app(name)}?cascade=${cascade}`),
+  actions: (name: string, key: string) => call<{ items: ResourceActionView[] }>("GET", app(name, `actions${keyQuery(key)}`)).then((r) => r.items),
+  runAction: (name: string, key: string, action: string, params: Record<string, string>) =>
+    call<{ message: string }>("POST", app(name, `actions${keyQuery(key)}`), { action, params }),
 };
+
+/** A resource action of an object (restart, scale…), as `GET …/actions` lists it. */
+export interface ResourceActionView {
+  readonly name: string;
+  readonly disabled: boolean;
+  readonly params?: readonly { readonly name: string; readonly default?: string }[];
+}
 
 /** Reads a streamed response line by line until `signal` aborts; resolves when the stream ends. */
 async function readLines(path: string, signal: AbortSignal, onLine: (line: string) => void): Promise<void> {
