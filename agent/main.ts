@@ -21,6 +21,7 @@ import type { Push } from "./webhook/forges.ts";
 import { keepAlive } from "./apply/keepalive.ts";
 import { SettingsStore, watchSettings } from "./settings/index.ts";
 import { AppSetController } from "./appset/controller.ts";
+import { liveDiffSettings } from "./diff/settings.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -88,6 +89,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Settings first: the first reconcile already sees tether-cm's customizations.
   const settings = new SettingsStore();
   const settingsWatch = await watchSettings({ kc: opts.kc, namespace: opts.namespace, store: settings, log });
+  // tether-cm's global diff rules, for the reconcile, the drift watches and the UI diff alike.
+  const diffSettings = liveDiffSettings(() => settings.current(), log);
   let sharding: Sharding | undefined;
   let leadership: Leadership | undefined;
   const controller: Controller = new Controller({
@@ -99,9 +102,10 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
     ...(opts.sharding ? { owns: (app: string) => sharding?.owns(app) ?? false } : {}),
     ...(opts.leaderElection ? { owns: () => leadership?.mayWrite() ?? false } : {}),
+    diffSettings,
   });
   const ui = agentUi({
-    kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false,
+    kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false, diffSettings,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
   });
