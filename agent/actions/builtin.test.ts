@@ -17,7 +17,7 @@ describe("built-in resource actions, as Argo CD ships them", () => {
     ["a ConfigMap", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } }, []],
     ["a Deployment of another group", { ...workload("Deployment"), apiVersion: "example.com/v1" }, []],
   ] as const)("lists for %s: %j", (_what, obj, names) => {
-    expect(builtinActions(obj as Manifest).map((a) => a.name)).toEqual(names);
+    expect(builtinActions(obj).map((a) => a.name)).toEqual(names);
   });
 
   it("restart sets the pod template's kubectl.kubernetes.io/restartedAt (kubectl rollout restart's annotation), keeping the others", () => {
