@@ -68,8 +68,14 @@ export function parseApplicationSetSpec(
   return { ok: true, spec: spec as ApplicationSetSpec };
 }
 
+/** Optional facts about the set that some generators need. */
+export interface GenerateOptions {
+  /** The set's name: plugins receive it as `applicationSetName`. */
+  readonly name?: string;
+}
+
 /** Runs every generator and renders the template for each parameter set, in generator then element order. */
-export async function generateApplications(spec: ApplicationSetSpec, env: GeneratorEnv): Promise<GenerateResult> {
+export async function generateApplications(spec: ApplicationSetSpec, env: GeneratorEnv, options: GenerateOptions = {}): Promise<GenerateResult> {
   let mode: RenderMode;
   try {
     mode = renderMode(spec);
@@ -80,10 +86,10 @@ export async function generateApplications(spec: ApplicationSetSpec, env: Genera
   const owner = new Map<string, string>();
   for (const [i, generator] of spec.generators.entries()) {
     const path = `generators[${i}]`;
-    const ctx: GeneratorContext = { spec, env, mode, path };
+    const ctx: GeneratorContext = { spec, env, mode, path, depth: 0, setName: options.name ?? "" };
     let results;
     try {
-      results = await runGenerator(generator, ctx, {});
+      results = await runGenerator(generator, ctx);
     } catch (err) {
       return failFrom(err, path, generator, "ApplicationGenerationFromParamsError");
     }

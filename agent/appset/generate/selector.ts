@@ -1,7 +1,6 @@
 // Label selectors as Argo CD's ApplicationSet controller evaluates them (its own copy of
 // LabelSelectorAsSelector, without Kubernetes' restrictions on label values, so cluster URLs match).
-import { isMap } from "../../template/values.ts";
-import { formatValue } from "../../template/values.ts";
+import { formatValue, isMap } from "../../template/values.ts";
 import type { LabelSelector } from "./types.ts";
 
 /** Whether `labels` match `selector`; an empty or absent selector matches everything. */
@@ -50,20 +49,16 @@ export function selectorProblem(selector: LabelSelector | undefined): string | u
 }
 
 /**
- * jeremywohl/flatten in DotStyle, as Argo CD flattens parameters for `selector`: nested maps and lists
- * become `a.b` and `a.0`, leaves their fmt %v text.
+ * jeremywohl/flatten in DotStyle then fmt %v, as Argo CD flattens parameters for `selector` and for
+ * fasttemplate: nested maps and lists become `a.b` and `list.0`; empty maps and lists vanish.
  */
 export function flattenParams(params: Readonly<Record<string, unknown>>): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (prefix: string, v: unknown): void => {
-    if (isMap(v) && Object.keys(v).length > 0) {
-      for (const [k, e] of Object.entries(v)) walk(prefix === "" ? k : `${prefix}.${k}`, e);
-    } else if (Array.isArray(v) && v.length > 0) {
-      v.forEach((e, i) => walk(prefix === "" ? String(i) : `${prefix}.${i}`, e));
-    } else {
-      out[prefix] = v === null || v === undefined ? "<nil>" : formatValue(v);
-    }
+    if (isMap(v)) for (const [k, e] of Object.entries(v)) walk(prefix === "" ? k : `${prefix}.${k}`, e);
+    else if (Array.isArray(v)) v.forEach((e, i) => walk(prefix === "" ? String(i) : `${prefix}.${i}`, e));
+    else out[prefix] = v === null || v === undefined ? "<nil>" : formatValue(v);
   };
-  for (const [k, v] of Object.entries(params)) walk(k, v);
+  walk("", params);
   return out;
 }
