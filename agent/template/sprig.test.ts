@@ -72,6 +72,9 @@ describe("Sprig functions as Argo CD registers them", () => {
     // dates, deterministic: from a fixed epoch
     ['{{ date "2006-01-02T15:04:05Z07:00" .epoch }} {{ .epoch | date "Jan 2, 2006" }} {{ htmlDate .epoch }}', "2023-11-14T22:13:20Z Nov 14, 2023 2023-11-14"],
     ['{{ toDate "2006-01-02" "2024-02-03" | date "02/01/2006" }} {{ unixEpoch (toDate "2006-01-02" "2024-02-03") }}', "03/02/2024 1706918400"],
+    ['{{ dateModify "1h30m" (toDate "2006-01-02" "2024-02-03") | date "15:04" }} {{ duration 3725 }}', "01:30 1h2m5s"],
+    ['{{ (urlParse "https://u:p@git.example.com:8443/org/repo.git?ref=main#x").hostname }} {{ (urlParse "https://git.example.com/a").path }}', "git.example.com /a"],
+    ['{{ urlJoin (dict "scheme" "https" "host" "example.com" "path" "/x" "query" "a=1") }}', "https://example.com/x?a=1"],
     // Argo CD's own
     ['{{ normalize "Guestbook_UI.Prod!" }} {{ normalize "--x--" }}', "guestbook-ui.prod x"],
     ['{{ slugify "Hello World!" }} {{ slugify 10 false "a very long cluster name" }} {{ slugify 10 true "a very long cluster name" }}', "hello-world a-very-lon a-very"],

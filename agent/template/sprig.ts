@@ -390,6 +390,41 @@ function durationSeconds(v: unknown): string {
   return neg ? `-${text}` : text;
 }
 
+/** Go's time.ParseDuration for dateModify: "1h30m", "-45m", "2.5s". */
+function parseDuration(s: string): number {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const m = /^([+-]?)((?:[0-9.]+(?:ns|us|µs|ms|s|m|h))+)$/.exec(s);
+  if (m === null) throw new Error(`time: invalid duration ${goQuote(s)}`);
+  let total = 0;
+  for (const part of (m[2] ?? "").matchAll(/([0-9.]+)(ns|us|µs|ms|s|m|h)/g)) total += Number(part[1]) * (units[part[2] ?? ""] ?? 0);
+  return m[1] === "-" ? -total : total;
+}
+
+/** Sprig's urlParse: the parts of a URL as Go's net/url names them. */
+function urlParse(s: string): Record<string, string> {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new Error(`unable to parse url: ${s}`);
+  }
+  const userinfo = u.username === "" ? "" : u.password === "" ? u.username : `${u.username}:${u.password}`;
+  return {
+    scheme: u.protocol.replace(/:$/, ""), host: u.host, hostname: u.hostname, path: u.pathname,
+    query: u.search.replace(/^\?/, ""), opaque: "", fragment: u.hash.replace(/^#/, ""), userinfo,
+  };
+}
+
+function urlJoin(d: Record<string, unknown>): string {
+  const part = (k: string): string => (typeof d[k] === "string" ? (d[k] as string) : "");
+  const auth = part("userinfo") === "" ? "" : `${part("userinfo")}@`;
+  const scheme = part("scheme") === "" ? "" : `${part("scheme")}:`;
+  const host = part("host") === "" ? "" : `//${auth}${part("host")}`;
+  const query = part("query") === "" ? "" : `?${part("query")}`;
+  const fragment = part("fragment") === "" ? "" : `#${part("fragment")}`;
+  return `${scheme}${host}${part("path")}${query}${fragment}`;
+}
+
 // ---------------------------------------------------------------- semver (Masterminds' constraint syntax)
 
 function semverCompare(constraint: string, version: string): boolean {
@@ -627,6 +662,12 @@ const entries: Array<[string, TemplateFunc]> = [
   ["toDate", fn(2, 2, ([layout, s]) => toDate(S(layout, "toDate"), S(s, "toDate")))],
   ["mustToDate", fn(2, 2, ([layout, s]) => toDate(S(layout, "mustToDate"), S(s, "mustToDate")))],
   ["duration", fn(1, 1, ([v]) => durationSeconds(v))],
+  ["dateModify", fn(2, 2, ([d, t]) => new Date(toTime(t).getTime() + parseDuration(S(d, "dateModify"))))],
+  ["date_modify", fn(2, 2, ([d, t]) => new Date(toTime(t).getTime() + parseDuration(S(d, "date_modify"))))],
+  ["mustDateModify", fn(2, 2, ([d, t]) => new Date(toTime(t).getTime() + parseDuration(S(d, "mustDateModify"))))],
+  ["ago", fn(1, 1, ([t]) => durationSeconds(Math.round((Date.now() - toTime(t).getTime()) / 1000)))],
+  ["urlParse", fn(1, 1, ([s]) => urlParse(S(s, "urlParse")))],
+  ["urlJoin", fn(1, 1, ([d]) => urlJoin(dict(d, "urlJoin")))],
   // semver
   ["semver", fn(1, 1, ([v]) => semverObject(S(v, "semver")))],
   ["semverCompare", fn(2, 2, ([c, v]) => semverCompare(S(c, "semverCompare"), S(v, "semverCompare")))],

@@ -7,14 +7,19 @@ import { selectorMatches } from "./selector.ts";
 import type { ClusterGenerator } from "./types.ts";
 import { withValues } from "./values.ts";
 
-/** The label every cluster Secret carries; the implicit local cluster entry has no labels at all. */
-export const CLUSTER_SECRET_LABEL = "argocd.argoproj.io/secret-type";
+/** The labels a cluster Secret carries (Argo CD's, or Tether's); the implicit local cluster entry has neither. */
+export const CLUSTER_SECRET_LABELS = ["argocd.argoproj.io/secret-type", "tether.dev/secret-type"];
 export const LOCAL_SERVER = "https://kubernetes.default.svc";
+
+/** The local cluster as the environment adds it (not a Secret): Argo CD drops it when a selector is set. */
+function isImplicitLocal(c: ClusterEntry): boolean {
+  return c.server === LOCAL_SERVER && !CLUSTER_SECRET_LABELS.some((l) => c.labels[l] !== undefined);
+}
 
 export function clusterParams(gen: ClusterGenerator, clusters: readonly ClusterEntry[], mode: RenderMode): Params[] {
   const selector = gen.selector ?? {};
   const hasSelector = Object.keys(selector.matchLabels ?? {}).length > 0 || (selector.matchExpressions ?? []).length > 0;
-  const secrets = clusters.filter((c) => c.labels[CLUSTER_SECRET_LABEL] !== undefined);
+  const secrets = clusters.filter((c) => !isImplicitLocal(c));
   // Argo CD keys Secrets by cluster name (a later one with the same name wins); we keep name order.
   const byName = new Map<string, ClusterEntry>();
   for (const c of secrets) if (selectorMatches(selector, c.labels)) byName.set(c.name, c);

@@ -8,6 +8,8 @@ const SECRET = { "argocd.argoproj.io/secret-type": "cluster" };
 const clusters: ClusterEntry[] = [
   { name: "staging", server: "https://1.2.3.4", labels: { ...SECRET, environment: "staging", "use-kafka": "false" }, annotations: {} },
   { name: "production", server: "https://2.4.6.8", labels: { ...SECRET, environment: "production" }, annotations: { owner: "team-a" } },
+  // A Secret labelled the Tether way only.
+  { name: "tether-only", server: "https://9.9.9.9", labels: { "tether.dev/secret-type": "cluster", environment: "edge" }, annotations: {} },
   // The local cluster as the environment lists it: no Secret, so no labels.
   { name: "in-cluster", server: "https://kubernetes.default.svc", labels: {}, annotations: {} },
 ];
@@ -39,6 +41,7 @@ template:
     expect(result.ok && result.applications.map((a) => [a.metadata.name, a.metadata.annotations, a.spec])).toEqual([
       ["production-guestbook", { env: "production", owner: "team-a" }, { destination: { server: "https://2.4.6.8" }, project: "production" }],
       ["staging-guestbook", { env: "staging", owner: "{{metadata.annotations.owner}}" }, { destination: { server: "https://1.2.3.4" }, project: "staging" }],
+      ["tether-only-guestbook", { env: "edge", owner: "{{metadata.annotations.owner}}" }, { destination: { server: "https://9.9.9.9" }, project: "tether-only" }],
       // The local cluster has no labels: fasttemplate leaves those parameters as written.
       ["in-cluster-guestbook", { env: "{{metadata.labels.environment}}", owner: "{{metadata.annotations.owner}}" },
         { destination: { server: "https://kubernetes.default.svc" }, project: "in-cluster" }],
@@ -51,14 +54,14 @@ generators: [{clusters: {}}]
 template: {metadata: {name: '{{name}}', labels: {env: '{{metadata.labels.environment}}'}}, spec: {}}
 `), env);
     expect(result).toMatchObject({ ok: false, generator: "generators[0].clusters", reason: "ApplicationValidationError" });
-    if (!result.ok) expect(result.message).toContain("element 2 (name=in-cluster");
+    if (!result.ok) expect(result.message).toContain("element 3 (name=in-cluster");
   });
 
   it.each([
     ["matchLabels", "{matchLabels: {environment: staging}}", ["staging"]],
     ["matchExpressions In", "{matchExpressions: [{key: environment, operator: In, values: [staging, production]}]}", ["production", "staging"]],
-    ["matchExpressions DoesNotExist", "{matchExpressions: [{key: use-kafka, operator: DoesNotExist}]}", ["production"]],
-    ["no selector", "{}", ["production", "staging", "in-cluster"]],
+    ["matchExpressions DoesNotExist", "{matchExpressions: [{key: use-kafka, operator: DoesNotExist}]}", ["production", "tether-only"]],
+    ["no selector", "{}", ["production", "staging", "tether-only", "in-cluster"]],
   ])("selects clusters by %s; the local cluster only without a selector", async (_title, selector, expected) => {
     expect(await names(`
 generators: [{clusters: {selector: ${selector}}}]
@@ -188,6 +191,7 @@ template:
     expect(result.ok && result.applications.map((a) => [a.metadata.name, a.spec])).toEqual([
       ["production", { kafka: "true", redis: "true" }],
       ["staging", { kafka: "false", redis: "false" }],
+      ["tether-only", { kafka: "true", redis: "false" }],
       ["in-cluster", { kafka: "true", redis: "false" }],
     ]);
   });

@@ -62,10 +62,10 @@ export function kindsOf(generator: ApplicationSetGenerator): string[] {
 export async function runGenerator(generator: ApplicationSetGenerator, ctx: GeneratorContext): Promise<GeneratorResult[]> {
   const kinds = kindsOf(generator);
   if (kinds.length === 0) {
-    throw new GeneratorError("ErrorOccurred", `${ctx.path} names no generator: set one of list, clusters, git, matrix, merge, plugin`, ctx.path);
+    throw new GeneratorError("ErrorOccurred", "names no generator: set one of list, clusters, git, matrix, merge, plugin", ctx.path);
   }
   const problem = selectorProblem(generator.selector);
-  if (problem !== undefined) throw new GeneratorError("ErrorOccurred", `${ctx.path}.selector: ${problem}`, `${ctx.path}.selector`);
+  if (problem !== undefined) throw new GeneratorError("ErrorOccurred", `selector: ${problem}`, `${ctx.path}.selector`);
   const results: GeneratorResult[] = [];
   for (const kind of kinds) {
     const path = `${ctx.path}.${kind}`;
@@ -73,7 +73,7 @@ export async function runGenerator(generator: ApplicationSetGenerator, ctx: Gene
       throw new GeneratorError("ErrorOccurred", `the ${kind} generator is not supported by Tether (see agent/appset/generate/README.md)`, path);
     }
     const run = (KINDS as Partial<Record<string, Run>>)[kind];
-    if (run === undefined) throw new GeneratorError("ErrorOccurred", `unknown generator '${kind}' at ${ctx.path}`, path);
+    if (run === undefined) throw new GeneratorError("ErrorOccurred", `unknown generator '${kind}': use list, clusters, git, matrix, merge or plugin`, path);
     const gen = (generator as Record<string, unknown>)[kind] as { readonly template?: ApplicationSetTemplate };
     const template = mergeTemplate(gen.template ?? {}, ctx.spec.template) as ApplicationSetTemplate;
     let params: readonly Params[];
@@ -81,7 +81,7 @@ export async function runGenerator(generator: ApplicationSetGenerator, ctx: Gene
       params = await run(gen as never, { ...ctx, path });
     } catch (err) {
       if (err instanceof GeneratorError && err.generator === undefined) {
-        throw new GeneratorError(err.reason, `${path}: ${err.message}`, path);
+        throw new GeneratorError(err.reason, err.message, path);
       }
       throw err;
     }

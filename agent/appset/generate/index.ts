@@ -95,7 +95,7 @@ export async function generateApplications(spec: ApplicationSetSpec, env: Genera
     }
     for (const result of results) {
       for (const [j, params] of result.params.entries()) {
-        const element = `${result.path} element ${j}${describeParams(params)}`;
+        const element = `element ${j}${describeParams(params)}`;
         const made = renderApplication(result.template, params, spec, mode);
         if (!made.ok) return fail(result.path, made.reason, `${element}: ${made.message}`);
         const previous = owner.get(made.app.metadata.name);
@@ -104,7 +104,7 @@ export async function generateApplications(spec: ApplicationSetSpec, env: Genera
             `${element} produces the Application name '${made.app.metadata.name}', already produced by ${previous}: ` +
             "add a parameter to the name so that each element gets its own");
         }
-        owner.set(made.app.metadata.name, element);
+        owner.set(made.app.metadata.name, `${result.path} ${element}`);
         applications.push(made.app);
       }
     }

@@ -154,6 +154,75 @@ spec:
     if (!result.ok) expect(result.message).toContain("already produced by generators[0].list element 0");
   });
 
+  it("slugifies as GoTemplate.md's example", async () => {
+    const spec = specOf(`
+spec:
+  goTemplate: true
+  generators: [{list: {elements: [{name: s3, branch: "feat/a_really+long_super_crazy name branch"}]}}]
+  template:
+    metadata:
+      name: 'hellos3-{{.name}}-{{ cat .branch | slugify 23 }}'
+      annotations:
+        label-1: '{{ cat .branch | slugify }}'
+        label-2: '{{ cat .branch | slugify 23 }}'
+        label-3: '{{ cat .branch | slugify 50 false }}'
+    spec: {}
+`);
+    const result = await generateApplications(spec, env);
+    expect(result.ok && result.applications[0]?.metadata).toMatchObject({
+      name: "hellos3-s3-feat-a-really-long",
+      annotations: {
+        "label-1": "feat-a-really-long-super-crazy-name-branch",
+        "label-2": "feat-a-really-long",
+        "label-3": "feat-a-really-long-super-crazy-name-branch",
+      },
+    });
+  });
+
+  it("renders each string on its own, so a range across fields fails as GoTemplate.md says", async () => {
+    const spec = specOf(`
+spec:
+  goTemplate: true
+  goTemplateOptions: ["missingkey=error"]
+  generators: [{list: {elements: [{parameters: [{name: a, value: b}]}]}}]
+  template:
+    metadata: {name: x}
+    spec:
+      source:
+        helm:
+          parameters:
+          - name: "{{range .parameters}}"
+          - name: "{{.name}}"
+            value: "{{.value}}"
+          - name: throw-away
+            value: "{{end}}"
+`);
+    const result = await generateApplications(spec, env);
+    expect(result).toMatchObject({ ok: false, reason: "RenderTemplateParamsError", generator: "generators[0].list" });
+    if (!result.ok) expect(result.message).toContain("unexpected EOF");
+  });
+
+  it("uses dig for an optional key under missingkey=error (GoTemplate.md)", async () => {
+    const spec = specOf(guestbook.replace("name: '{{.cluster}}-guestbook'", "name: '{{.cluster}}{{dig \"nameSuffix\" \"\" .}}'")
+      .replace("url: https://kubernetes.default.svc\n      - cluster: engineering-prod", "url: https://kubernetes.default.svc\n        nameSuffix: -x\n      - cluster: engineering-prod"));
+    const result = await generateApplications(spec, env);
+    expect(result.ok && result.applications.map((a) => a.metadata.name)).toEqual(["engineering-dev-x", "engineering-prod"]);
+  });
+
+  it("returns no Applications at all when a later generator fails", async () => {
+    const spec = specOf(`
+spec:
+  goTemplate: true
+  goTemplateOptions: ["missingkey=error"]
+  generators:
+  - list: {elements: [{cluster: a}]}
+  - list: {elements: [{other: b}]}
+  template: {metadata: {name: '{{.cluster}}'}, spec: {}}
+`);
+    const result = await generateApplications(spec, env);
+    expect(result).toEqual({ ok: false, generator: "generators[1].list", reason: "RenderTemplateParamsError", message: expect.stringContaining("element 0 (other=b)") });
+  });
+
   it.each([
     [{ generators: [] }, "spec.generators must list at least one generator"],
     [{ generators: [{ list: {} }] }, "spec.template must be an object"],
