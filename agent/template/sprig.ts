@@ -416,7 +416,7 @@ function urlParse(s: string): Record<string, string> {
 }
 
 function urlJoin(d: Record<string, unknown>): string {
-  const part = (k: string): string => (typeof d[k] === "string" ? (d[k] as string) : "");
+  const part = (k: string): string => (typeof d[k] === "string" ? d[k] : "");
   const auth = part("userinfo") === "" ? "" : `${part("userinfo")}@`;
   const scheme = part("scheme") === "" ? "" : `${part("scheme")}:`;
   const host = part("host") === "" ? "" : `//${auth}${part("host")}`;
