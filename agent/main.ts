@@ -22,6 +22,7 @@ import { keepAlive } from "./apply/keepalive.ts";
 import { SettingsStore, watchSettings } from "./settings/index.ts";
 import { AppSetController } from "./appset/controller.ts";
 import { liveDiffSettings } from "./diff/settings.ts";
+import { healthRules, useHealthRules } from "./health/index.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -88,6 +89,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   // Settings first: the first reconcile already sees tether-cm's customizations.
   const settings = new SettingsStore();
+  settings.subscribe((s) => {
+    const { rules, problems } = healthRules(s);
+    for (const p of problems) log(`tether-cm: key ${p.key}: ${p.message}; objects of that kind are Unknown until it is fixed`);
+    useHealthRules(rules);
+  });
   const settingsWatch = await watchSettings({ kc: opts.kc, namespace: opts.namespace, store: settings, log });
   // tether-cm's global diff rules, for the reconcile, the drift watches and the UI diff alike.
   const diffSettings = liveDiffSettings(() => settings.current(), log);

@@ -69,6 +69,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./preview/index.ts")).previewCommand(),
   },
   {
+    name: "health",
+    summary: "Assess the health of objects from files offline, with exactly the agent's rules and tether-cm's customizations",
+    load: async () => (await import("./health/index.ts")).healthCommand(),
+  },
+  {
     name: "version",
     summary: "Print the version of this client and, with a kubeconfig, of the agent in the cluster",
     load: async () => (await import("./version/index.ts")).versionCommand(),

@@ -1,7 +1,17 @@
 import { GROUP, type Manifest } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
 import { applicationHealth } from "./application.ts";
+import { celHealth } from "./cel.ts";
+import { certificateHealth, certificateRequestHealth, issuerHealth } from "./certmanager.ts";
 import { customResourceDefinitionHealth } from "./crd.ts";
+import { crossplaneHealth, crossplanePackageHealth, looksLikeCrossplane } from "./crossplane.ts";
+import { externalSecretsHealth } from "./externalsecrets.ts";
+import { fluxHealth } from "./flux.ts";
+import { genericHealth } from "./generic.ts";
+import { kedaHealth } from "./keda.ts";
+import { luaHealth } from "./lua.ts";
+import { analysisRunHealth, rolloutHealth } from "./rollouts.ts";
+import { customCheck, healthRulesInUse, type HealthRules } from "./rules.ts";
 import { daemonSetHealth } from "./daemonset.ts";
 import { deploymentHealth } from "./deployment.ts";
 import { field, list } from "./fields.ts";
@@ -35,9 +45,37 @@ const CHECKS: Readonly<Record<string, HealthCheck>> = {
   Service: serviceHealth,
   PersistentVolumeClaim: persistentVolumeClaimHealth,
   Namespace: namespaceHealth,
+  // The custom resources platform teams run most, written here (not Argo CD's scripts).
+  "cert-manager.io/Certificate": certificateHealth,
+  "cert-manager.io/CertificateRequest": certificateRequestHealth,
+  "cert-manager.io/Issuer": issuerHealth,
+  "cert-manager.io/ClusterIssuer": issuerHealth,
+  "argoproj.io/Rollout": rolloutHealth,
+  "argoproj.io/AnalysisRun": analysisRunHealth,
+  "kustomize.toolkit.fluxcd.io/Kustomization": fluxHealth,
+  "helm.toolkit.fluxcd.io/HelmRelease": fluxHealth,
+  "source.toolkit.fluxcd.io/GitRepository": fluxHealth,
+  "source.toolkit.fluxcd.io/HelmRepository": fluxHealth,
+  "source.toolkit.fluxcd.io/OCIRepository": fluxHealth,
+  "source.toolkit.fluxcd.io/HelmChart": fluxHealth,
+  "source.toolkit.fluxcd.io/Bucket": fluxHealth,
+  "pkg.crossplane.io/Provider": crossplanePackageHealth,
+  "pkg.crossplane.io/Configuration": crossplanePackageHealth,
+  "pkg.crossplane.io/Function": crossplanePackageHealth,
+  "external-secrets.io/ExternalSecret": externalSecretsHealth,
+  "external-secrets.io/ClusterExternalSecret": externalSecretsHealth,
+  "external-secrets.io/SecretStore": externalSecretsHealth,
+  "external-secrets.io/ClusterSecretStore": externalSecretsHealth,
+  "keda.sh/ScaledObject": kedaHealth,
+  "keda.sh/ScaledJob": kedaHealth,
 };
 
+/** Which rule judged an object, for `tether health` and the README's order. */
+export type HealthRule = "missing" | "deleting" | "lua" | "cel" | "check" | "built-in" | "crossplane" | "generic";
+
 export interface AssessHealthOptions {
+  /** tether-cm's customizations; by default the ones the agent installed (rules.ts, useHealthRules). */
+  readonly rules?: HealthRules;
   /**
    * Checks that add to or replace the built-in table, keyed like it (`cert-manager.io/Certificate`,
    * `Pod`): custom resources often have their own notion of ready that no generic rule can know.
@@ -47,23 +85,41 @@ export interface AssessHealthOptions {
 
 /**
  * The health of one live object: Missing when it does not exist, Progressing while it is being
- * deleted, otherwise the verdict of its kind's check; a kind without a check is Healthy once it
- * exists. A check that throws yields Unknown with the reason, never a guess.
+ * deleted, otherwise the first rule that knows its kind: the user's Lua check in tether-cm, the user's
+ * CEL check, a check passed in `checks`, the built-in table, then the generic rule (kstatus conditions,
+ * Crossplane's Synced/Ready). A check that fails yields Unknown with the reason, never a guess.
  */
 export function assessHealth(live: Manifest | undefined, opts: AssessHealthOptions = {}): HealthResult {
-  if (live === undefined) return health("Missing");
-  if (field(live, "metadata", "deletionTimestamp") !== undefined) return pendingDeletion(live);
-  const check = opts.checks?.[kindKey(live)] ?? CHECKS[kindKey(live)];
-  if (check === undefined) return health("Healthy");
+  return explainHealth(live, opts).result;
+}
+
+/** assessHealth, and which rule decided (for `tether health -o text` and tests). */
+export function explainHealth(live: Manifest | undefined, opts: AssessHealthOptions = {}): { result: HealthResult; rule: HealthRule } {
+  if (live === undefined) return { result: health("Missing"), rule: "missing" };
+  if (field(live, "metadata", "deletionTimestamp") !== undefined) return { result: pendingDeletion(live), rule: "deleting" };
+  const key = kindKey(live);
+  const custom = customCheck(opts.rules ?? healthRulesInUse(), key);
+  if (custom?.kind === "lua") return { result: luaHealth(live, custom.script, custom.openLibs), rule: "lua" };
+  if (custom?.kind === "cel") return { result: guarded(key, () => celHealth(live, custom.check)), rule: "cel" };
+  if (custom?.kind === "invalid") return { result: health("Unknown", custom.message), rule: "cel" };
+  const given = opts.checks?.[key];
+  if (given) return { result: guarded(key, () => given(live)), rule: "check" };
+  const builtIn = CHECKS[key];
+  if (builtIn) return { result: guarded(key, () => builtIn(live)), rule: "built-in" };
+  if (looksLikeCrossplane(live)) return { result: guarded(key, () => crossplaneHealth(live)), rule: "crossplane" };
+  return { result: guarded(key, () => genericHealth(live)), rule: "generic" };
+}
+
+function guarded(key: string, check: () => HealthResult): HealthResult {
   try {
-    return check(live);
+    return check();
   } catch (err) {
-    return health("Unknown", `Health check for ${kindKey(live)} failed: ${errorMessage(err)}`);
+    return health("Unknown", `Health check for ${key} failed: ${errorMessage(err)}`);
   }
 }
 
 /** `group/Kind`, or `Kind` for the core group (apiVersion `v1`). */
-function kindKey(obj: Manifest): string {
+export function kindKey(obj: Manifest): string {
   const slash = obj.apiVersion.indexOf("/");
   return slash < 0 ? obj.kind : `${obj.apiVersion.slice(0, slash)}/${obj.kind}`;
 }
