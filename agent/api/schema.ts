@@ -147,7 +147,7 @@ export const ResourceResultSchema = Type.Composite([ObjectRefSchema, Type.Object
   status: lit("Synced", "SyncFailed", "Pruned", "PruneSkipped"),
   message: opt(str()),
   /** Set for hooks: the hook type it ran as, and how far it got. */
-  hookType: opt(lit("PreSync", "Sync", "PostSync", "SyncFail", "PostDelete")),
+  hookType: opt(lit("PreSync", "Sync", "PostSync", "SyncFail", "PreDelete", "PostDelete")),
   hookPhase: opt(OperationPhaseSchema),
   syncPhase: opt(lit("PreSync", "Sync", "PostSync", "SyncFail")),
 })]);

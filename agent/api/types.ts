@@ -13,6 +13,11 @@ export const FINALIZER = "tether.dev/resources-finalizer";
  * deletion runs them once the app's resources are gone. Removing it by hand deletes the app without them.
  */
 export const POST_DELETE_FINALIZER = "post-delete-finalizer.tether.dev";
+/**
+ * Put on an Application whose render holds PreDelete hooks (Argo CD 3.x's pre-delete-finalizer): its
+ * deletion runs them, and waits for them to succeed, before anything of the app is deleted.
+ */
+export const PRE_DELETE_FINALIZER = "pre-delete-finalizer.tether.dev";
 
 /** Label and annotation put on every managed object, naming its Application as `namespace/name`... */
 export const TRACKING_LABEL = "tether.dev/app";

@@ -15,7 +15,9 @@ describe("roleOf", () => {
     [{ "helm.sh/hook": "pre-install,pre-upgrade" }, "hook PreSync"],
     [{ "helm.sh/hook": "post-install" }, "hook PostSync"],
     [{ "helm.sh/hook": "test" }, "ignored"],
-    [{ "helm.sh/hook": "pre-delete" }, "ignored"],
+    [{ "argocd.argoproj.io/hook": "PreDelete" }, "hook PreDelete"],
+    [{ "helm.sh/hook": "pre-delete" }, "hook PreDelete"],
+    [{ "helm.sh/hook": "pre-rollback" }, "ignored"],
     [{ "helm.sh/hook": "crd-install" }, "resource"],
     // An own hook annotation wins over Helm's.
     [{ "helm.sh/hook": "pre-install", "argocd.argoproj.io/hook": "Sync" }, "hook Sync"],
@@ -27,8 +29,8 @@ describe("roleOf", () => {
 
 describe("roleOf: an unknown hook type", () => {
   it.each([
-    [{ "argocd.argoproj.io/hook": "PreSnyc" }, 'Job/x: argocd.argoproj.io/hook: "PreSnyc" is not a hook type; use PreSync, Sync, PostSync, SyncFail, PostDelete, Skip'],
-    [{ "tether.dev/hook": "PreSync,Nonsense" }, 'Job/x: tether.dev/hook: "Nonsense" is not a hook type; use PreSync, Sync, PostSync, SyncFail, PostDelete, Skip'],
+    [{ "argocd.argoproj.io/hook": "PreSnyc" }, 'Job/x: argocd.argoproj.io/hook: "PreSnyc" is not a hook type; use PreSync, Sync, PostSync, SyncFail, PreDelete, PostDelete, Skip'],
+    [{ "tether.dev/hook": "PreSync,Nonsense" }, 'Job/x: tether.dev/hook: "Nonsense" is not a hook type; use PreSync, Sync, PostSync, SyncFail, PreDelete, PostDelete, Skip'],
   ])("%j is refused as InvalidSpecError naming the object", (annotations, message) => {
     expect(() => roleOf(obj(annotations))).toThrow(expect.objectContaining({ reason: "InvalidSpecError", message }) as Error);
   });

@@ -8,12 +8,14 @@ import {
 import { TetherError } from "../errors.ts";
 import { assessHealth } from "../health/index.ts";
 
-export const HOOK_TYPES = ["PreSync", "Sync", "PostSync", "SyncFail", "PostDelete", "Skip"] as const;
+export const HOOK_TYPES = ["PreSync", "Sync", "PostSync", "SyncFail", "PreDelete", "PostDelete", "Skip"] as const;
 export type HookType = (typeof HOOK_TYPES)[number];
 /** The phases of a sync operation, in the order they run; SyncFail only when an earlier one failed. */
 export type SyncPhase = "PreSync" | "Sync" | "PostSync" | "SyncFail";
 export const DELETE_POLICIES = ["HookSucceeded", "HookFailed", "BeforeHookCreation"] as const;
 export type DeletePolicy = (typeof DELETE_POLICIES)[number];
+/** The hooks an Application's deletion runs: PreDelete before anything is deleted, PostDelete after. */
+export type DeleteHookType = "PreDelete" | "PostDelete";
 
 /** What an object is to a sync, from its annotations. */
 export type Role =
@@ -24,7 +26,7 @@ export type Role =
   | { readonly kind: "ignored"; readonly why: string };
 
 const HELM_TYPES: Readonly<Record<string, HookType>> = {
-  "pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync", "post-delete": "PostDelete",
+  "pre-install": "PreSync", "pre-upgrade": "PreSync", "post-install": "PostSync", "post-upgrade": "PostSync", "pre-delete": "PreDelete", "post-delete": "PostDelete",
 };
 const HELM_POLICIES: Readonly<Record<string, DeletePolicy>> = {
   "before-hook-creation": "BeforeHookCreation", "hook-succeeded": "HookSucceeded", "hook-failed": "HookFailed",
@@ -43,7 +45,7 @@ function first(obj: Manifest, names: readonly string[]): string | undefined {
 /**
  * The object's role. An own hook annotation (`tether.dev/hook` or `argocd.argoproj.io/hook`) wins
  * over Helm's; `Skip` alone leaves the object out; a Helm hook other than pre/post-install/upgrade
- * (test, pre-delete, pre-rollback...) is not run, and `crd-install` is an ordinary object, as in Argo CD.
+ * (test, pre-rollback...) is not run, and `crd-install` is an ordinary object, as in Argo CD.
  */
 export function roleOf(obj: Manifest): Role {
   const own = ownHookAnnotation(obj);
@@ -96,7 +98,7 @@ export function helmWeight(obj: Manifest): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-/** The sync phases a hook runs in (PostDelete runs on cascade deletion, not in a sync). */
+/** The sync phases a hook runs in (PreDelete and PostDelete run on deletion, not in a sync). */
 export function syncPhasesOf(types: readonly HookType[]): SyncPhase[] {
   return types.filter((t): t is SyncPhase => t === "PreSync" || t === "Sync" || t === "PostSync" || t === "SyncFail");
 }
@@ -125,7 +127,7 @@ export function hookProgress(live: Manifest | undefined): { phase: HookPhase; me
  * the prefix, then the revision's first 7 characters, the phase and the operation's start time
  * (seconds), so every reconcile of one operation finds the same hook again.
  */
-export function generatedName(generateName: string, revision: string, phase: SyncPhase | "PostDelete", startedAt: string): string {
+export function generatedName(generateName: string, revision: string, phase: SyncPhase | DeleteHookType, startedAt: string): string {
   const seconds = Math.floor(new Date(startedAt).getTime() / 1000);
   return `${generateName}${`${revision.slice(0, 7)}-${phase}-${seconds}`.toLowerCase()}`;
 }

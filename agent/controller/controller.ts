@@ -6,7 +6,7 @@ import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "
 import { TetherClient } from "../api/client.ts";
 import { escapeToken } from "../diff/json.ts";
 import { keySecretOf } from "../api/sources.ts";
-import { GROUP, POST_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
+import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
@@ -266,7 +266,7 @@ export class Controller {
       return DONE;
     }
     if (progress.wrote || statusChanged(app.status, outcome.status)) this.wrote(await this.client.writeStatus(name, outcome.status));
-    await this.postDeleteFinalizer(app, outcome.postDeleteHooks);
+    await this.deleteHookFinalizers(app, { [POST_DELETE_FINALIZER]: outcome.postDeleteHooks, [PRE_DELETE_FINALIZER]: outcome.preDeleteHooks });
     await this.clearRequests(app, outcome);
     if (outcome.destination) this.drift.ensure(outcome.destination, outcome.status.inventory ?? []);
     const result = outcome.error ? "error" : outcome.next.kind === "requeue" ? "progressing" : "success";
@@ -389,20 +389,22 @@ export class Controller {
   }
 
   /**
-   * The post-delete finalizer on an app whose render holds PostDelete hooks, and only there (Argo CD
-   * does the same): written only when that changes, so a no-op reconcile still writes nothing.
+   * The post-delete (pre-delete) finalizer on an app whose render holds PostDelete (PreDelete) hooks,
+   * and only there (Argo CD does the same): written only when that changes, so a no-op reconcile still
+   * writes nothing.
    */
-  private async postDeleteFinalizer(app: Application, hooks: boolean | undefined): Promise<void> {
+  private async deleteHookFinalizers(app: Application, wanted: Readonly<Record<string, boolean | undefined>>): Promise<void> {
     const finalizers = app.metadata?.finalizers ?? [];
-    if (hooks === undefined || app.metadata?.deletionTimestamp || finalizers.includes(POST_DELETE_FINALIZER) === hooks) return;
+    const change = Object.entries(wanted).filter(([f, hooks]) => hooks !== undefined && finalizers.includes(f) !== hooks);
+    if (change.length === 0 || app.metadata?.deletionTimestamp) return;
     const name = app.metadata?.name ?? "";
     if (!this.mayWrite(name)) return;
-    const next = hooks ? [...finalizers, POST_DELETE_FINALIZER] : finalizers.filter((f) => f !== POST_DELETE_FINALIZER);
+    const next = [...finalizers.filter((f) => !change.some(([c]) => c === f)), ...change.filter(([, hooks]) => hooks).map(([f]) => f)];
     const patch = app.metadata?.finalizers === undefined
       ? [{ op: "add" as const, path: "/metadata/finalizers", value: next }]
       : [{ op: "test" as const, path: "/metadata/finalizers", value: finalizers }, { op: "replace" as const, path: "/metadata/finalizers", value: next }];
     await this.client.patchApplication(name, patch).then((a) => this.wrote(a))
-      .catch((err: unknown) => this.opts.log(`${name}: could not ${hooks ? "add" : "remove"} finalizer ${POST_DELETE_FINALIZER}: ${errorMessage(err)}`));
+      .catch((err: unknown) => this.opts.log(`${name}: could not update finalizers ${change.map(([f]) => f).join(", ")}: ${errorMessage(err)}`));
   }
 
   /**

@@ -1,10 +1,12 @@
-// Cascading deletion: an Application carrying the resources finalizer takes what it manages with
-// it, child Applications first (each cascades in turn); without the finalizer everything stays.
-// Then, with the post-delete finalizer, its PostDelete hooks run (apply/delete-hooks.ts).
+// Deletion of an Application: with the pre-delete finalizer its PreDelete hooks run first and must
+// succeed; then, with the resources finalizer, it takes what it manages with it, child Applications
+// first (each cascades in turn; without the finalizer everything stays); then, with the post-delete
+// finalizer, its PostDelete hooks run (apply/delete-hooks.ts).
 import type { TetherClient } from "../api/client.ts";
-import { FINALIZER, GROUP, POST_DELETE_FINALIZER, TRACKING_ANNOTATION, type Application, type Manifest } from "../api/types.ts";
+import { FINALIZER, GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, TRACKING_ANNOTATION, type Application, type Manifest } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
-import { runPostDeleteHooks } from "../apply/delete-hooks.ts";
+import { runDeleteHooks } from "../apply/delete-hooks.ts";
+import type { DeleteHookType } from "../apply/hooks.ts";
 import { displayRef, parseInventoryEntry } from "../apply/inventory.ts";
 import { trackingId, type PlannedObject } from "../apply/plan.ts";
 import { optionsOf } from "../apply/options.ts";
@@ -19,13 +21,18 @@ export interface DeletionDeps {
   readonly local: Cluster;
   readonly client: TetherClient;
   readonly log: (line: string) => void;
-  /** The app's planned objects at its target revision, rendered now (only asked for with the post-delete finalizer). */
+  /** The app's planned objects at its target revision, rendered now (only asked for with a pre- or post-delete finalizer). */
   readonly planned?: () => Promise<readonly PlannedObject[]>;
 }
 
 /** One step of deleting `app`; true once its finalizers are removed, false to be called again later. */
 export async function deleteCascade(app: Application, deps: DeletionDeps): Promise<boolean> {
   let finalizers = app.metadata?.finalizers ?? [];
+  // PreDelete hooks before anything is deleted; a failed one leaves everything in place (DeletionError).
+  if (finalizers.includes(PRE_DELETE_FINALIZER)) {
+    if (!await deletionHooks(app, deps, "PreDelete")) return false;
+    finalizers = await removeFinalizer(app, finalizers, PRE_DELETE_FINALIZER, deps);
+  }
   if (finalizers.includes(FINALIZER)) {
     if (!await deleteResources(app, deps)) return false;
     finalizers = await removeFinalizer(app, finalizers, FINALIZER, deps);
@@ -37,7 +44,7 @@ export async function deleteCascade(app: Application, deps: DeletionDeps): Promi
       deps.log(`${app.metadata?.name ?? ""}: deleting; waiting for ${left.join(", ")} to be gone before the PostDelete hooks`);
       return false;
     }
-    if (!await postDelete(app, deps)) return false;
+    if (!await deletionHooks(app, deps, "PostDelete")) return false;
     await removeFinalizer(app, finalizers, POST_DELETE_FINALIZER, deps);
   }
   return true;
@@ -64,20 +71,22 @@ async function stillThere(app: Application, deps: DeletionDeps): Promise<string[
 }
 
 /**
- * The PostDelete hooks, once the app's resources are gone: true when all succeeded. A failure shows
- * as a `DeletionError` condition (Argo CD's) and the deletion waits.
+ * The PreDelete hooks (before anything is deleted) or the PostDelete hooks (once the app's resources
+ * are gone): true when all succeeded. A failure shows as a `DeletionError` condition (Argo CD's) and
+ * the deletion waits.
  */
-async function postDelete(app: Application, deps: DeletionDeps): Promise<boolean> {
+async function deletionHooks(app: Application, deps: DeletionDeps, type: DeleteHookType): Promise<boolean> {
   const name = app.metadata?.name ?? "";
-  if (!deps.planned) throw new Error(`${name}: cannot run PostDelete hooks here`);
+  if (!deps.planned) throw new Error(`${name}: cannot run ${type} hooks here`);
   let outcome;
   try {
-    outcome = await runPostDeleteHooks({
+    outcome = await runDeleteHooks({
       cluster: deps.cluster, hooks: await deps.planned(), revision: app.status?.sync?.revision ?? "",
       deletionTimestamp: String(app.metadata?.deletionTimestamp ?? ""),
-    });
+    }, type);
   } catch (err) {
-    outcome = { state: "failed" as const, message: `PostDelete hooks: ${errorMessage(err)}; remove the finalizer ${POST_DELETE_FINALIZER} to delete the app without them` };
+    const finalizer = type === "PreDelete" ? PRE_DELETE_FINALIZER : POST_DELETE_FINALIZER;
+    outcome = { state: "failed" as const, message: `${type} hooks: ${errorMessage(err)}; remove the finalizer ${finalizer} to delete the app without them` };
   }
   deps.log(`${name}: deleting; ${outcome.message}`);
   const others = (app.status?.conditions ?? []).filter((c) => c.type !== "DeletionError");

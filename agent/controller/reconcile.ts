@@ -13,7 +13,7 @@ import type { Destination, DestinationResolver } from "../apply/destinations.ts"
 import { nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
-import { postDeleteHooks } from "../apply/delete-hooks.ts";
+import { postDeleteHooks, preDeleteHooks } from "../apply/delete-hooks.ts";
 import { operationTasks, runOperation, type OperationInput, type OperationResult } from "../apply/operation.ts";
 import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
@@ -76,6 +76,8 @@ export interface ReconcileOutcome {
   readonly destination?: Destination;
   /** Whether the render holds PostDelete hooks (the post-delete finalizer follows it); absent when it was not planned. */
   readonly postDeleteHooks?: boolean;
+  /** Whether the render holds PreDelete hooks (the pre-delete finalizer follows it); absent when it was not planned. */
+  readonly preDeleteHooks?: boolean;
 }
 
 /** Everything a reconcile reads once: the app, its project and its destination cluster. */
@@ -113,7 +115,8 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const matched = await stage("Reading live state", () => readLive(ctx, planned.filter((o) => !o.hook), deps.concurrency));
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
     const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated: state.repeated }, deps, stage);
-    return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0 };
+    return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0,
+      preDeleteHooks: preDeleteHooks(hooks).length > 0 };
   } catch (err) {
     const error = report(err);
     return {

@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { VersionApi } from "@kubernetes/client-node";
+import { BatchV1Api, PatchStrategy, VersionApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, synced, syncedAndHealthy, type SingleSourceApplication } from "../support/apps.ts";
@@ -14,6 +14,7 @@ import { eventually, kube } from "../support/kube.ts";
 const NS = "tether-e2e-parity";
 const { kubeconfigPath, kc, core, apps: appsApi, objects } = kube();
 const reader = appReader(kc, NS);
+const batchApi = kc.makeApiClient(BatchV1Api);
 
 let repo: TestRepo;
 let agent: AgentProcess;
@@ -193,5 +194,60 @@ describe("resource actions, as Argo CD's", () => {
     const refused = await cli(["app", "actions", "run", "roll", "resume", "--namespace", NS, "--kind", "Deployment", "--resource-name", "roll"], { kubeconfig: kubeconfigPath });
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr).toContain('has no action "resume"; its actions: restart, scale');
+  }, 400_000);
+});
+
+describe("PreDelete hooks (Argo CD 3.x)", () => {
+  const hookJob = (name: string, command: string) => `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ${name}
+  annotations:
+    argocd.argoproj.io/hook: PreDelete
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox:1.36
+          command: ${command}
+`;
+  const gone = async (read: () => Promise<unknown>) => read().then(() => false, (e: { code?: number }) => e.code === 404);
+  const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: data\ndata:\n  K: v\n";
+  const finalized = (name: string) => eventually(`the pre-delete finalizer on ${name}`, async () => {
+    const a = await reader.get(name);
+    return a.metadata?.finalizers?.includes("pre-delete-finalizer.tether.dev") ? a : undefined;
+  }, 60_000);
+
+  it("a failed PreDelete hook blocks the deletion with a DeletionError: nothing of the app is deleted; without its finalizer the deletion goes on", async () => {
+    await repo.commit({ "predelete-fail/hook.yaml": hookJob("refuse", '["false"]'), "predelete-fail/cm.yaml": cm });
+    await applyApp(objects, application("predelete-fail", { repoURL: repo.url, path: "predelete-fail", destNamespace: "parity-predelete-fail", agentNamespace: NS, syncPolicy: auto, finalizer: true }));
+    await reader.until("predelete-fail", "Synced", synced(), 180_000);
+    await finalized("predelete-fail");
+    // Not run by a sync.
+    expect(await gone(() => batchApi.readNamespacedJob({ name: "refuse", namespace: "parity-predelete-fail" }))).toBe(true);
+    await objects.delete({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "predelete-fail", namespace: NS } });
+    const stuck = await reader.until("predelete-fail", "a DeletionError condition", (a) => a.status?.conditions?.some((c) => c.type === "DeletionError") ?? false, 120_000);
+    expect(stuck.status?.conditions?.find((c) => c.type === "DeletionError")?.message).toMatch(/PreDelete hook failed: Job\/parity-predelete-fail\/refuse/);
+    expect(stuck.metadata?.finalizers).toEqual(expect.arrayContaining(["pre-delete-finalizer.tether.dev", "tether.dev/resources-finalizer"]));
+    expect((await core.readNamespacedConfigMap({ name: "data", namespace: "parity-predelete-fail" })).data?.K).toBe("v");
+    await objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "predelete-fail", namespace: NS, finalizers: ["tether.dev/resources-finalizer"] } },
+      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    await eventually("the Application gone", async () => (await gone(() => reader.get("predelete-fail")) ? true : undefined), 120_000);
+    expect(await gone(() => core.readNamespacedConfigMap({ name: "data", namespace: "parity-predelete-fail" }))).toBe(true);
+  }, 400_000);
+
+  it("runs before the app's resources are deleted; the Application goes once it succeeded", async () => {
+    await repo.commit({ "predelete/hook.yaml": hookJob("farewell", '["sh", "-c", "echo done"]'), "predelete/cm.yaml": cm });
+    await applyApp(objects, application("predelete", { repoURL: repo.url, path: "predelete", destNamespace: "parity-predelete", agentNamespace: NS, syncPolicy: auto, finalizer: true }));
+    await reader.until("predelete", "Synced", synced(), 180_000);
+    await finalized("predelete");
+    await objects.delete({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "predelete", namespace: NS } });
+    await eventually("the Application gone", async () => (await gone(() => reader.get("predelete")) ? true : undefined), 120_000);
+    const hook = await batchApi.readNamespacedJob({ name: "farewell", namespace: "parity-predelete" });
+    expect(hook.status?.succeeded).toBe(1);
+    expect(await gone(() => core.readNamespacedConfigMap({ name: "data", namespace: "parity-predelete" }))).toBe(true);
   }, 400_000);
 });
