@@ -11,6 +11,7 @@ import { describeState, stopWhenSyncEnded, waitForApp } from "./wait.ts";
 import { createCommand } from "./create.ts";
 import { deleteCommand } from "./delete.ts";
 import { actionsCommand } from "./actions.ts";
+import { manifestsCommand } from "./manifests.ts";
 import { refuseWhileRunning, rollbackTarget, waitForOperation } from "./operation.ts";
 import { isSelected, parseResource } from "../../agent/apply/selection.ts";
 import { rollbackPatch } from "../../agent/ui/actions.ts";
@@ -33,7 +34,8 @@ export function appCommand(): Command {
   const app = new Command("app").description("Inspect and drive Applications")
     .addCommand(createCommand())
     .addCommand(deleteCommand())
-    .addCommand(actionsCommand());
+    .addCommand(actionsCommand())
+    .addCommand(manifestsCommand());
 
   kubeOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
     .addOption(new Option("-o, --output <format>", "table, wide, json, yaml or name").default("table"))

@@ -112,6 +112,17 @@ describe("Helm renders for the destination cluster, as Argo CD passes --kube-ver
     const diff = await cli(["app", "diff", "caps", "--namespace", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
     expect(diff.stderr).toBe("");
     expect(diff.exitCode, diff.stdout).toBe(0);
+    // tether app manifests: what Git renders (through the same pipeline) and what runs.
+    const git = await cli(["app", "manifests", "caps", "--namespace", NS, "--allow-local-repos", "-o", "json"], { kubeconfig: kubeconfigPath });
+    expect(git.exitCode, git.stderr).toBe(0);
+    const rendered = JSON.parse(git.stdout) as { kind: string; metadata: { uid?: string }; data?: Record<string, string> }[];
+    expect(rendered.map((o) => o.kind).sort()).toEqual(["ConfigMap", "PodDisruptionBudget", "Widget"]);
+    expect(rendered.find((o) => o.kind === "ConfigMap")?.metadata.uid).toBeUndefined();
+    const live = await cli(["app", "manifests", "caps", "--namespace", NS, "--source", "live", "-o", "json"], { kubeconfig: kubeconfigPath });
+    expect(live.exitCode, live.stderr).toBe(0);
+    const running = JSON.parse(live.stdout) as { kind: string; metadata: { uid?: string; managedFields?: unknown } }[];
+    expect(running.map((o) => o.kind).sort()).toEqual(["ConfigMap", "PodDisruptionBudget", "Widget"]);
+    expect(running.every((o) => o.metadata.uid !== undefined && o.metadata.managedFields === undefined)).toBe(true);
   }, 400_000);
 });
 
