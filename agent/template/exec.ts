@@ -107,7 +107,8 @@ class State {
       case "action": {
         this.line = node.line;
         const value = this.evalPipeline(dot, node.pipe);
-        if (node.pipe.decl.length === 0) this.write(formatValue(value));
+        // Go unwraps the interface a map holds: a JSON null prints as a missing value does.
+        if (node.pipe.decl.length === 0) this.write(formatValue(value === null ? undefined : value));
         return;
       }
       case "if":

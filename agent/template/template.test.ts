@@ -8,6 +8,7 @@ const data = {
   list: ["a", "b", "c"],
   labels: { env: "prod", tier: "web" },
   empty: "",
+  nothing: null,
   nested: { a: { b: "deep" } },
 };
 
@@ -50,6 +51,7 @@ describe("Go text/template: actions, control flow and variables", () => {
     ["{{ slice .list 1 }}", "[b c]"],
     ["{{ .labels }} {{ .list }}", "map[env:prod tier:web] [a b c]"],
     ["{{ .missing }}", "<no value>"],
+    ["{{ .nothing }} {{ index .labels \"none\" }} {{ print .nothing }} {{ list .nothing }}", "<no value> <no value> <nil> [<nil>]"],
     ["{{ .nested.missing.deeper }}", "<no value>"],
   ])("%s", (template, expected) => {
     expect(renderTemplate(template, data)).toBe(expected);

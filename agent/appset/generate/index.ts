@@ -7,7 +7,7 @@ import { TemplateError } from "../../template/index.ts";
 import { isMap } from "../../template/values.ts";
 import { GeneratorError, type GenerateReason } from "./errors.ts";
 import { runGenerator, type GeneratorContext } from "./generators.ts";
-import { mergeTemplate, renderDeep, renderMode, renderString, type Params, type RenderMode } from "./render.ts";
+import { FieldRenderError, mergeTemplate, renderDeep, renderMode, renderString, type Params, type RenderMode } from "./render.ts";
 import type { ApplicationSetSpec, ApplicationSetTemplate } from "./types.ts";
 import { validateSpec } from "./validate-spec.ts";
 
@@ -129,7 +129,8 @@ export function renderApplication(template: ApplicationSetTemplate, params: Para
     try {
       patchText = renderString(spec.templatePatch, params, mode);
     } catch (err) {
-      return { ok: false, reason: "RenderTemplateParamsError", message: templateMessage(err, "templatePatch") };
+      const where = new FieldRenderError("templatePatch", spec.templatePatch, err);
+      return { ok: false, reason: "RenderTemplateParamsError", message: templateMessage(where, "spec") };
     }
     let patch: unknown;
     try {
@@ -203,15 +204,12 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 }
 
 function templateMessage(err: unknown, field: string): string {
-  if (err instanceof TemplateError) {
-    const text = err.message.replace(/^template: :/, "template: ");
-    if (err.missingKey) {
-      return `${field}: ${text}: the element has no such parameter; add it to every element, or use ` +
-        "'default' / drop missingkey=error from goTemplateOptions";
-    }
-    return `${field}: ${text}: fix the template`;
+  const inner = err instanceof FieldRenderError ? err.cause : err;
+  const text = err instanceof FieldRenderError ? `${field}.${err.message}` : `${field}: ${(err as Error).message}`;
+  if (inner instanceof TemplateError && inner.missingKey) {
+    return `${text}: the element has no such parameter; add it to every element, or use 'default' / drop missingkey=error`;
   }
-  return `${field}: ${(err as Error).message}`;
+  return inner instanceof TemplateError ? `${text}: fix the template` : text;
 }
 
 function describeParams(params: Params): string {

@@ -74,7 +74,7 @@ describe("list generator", () => {
     expect(result.generator).toBe("generators[0].list");
     expect(result.reason).toBe("RenderTemplateParamsError");
     expect(result.message).toContain("element 1");
-    expect(result.message).toContain('map has no entry for key "cluster"');
+    expect(result.message).toContain('template.metadata.name ("{{.cluster}}-guestbook"): at <.cluster>: map has no entry for key "cluster"');
     expect(result.message).toContain("add it to every element");
   });
 

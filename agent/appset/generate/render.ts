@@ -55,15 +55,47 @@ export function fasttemplate(text: string, params: Params): string {
   return out + text.slice(pos);
 }
 
-/** Renders every string and map key of `value`; nulls inside maps are dropped, as Argo CD drops nil fields. */
-export function renderDeep(value: unknown, params: Params, mode: RenderMode): unknown {
-  if (typeof value === "string") return renderString(value, params, mode);
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, params, mode));
+/** A string of the template that failed to render: where it is, what it says, and Go's reason. */
+export class FieldRenderError extends Error {
+  readonly field: string;
+  readonly cause: unknown;
+  constructor(field: string, text: string, cause: unknown) {
+    const short = text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    super(`${field} (${JSON.stringify(short)}): ${goReason(cause)}`);
+    this.name = "FieldRenderError";
+    this.field = field;
+    this.cause = cause;
+  }
+}
+
+/** Go's error without its `template: NAME:LINE: executing "NAME"` preamble (kept: the line when not 1). */
+function goReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const m = /^template: [^:]*:(\d+): (?:executing "[^"]*" )?(.*)$/s.exec(text);
+  if (m === null) return text;
+  return m[1] === "1" ? (m[2] ?? "") : `line ${m[1]}: ${m[2] ?? ""}`;
+}
+
+/**
+ * Renders every string and map key of `value`; nulls inside maps are dropped, as Argo CD drops nil
+ * fields. A failure is a FieldRenderError naming the field (`metadata.name`).
+ */
+export function renderDeep(value: unknown, params: Params, mode: RenderMode, path = ""): unknown {
+  if (typeof value === "string") {
+    try {
+      return renderString(value, params, mode);
+    } catch (err) {
+      if (err instanceof FieldRenderError) throw err;
+      throw new FieldRenderError(path === "" ? "(value)" : path, value, err);
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => renderDeep(v, params, mode, `${path}[${i}]`));
   if (isMap(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       if (v === null || v === undefined) continue;
-      out[renderString(k, params, mode)] = renderDeep(v, params, mode);
+      const key = renderDeep(k, params, mode, `${path}${path === "" ? "" : "."}${k} (key)`) as string;
+      out[key] = renderDeep(v, params, mode, `${path}${path === "" ? "" : "."}${k}`);
     }
     return out;
   }
