@@ -3,7 +3,7 @@
 
 import { Type } from "@sinclair/typebox";
 import {
-  ApplicationSetSpecSchema, ApplicationSetStatusSchema, ApplicationSpecSchema, ApplicationStatusSchema, AppProjectSpecSchema, OperationSchema, resourceSchema,
+  ApplicationSetSpecSchema, ApplicationSetStatusSchema, ApplicationSpecSchema, ApplicationStatusSchema, AppProjectSpecSchema, AppProjectStatusSchema, OperationSchema, resourceSchema,
 } from "./schema.ts";
 import { GROUP, VERSION, type Manifest } from "./types.ts";
 
@@ -15,7 +15,7 @@ const applicationSchema = resourceSchema({
   spec: ApplicationSpecSchema, operation: Type.Optional(OperationSchema), status: Type.Optional(ApplicationStatusSchema),
 }, ["spec"]);
 
-const appProjectSchema = resourceSchema({ spec: Type.Optional(AppProjectSpecSchema) }, []);
+const appProjectSchema = resourceSchema({ spec: Type.Optional(AppProjectSpecSchema), status: Type.Optional(AppProjectStatusSchema) }, []);
 
 const applicationSetSchema = resourceSchema({ spec: ApplicationSetSpecSchema, status: Type.Optional(ApplicationSetStatusSchema) }, ["spec"]);
 

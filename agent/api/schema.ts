@@ -219,6 +219,19 @@ export const OperationSchema = free<{
   initiatedBy?: { username?: string; automated?: boolean };
 }>();
 
+/** A project role's token as Argo CD lists it: issued at, expiry (0 or absent: none) and id, never the token itself. */
+const JwtTokenSchema = Type.Object({ iat: Type.Integer(), exp: opt(Type.Integer()), id: opt(str()) });
+
+/**
+ * Tokens `tether proj role create-token` issued, by role (Argo CD's status.jwtTokensByRole): kept out of
+ * spec so an AppProject applied from Git keeps them.
+ */
+export const AppProjectStatusSchema = Type.Object({
+  jwtTokensByRole: opt(Type.Unsafe<Record<string, { items?: Static<typeof JwtTokenSchema>[] }>>({
+    type: "object", additionalProperties: { type: "object", properties: { items: { type: "array", items: wire(JwtTokenSchema) } } },
+  })),
+});
+
 export const AppProjectSpecSchema = Type.Object({
   description: opt(str()),
   sourceRepos: opt(strings()),
@@ -235,6 +248,13 @@ export const AppProjectSpecSchema = Type.Object({
   decryptionKeys: opt(Type.Array(Type.String(), {
     description: "Key Secrets (in the agent namespace; names or globs, ! denies) the project's apps may decrypt SOPS files with, by decryption.secretRef or the default tether-sops. Beyond Argo CD.",
   })),
+  roles: opt(Type.Array(Type.Object({
+    name: str("The role, addressed as proj:<project>:<role> in policies."),
+    description: opt(str()),
+    policies: opt(Type.Array(Type.String(), { description: "Casbin lines 'p, proj:<project>:<role>, applications, sync, <project>/*, allow', as Argo CD." })),
+    groups: opt(Type.Array(Type.String(), { description: "OIDC groups given this role." })),
+    jwtTokens: opt(Type.Array(JwtTokenSchema, { description: "Tokens issued for the role, written in Git; one removed here is refused at once." })),
+  }), { description: "Project roles for people (groups) and CI (tokens), Argo CD's AppProject roles." })),
   childProjects: opt(Type.Array(Type.String(), {
     description: "Projects (names or globs, ! denies) that Applications rendered by this project's apps (app-of-apps) may name; without it only this project. Beyond Argo CD.",
   })),
@@ -333,3 +353,5 @@ export type AppSetCondition = Static<typeof AppSetConditionSchema>;
 export type AppSetApplicationStatus = NonNullable<ApplicationSetStatus["applicationStatus"]>[number];
 export type AppSetResourceStatus = NonNullable<ApplicationSetStatus["resources"]>[number];
 export type RollingSyncStep = NonNullable<NonNullable<NonNullable<ApplicationSetSpecFields["strategy"]>["rollingSync"]>["steps"]>[number];
+export type AppProjectStatus = Static<typeof AppProjectStatusSchema>;
+export type JwtToken = Static<typeof JwtTokenSchema>;

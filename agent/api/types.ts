@@ -1,6 +1,6 @@
 // The tether.dev/v1alpha1 API: constants, and the types that schema.ts defines together with the CRD schemas.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { ApplicationSetSpecFields, ApplicationSetStatus, ApplicationSpec, ApplicationStatus, AppProjectSpec, Operation } from "./schema.ts";
+import type { ApplicationSetSpecFields, ApplicationSetStatus, ApplicationSpec, ApplicationStatus, AppProjectSpec, AppProjectStatus, Operation } from "./schema.ts";
 
 export const GROUP = "tether.dev";
 export const VERSION = "v1alpha1";
@@ -49,6 +49,7 @@ export type {
   ResourceIgnoreDifferences, ApplicationSpec, SyncStatusCode, HealthStatusCode, OperationPhase, ObjectRef, ResourceStatus,
   Condition, OperationState, ResourceResult, HistoryEntry, ApplicationStatus, Operation, AppProjectSpec, SyncOperationResource, OperationTask,
   ApplicationSetSpecFields, ApplicationSetStatus, AppSetCondition, AppSetApplicationStatus, AppSetResourceStatus, RollingSyncStep,
+  AppProjectStatus, JwtToken,
 } from "./schema.ts";
 
 export interface Application extends KubernetesObject {
@@ -69,6 +70,7 @@ export const APPSET_REFRESH_ANNOTATION = "argocd.argoproj.io/application-set-ref
 
 export interface AppProject extends KubernetesObject {
   spec: AppProjectSpec;
+  status?: AppProjectStatus;
 }
 
 /** A manifest as rendered from Git or read from the cluster: plain JSON. */
