@@ -50,7 +50,8 @@ export const COMMANDS: readonly LazyCommand[] = [
   },
   {
     name: "project",
-    summary: "Manage AppProjects in projects/",
+    aliases: ["proj"],
+    summary: "Manage AppProjects in projects/, and their roles' tokens",
     load: async () => (await import("./project/index.ts")).projectCommand(),
   },
   {

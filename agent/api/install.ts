@@ -93,6 +93,8 @@ function namespacedAgentRole(): KubernetesObject {
     rules: [
       { apiGroups: ["tether.dev"], resources: ["applications", "applications/status", "appprojects", "applicationsets", "applicationsets/status"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
       { apiGroups: [""], resources: ["secrets", "configmaps"], verbs: ["get", "list", "watch"] },
+      // The SSO and project-token signing key (Secret tether-server-key), made on first use.
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
       { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list", "watch", "create", "update", "patch"] },
     ],

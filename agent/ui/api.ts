@@ -28,6 +28,8 @@ import { serveAsset } from "./assets.ts";
 import { AppSetClient } from "../appset/client.ts";
 import { summarizeAppSet } from "./appsets.ts";
 import { DIFF_LIMITS, Gate, STREAM_LIMITS, TooManyRequests } from "./limits.ts";
+import { SsoRefused, type SsoService } from "../sso/service.ts";
+import { SsoError } from "../sso/oidc.ts";
 
 export interface UiOptions {
   /** Credentials every read and write runs with: the agent's, or the `tether ui` user's. */
@@ -55,6 +57,11 @@ export interface UiOptions {
   readonly login?: { readonly code: string; readonly token: string };
   /** tether-cm's global diff rules (the agent's settings), so the diff view ignores what the reconcile ignores. */
   readonly diffSettings?: () => DiffSettings;
+  /**
+   * SSO and Argo CD's RBAC (agent/sso): tokens the agent signed (a login through `oidc.config`, a project
+   * role's token) are authorised by `tether-rbac-cm` and AppProject roles; other bearers keep Kubernetes'.
+   */
+  readonly sso?: SsoService;
 }
 
 export interface UiRoutes {
@@ -74,6 +81,9 @@ interface Call {
 }
 
 type Handler = (call: Call) => Promise<void>;
+
+/** Argo CD's action for a UI verb: a refresh needs only `get` there, as `argocd app get --refresh`. */
+const ARGO_ACTION: Readonly<Record<string, string>> = { get: "get", update: "get", sync: "sync", delete: "delete" };
 
 /** The SubjectAccessReview verb for sync and rollback on `applications.tether.dev` (README: a Role that grants it). */
 export const SYNC_VERB = "sync";
@@ -114,7 +124,20 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   const onApp = (verb: string, extra: Partial<ResourceAttributes> = {}): ResourceAttributes =>
     ({ verb, group: GROUP, resource: "applications", namespace: opts.namespace, ...extra });
 
+  /** Whether an SSO or project-token caller may `action` this app (Argo's `applications` resource, `<project>/<name>`). */
+  const rbacAllows = (who: Identity, action: string, app: Application) =>
+    who.sso && opts.sso ? opts.sso.allowed(who.sso, { resource: "applications", action, object: `${app.spec.project || "default"}/${app.metadata?.name ?? ""}` }) : Promise.resolve(true);
+
   const mustGet = async (call: Call, verb = "get"): Promise<Application> => {
+    if (call.who.sso) {
+      const app = await client.getApplication(call.name);
+      // A missing app and a forbidden one answer alike, so names cannot be probed (as Argo CD answers).
+      const action = ARGO_ACTION[verb] ?? verb;
+      if (!app || !(await rbacAllows(call.who, action, app))) {
+        throw new HttpError(403, `permission denied: applications, ${action}, ${app?.spec.project || "*"}/${call.name}, sub: ${call.who.user}`);
+      }
+      return app;
+    }
     await opts.access.authorize(call.who, onApp(verb, { name: call.name }));
     const app = await client.getApplication(call.name);
     if (!app) throw new HttpError(404, `application ${call.name} not found in namespace ${opts.namespace}`);
@@ -130,12 +153,20 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     return node;
   };
 
+  /** Who did what, as a log line and an Event on the Application (Argo CD records these as events too). */
+  const audit = async (call: Call, app: Application, what: string) => {
+    const kind = call.who.sso ? (call.who.sso.kind === "project" ? "project token" : "SSO") : "Kubernetes";
+    log(`ui: ${call.who.user} (${kind}) ${what} ${call.name}`);
+    await client.recordEvent(app, { type: "Normal", reason: "ActionByUser", message: `${call.who.user} (${kind}) requested ${what} through the API` })
+      .catch((err: unknown) => log(`ui: could not record the event for ${call.name}: ${errorMessage(err)}`));
+  };
+
   const act = async (call: Call, verb: string, patch: (app: Application, body: Record<string, unknown>) => JsonPatch) => {
     const app = await mustGet(call, verb);
     const body = await readJson(call.req);
     const ops = patch(app, body);
     if (ops.length) await client.patchApplication(call.name, ops);
-    log(`ui: ${call.who.user} ${call.url.pathname.split("/").pop()} ${call.name}`);
+    await audit(call, app, call.url.pathname.split("/").pop() ?? verb);
     sendJson(call.res, 202, { accepted: true });
   };
 
@@ -145,19 +176,24 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       return Promise.resolve();
     },
     "GET applications": async (call) => {
-      await opts.access.authorize(call.who, onApp("list"));
-      sendJson(call.res, 200, { items: (await client.listApplications()).map(summarize) });
+      if (!call.who.sso) await opts.access.authorize(call.who, onApp("list"));
+      sendJson(call.res, 200, { items: (await visibleApps(call.who, await client.listApplications())).map(summarize) });
     },
     "GET applicationsets": async (call) => {
-      await opts.access.authorize(call.who, { verb: "list", group: GROUP, resource: "applicationsets", namespace: opts.namespace });
-      sendJson(call.res, 200, { items: (await new AppSetClient(opts.kc, opts.namespace).list()).map(summarizeAppSet) });
+      if (!call.who.sso) await opts.access.authorize(call.who, { verb: "list", group: GROUP, resource: "applicationsets", namespace: opts.namespace });
+      const sets = await new AppSetClient(opts.kc, opts.namespace).list();
+      // Argo's object for a set is <its template's project>/<name>.
+      const seen = await Promise.all(sets.map((set) => (call.who.sso && opts.sso
+        ? opts.sso.allowed(call.who.sso, { resource: "applicationsets", action: "get", object: `${templateProject(set) || "default"}/${set.metadata?.name ?? ""}` })
+        : Promise.resolve(true))));
+      sendJson(call.res, 200, { items: sets.filter((_, i) => seen[i]).map(summarizeAppSet) });
     },
     "GET stream": async (call) => {
-      await opts.access.authorize(call.who, onApp("watch"));
+      if (!call.who.sso) await opts.access.authorize(call.who, onApp("watch"));
       await streamed.run(call.who.user, async () => {
         streams.add(call.res);
         call.res.on("close", () => streams.delete(call.res));
-        await serveStream(call, client, watch);
+        await serveStream(call, { client, watch, visible: (app) => rbacAllows(call.who, "get", app) });
       });
     },
     "GET applications/*": async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
@@ -180,7 +216,12 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     "GET applications/*/logs": async (call) => {
       const node = await treeObject(call, await mustGet(call));
       if (node.ref.kind !== "Pod" || node.ref.group !== "") throw new HttpError(400, `${node.ref.kind}/${node.ref.name} has no logs; pick a Pod`);
-      await opts.access.authorize(call.who, { verb: "get", group: "", resource: "pods", subresource: "log", namespace: node.ref.namespace ?? "default", name: node.ref.name });
+      if (call.who.sso && opts.sso) {
+        const app = await mustGet(call);
+        await opts.sso.authorize(call.who.sso, { resource: "logs", action: "get", object: `${app.spec.project || "default"}/${call.name}` });
+      } else {
+        await opts.access.authorize(call.who, { verb: "get", group: "", resource: "pods", subresource: "log", namespace: node.ref.namespace ?? "default", name: node.ref.name });
+      }
       const container = call.url.searchParams.get("container");
       await streamed.run(call.who.user, () =>
         streamLogs(opts.kc, node.ref, { follow: call.url.searchParams.get("follow") === "true", ...(container ? { container } : {}) }, call.res));
@@ -192,10 +233,13 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
     // An action writes to the object, not the Application: a verb of its own (as Argo CD's `action/*` permission).
     "POST applications/*/actions": async (call) => {
-      const app = await mustGet(call, ACTION_VERB);
+      const app = await mustGet(call, call.who.sso ? "get" : ACTION_VERB);
       const node = await treeObject(call, app);
       const body = await readJson(call.req);
       if (typeof body.action !== "string") throw new BadRequest("pass {\"action\": NAME, \"params\": {NAME: VALUE}}");
+      // Argo CD's fine-grained action permission: action/<group>/<kind>/<action>.
+      const argoAction = `action/${node.ref.group}/${node.ref.kind}/${body.action}`;
+      if (!(await rbacAllows(call.who, argoAction, app))) throw new HttpError(403, `permission denied: applications, ${argoAction}, ${app.spec.project || "default"}/${call.name}, sub: ${call.who.user}`);
       const params = body.params === undefined ? {} : body.params;
       if (typeof params !== "object" || params === null || Object.values(params).some((v) => typeof v !== "string")) {
         throw new BadRequest("params must map names to strings: {\"replicas\": \"3\"}");
@@ -223,10 +267,16 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       const cascade = call.url.searchParams.get("cascade") !== "false";
       const ops = finalizerPatch(app, cascade);
       if (ops.length) await client.patchApplication(call.name, ops);
+      await audit(call, app, `delete (${cascade ? "with" : "without"} its resources)`);
       await client.deleteApplication(call.name);
-      log(`ui: ${call.who.user} deleted ${call.name} (${cascade ? "with" : "without"} its resources)`);
       sendJson(call.res, 202, { accepted: true });
     },
+  };
+
+  const visibleApps = async (who: Identity, apps: Application[]): Promise<Application[]> => {
+    if (!who.sso) return apps;
+    const seen = await Promise.all(apps.map((a) => rbacAllows(who, "get", a)));
+    return apps.filter((_, i) => seen[i]);
   };
 
   // The table key for a request: `GET applications/*/tree` for GET /api/v1/applications/NAME/tree.
@@ -246,18 +296,20 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   };
 
   return {
-    handles: (pathname) => pathname === "/ui" || pathname.startsWith("/ui/") || pathname.startsWith("/api/v1/"),
+    handles: (pathname) => pathname === "/ui" || pathname.startsWith("/ui/") || pathname.startsWith("/api/v1/") || pathname.startsWith("/auth/"),
     async handle(req, res, url) {
       try {
         if (opts.allowedHosts && !opts.allowedHosts.includes(hostname(req.headers.host))) throw new HttpError(403, `unexpected Host header ${req.headers.host}`);
         // `.`/`..` (plain or %2e) are resolved away by URL parsing: the name asked for is not the one served.
         if (DOT_SEGMENT.test((req.url ?? "").split("?")[0] ?? "")) throw new HttpError(400, "a path segment is . or ..: not an object name");
+        if (url.pathname.startsWith("/auth/") || url.pathname === "/api/v1/settings") return await ssoRoute(req, res, url, opts.sso);
         if (!url.pathname.startsWith("/api/v1/")) return await serveAsset(req, res, { pathname: url.pathname, ...(opts.assetsDir ? { dir: opts.assetsDir } : {}) });
         if (url.pathname === "/api/v1/login" && opts.login) return signIn(res, url, opts.login);
         const found = route(req.method ?? "GET", url.pathname);
         if (!found) throw new HttpError(404, `no such API: ${req.method} ${url.pathname}`);
         const bearer = bearerOf(req);
-        const who = await opts.access.authenticate(bearer);
+        const sso = await opts.sso?.authenticate(bearer);
+        const who: Identity = sso ? { user: sso.subject, groups: sso.groups, sso } : await opts.access.authenticate(bearer);
         if (req.method !== "GET") checkCsrf(req, csrfToken(csrfKey, bearer ?? ""));
         await found.handler({ req, res, url, who, bearer: bearer ?? "", name: found.name });
       } catch (err) {
@@ -301,16 +353,25 @@ function forDisplay(obj: Manifest): Manifest {
   return masked;
 }
 
-/** Server-sent events: the whole list once, then each change from the watch, and a comment to keep proxies open. */
-async function serveStream(call: Call, client: TetherClient, watch: AppWatch): Promise<void> {
+/**
+ * Server-sent events: the whole list once, then each change from the watch, and a comment to keep proxies
+ * open. Only apps the caller may see (`visible`: Argo RBAC for SSO callers), in the order they changed.
+ */
+async function serveStream(call: Call, s: { client: TetherClient; watch: AppWatch; visible: (app: Application) => Promise<boolean> }): Promise<void> {
   const { res } = call;
   res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream", connection: "keep-alive", "x-accel-buffering": "no" });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  const unsubscribe = watch.subscribe((e) => {
-    if (e.type === "DELETED") send("deleted", { name: e.app.metadata?.name });
-    else send("app", summarize(e.app));
+  let queue = Promise.resolve();
+  const unsubscribe = s.watch.subscribe((e) => {
+    queue = queue.then(async () => {
+      if (!(await s.visible(e.app))) return;
+      if (e.type === "DELETED") send("deleted", { name: e.app.metadata?.name });
+      else send("app", summarize(e.app));
+    }).catch(() => undefined);
   });
-  send("snapshot", { items: (await client.listApplications()).map(summarize) });
+  const apps = await s.client.listApplications();
+  const seen = await Promise.all(apps.map((a) => s.visible(a)));
+  send("snapshot", { items: apps.filter((_, i) => seen[i]).map(summarize) });
   const ping = setInterval(() => res.write(": keep-alive\n\n"), 20_000);
   await new Promise<void>((resolve) => res.on("close", resolve));
   clearInterval(ping);
@@ -381,4 +442,58 @@ function sendError(res: ServerResponse, err: unknown, log: (line: string) => voi
 function clientErrorOf(err: unknown): number | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === "number" && code >= 400 && code < 500 ? code : undefined;
+}
+
+const LOGIN_COOKIE = "tether.oidc";
+
+/**
+ * SSO's routes: `GET /api/v1/settings` (public: the login button's name), `GET /auth/login?state=S` (to the
+ * provider, with the login's state in a 10-minute HttpOnly cookie), `GET /auth/callback` (the provider's
+ * answer: the session goes to the tab that started the login as `/ui/#token=...&state=S`, the same
+ * tab-bound hand-over as `tether ui`'s sign-in), `POST /auth/logout` (the session refused from then on).
+ */
+async function ssoRoute(req: IncomingMessage, res: ServerResponse, url: URL, sso: SsoService | undefined): Promise<void> {
+  if (url.pathname === "/api/v1/settings") return sendJson(res, 200, sso ? await sso.public() : {});
+  if (!sso) throw new HttpError(404, "SSO is not enabled on this server");
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const cookie = (value: string, maxAge: number) =>
+    `${LOGIN_COOKIE}=${value}; Path=/auth/callback; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${secure ? "; Secure" : ""}`;
+  try {
+    if (url.pathname === "/auth/login" && req.method === "GET") {
+      const state = url.searchParams.get("state") ?? "";
+      if (!/^[0-9a-f]{16,64}$/.test(state)) throw new HttpError(400, "start the login from the UI's 'Log in via' button (it carries this tab's state)");
+      const start = await sso.begin(state, "/ui/");
+      res.writeHead(302, { ...SECURITY_HEADERS, location: start.location, "set-cookie": cookie(start.stateCookie, start.maxAgeSeconds) });
+      return void res.end();
+    }
+    if (url.pathname === "/auth/callback" && req.method === "GET") {
+      const done = await sso.finish(url, cookieOf(req, LOGIN_COOKIE));
+      const hash = new URLSearchParams({ token: done.session, state: done.tabState }).toString();
+      res.writeHead(302, { ...SECURITY_HEADERS, location: `${done.returnTo}#${hash}`, "set-cookie": cookie("", 0) });
+      return void res.end();
+    }
+    if (url.pathname === "/auth/logout" && req.method === "POST") {
+      const who = await sso.authenticate(bearerOf(req));
+      if (who) sso.logout(who);
+      return sendJson(res, 200, { loggedOut: true });
+    }
+  } catch (err) {
+    if (err instanceof SsoRefused || err instanceof SsoError) throw new HttpError(err.code, err.message);
+    throw err;
+  }
+  throw new HttpError(404, `no such route: ${req.method} ${url.pathname}`);
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The project an ApplicationSet's template names (Argo's RBAC object for the set); "" when templated or absent. */
+function templateProject(set: { spec: { template?: unknown } }): string {
+  const project = (set.spec.template as { spec?: { project?: unknown } } | undefined)?.spec?.project;
+  return typeof project === "string" && !project.includes("{{") ? project : "";
 }

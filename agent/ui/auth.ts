@@ -3,12 +3,15 @@
 // holds one random token for its browser tab and asks SelfSubjectAccessReview with the kubeconfig.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { KubeHttp } from "../apply/http.ts";
+import type { SsoIdentity } from "../sso/service.ts";
 
 export interface Identity {
   readonly user: string;
   readonly groups: readonly string[];
   readonly uid?: string;
   readonly extra?: Readonly<Record<string, readonly string[]>>;
+  /** A token the agent signed (SSO session or project token): authorised by Argo CD's RBAC, not SubjectAccessReview. */
+  readonly sso?: SsoIdentity;
 }
 
 /** What a SubjectAccessReview asks: `verb` on `resource` (with `subresource`) in `namespace`. */

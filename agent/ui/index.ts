@@ -6,6 +6,8 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeHttp } from "../apply/http.ts";
 import { uiRoutes, type UiRoutes } from "./api.ts";
 import { kubeAccess } from "./auth.ts";
+import { TetherClient } from "../api/client.ts";
+import { SsoService } from "../sso/service.ts";
 import type { RenderLimits } from "../render/limits.ts";
 import type { FetchLimits } from "../source/limits.ts";
 
@@ -18,8 +20,10 @@ export function agentUi(opts: {
   readonly allowLocalRepos: boolean; readonly renderLimits?: RenderLimits; readonly fetchLimits?: FetchLimits;
   readonly diffSettings?: () => DiffSettings;
 }): UiRoutes {
+  const http = new KubeHttp(opts.kc);
   return uiRoutes({
-    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(new KubeHttp(opts.kc)), allowLocalRepos: opts.allowLocalRepos,
+    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(http), allowLocalRepos: opts.allowLocalRepos,
+    sso: new SsoService(http, new TetherClient(opts.kc, opts.namespace), opts.namespace),
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
     ...(opts.log ? { log: opts.log } : {}), ...(opts.diffSettings ? { diffSettings: opts.diffSettings } : {}),

@@ -9,6 +9,7 @@ import { kubeOptions, loadKubeConfig, withCluster, type KubeFlags } from "../kub
 import { parseFormat, serialize, table } from "../output.ts";
 import { withoutManagedFields } from "../app/view.ts";
 import { planProject, planProjectDelete } from "./project.ts";
+import { roleCommand } from "./role.ts";
 
 type CreateFlags = RepoFlags & {
   destNamespace: string[];
@@ -24,7 +25,7 @@ type CreateFlags = RepoFlags & {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function projectCommand(): Command {
-  const project = new Command("project").description("Manage AppProjects in projects/")
+  const project = new Command("project").alias("proj").description("Manage AppProjects in projects/, and their roles' tokens")
     .addHelpText("after", "\nExample:\n  tether project create team-a --dest-namespace 'team-a-*'");
   const create = project.command("create")
     .argument("<name>", "the project's name (DNS-1123 label)")
@@ -53,7 +54,7 @@ Examples:
         ...(flags.namespace ? { namespace: flags.namespace } : {}),
       }), { dryRun: flags.dryRun, guard: [PROJECTS] });
     });
-  project.addCommand(listCommand()).addCommand(deleteCommand());
+  project.addCommand(listCommand()).addCommand(deleteCommand()).addCommand(roleCommand());
   return project;
 }
 

@@ -90,7 +90,7 @@ async function signedIn(token: string, viewport = { width: 1280, height: 800 }):
   await page.goto(`${base}/ui/`);
   await page.getByLabel("Bearer token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Applications" }).waitFor();
+  await page.getByRole("heading", { name: "Applications", exact: true }).waitFor();
   // Set once; a reload would clear it, so its presence at the end proves the page updated live.
   await page.evaluate("window.loadedOnce = true");
   return page;
@@ -141,7 +141,7 @@ describe("the web UI served by the agent", () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${base}/ui/#token=${encodeURIComponent(adminToken)}`);
     await page.getByLabel("Bearer token").waitFor();
-    expect(await page.getByRole("heading", { name: "Applications" }).count()).toBe(0);
+    expect(await page.getByRole("heading", { name: "Applications", exact: true }).count()).toBe(0);
     expect(page.url()).not.toContain("token=");
     await page.close();
   });

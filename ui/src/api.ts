@@ -32,6 +32,26 @@ export function adoptTokenFromUrl(): void {
   history.replaceState(null, "", `${location.pathname}#/`);
 }
 
+/** The server's public settings: the SSO login button's name when `oidc.config` is set. */
+export async function publicSettings(): Promise<{ sso?: { name: string } }> {
+  const res = await fetch("/api/v1/settings");
+  return res.ok ? ((await res.json()) as { sso?: { name: string } }) : {};
+}
+
+/** Starts an SSO login for this tab: the session comes back as `#token=...&state=...` with this tab's state. */
+export function startSso(): void {
+  const state = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  sessionStorage.setItem(LOGIN_STATE_KEY, state);
+  location.assign(`/auth/login?${new URLSearchParams({ state }).toString()}`);
+}
+
+/** Ends an SSO session at the server (a no-op for a Kubernetes token), then forgets it here. */
+export async function signOutEverywhere(): Promise<void> {
+  const t = sessionStorage.getItem(TOKEN_KEY);
+  if (t) await fetch("/auth/logout", { method: "POST", headers: { authorization: `Bearer ${t}` } }).catch(() => undefined);
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
 export const token = {
   get: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
   set: (t: string) => sessionStorage.setItem(TOKEN_KEY, t.trim()),

@@ -2,7 +2,7 @@
 // views, all kept current by the agent's server-sent events.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { adoptTokenFromUrl, api, ApiError, subscribe, token, type AppSummary, type Session } from "./api.ts";
+import { adoptTokenFromUrl, api, ApiError, publicSettings, signOutEverywhere, startSso, subscribe, token, type AppSummary, type Session } from "./api.ts";
 import { AppList } from "./AppList.tsx";
 import { AppPage } from "./AppPage.tsx";
 import { Login } from "./Login.tsx";
@@ -41,6 +41,8 @@ function App() {
   const [session, setSession] = useState<Session>();
   const [authError, setAuthError] = useState<string>();
   const [attempt, setAttempt] = useState(0);
+  const [sso, setSso] = useState<{ name: string }>();
+  useEffect(() => { publicSettings().then((s) => setSso(s.sso)).catch(() => undefined); }, []);
   const route = useRoute();
   const live = useLive(session);
 
@@ -53,9 +55,9 @@ function App() {
   }, [attempt]);
 
   if (!session) {
-    return <Login error={authError} onToken={(t) => { token.set(t); setAuthError(undefined); setAttempt(attempt + 1); }} />;
+    return <Login error={authError} sso={sso} onSso={startSso} onToken={(t) => { token.set(t); setAuthError(undefined); setAttempt(attempt + 1); }} />;
   }
-  const signOut = () => { token.clear(); setSession(undefined); };
+  const signOut = () => { void signOutEverywhere().then(() => setSession(undefined)); };
   return (
     <>
       <header class="top">
