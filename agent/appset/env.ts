@@ -102,12 +102,21 @@ export async function clusterEntries(deps: Pick<EnvDeps, "listSecrets">): Promis
   return entries.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** `NAME:KEY` (or Argo's `$NAME:KEY`) from a Secret of the agent namespace labelled part-of tether or argocd. */
+/**
+ * A plugin token reference, as Argo CD spells it: `$NAME:KEY` (key KEY of Secret NAME) or `$KEY` (a key of
+ * `tether-secret`, Tether's name for Argo CD's `argocd-secret`, or of `argocd-secret` itself). Only Secrets
+ * of the agent namespace labelled `app.kubernetes.io/part-of: tether` (or `argocd`) are read.
+ */
 async function secretValue(deps: EnvDeps, ref: string): Promise<string | undefined> {
-  const [name, key] = ref.replace(/^\$/, "").split(":");
-  if (!name || !key || !deps.readSecret) return undefined;
-  const secret = await deps.readSecret(name);
-  if (!READABLE_SECRET.includes(secret?.metadata?.labels?.["app.kubernetes.io/part-of"] ?? "")) return undefined;
-  const value = secret?.data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+  if (!deps.readSecret) return undefined;
+  const text = ref.replace(/^\$/, "");
+  const colon = text.indexOf(":");
+  const candidates = colon > 0 ? [[text.slice(0, colon), text.slice(colon + 1)]] : [["tether-secret", text], ["argocd-secret", text]];
+  for (const [name = "", key = ""] of candidates) {
+    const secret = await deps.readSecret(name);
+    if (!READABLE_SECRET.includes(secret?.metadata?.labels?.["app.kubernetes.io/part-of"] ?? "")) continue;
+    const value = secret?.data?.[key];
+    if (value !== undefined) return Buffer.from(value, "base64").toString("utf8");
+  }
+  return undefined;
 }

@@ -142,6 +142,21 @@ describe("project boundary (issue 22)", () => {
     if (ok) expect(check).not.toThrow();
     else expect(check).toThrow(/child Application child names project "(default|platform)".*add "(default|platform)" to spec.childProjects of project apps/);
   });
+
+  const childSet = (projectName: string) => ({
+    manifest: { apiVersion: "argoproj.io/v1alpha1", kind: "ApplicationSet", metadata: { name: "set", namespace: "tether-system" },
+      spec: { generators: [], template: { metadata: { name: "x" }, spec: { project: projectName } } } },
+    namespaced: true,
+  });
+  it.each([
+    ["apps", true],
+    ["platform", false],
+    ["{{.project}}", true],
+  ])("a child ApplicationSet whose template names project %s (parent apps) is allowed: %s", (name, ok) => {
+    const check = () => checkObjects(project({ destinations: [{ namespace: "*" }] }), {}, [childSet(name)]);
+    if (ok) expect(check).not.toThrow();
+    else expect(check).toThrow(/ApplicationSet set generates Applications in project "platform".*add "platform" to spec.childProjects of project apps/);
+  });
 });
 
 describe("plaintext guard", () => {

@@ -155,10 +155,26 @@ function destinationKey(dest: ApplicationDestination): string {
  * repository: there a tenant's app-of-apps could put a child in any project.
  */
 export function childProjectViolation(parent: AppProject, manifest: Manifest): string | undefined {
-  if (manifest.kind !== "Application" || (manifest.apiVersion !== API_VERSION && manifest.apiVersion !== "argoproj.io/v1alpha1")) return undefined;
+  if (manifest.apiVersion !== API_VERSION && manifest.apiVersion !== "argoproj.io/v1alpha1") return undefined;
+  if (manifest.kind === "ApplicationSet") return setProjectViolation(parent, manifest);
+  if (manifest.kind !== "Application") return undefined;
   const spec = manifest.spec as { project?: unknown } | undefined;
   const child = typeof spec?.project === "string" && spec.project !== "" ? spec.project : "default";
   const own = parent.metadata?.name ?? "default";
   if (child === own || matchesList(parent.spec.childProjects ?? [], child)) return undefined;
   return `child Application ${manifest.metadata.name} names project "${child}", but an app of project ${own} may only create Applications in project ${own}; set its spec.project to ${own}, or add "${child}" to spec.childProjects of project ${own}`;
+}
+
+/**
+ * An ApplicationSet in an app-of-apps answers to the same rule for the project its template names, when
+ * that is a plain name; a templated one (`{{.project}}`) is checked on each generated Application
+ * (agent/appset/authority.ts).
+ */
+function setProjectViolation(parent: AppProject, manifest: Manifest): string | undefined {
+  const template = (manifest.spec as { template?: { spec?: { project?: unknown } } } | undefined)?.template;
+  const named = template?.spec?.project;
+  const child = typeof named === "string" && named !== "" ? named : "default";
+  const own = parent.metadata?.name ?? "default";
+  if (child.includes("{{") || child === own || matchesList(parent.spec.childProjects ?? [], child)) return undefined;
+  return `ApplicationSet ${manifest.metadata.name} generates Applications in project "${child}", but an app of project ${own} may only create Applications in project ${own}; set its template's spec.project to ${own}, or add "${child}" to spec.childProjects of project ${own}`;
 }
