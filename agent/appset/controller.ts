@@ -39,6 +39,8 @@ export class AppSetController {
   /** Repositories each set's git generators read last time, normalised: a push to one refreshes it. */
   private readonly repositories = new Map<string, readonly string[]>();
   private running: Promise<void> | undefined;
+  /** What of each set asks for a reconcile with a fresh fetch when it changes: not its status (the controller writes that). */
+  private readonly seen = new Map<string, string>();
   private poller: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -77,9 +79,12 @@ export class AppSetController {
     const base = `/apis/${GROUP}/${VERSION}/namespaces/${this.opts.namespace}`;
     const sets = makeInformer<ApplicationSet>(this.opts.kc, `${base}/applicationsets`,
       async () => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "ApplicationSetList", metadata: {}, items: await this.client.list() }));
-    sets.on("add", (s) => this.enqueue(s.metadata?.name ?? "", { since: Date.now() }));
-    sets.on("update", (s) => this.enqueue(s.metadata?.name ?? "", { since: Date.now() }));
-    sets.on("delete", (s) => this.repositories.delete(s.metadata?.name ?? ""));
+    sets.on("add", (s) => this.onSet(s));
+    sets.on("update", (s) => this.onSet(s));
+    sets.on("delete", (s) => {
+      this.repositories.delete(s.metadata?.name ?? "");
+      this.seen.delete(s.metadata?.name ?? "");
+    });
     const apps = makeInformer<Application>(this.opts.kc, `${base}/applications`,
       async () => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "ApplicationList", metadata: {}, items: await this.client.listApplications() }));
     const owner = (a: Application) => {
@@ -122,6 +127,15 @@ export class AppSetController {
   /** A webhook push: every set whose git generators read the pushed repository generates again. */
   onPush(push: Push): void {
     for (const set of setsToRefresh(this.repositories, push.repoURLs)) this.enqueue(set, { since: Date.now() });
+  }
+
+  private onSet(set: ApplicationSet): void {
+    const name = set.metadata?.name ?? "";
+    const key = JSON.stringify([set.metadata?.generation, set.metadata?.annotations, set.metadata?.labels,
+      set.metadata?.deletionTimestamp, set.metadata?.finalizers]);
+    if (this.seen.get(name) === key) return;
+    this.seen.set(name, key);
+    this.enqueue(name, { since: Date.now() });
   }
 
   private enqueue(name: string, opts: { readonly since: number; readonly delayMs?: number }): void {

@@ -9,7 +9,7 @@ import { prune } from "../render/argocd.ts";
 import { parentOf, refusals } from "./authority.ts";
 import type { AppSetClient } from "./client.ts";
 import { generatorEnv, type EnvDeps } from "./env.ts";
-import { generateApplications, parseApplicationSetSpec } from "./generate/index.ts";
+import { generateApplications, parseApplicationSetSpec, type GeneratorEnv } from "./generate/index.ts";
 import { desiredApplication, duplicateNames, ownedBy, planChanges, policyOf } from "./plan.ts";
 import { isRollingSync, rollout, syncOperation, withoutAutomated, type Rollout } from "./rollout.ts";
 import { conditionsOf, resourcesOf, statusOf, type AppSetOutcome, type AppSetReason } from "./status.ts";
@@ -36,6 +36,8 @@ export interface AppSetResult {
 
 type Generated = { ok: true; desired: Application[]; refused: Map<string, string>; names: string[]; warnings: string[] } | { ok: false; outcome: AppSetOutcome };
 
+type Ok = Extract<Generated, { ok: true }>;
+
 export async function reconcileAppSet(set: ApplicationSet, deps: AppSetDeps): Promise<AppSetResult> {
   const name = set.metadata?.name ?? "";
   if (set.metadata?.deletionTimestamp) {
@@ -43,22 +45,30 @@ export async function reconcileAppSet(set: ApplicationSet, deps: AppSetDeps): Pr
     return { repositories: [] };
   }
   await ensureFinalizer(set, deps);
-  const setEnv = generatorEnv(deps, { setName: name, ...(await parentProject(set, deps)) });
+  const parent = await parentProject(set, deps);
+  const setEnv = generatorEnv(deps, { setName: name, ...(parent ? { project: parent } : {}) });
   let generated: Generated;
   try {
-    generated = await generate(set, setEnv.env, deps);
+    generated = await generate(set, { env: setEnv.env, ...(parent ? { parentProject: parent } : {}) }, deps);
   } catch (err) {
     generated = { ok: false, outcome: { kind: "generation-failed", reason: "ApplicationGenerationFromParamsError", message: errorMessage(err) } };
   } finally {
     await setEnv.cleanup();
   }
   const live = await deps.client.listApplications();
-  if (!generated.ok) {
+  let requeueMs: number | undefined;
+  if (generated.ok) {
+    requeueMs = await applyGenerated(set, generated, live, deps);
+  } else {
     deps.log(`ApplicationSet ${name}: ${generated.outcome.kind === "generation-failed" ? generated.outcome.message : ""}; no Application changed`);
     await writeStatus(set, { outcome: generated.outcome, live }, deps);
-    await clearRefresh(set, deps);
-    return { repositories: setEnv.repositories() };
   }
+  await clearRefresh(set, deps);
+  return { repositories: setEnv.repositories(), ...(requeueMs === undefined ? {} : { requeueMs }) };
+}
+
+/** Rollout, write, status for a generation that worked; how soon to look again (a rollout running, a write failed). */
+async function applyGenerated(set: ApplicationSet, generated: Ok, live: readonly Application[], deps: AppSetDeps): Promise<number | undefined> {
   const roll = isRollingSync(set) ? rollingSync(set, generated.desired, live) : undefined;
   const valid = (roll?.desired ?? generated.desired).filter((a) => !generated.refused.has(a.metadata?.name ?? ""));
   const changes = planChanges(set, valid, live, generated.names);
@@ -74,17 +84,16 @@ export async function reconcileAppSet(set: ApplicationSet, deps: AppSetDeps): Pr
     : { reason: problems[0]?.reason ?? "ErrorOccurred", message: problems.map((p) => p.message).join("; ") };
   const outcome: AppSetOutcome = { kind: "generated", ...(error ? { error } : {}) };
   await writeStatus(set, { outcome, live: await deps.client.listApplications(), ...(roll ? { roll: roll.rollout } : {}) }, deps);
-  await clearRefresh(set, deps);
   const rolling = roll !== undefined && roll.rollout.condition.status === "True";
-  return { repositories: setEnv.repositories(), ...(rolling || errors.length > 0 ? { requeueMs: 2000 } : {}) };
+  return rolling || errors.length > 0 ? 2000 : undefined;
 }
 
 /** Parse, generate, shape and validate; throws only on I/O the generators did not catch. */
-async function generate(set: ApplicationSet, env: ReturnType<typeof generatorEnv>["env"], deps: AppSetDeps): Promise<Generated> {
+async function generate(set: ApplicationSet, ctx: { env: GeneratorEnv; parentProject?: AppProject }, deps: AppSetDeps): Promise<Generated> {
   const name = set.metadata?.name ?? "";
   const parsed = parseApplicationSetSpec(set.spec, `ApplicationSet ${name}`);
   if (!parsed.ok) return { ok: false, outcome: { kind: "generation-failed", reason: "ApplicationValidationError", message: parsed.message } };
-  const result = await generateApplications(parsed.spec, env);
+  const result = await generateApplications(parsed.spec, ctx.env);
   if (!result.ok) {
     return { ok: false, outcome: { kind: "generation-failed", reason: result.reason, message: `${result.generator}: ${result.message}` } };
   }
@@ -99,20 +108,20 @@ async function generate(set: ApplicationSet, env: ReturnType<typeof generatorEnv
     const spec = prune(app.spec, ApplicationSpecSchema, "spec", (p) => warnings.push(`Application ${g.metadata.name}: ${p} is not implemented by Tether; the field is ignored`));
     return { ...app, spec: (spec ?? app.spec) as Application["spec"] };
   });
-  const parent = await parentProject(set, deps);
   const projects = new Map((await deps.projects()).map((p) => [p.metadata?.name ?? "", p]));
-  const refused = refusals(desired, { ...parent, projects, setName: `ApplicationSet ${name}` });
+  const refused = refusals(desired, { ...(ctx.parentProject ? { parentProject: ctx.parentProject } : {}), projects, setName: `ApplicationSet ${name}` });
   return { ok: true, desired, refused, names: desired.map((a) => a.metadata?.name ?? ""), warnings: [...new Set(warnings)] };
 }
 
-/** The parent app's project, when the set was rendered by an app-of-apps. Throws when that parent is gone. */
-async function parentProject(set: ApplicationSet, deps: AppSetDeps): Promise<{ project?: AppProject; parentProject?: AppProject }> {
+/**
+ * The parent app's project, when the set was rendered by an app-of-apps (undefined for a set applied
+ * directly). A parent, or a parent's project, that is gone allows nothing.
+ */
+async function parentProject(set: ApplicationSet, deps: AppSetDeps): Promise<AppProject | undefined> {
   const parent = parentOf(set);
-  if (!parent) return {};
+  if (!parent) return undefined;
   const app = await deps.getApplication(parent.name);
-  const project = app ? await deps.project(app.spec.project ?? "default") : undefined;
-  if (!project) return { project: NO_PROJECT, parentProject: NO_PROJECT };
-  return { project, parentProject: project };
+  return (app ? await deps.project(app.spec.project ?? "default") : undefined) ?? NO_PROJECT;
 }
 
 /** What a set rendered by an app that is gone (or whose project is) may do: nothing. */
