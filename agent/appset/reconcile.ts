@@ -93,7 +93,7 @@ async function generate(set: ApplicationSet, ctx: { env: GeneratorEnv; parentPro
   const name = set.metadata?.name ?? "";
   const parsed = parseApplicationSetSpec(set.spec, `ApplicationSet ${name}`);
   if (!parsed.ok) return { ok: false, outcome: { kind: "generation-failed", reason: "ApplicationValidationError", message: parsed.message } };
-  const result = await generateApplications(parsed.spec, ctx.env);
+  const result = await generateApplications(parsed.spec, ctx.env, { name });
   if (!result.ok) {
     return { ok: false, outcome: { kind: "generation-failed", reason: result.reason, message: `${result.generator}: ${result.message}` } };
   }

@@ -69,7 +69,7 @@ export async function generateFromSet(set: ApplicationSet, opts: GenerateOptions
     },
   };
   try {
-    const result = await generateApplications(parsed.spec, env);
+    const result = await generateApplications(parsed.spec, env, { name });
     if (!result.ok) throw new GenerationError(`ApplicationSet ${name}: ${result.generator}: ${result.message} (${result.reason}); nothing would change`);
     // A set read from a file has no uid yet: the owner reference is the agent's to write.
     return result.applications.map((g) => {
