@@ -127,7 +127,7 @@ describe("tether:cluster=kubeconfig", () => {
     expect(admin).toEqual(["shop", "web"]);
   });
 
-  it("runs the agent non-root on a read-only root filesystem, probed on /healthz and /readyz on every interface", async () => {
+  it("runs the agent non-root on a read-only root filesystem, over HTTPS from its own certificate, probed on /healthz and /readyz on every interface", async () => {
     await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, agentImage: "registry.example.com/tether:1.2.3" });
     const deployment = one("kubernetes:apps/v1:Deployment").inputs;
     expect(deployment.metadata).toMatchObject({ name: "tether-agent", namespace: "tether-system" });
@@ -139,13 +139,21 @@ describe("tether:cluster=kubeconfig", () => {
     expect(args).toContain("--listen 0.0.0.0:8080");
     expect(args).toContain("--cache-dir /var/cache/tether");
     expect(args).toContain("--leader-elect");
+    expect(args).toContain("--tls-cert-file /etc/tether/tls/tls.crt --tls-key-file /etc/tether/tls/tls.key");
+    expect(args).not.toContain("--insecure-plain-http");
     expect(deployment.spec.replicas).toBe(2);
-    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
-    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "https", scheme: "HTTPS" });
+    // Liveness starts once the agent answered: up to 2 minutes to start, not a restart loop.
+    expect(container.startupProbe).toEqual({ httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" }, periodSeconds: 2, failureThreshold: 60 });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "https", scheme: "HTTPS" });
     expect(container.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
-    expect((container.volumeMounts as { mountPath: string }[]).map((m) => m.mountPath).sort()).toEqual(["/tmp", "/var/cache/tether"]);
-    expect(pod.volumes).toEqual([{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} }]);
-    expect(one("kubernetes:core/v1:Service").inputs.spec.ports).toEqual([{ name: "http", port: 8080, targetPort: "http" }]);
+    expect((container.volumeMounts as { mountPath: string }[]).map((m) => m.mountPath).sort()).toEqual(["/etc/tether/tls", "/tmp", "/var/cache/tether"]);
+    expect(pod.volumes).toEqual([{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} },
+      { name: "tls", secret: { secretName: "tether-agent-tls", defaultMode: 0o440 } }]);
+    expect(one("kubernetes:core/v1:Service").inputs.spec.ports).toEqual([{ name: "https", port: 8080, targetPort: "https" }]);
+    // The serving certificate's Secret, made once: its data is not compared again.
+    const tls = declared.find((d) => d.type === "kubernetes:core/v1:Secret" && (d.inputs as Manifest).metadata.name === "tether-agent-tls");
+    expect((tls?.inputs as { type?: string } | undefined)?.type).toBe("kubernetes.io/tls");
   });
 
   it("uses the image the Dockerfile builds when none is configured", async () => {
@@ -200,12 +208,22 @@ describe("tether:cluster=kubeconfig", () => {
   });
 });
 
+/**
+ * The objects without the agent's TLS Secrets, which each path generates (a new key each run): `tether
+ * bootstrap` creates them once through cli/install/tls.ts, Pulumi declares them with their data kept.
+ */
+function generatedApart(objects: Manifest[]): Manifest[] {
+  const tls = ["tether-agent-tls", "tether-agent-ca"];
+  expect(objects.filter((o) => o.kind === "Secret" && tls.includes(o.metadata.name ?? "")).map((o) => o.metadata.name).sort()).toEqual([...tls].sort());
+  return objects.filter((o) => !(o.kind === "Secret" && tls.includes(o.metadata.name ?? "")));
+}
+
 describe("one source with `tether bootstrap`", () => {
   it("declares exactly the objects `tether bootstrap` applies, field for field", async () => {
     await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, ageKey: AGE_KEY, repoUsername: "git", repoPassword: "token-123",
       revision: "release", path: "clusters/prod", pollInterval: "30s" }, ["ageKey", "repoPassword"]);
     const key = (o: { kind: string; metadata: { name?: string } }) => `${o.kind}/${o.metadata.name ?? ""}`;
-    const pulumiObjects = declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest);
+    const pulumiObjects = generatedApart(declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest));
     const cliObjects = bootstrapManifests({
       agent: { namespace: "tether-system", image: DEFAULT_AGENT_IMAGE, pollInterval: "30s", replicas: 2 },
       root: { namespace: "tether-system", name: "root", repoURL: REPO, revision: "release", path: "clusters/prod", cascade: true },
@@ -219,7 +237,7 @@ describe("one source with `tether bootstrap`", () => {
   it("in namespaced mode too", async () => {
     await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, namespaced: "true", deployNamespaces: "shop" });
     const key = (o: { kind: string; metadata: { name?: string; namespace?: string } }) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
-    const pulumiObjects = declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest);
+    const pulumiObjects = generatedApart(declared.filter((d) => d.type.startsWith("kubernetes:")).map((d) => reveal(d.inputs) as Manifest));
     const cliObjects = bootstrapManifests({
       agent: { namespace: "tether-system", image: DEFAULT_AGENT_IMAGE, pollInterval: "60s", replicas: 2 },
       root: { namespace: "tether-system", name: "root", repoURL: REPO, revision: "main", path: "components", cascade: true },

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { API_VERSION, type Manifest } from "../agent/api/types.ts";
 import type { InstallConfig } from "./config.ts";
 import {
-  agentDeployment, agentInstallManifests, agentService, keySecretData, keySecretShell, repositorySecretData, repositorySecretShell, rootApplication,
+  agentDeployment, agentInstallManifests, agentService, agentTlsSecrets, keySecretData, keySecretShell, repositorySecretData, repositorySecretShell, rootApplication,
   type AgentOptions, type RootOptions, type SecretShell,
 } from "./manifests.ts";
 
@@ -97,7 +97,14 @@ function declareSecret(name: string, shell: SecretShell, data: pulumi.Output<Rec
 }
 
 function declareSecrets(config: InstallConfig, opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
-  const secrets: pulumi.Resource[] = [];
+  // The agent's serving certificate, made at the first `pulumi up` and kept after (its data is ignored
+  // once created; `tether install` renews it). The CA to trust: Secret tether-agent-tls, key ca.crt.
+  const tls = agentTlsSecrets(config.namespace);
+  const keep = { ...opts, ignoreChanges: ["data"], additionalSecretOutputs: ["data"] };
+  const secrets: pulumi.Resource[] = [
+    new k8s.core.v1.Secret("secret-agent-tls", asArgs<k8s.core.v1.SecretArgs>(tls.serving), keep),
+    new k8s.core.v1.Secret("secret-agent-ca", asArgs<k8s.core.v1.SecretArgs>(tls.ca), keep),
+  ];
   if (config.ageKey) {
     secrets.push(declareSecret("secret-sops-key", keySecretShell(config.namespace), config.ageKey.apply(keySecretData), opts));
   } else {

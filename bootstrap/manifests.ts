@@ -5,6 +5,7 @@
 // bundle can carry it.
 import { AGENT_NAME, installManifests } from "../agent/api/install.ts";
 import { API_VERSION, FINALIZER, type Application, type ApplicationSpec, type Manifest } from "../agent/api/types.ts";
+import { generateCa, issueServing, type KeyPair } from "./certificate.ts";
 
 /** Port of the agent's HTTP surface (probes, /metrics, /version, /api/webhook) inside the pod. */
 export const AGENT_PORT = 8080;
@@ -12,6 +13,11 @@ export const AGENT_PORT = 8080;
 export const CACHE_DIR = "/var/cache/tether";
 export const KEY_SECRET = "tether-sops";
 export const CREDENTIALS_SECRET = "tether-repository";
+/** The agent's serving certificate (kubernetes.io/tls, with the CA in `ca.crt`), mounted at {@link TLS_DIR}. */
+export const AGENT_TLS_SECRET = "tether-agent-tls";
+/** The CA that signed it, key included: read only when the serving certificate is renewed, never mounted. */
+export const AGENT_CA_SECRET = "tether-agent-ca";
+export const TLS_DIR = "/etc/tether/tls";
 
 /** Agent pods by default: a leader and a standby that takes over within the lease duration. */
 export const DEFAULT_REPLICAS = 2;
@@ -87,13 +93,37 @@ export const repositorySecret = (namespace: string, url: string, credentials: Cr
   ({ ...repositorySecretShell(namespace), data: repositorySecretData(url, credentials) });
 
 /**
- * The agent's arguments in the pod: every interface (or the kubelet's probes cannot reach it), the emptyDir
- * cache. Plain HTTP inside the cluster is said out loud (--insecure-plain-http); to serve TLS, mount a
- * kubernetes.io/tls Secret and pass --tls-cert-file/--tls-key-file instead (README, "The agent's HTTP surface").
+ * The agent's arguments in the pod: every interface (or the kubelet's probes cannot reach it), HTTPS with
+ * the serving certificate of Secret tether-agent-tls, the emptyDir cache.
  */
 export function agentArgs(opts: AgentOptions): string[] {
-  return ["agent", "--namespace", opts.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`, "--insecure-plain-http", "--cache-dir", CACHE_DIR,
+  return ["agent", "--namespace", opts.namespace, "--listen", `0.0.0.0:${AGENT_PORT}`,
+    "--tls-cert-file", `${TLS_DIR}/tls.crt`, "--tls-key-file", `${TLS_DIR}/tls.key`, "--cache-dir", CACHE_DIR,
     "--poll-interval", opts.pollInterval, "--leader-elect"];
+}
+
+/** The names the agent is reached by: its Service in every spelling, and loopback (a port-forward). */
+export function agentServingHosts(namespace: string): string[] {
+  const svc = AGENT_NAME;
+  return [svc, `${svc}.${namespace}`, `${svc}.${namespace}.svc`, `${svc}.${namespace}.svc.cluster.local`, "localhost", "127.0.0.1", "::1"];
+}
+
+/** The two Secrets of the agent's TLS: its serving certificate (with the CA's certificate) and the CA. */
+export interface AgentTls {
+  readonly serving: Manifest;
+  readonly ca: Manifest;
+}
+
+/** A new CA and a serving certificate it signed, as the Secrets the install creates once. */
+export function agentTlsSecrets(namespace: string, ca: KeyPair = generateCa(`${AGENT_NAME}-ca.${namespace}`)): AgentTls {
+  const serving = issueServing(ca, AGENT_NAME, { hosts: agentServingHosts(namespace) });
+  const metadata = (name: string) => ({ name, namespace, labels: { ...AGENT_LABELS } });
+  return {
+    serving: { apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: metadata(AGENT_TLS_SECRET),
+      data: { "tls.crt": base64(serving.cert), "tls.key": base64(serving.key), "ca.crt": base64(ca.cert) } },
+    ca: { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: metadata(AGENT_CA_SECRET),
+      data: { "ca.crt": base64(ca.cert), "ca.key": base64(ca.key) } },
+  };
 }
 
 /** The agent's container: probes on its HTTP surface, nothing writable but its two emptyDirs. */
@@ -103,15 +133,18 @@ export function agentContainer(opts: AgentOptions) {
     image: opts.image,
     args: agentArgs(opts),
     env: [{ name: "HOME", value: "/tmp" }],
-    ports: [{ name: "http", containerPort: AGENT_PORT }],
-    livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
-    readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 10 },
+    ports: [{ name: "https", containerPort: AGENT_PORT }],
+    // Liveness waits for the start (CRD discovery, informers, the first lease attempt): up to 2 minutes on a
+    // slow node, instead of a kill (exit 137) while the agent is still starting.
+    startupProbe: { httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" }, periodSeconds: 2, failureThreshold: 60 },
+    livenessProbe: { httpGet: { path: "/healthz", port: "https", scheme: "HTTPS" }, periodSeconds: 20, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: "/readyz", port: "https", scheme: "HTTPS" }, periodSeconds: 10 },
     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
     securityContext: {
       runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
     },
-    volumeMounts: [{ name: "cache", mountPath: CACHE_DIR }, { name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [{ name: "cache", mountPath: CACHE_DIR }, { name: "tmp", mountPath: "/tmp" }, { name: "tls", mountPath: TLS_DIR, readOnly: true }],
   };
 }
 
@@ -139,7 +172,9 @@ export function agentDeployment(opts: AgentOptions): Manifest {
             },
           },
           containers: [agentContainer(opts)],
-          volumes: [{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} }],
+          volumes: [{ name: "cache", emptyDir: {} }, { name: "tmp", emptyDir: {} },
+            // Readable by the agent's group (fsGroup) only.
+            { name: "tls", secret: { secretName: AGENT_TLS_SECRET, defaultMode: 0o440 } }],
         },
       },
     },
@@ -151,7 +186,7 @@ export function agentService(namespace: string): Manifest {
   return {
     apiVersion: "v1", kind: "Service",
     metadata: { name: AGENT_NAME, namespace, labels: { ...AGENT_LABELS } },
-    spec: { selector: { ...AGENT_LABELS }, ports: [{ name: "http", port: AGENT_PORT, targetPort: "http" }] },
+    spec: { selector: { ...AGENT_LABELS }, ports: [{ name: "https", port: AGENT_PORT, targetPort: "https" }] },
   };
 }
 

@@ -9,6 +9,7 @@ import { DEFAULT_REPLICAS, bootstrapManifests } from "../../bootstrap/manifests.
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, withCluster, type KubeFlags } from "../kube.ts";
 import { parseDuration } from "../output.ts";
+import { describeAgentTls, ensureAgentTls } from "../install/tls.ts";
 import { applyAll, waitRolledOut } from "./apply.ts";
 import { ageIdentities, bootstrapOptions, dryRunText, type BootstrapFlags } from "./plan.ts";
 
@@ -42,7 +43,11 @@ async function run(flags: Flags): Promise<void> {
   const kc = loadKubeConfig(flags);
   const cluster = new KubeCluster(kc);
   await withCluster(kc, async () => {
-    const outcomes = await applyAll(cluster, objects, (line) => console.log(line));
+    // The serving certificate's Secret before the Deployment that mounts it.
+    const agentAt = Math.max(0, objects.findIndex((o) => o.kind === "Deployment"));
+    const outcomes = await applyAll(cluster, objects.slice(0, agentAt), (line) => console.log(line));
+    for (const line of describeAgentTls(await ensureAgentTls(cluster, options.agent.namespace), options.agent.namespace)) console.log(line);
+    outcomes.push(...await applyAll(cluster, objects.slice(agentAt), (line) => console.log(line)));
     const changed = outcomes.filter((o) => o !== "unchanged").length;
     console.log(changed === 0 ? "Nothing changed: the cluster already had this bootstrap." : `${changed} of ${objects.length} objects created or changed.`);
     const deployment = objects.find((o) => o.kind === "Deployment");

@@ -6,6 +6,7 @@ import { KubeCluster } from "../../agent/apply/cluster.ts";
 import { refOf, displayRef } from "../../agent/apply/inventory.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
+import { describeAgentTls, ensureAgentTls } from "./tls.ts";
 
 export interface InstallFlags extends KubeFlags {
   readonly clusterRole?: string;
@@ -18,8 +19,9 @@ export interface InstallFlags extends KubeFlags {
 export async function install(flags: InstallFlags, log: (line: string) => void): Promise<void> {
   if (flags.deployNamespaces && !flags.namespaced) throw new UsageError("--deploy-namespaces needs --namespaced (in cluster mode --cluster-role decides)");
   const cluster = new KubeCluster(loadKubeConfig(flags));
+  const namespace = flags.namespace ?? DEFAULT_NAMESPACE;
   const options: InstallOptions = {
-    namespace: flags.namespace ?? DEFAULT_NAMESPACE,
+    namespace,
     ...(flags.clusterRole ? { clusterRole: flags.clusterRole } : {}),
     ...(flags.namespaced ? { mode: "namespaced" as const } : {}),
     ...(flags.deployNamespaces ? { namespaces: flags.deployNamespaces.split(",").map((n) => n.trim()).filter((n) => n !== "") } : {}),
@@ -32,6 +34,7 @@ export async function install(flags: InstallFlags, log: (line: string) => void):
     if (obj.kind === "CustomResourceDefinition") await waitEstablished(cluster, obj);
     log(`${displayRef(refOf(obj))} ${before ? "configured" : "created"}`);
   }
+  for (const line of describeAgentTls(await ensureAgentTls(cluster, namespace), namespace)) log(line);
 }
 
 /** Deletes the agent's bindings that an apply cannot narrow (see staleBindings). */

@@ -24,7 +24,7 @@ async function fromUrl(url: string): Promise<VersionInfo> {
   return parseAgentVersion(await res.text(), target.href);
 }
 
-/** Through `services/tether-agent:http/proxy/version`, so it works wherever kubectl does. */
+/** Through `services/https:tether-agent:https/proxy/version`, so it works wherever kubectl does. */
 async function fromService(flags: KubeFlags): Promise<{ info: VersionInfo; via: string }> {
   const kc = loadKubeConfig(flags);
   const namespace = flags.namespace ?? DEFAULT_NAMESPACE;
@@ -39,7 +39,7 @@ async function fromService(flags: KubeFlags): Promise<{ info: VersionInfo; via: 
   });
   if (!service) throw new Error(`${via} does not exist; ${hint}`);
   try {
-    const body = await core.connectGetNamespacedServiceProxyWithPath({ name: `${AGENT_NAME}:http`, namespace, path: "version" });
+    const body = await core.connectGetNamespacedServiceProxyWithPath({ name: `https:${AGENT_NAME}:https`, namespace, path: "version" });
     return { info: parseAgentVersion(body, via), via };
   } catch (err) {
     const status = (err as { code?: unknown }).code;

@@ -6,7 +6,7 @@
 // and KUBERNETES_SERVICE_HOST/PORT. So this proves the image, in-cluster config and the RBAC that
 // `tether bootstrap` grants (the apply, and the leader Lease).
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -14,11 +14,12 @@ import { promisify } from "node:util";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../../agent/version/version.ts";
-import { agentArgs, CACHE_DIR } from "../../bootstrap/manifests.ts";
+import { generateCa, issueServing } from "../../bootstrap/certificate.ts";
+import { agentArgs, CACHE_DIR, TLS_DIR } from "../../bootstrap/manifests.ts";
 import { buildImage, finalStageConfig, stageRuns, unpackRootfs, type BuiltImage } from "../../tools/image/build.ts";
 import { repoRoot } from "../harness/paths.ts";
 import { runContainer, type Container } from "../harness/runc.ts";
-import { cli } from "../support/agent.ts";
+import { cli, httpsGet } from "../support/agent.ts";
 import { appReader, syncedAndHealthy } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
 import { eventually, kube } from "../support/kube.ts";
@@ -30,6 +31,8 @@ const { kubeconfigPath, kc, core } = kube();
 const leases = kc.makeApiClient(CoordinationV1Api);
 const reader = appReader(kc, NS);
 
+/** The CA of the agent's serving certificate, as `tether install` makes one. */
+const ca = generateCa("tether-agent-ca.test");
 let image: BuiltImage;
 let rootfs: string;
 let repo: TestRepo;
@@ -70,6 +73,10 @@ beforeAll(async () => {
   await writeFile(path.join(secrets, "token"), token.status!.token);
   await writeFile(path.join(secrets, "ca.crt"), cluster.caData ? Buffer.from(cluster.caData, "base64") : await readFile(cluster.caFile!));
   await writeFile(path.join(secrets, "namespace"), NS);
+  const serving = issueServing(ca, "tether-agent", { hosts: ["127.0.0.1"] });
+  await mkdir(path.join(secrets, "tls"));
+  await writeFile(path.join(secrets, "tls", "tls.crt"), serving.cert);
+  await writeFile(path.join(secrets, "tls", "tls.key"), serving.key);
   await run("chmod", ["-R", "a+rX", secrets]);
 
   const server = new URL(cluster.server);
@@ -84,11 +91,13 @@ beforeAll(async () => {
       { destination: "/tmp", owner: 10001 },
       { destination: CACHE_DIR, owner: 10001 },
       { destination: SA_DIR, source: secrets },
+      // The Deployment's Secret tether-agent-tls, as the kubelet mounts it.
+      { destination: TLS_DIR, source: path.join(secrets, "tls") },
       { destination: path.dirname(repo.url.replace(/^file:\/\//, "")), source: path.dirname(repo.url.replace(/^file:\/\//, "")) },
     ],
   });
   await container.pid();
-  await eventually("the agent in the container answering on its port", async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), 60_000)
+  await eventually("the agent in the container answering on its port", async () => ((await httpsGet(`https://127.0.0.1:${port}/healthz`, ca.cert).catch(() => ({ status: 0 }))).status === 200 ? true : undefined), 60_000)
     .catch((err: Error) => { throw new Error(`${err.message}\ncontainer output:\n${container!.logs().slice(-4000)}`); });
 }, 1_800_000);
 
@@ -157,9 +166,9 @@ describe("the agent image built without a Docker engine", () => {
   });
 
   it("serves /version and its probes on the agent's port", async () => {
-    const version = await (await fetch(`http://127.0.0.1:${port}/version`)).json() as { version: string };
+    const version = JSON.parse((await httpsGet(`https://127.0.0.1:${port}/version`, ca.cert)).body) as { version: string };
     expect(version.version).toBe(VERSION);
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect((await httpsGet(`https://127.0.0.1:${port}/healthz`, ca.cert)).status).toBe(200);
+    expect((await httpsGet(`https://127.0.0.1:${port}/readyz`, ca.cert)).status).toBe(200);
   });
 });

@@ -13,8 +13,8 @@ import path from "node:path";
 import { AppsV1Api, CoordinationV1Api, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage, type BuiltImage } from "../../tools/image/build.ts";
-import { freePorts, onRealNode, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
-import { cli } from "../support/agent.ts";
+import { freePorts, moveToRealNode, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
+import { cli, httpsGet } from "../support/agent.ts";
 import { appReader, syncedAndHealthy } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
 import { eventually, kube } from "../support/kube.ts";
@@ -74,10 +74,7 @@ beforeAll(async () => {
     "--replicas", "1", "--poll-interval", "3s", "--image", image.ref, "--no-wait"], { kubeconfig: kubeconfigPath });
   expect(bootstrap.exitCode, `${bootstrap.stdout}\n${bootstrap.stderr}`).toBe(0);
   [port] = await freePorts(1) as [number];
-  const deployment = await apps.readNamespacedDeployment({ name: "tether-agent", namespace: NS });
-  await apps.replaceNamespacedDeployment({
-    name: "tether-agent", namespace: NS, body: onRealNode(deployment, { node: node.name, server: kc.getCurrentCluster()!.server, port }),
-  });
+  await moveToRealNode(apps, { name: "tether-agent", namespace: NS }, { node: node.name, server: kc.getCurrentCluster()!.server, port });
   await eventually("the agent pod Running and Ready on the real node", async () => {
     const pod = await agentPod();
     return pod?.status?.phase === "Running" && pod.status.containerStatuses?.every((c) => c.ready) ? pod : undefined;
@@ -106,9 +103,14 @@ describe("the agent Deployment as a real pod", () => {
     expect(pod.spec?.containers[0]?.readinessProbe?.httpGet?.path).toBe("/readyz");
     // Its probes' port, on the host's network: the agent answers there.
     expect(pod.spec?.hostNetwork).toBe(true);
-    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    // Over HTTPS, from the serving certificate `tether bootstrap` made: a client trusting the Secret's CA accepts it.
+    const tls = await core.readNamespacedSecret({ name: "tether-agent-tls", namespace: NS });
+    const ca = Buffer.from(tls.data?.["ca.crt"] ?? "", "base64").toString();
+    expect((await httpsGet(`https://127.0.0.1:${port}/readyz`, ca)).status).toBe(200);
     const status = pod.status!.containerStatuses![0]!;
     expect(status.ready).toBe(true);
+    // It started once: the startup probe gave it the time it needs, no liveness kill on the way.
+    expect(status.restartCount).toBe(0);
     expect(status.image).toBe(`docker.io/library/${image.ref}`);
     // The image containerd runs is the one tools/image built: same manifest digest.
     const images = await node!.ctr(["images", "ls"]);

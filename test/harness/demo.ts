@@ -22,7 +22,7 @@ import { KEY_SECRET, storeIdentity } from "../../cli/secret/keygen.ts";
 import { buildImage } from "../../tools/image/build.ts";
 import { AppsV1Api } from "@kubernetes/client-node";
 import { isRunning, startControlPlane } from "./controlplane.ts";
-import { freePorts, onRealNode, realNodeUnavailable, runningNode, serveGit, startNode, stopRecordedNode } from "./node.ts";
+import { freePorts, moveToRealNode, realNodeUnavailable, runningNode, serveGit, startNode, stopRecordedNode } from "./node.ts";
 import { clusterStateDir, pathWithTools, repoRoot, toolPath } from "./paths.ts";
 
 const say = (line: string) => console.error(`[demo] ${line}`);
@@ -105,8 +105,7 @@ async function agentAsPod() {
   if (boot.exitCode !== 0) throw new Error(`tether bootstrap failed:\n${boot.stdout}\n${boot.stderr}`);
   const [port] = await freePorts(1) as [number];
   const apps = kc.makeApiClient(AppsV1Api);
-  const deployment = await apps.readNamespacedDeployment({ name: AGENT_NAME, namespace: DEFAULT_NAMESPACE });
-  await apps.replaceNamespacedDeployment({ name: AGENT_NAME, namespace: DEFAULT_NAMESPACE, body: onRealNode(deployment, { node: node.name, server, port }) });
+  await moveToRealNode(apps, { name: AGENT_NAME, namespace: DEFAULT_NAMESPACE }, { node: node.name, server, port });
   say(`the agent Deployment runs on ${node.name} (host network, port ${port}); waiting for its pod`);
   const core = kc.makeApiClient(CoreV1Api);
   const deadline = Date.now() + 240_000;

@@ -23,7 +23,7 @@ import net from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, type AppsV1Api } from "@kubernetes/client-node";
 import { imageCache } from "../../tools/image/build.ts";
 import { toolsBinDir, repoRoot } from "./paths.ts";
 
@@ -391,7 +391,7 @@ export function onRealNode<T extends { spec?: { template?: { spec?: object } } }
   for (const c of spec.containers) {
     const env = (c.env ?? []).filter((e) => !e.name.startsWith("KUBERNETES_SERVICE_"));
     c.env = [...env, { name: "KUBERNETES_SERVICE_HOST", value: api.hostname }, { name: "KUBERNETES_SERVICE_PORT", value: api.port }];
-    const http = c.ports?.find((p) => p.name === "http");
+    const http = c.ports?.find((p) => p.name === "https" || p.name === "http");
     if (!http) continue;
     const listen = c.args?.indexOf("--listen") ?? -1;
     if (listen < 0 || !c.args?.[listen + 1]?.endsWith(`:${http.containerPort}`)) {
@@ -402,6 +402,22 @@ export function onRealNode<T extends { spec?: { template?: { spec?: object } } }
     delete http.hostPort;
   }
   return d;
+}
+
+/**
+ * Moves a Deployment onto the real node ({@link onRealNode}): read, change, replace, and again on
+ * 409 Conflict, as the Deployment controller writes the object (its status) right after it is created.
+ */
+export async function moveToRealNode(apps: AppsV1Api, ref: { name: string; namespace: string }, opts: { node: string; server: string; port: number }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const deployment = await apps.readNamespacedDeployment(ref);
+    try {
+      await apps.replaceNamespacedDeployment({ ...ref, body: onRealNode(deployment, opts) });
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 409 || attempt >= 10) throw err;
+    }
+  }
 }
 
 /** The node recorded in a control plane's directory (`pid`: process group, cgroup root, name). */

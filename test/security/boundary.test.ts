@@ -1,10 +1,13 @@
 // Issue 22's boundary findings, each as a tenant would try it: Applications and commits only, against
 // the real control plane, the real agent process, git and sops.
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ageKey, encrypt } from "../../agent/decrypt/testdata/keys.ts";
 import type { AppProject } from "../../agent/api/types.ts";
-import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
+import { generateCa } from "../../bootstrap/certificate.ts";
+import { cli, httpsGet, startAgent, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, hasCondition } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
 import { kube } from "../support/kube.ts";
@@ -143,6 +146,36 @@ describe("decrypted values in every view of live objects (finding 7)", () => {
     const cliDiff = await cli(["app", "diff", "masking", "--namespace", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
     expect(cliDiff.stdout).toContain("vault-cm");
     expect(cliDiff.stdout + cliDiff.stderr).not.toContain(SECRET_VALUE);
+  });
+});
+
+describe("the agent's serving certificate (finding 14)", () => {
+  it("is made once by `tether install`, kept when it runs again, and served by the agent on every interface over HTTPS", async () => {
+    const tls = async () => (await core.readNamespacedSecret({ name: "tether-agent-tls", namespace: NS })).data ?? {};
+    const first = await tls();
+    const again = await cli(["install", "--namespace", NS], { kubeconfig: kubeconfigPath });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/Secret tether-e2e-boundary\/tether-agent-tls kept: .*SHA-256 fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    expect(again.stdout).toContain("get secret tether-agent-tls -o jsonpath='{.data.ca\\.crt}' | base64 -d > tether-agent-ca.crt");
+    expect(await tls()).toEqual(first);
+    const decoded = (key: string) => Buffer.from(first[key] ?? "", "base64").toString();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "tether-tls-"));
+    await writeFile(path.join(dir, "tls.crt"), decoded("tls.crt"));
+    await writeFile(path.join(dir, "tls.key"), decoded("tls.key"));
+    const served = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "300s",
+      extraArgs: ["--listen", "0.0.0.0:0", "--tls-cert-file", path.join(dir, "tls.crt"), "--tls-key-file", path.join(dir, "tls.key")] });
+    try {
+      expect(served.logs()).toMatch(/metrics on https:\/\/0\.0\.0\.0:\d+/);
+      const healthz = await httpsGet(`https://127.0.0.1:${served.port}/healthz`, decoded("ca.crt"));
+      expect(healthz.status).toBe(200);
+      // A client that trusts another CA is refused the handshake.
+      await expect(httpsGet(`https://127.0.0.1:${served.port}/healthz`, generateCa("someone-else").cert)).rejects.toThrow(/certificate/i);
+    } finally {
+      await served.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    // Without a certificate, plain HTTP off loopback is refused unless asked for.
+    await expect(startAgent({ kubeconfig: kubeconfigPath, namespace: NS, extraArgs: ["--listen", "0.0.0.0:0"] })).rejects.toThrow(/plain HTTP/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import https from "node:https";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -52,7 +53,7 @@ export async function startAgent(opts: {
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`agent did not start within 30s:\n${output}`)), 30_000);
     const check = () => {
-      const m = /metrics on http:\/\/[\d.]+:(\d+)/.exec(output);
+      const m = /metrics on https?:\/\/[\d.]+:(\d+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
@@ -81,4 +82,15 @@ export async function startAgent(opts: {
       await exited;
     },
   };
+}
+
+/** GET over HTTPS trusting only `ca` (PEM): the agent's serving certificate checked as a client checks it. */
+export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    https.get(url, { ca, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => { body += d.toString(); });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on("error", reject).on("timeout", function (this: { destroy(e: Error): void }) { this.destroy(new Error(`${url}: no answer in 5s`)); });
+  });
 }
