@@ -12,6 +12,7 @@ import { localAccess, randomToken, uiRoutes } from "../../agent/ui/index.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
 import { useRepoTools } from "../tools.ts";
+import { ensureUiBuilt } from "./build.ts";
 
 interface UiFlags extends KubeFlags {
   readonly port: string;
@@ -78,6 +79,7 @@ export function uiCommand(): Command {
     .action(async (flags: UiFlags) => {
       if (!/^\d+$/.test(flags.port) || Number(flags.port) > 65535) throw new UsageError(`--port ${flags.port}: expected a port number (0-65535)`);
       useRepoTools();
+      await ensureUiBuilt((line) => console.log(line));
       const ui = await startLocalUi({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE, address: flags.address, port: Number(flags.port),
         cacheDir: flags.repoCache ?? path.join(os.homedir(), ".cache", "tether", "repos"), allowLocalRepos: flags.allowLocalRepos,
