@@ -111,7 +111,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     diffSettings,
   });
   const ui = agentUi({
-    kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false, diffSettings,
+    kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false, diffSettings, settings: () => settings.current().data,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
   });

@@ -1,5 +1,5 @@
-// The agent's side of SSO and Argo CD's RBAC, at the I/O edge: it reads `tether-cm` (`url`, `oidc.config`),
-// `tether-rbac-cm`, the signing key Secret `tether-server-key` (created on first use) and AppProjects, and
+// The agent's side of SSO and Argo CD's RBAC, at the I/O edge: it reads `tether-cm` (`url`, `oidc.config`,
+// from the agent's settings watch), `tether-rbac-cm`, the signing key Secret `tether-server-key` (created on first use) and AppProjects, and
 // answers the UI's questions: who is behind a token the agent signed, may they do this, and the login.
 // Kubernetes identities (TokenReview) never come here: they keep SubjectAccessReview (agent/ui/auth.ts).
 import type { AppProject } from "../api/types.ts";
@@ -7,9 +7,9 @@ import type { TetherClient } from "../api/client.ts";
 import { KubeApiError, pathSegment, type KubeHttp } from "../apply/http.ts";
 import { RBAC_CONFIGMAP, RbacEnforcer, groupsOf, rbacSettingsFrom, type RbacRequest, type RbacSettings } from "../rbac/rbac.ts";
 import { TokenRefused, isTetherToken, loadOrCreateKeys, verifyToken, type SigningKeys } from "../rbac/tokens.ts";
+import { SETTINGS_CONFIGMAP } from "../settings/index.ts";
 import { OidcLogin, oidcSettingsFrom, type LoginDone, type LoginStart } from "./oidc.ts";
 
-export const SETTINGS_CONFIGMAP = "tether-cm";
 
 /** Who a token the agent signed stands for: an SSO user (with the claims RBAC reads) or a project role. */
 export interface SsoIdentity {
@@ -31,14 +31,21 @@ export class SsoRefused extends Error {
 const TTL_MS = 2_000;
 
 export class SsoService {
-  private cached: { at: number; cm: Record<string, string> | undefined; rbac: Record<string, string> | undefined } | undefined;
+  private cached: { at: number; rbac: Record<string, string> | undefined } | undefined;
   private login: { config: string; login: OidcLogin } | undefined;
   private enforcer: { key: string; enforcer: RbacEnforcer; projects: Map<string, AppProject> } | undefined;
   private keys: Promise<SigningKeys> | undefined;
   /** Sessions logged out before they expire (by token id); bounded, sessions expire anyway. */
   private readonly revoked = new Set<string>();
 
-  constructor(private readonly http: KubeHttp, private readonly client: TetherClient, private readonly namespace: string) {}
+  private readonly http: KubeHttp;
+  private readonly client: TetherClient;
+  private readonly namespace: string;
+  private readonly tetherCm: () => Readonly<Record<string, string>>;
+
+  constructor(deps: { http: KubeHttp; client: TetherClient; namespace: string; tetherCm: () => Readonly<Record<string, string>> }) {
+    ({ http: this.http, client: this.client, namespace: this.namespace, tetherCm: this.tetherCm } = deps);
+  }
 
   private async configMap(name: string): Promise<Record<string, string> | undefined> {
     try {
@@ -50,12 +57,10 @@ export class SsoService {
     }
   }
 
-  private async settings(): Promise<{ cm: Record<string, string> | undefined; rbac: Record<string, string> | undefined }> {
-    if (!this.cached || Date.now() - this.cached.at > TTL_MS) {
-      const [cm, rbac] = await Promise.all([this.configMap(SETTINGS_CONFIGMAP), this.configMap(RBAC_CONFIGMAP)]);
-      this.cached = { at: Date.now(), cm, rbac };
-    }
-    return this.cached;
+  /** tether-cm from the settings watch; tether-rbac-cm read again when older than two seconds. */
+  private async settings(): Promise<{ cm: Readonly<Record<string, string>>; rbac: Record<string, string> | undefined }> {
+    if (!this.cached || Date.now() - this.cached.at > TTL_MS) this.cached = { at: Date.now(), rbac: await this.configMap(RBAC_CONFIGMAP) };
+    return { cm: this.tetherCm(), rbac: this.cached.rbac };
   }
 
   private async rbacSettings(): Promise<RbacSettings> {
@@ -87,7 +92,7 @@ export class SsoService {
   private async oidc(): Promise<OidcLogin | undefined> {
     const { cm } = await this.settings();
     const rbac = await this.rbacSettings();
-    const config = JSON.stringify([cm?.url, cm?.["oidc.config"], rbac.scopes]);
+    const config = JSON.stringify([cm.url, cm["oidc.config"], rbac.scopes]);
     if (this.login?.config === config) return this.login.login;
     const settings = await oidcSettingsFrom(cm, (secret, key) => this.secretValue(secret, key), rbac.scopes)
       .catch((err: unknown) => { throw new SsoRefused(500, (err as Error).message); });

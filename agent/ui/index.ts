@@ -19,11 +19,13 @@ export function agentUi(opts: {
   readonly kc: KubeConfig; readonly namespace: string; readonly cacheDir?: string; readonly log?: (line: string) => void;
   readonly allowLocalRepos: boolean; readonly renderLimits?: RenderLimits; readonly fetchLimits?: FetchLimits;
   readonly diffSettings?: () => DiffSettings;
+  /** tether-cm's data as the agent's settings watch holds it (`url`, `oidc.config` for SSO). */
+  readonly settings: () => Readonly<Record<string, string>>;
 }): UiRoutes {
   const http = new KubeHttp(opts.kc);
   return uiRoutes({
     kc: opts.kc, namespace: opts.namespace, access: kubeAccess(http), allowLocalRepos: opts.allowLocalRepos,
-    sso: new SsoService(http, new TetherClient(opts.kc, opts.namespace), opts.namespace),
+    sso: new SsoService({ http, client: new TetherClient(opts.kc, opts.namespace), namespace: opts.namespace, tetherCm: opts.settings }),
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
     ...(opts.log ? { log: opts.log } : {}), ...(opts.diffSettings ? { diffSettings: opts.diffSettings } : {}),
