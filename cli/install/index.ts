@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { AGENT_NAME, installManifests, staleBindings, type BindingState, type InstallOptions } from "../../agent/api/install.ts";
 import { DEFAULT_NAMESPACE, type Manifest } from "../../agent/api/types.ts";
 import { KubeCluster } from "../../agent/apply/cluster.ts";
+import { KubeApiError } from "../../agent/apply/http.ts";
 import { refOf, displayRef } from "../../agent/apply/inventory.ts";
 import { UsageError } from "../errors.ts";
 import { kubeOptions, loadKubeConfig, type KubeFlags } from "../kube.ts";
@@ -29,8 +30,8 @@ export async function install(flags: InstallFlags, log: (line: string) => void):
   const objects = installManifests(options);
   await removeStaleBindings(cluster, objects as Manifest[], log);
   for (const obj of objects as Manifest[]) {
-    const before = await cluster.get(refOf(obj));
-    await cluster.apply(obj);
+    const before = await untilServed(() => cluster.get(refOf(obj)));
+    await untilServed(() => cluster.apply(obj));
     if (obj.kind === "CustomResourceDefinition") await waitEstablished(cluster, obj);
     log(`${displayRef(refOf(obj))} ${before ? "configured" : "created"}`);
   }
@@ -55,6 +56,22 @@ async function removeStaleBindings(cluster: KubeCluster, objects: readonly Manif
     const ref = { group: "rbac.authorization.k8s.io", version: "v1", kind: stale.kind, name: stale.name, ...(stale.namespace ? { namespace: stale.namespace } : {}) };
     await cluster.delete(ref);
     log(`${displayRef(ref)} deleted (bound ${stale.roleRef}; roleRef cannot change in place)`);
+  }
+}
+
+/**
+ * Retries what the API server refuses for a moment with 429 or 503: a CRD whose schema just changed is
+ * Established before its storage is ready ("storage is (re)initializing"), and the server says to retry.
+ */
+async function untilServed<T>(write: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!(err instanceof KubeApiError && (err.code === 429 || err.code === 503)) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 

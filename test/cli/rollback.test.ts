@@ -27,7 +27,8 @@ let repo: TestRepo;
 let agent: AgentProcess;
 
 beforeAll(async () => {
-  expect((await tether(["install", "--namespace", NS], { kubeconfig: kubeconfigPath })).exitCode).toBe(0);
+  const installed = await tether(["install", "--namespace", NS], { kubeconfig: kubeconfigPath });
+  expect(installed.exitCode, installed.stderr).toBe(0);
   repo = await createRepo();
   agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "2s" });
 });
