@@ -117,7 +117,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
   const appsets = agentAppSets(opts, { source, log }, () => leadership?.mayWrite() ?? sharding?.owns("applicationsets") ?? true);
-  const webhook = agentWebhook(opts, client, log, (push) => appsets.onPush(push));
+  const webhook = agentWebhook(opts, { client, controller, log }, (push) => appsets.onPush(push));
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
   const server = await startServer({
@@ -169,11 +169,14 @@ function agentAppSets(opts: AgentOptions, deps: { source: GitSource; log: LogFn 
   });
 }
 
-function agentWebhook(opts: AgentOptions, client: TetherClient, log: LogFn, onPush: (push: Push) => void): Webhook {
+function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; log: LogFn }, onPush: (push: Push) => void): Webhook {
+  const { client, controller, log } = deps;
   return new Webhook({
     onPush,
-    secrets: secretReader(opts.kc, opts.namespace), applications: () => client.listApplications(),
-    refresh: refreshThroughAnnotation(client), log, allowUnsigned: opts.webhookAllowUnsigned ?? false,
+    // The informer's list (a LIST of every app per push costs the API server at fleet size); a standby reads it.
+    secrets: secretReader(opts.kc, opts.namespace), applications: async () => controller.applications() ?? await client.listApplications(),
+    refresh: refreshThroughAnnotation(client), revisionMoved: (names) => controller.revisionMoved(names),
+    log, allowUnsigned: opts.webhookAllowUnsigned ?? false,
     ...(opts.webhookMaxPayloadBytes === undefined ? {} : { maxBodyBytes: opts.webhookMaxPayloadBytes }),
   });
 }

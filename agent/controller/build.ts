@@ -10,11 +10,12 @@ import { checkPlaintextSecrets } from "../policy/plaintext.ts";
 import { decryptionKeysFor, repoAllowed } from "../policy/project.ts";
 import type { ApplicationRenderInput } from "../render/application.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
-import { renderSources, resolveSources } from "../render/sources.ts";
+import { renderSources, resolveSources, type SourcesRender } from "../render/sources.ts";
 import type { Capabilities, RenderedObject } from "../render/types.ts";
 import { helmRepoAccess } from "../source/helm-credentials.ts";
 import { ChartFetcher } from "../source/helm-repo.ts";
 import type { FetchLimits } from "../source/limits.ts";
+import { cleanPath, renderReach, touches, type TreeEntry } from "../source/watched-paths.ts";
 import type { RenderCache } from "./memo.ts";
 import type { Freshness } from "./queue.ts";
 
@@ -31,6 +32,10 @@ export interface SourceStage {
   allowsLocalRepos?(): boolean;
   /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */
   credentialName?(url: string): string | undefined;
+  /** The files that differ between two fetched commits (GitSource.changedFiles). */
+  changedFiles?(url: string, from: string, to: string): Promise<readonly string[]>;
+  /** The entries of a commit's tree under a directory (GitSource.treeEntries). */
+  treeEntries?(url: string, commit: string, dir: string): Promise<readonly TreeEntry[]>;
 }
 
 export interface BuildDeps {
@@ -64,6 +69,10 @@ export interface Desired {
   readonly rendered: readonly RenderedObject[];
   /** What the render ignored (Argo CD fields Tether does not implement): shown as a condition. */
   readonly warnings: readonly string[];
+  /** How the objects were had: rendered now, from the cache (same inputs), or kept from the previous revision. */
+  readonly origin: "rendered" | "cached" | "kept";
+  /** Set when the render of the previous revision was kept: nothing the render reads changed (why, for the log). */
+  readonly keptRender?: string;
 }
 
 /**
@@ -109,6 +118,12 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
   const { capabilities } = deps;
   const renderKey = renderKeyOf(app, resolved.revisions, resolved.sources, capabilities);
   let render = deps.renderCache.get(renderKey);
+  const origin = render !== undefined ? "cached" : undefined;
+  const kept = render === undefined ? await previousRender(app, resolved, deps) : undefined;
+  if (kept) {
+    render = kept.render;
+    deps.renderCache.set(renderKey, render);
+  }
   if (!render) {
     const allowed = (url: string) => repoAllowed(project, url);
     render = await renderSources({
@@ -124,8 +139,30 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
   const warnings = ignoredSingleSource(app) ? ["spec.source is ignored because spec.sources is set (as Argo CD does); remove one of them", ...render.warnings] : render.warnings;
   return {
     revision: resolved.revisions[0] ?? "", revisions: resolved.revisions, sources: resolved.sources,
-    renderKey, rendered: inheritSource(render.objects, app), warnings,
+    renderKey, rendered: inheritSource(render.objects, app), warnings, origin: origin ?? (kept ? "kept" : "rendered"),
+    ...(kept ? { keptRender: kept.why } : {}),
   };
+}
+
+/**
+ * The render of the revision the app is at, kept for a new commit that changed nothing the render
+ * reads (Argo CD's `manifest-generate-paths`; by default a plain directory's own path): a push to one
+ * app's folder costs the other apps of the repository a `git diff`, not a render. Only for one Git
+ * source whose previous render is still cached; anything else renders.
+ */
+async function previousRender(app: Application, resolved: Resolved, deps: BuildDeps): Promise<{ render: SourcesRender; why: string } | undefined> {
+  const [source] = resolved.sources;
+  const [revision] = resolved.revisions;
+  const previous = app.status?.sync?.revision;
+  const git = deps.source;
+  if (resolved.sources.length !== 1 || source === undefined || source.chart !== undefined || revision === undefined
+    || previous === undefined || previous === revision || git.changedFiles === undefined || git.treeEntries === undefined) return undefined;
+  const render = deps.renderCache.get(renderKeyOf(app, [previous], resolved.sources, deps.capabilities));
+  if (render === undefined) return undefined;
+  const reach = renderReach(app, source, await git.treeEntries(source.repoURL, revision, cleanPath(source.path ?? "")));
+  if (reach.kind === "whole") return undefined;
+  if (touches(await git.changedFiles(source.repoURL, previous, revision), reach.paths)) return undefined;
+  return { render, why: `nothing under ${reach.paths.map((p) => p || "/").join(", ")} changed since ${previous.slice(0, 7)} (${reach.why})` };
 }
 
 /**

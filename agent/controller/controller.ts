@@ -80,6 +80,7 @@ export class Controller {
   private readonly destinations: Destinations;
   private readonly drift: DriftWatches;
   private readonly live: LiveCache;
+  private readonly timedSource: SourceStage;
   private informer: (Informer<Application> & ObjectCache<Application>) | undefined;
   private projects: (Informer<AppProject> & ObjectCache<AppProject>) | undefined;
   /** The resourceVersion of this controller's last write of each Application: no older copy is reconciled. */
@@ -95,6 +96,7 @@ export class Controller {
 
   constructor(private readonly opts: ControllerOptions) {
     this.client = new TetherClient(opts.kc, opts.namespace);
+    this.timedSource = this.timed();
     this.renderCache = new RenderCache(opts.renderCacheMb ?? DEFAULT_RENDER_CACHE_MB);
     this.queue = new WorkQueue({ workers: opts.workers, run: (name, freshness) => this.reconcileByName(name, freshness), log: opts.log });
     this.destinations = new Destinations({
@@ -118,22 +120,27 @@ export class Controller {
   }
 
   /** The source stage, with each fetch (or wait for a shared one) timed for `tether_git_fetch_duration_seconds`. */
-  private readonly timedSource: SourceStage = {
-    fetch: async (url, opts) => {
-      const end = this.metrics.gitFetchDuration.startTimer();
-      try {
-        await this.opts.source.fetch(url, opts);
-        end({ outcome: "ok" });
-      } catch (err) {
-        end({ outcome: "error" });
-        throw err;
-      }
-    },
-    resolve: (url, revision) => this.opts.source.resolve(url, revision),
-    checkout: (url, commit) => this.opts.source.checkout(url, commit),
-    sharedTree: (url, commit) => this.opts.source.sharedTree?.(url, commit) ?? this.opts.source.checkout(url, commit),
-    credentialName: (url) => this.opts.source.credentialName?.(url),
-  };
+  private timed(): SourceStage {
+    const source = this.opts.source;
+    return {
+      fetch: async (url, opts) => {
+        const end = this.metrics.gitFetchDuration.startTimer();
+        try {
+          await this.opts.source.fetch(url, opts);
+          end({ outcome: "ok" });
+        } catch (err) {
+          end({ outcome: "error" });
+          throw err;
+        }
+      },
+      resolve: (url, revision) => this.opts.source.resolve(url, revision),
+      checkout: (url, commit) => this.opts.source.checkout(url, commit),
+      sharedTree: (url, commit) => this.opts.source.sharedTree?.(url, commit) ?? this.opts.source.checkout(url, commit),
+      credentialName: (url) => this.opts.source.credentialName?.(url),
+      ...(source.changedFiles ? { changedFiles: source.changedFiles.bind(source) } : {}),
+      ...(source.treeEntries ? { treeEntries: source.treeEntries.bind(source) } : {}),
+    };
+  }
 
   /** Ready once the Application informer has listed everything. */
   get ready(): boolean {
@@ -220,6 +227,21 @@ export class Controller {
     if (parent && parent !== app.metadata?.name) this.queue.add(parent);
   }
 
+  /** The Applications as the informer holds them; undefined until it listed them (a standby replica). */
+  applications(): readonly Application[] | undefined {
+    return this.synced ? this.informer?.list() : undefined;
+  }
+
+  /**
+   * A push moved these apps' revision with nothing changed under their paths (the webhook): queued
+   * behind the apps it touched, sharing their fetch, to record the new revision; the build keeps the
+   * previous render (build.ts, previousRender).
+   */
+  revisionMoved(names: readonly string[]): void {
+    const since = Date.now();
+    for (const name of names) if (this.opts.owns?.(name) ?? true) this.queue.add(name, { kind: "shared", since });
+  }
+
   /** The shards this replica holds changed: queues the apps it holds now. Returns at once (the Lease loop never waits on work). */
   rebalance(): void {
     const owns = this.opts.owns ?? (() => true);
@@ -271,6 +293,7 @@ export class Controller {
     if (outcome.destination) this.drift.ensure(outcome.destination, outcome.status.inventory ?? []);
     const result = outcome.error ? "error" : outcome.next.kind === "requeue" ? "progressing" : "success";
     this.metrics.reconciled({ ...app, status: outcome.status }, result, (Date.now() - started) / 1000, outcome.changes);
+    if (outcome.build) this.metrics.builds.inc({ outcome: outcome.build });
     await this.report(app, outcome, Date.now() - started);
     return outcome.next;
   }

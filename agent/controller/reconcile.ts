@@ -78,6 +78,8 @@ export interface ReconcileOutcome {
   readonly postDeleteHooks?: boolean;
   /** Whether the render holds PreDelete hooks (the pre-delete finalizer follows it); absent when it was not planned. */
   readonly preDeleteHooks?: boolean;
+  /** How the desired objects were had (rendered, cached, kept from the previous revision); absent when the build did not finish. */
+  readonly build?: Desired["origin"];
 }
 
 /** Everything a reconcile reads once: the app, its project and its destination cluster. */
@@ -116,7 +118,7 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
     const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated: state.repeated }, deps, stage);
     return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0,
-      preDeleteHooks: preDeleteHooks(hooks).length > 0 };
+      preDeleteHooks: preDeleteHooks(hooks).length > 0, build: desired.origin };
   } catch (err) {
     const error = report(err);
     return {
@@ -232,7 +234,8 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
     ...(decision.recheckAfterMs !== undefined ? { recheckAfterMs: decision.recheckAfterMs } : {}),
   });
   const operationDone = app.operation !== undefined && decision.fromRequest === true && !result.waiting;
-  return { status: statusAfter(input, { decision, record, result, retryCount }), changes: result.changes, operationDone, next, why: decision.why, destination: ctx.destination };
+  const why = desired.keptRender === undefined ? decision.why : `${decision.why}; the previous render kept: ${desired.keptRender}`;
+  return { status: statusAfter(input, { decision, record, result, retryCount }), changes: result.changes, operationDone, next, why, destination: ctx.destination };
 }
 
 function statusAfter(input: Compared, after: {

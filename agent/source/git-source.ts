@@ -8,6 +8,7 @@ import { TetherError, errorMessage } from "../errors.ts";
 import { classifyFetchError, gitClient, gitEnv, gitReason, scrub } from "./git.ts";
 import { isSshCredentials, mirrorName, parseRepoUrl, type RepoCredentials, type RepoLocation } from "./repo-url.ts";
 import { openSshSession, type SshSession } from "./ssh.ts";
+import type { TreeEntry } from "./watched-paths.ts";
 
 /**
  * Looks up the credential for a repository URL (without any `user:password@` in it): a password for
@@ -53,6 +54,8 @@ export interface Checkout {
 const DEFAULT_TIMEOUT_MS = 120_000;
 /** Shared trees kept when no render reads them (the most recently used); those in use are never removed. */
 const SHARED_TREES = 8;
+/** Answers about commits kept (changed files, tree listings): commits never change, and a push asks the same for every app. */
+const COMMIT_ANSWERS = 256;
 
 /** One commit's tree that renders only read: extracted once, shared by every render of that commit. */
 interface SharedTree {
@@ -85,6 +88,8 @@ export class GitSource {
   private readonly fetchedRefs = new Map<string, string>();
   /** Read-only trees by `repository key@commit`. */
   private readonly shared = new Map<string, SharedTree>();
+  /** `changedFiles` and `treeEntries` answers by repository, commits and path, the most recent {@link COMMIT_ANSWERS}. */
+  private readonly commitAnswers = new Map<string, Promise<readonly string[] | readonly TreeEntry[]>>();
 
   constructor(options: GitSourceOptions) {
     this.options = options;
@@ -182,6 +187,47 @@ export class GitSource {
         await this.evictShared();
       },
     };
+  }
+
+  /**
+   * The files that differ between two fetched commits of `url` (full SHAs; both sides of a rename),
+   * repository-relative: what a push changed, when its payload did not say.
+   */
+  async changedFiles(url: string, from: string, to: string): Promise<readonly string[]> {
+    const repo = this.repoOf(url);
+    if (!FULL_SHA.test(from) || !FULL_SHA.test(to)) throw new Error(`internal: changedFiles needs full commit SHAs, got '${from}' and '${to}'`);
+    return await this.remembered(`diff ${repo.key} ${from} ${to}`, async () => {
+      const out = await gitRaw(await this.mirrorClient(repo), gitRevArgv({ options: ["diff", "--name-only", "--no-renames", "-z"], positionals: [from, to] }));
+      return out.split("\0").filter((f) => f !== "");
+    });
+  }
+
+  /** The entries (path and mode) of `commit`'s tree under `dir` (repository-relative, `""` the root), recursively. */
+  async treeEntries(url: string, commit: string, dir: string): Promise<readonly TreeEntry[]> {
+    const repo = this.repoOf(url);
+    if (!FULL_SHA.test(commit)) throw new Error(`internal: treeEntries needs a full commit SHA, got '${commit}'`);
+    return await this.remembered(`tree ${repo.key} ${commit} ${dir}`, async () => {
+      const out = await gitRaw(await this.mirrorClient(repo), gitRevArgv({ options: ["ls-tree", "-r", "-z"], positionals: [commit, ...(dir === "" ? [] : [dir])] }));
+      return out.split("\0").filter((l) => l !== "").map((line) => {
+        const tab = line.indexOf("\t");
+        return { mode: line.slice(0, line.indexOf(" ")), path: line.slice(tab + 1) };
+      });
+    });
+  }
+
+  private remembered<T extends readonly string[] | readonly TreeEntry[]>(key: string, compute: () => Promise<T>): Promise<T> {
+    const known = this.commitAnswers.get(key);
+    if (known !== undefined) {
+      // Most recently used last.
+      this.commitAnswers.delete(key);
+      this.commitAnswers.set(key, known);
+      return known as Promise<T>;
+    }
+    const answer = compute();
+    answer.catch(() => { if (this.commitAnswers.get(key) === answer) this.commitAnswers.delete(key); });
+    this.commitAnswers.set(key, answer);
+    if (this.commitAnswers.size > COMMIT_ANSWERS) this.commitAnswers.delete(this.commitAnswers.keys().next().value!);
+    return answer;
   }
 
   /** Removes every shared tree (the agent stops); a render still reading one fails and is retried. */

@@ -324,6 +324,22 @@ describe("GitSource.sharedTree", () => {
   });
 });
 
+describe("GitSource.changedFiles and treeEntries", () => {
+  it("lists what two commits changed (a removed file too), and a directory's entries with their modes", async () => {
+    await source.fetch(origin);
+    expect([...await source.changedFiles(origin, commits.first!, commits.second!)].sort()).toEqual([".gitattributes", "apps/b.yaml", "ignored.txt", "old.txt"]);
+    expect(await source.changedFiles(origin, commits.second!, commits.second!)).toEqual([]);
+    expect(await source.treeEntries(origin, commits.second!, "apps")).toEqual([
+      { path: "apps/a.yaml", mode: "100644" }, { path: "apps/b.yaml", mode: "100644" }]);
+    expect((await source.treeEntries(origin, commits.second!, "")).map((e) => e.path)).toContain("ignored.txt");
+  });
+
+  it("refuses anything but full SHAs", async () => {
+    await source.fetch(origin);
+    await expect(source.changedFiles(origin, "main", commits.second!)).rejects.toThrow(/full commit SHA/);
+  });
+});
+
 describe("safeJoin", () => {
   let root: string;
 

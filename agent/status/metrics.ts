@@ -25,6 +25,11 @@ export class AgentMetrics {
     name: "tether_objects_total", help: "Objects a sync acted on, by action (created, configured, deleted, failed, skipped).",
     labelNames: ["action"], registers: [this.registry],
   });
+  readonly builds = new Counter({
+    name: "tether_builds_total",
+    help: "Builds of an app's manifests, by how they were had: rendered, cached (same inputs), kept (a new commit that changed nothing the render reads).",
+    labelNames: ["outcome"], registers: [this.registry],
+  });
   private readonly appInfo = new Gauge({
     name: "tether_app_info", help: "One series per Application with its sync and health status (value 1).",
     labelNames: ["name", "namespace", "project", "dest_server", "sync_status", "health_status"], registers: [this.registry],

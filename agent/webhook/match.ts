@@ -1,34 +1,40 @@
-// Which Applications a push concerns: same repository, a pushed branch or tag the app follows, and,
-// when the payload lists the changed files, a change under the app's path. Pure.
-import { posix } from "node:path";
+// Which Applications a push concerns: same repository and a pushed branch or tag the app follows.
+// Those with a change under their paths (or all, when the payload lists no files) are refreshed at
+// once; the others only moved to a new revision that renders what they have (Argo CD's
+// `manifest-generate-paths`). Pure.
 import { declaredSources } from "../api/sources.ts";
 import type { Application, ApplicationSource } from "../api/types.ts";
 import { credentialScope } from "../source/credentials.ts";
 import { parseRepoUrl } from "../source/repo-url.ts";
+import { touches, watchedPaths } from "../source/watched-paths.ts";
 import type { Push } from "./forges.ts";
 
-/**
- * Argo CD's annotation: `;`-separated paths (relative to the source path, or from the repository root
- * when they start with `/`) whose changes concern the app. Needed when an app reads files outside its
- * path (a kustomize `../base`): without it only changes under the path refresh it.
- */
-export const MANIFEST_PATHS_ANNOTATIONS = ["tether.dev/manifest-generate-paths", "argocd.argoproj.io/manifest-generate-paths"] as const;
-
-/** The names of the Applications to refresh for a push, sorted. */
-export function appsToRefresh(apps: readonly Application[], push: Push): string[] {
-  const repoKeys = new Set(push.repoURLs.flatMap(repoKey));
-  return apps
-    .filter((app) => declaredSources(app).some((source) => sourceConcerned(app, source, push, repoKeys)))
-    .map((app) => app.metadata?.name ?? "")
-    .filter((name) => name !== "")
-    .sort();
+/** The Applications a push concerns, by name, sorted. */
+export interface PushTargets {
+  /** A change under their paths, or a payload without a file list: refreshed (fetch, render, apply) first. */
+  readonly refresh: readonly string[];
+  /** Their revision moved and nothing under their paths changed: queued behind, to record the new revision without a render. */
+  readonly revisionOnly: readonly string[];
 }
 
+/** Which Applications a push refreshes, and which only move to its revision. */
+export function pushTargets(apps: readonly Application[], push: Push): PushTargets {
+  const repoKeys = new Set(push.repoURLs.flatMap(repoKey));
+  const refresh: string[] = [];
+  const revisionOnly: string[] = [];
+  for (const app of apps) {
+    const name = app.metadata?.name ?? "";
+    const moved = declaredSources(app).filter((source) => sourceMoved(source, push, repoKeys));
+    if (name === "" || moved.length === 0) continue;
+    if (moved.some((source) => pathsChanged(app, source, push.changedFiles))) refresh.push(name);
+    else revisionOnly.push(name);
+  }
+  return { refresh: refresh.sort(), revisionOnly: revisionOnly.sort() };
+}
 
-function sourceConcerned(app: Application, source: ApplicationSource, push: Push, repoKeys: ReadonlySet<string>): boolean {
-  if (!repoKey(source.repoURL).some((key) => repoKeys.has(key))) return false;
-  if (!revisionPushed(source.targetRevision ?? "", push)) return false;
-  return pathsChanged(app, source, push.changedFiles);
+/** Whether the push moved the revision `source` follows in its repository. */
+function sourceMoved(source: ApplicationSource, push: Push, repoKeys: ReadonlySet<string>): boolean {
+  return repoKey(source.repoURL).some((key) => repoKeys.has(key)) && revisionPushed(source.targetRevision ?? "", push);
 }
 
 /**
@@ -60,20 +66,5 @@ export function revisionPushed(targetRevision: string, push: Push): boolean {
 /** Whether a changed file lies under one of the app's paths; true when the files are not listed. */
 export function pathsChanged(app: Application, source: ApplicationSource, files: readonly string[] | undefined): boolean {
   if (files === undefined || files.length === 0) return true;
-  const watched = watchedPaths(app, source);
-  return files.some((file) => watched.some((dir) => dir === "" || file === dir || file.startsWith(`${dir}/`)));
-}
-
-function watchedPaths(app: Application, source: ApplicationSource): string[] {
-  const base = clean(source.path ?? "");
-  const annotation = MANIFEST_PATHS_ANNOTATIONS.map((key) => app.metadata?.annotations?.[key]).find((v) => v !== undefined);
-  if (annotation === undefined) return [base];
-  return annotation.split(";").map((p) => p.trim()).filter((p) => p !== "")
-    .map((p) => (p.startsWith("/") ? clean(p) : clean(posix.join(base, p))));
-}
-
-/** A repository-relative directory without `./`, leading or trailing `/`; `""` is the root. */
-function clean(path: string): string {
-  const normal = posix.normalize(`/${path}`).replace(/^\/+|\/+$/g, "");
-  return normal === "." ? "" : normal;
+  return touches(files, watchedPaths(app, source));
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Application } from "../api/types.ts";
 import { forgeOf, parsePush, verifySignature, type Headers } from "./forges.ts";
-import { appsToRefresh, revisionPushed } from "./match.ts";
+import { pushTargets, revisionPushed } from "./match.ts";
 import { secretsFromData, Webhook, type WebhookOptions, type WebhookSecrets } from "./webhook.ts";
 
 const SECRET = "It's a Secret to Everybody";
@@ -85,7 +85,7 @@ const app = (name: string, repoURL: string, [targetRevision, path]: [string, str
   spec: { project: "default", source: { repoURL, targetRevision, path }, destination: { namespace: "x" } },
 });
 
-describe("appsToRefresh", () => {
+describe("pushTargets", () => {
   const apps = [
     app("web", "https://github.com/acme/gitops", ["main", "apps/web"]),
     app("web-ssh", "git@github.com:acme/gitops.git", ["HEAD", "apps/web"]),
@@ -96,13 +96,13 @@ describe("appsToRefresh", () => {
     app("prefix-repo", "https://github.com/acme/gitops-old.git", ["main", "apps/web"]),
   ];
 
-  it("refreshes only the apps of that repository and branch whose path changed", () => {
-    expect(appsToRefresh(apps, parsePush("github", Buffer.from(githubPush)))).toEqual(["api-base", "web", "web-ssh"]);
+  it("refreshes the apps of that repository and branch whose path changed, and moves the others of the branch to the revision", () => {
+    expect(pushTargets(apps, parsePush("github", Buffer.from(githubPush)))).toEqual({ refresh: ["api-base", "web", "web-ssh"], revisionOnly: ["api"] });
   });
 
   it("refreshes every app of the repository and branch when the payload lists no files", () => {
     const push = { forge: "github" as const, repoURLs: ["https://github.com/acme/gitops.git"], refs: [{ kind: "branch" as const, name: "main" }] };
-    expect(appsToRefresh(apps, push)).toEqual(["api", "api-base", "web", "web-ssh"]);
+    expect(pushTargets(apps, push)).toEqual({ refresh: ["api", "api-base", "web", "web-ssh"], revisionOnly: [] });
   });
 
   it.each([
@@ -149,16 +149,36 @@ describe("Webhook over HTTP", () => {
     expect(refreshed).toEqual([]);
   });
 
-  it("coalesces a flood of signed pushes into one refresh and one read of the Applications", async () => {
+  it("refreshes the first push at once and coalesces the rest of a flood into one more refresh and few reads of the Applications", async () => {
     const refreshed: string[][] = [];
     // A window long enough that the 20 deliveries land inside it even on a loaded machine.
     const url = await serve({ default: SECRET }, refreshed, undefined, 3_000, { maxConcurrent: 32 });
     listed = 0;
-    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))));
-    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
-    expect(refreshed).toEqual([]);
-    await vi.waitFor(() => expect(refreshed).toEqual([["web"]]), { timeout: 10_000, interval: 50 });
+    const first = await fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`));
+    expect(first.status).toBe(202);
+    expect(refreshed).toEqual([["web"]]);
+    const answers = await Promise.all(Array.from({ length: 19 }, () => fetch(url, github(githubPush, `sha256=${hmac(githubPush)}`))));
+    expect(answers.map((a) => a.status)).toEqual(Array(19).fill(202));
+    expect(refreshed).toEqual([["web"]]);
+    await vi.waitFor(() => expect(refreshed).toEqual([["web"], ["web"]]), { timeout: 10_000, interval: 50 });
     expect(listed).toBeLessThan(5);
+  });
+
+  it("queues the apps whose paths the push did not touch only after refreshing the touched one", async () => {
+    const calls: string[] = [];
+    const hook = new Webhook({
+      secrets: () => Promise.resolve({ default: SECRET }), log: () => undefined,
+      applications: () => Promise.resolve([app("web", "https://github.com/acme/gitops", ["main", "apps/web"]),
+        app("api", "https://github.com/acme/gitops", ["main", "apps/api"])]),
+      refresh: async (names) => { await new Promise((r) => setTimeout(r, 50)); calls.push(`refresh ${names.join()}`); },
+      revisionMoved: (names) => { calls.push(`revision ${names.join()}`); },
+    });
+    server = http.createServer((req, res) => hook.handle(req, (code, body) => { res.writeHead(code); res.end(body); }));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhook`, github(githubPush, `sha256=${hmac(githubPush)}`));
+    expect(await res.text()).toBe("refreshing 1 application(s); 1 more move to the new revision without a change under their paths\n");
+    await vi.waitFor(() => expect(calls).toEqual(["refresh web", "revision api"]), { timeout: 5_000, interval: 20 });
+    hook.stop();
   });
 
   it("answers 413 to a body over the limit", async () => {

@@ -1,15 +1,17 @@
 // The git webhook: a forge says a repository was pushed, and the Applications that follow the pushed
-// branch (and path) are refreshed. Only a request signed with the shared secret is believed; without
-// any secret, deliveries are refused unless the agent runs with `--webhook-allow-unsigned`. Bodies are
-// counted as they stream (413 past the limit, never buffered beyond it), a few deliveries are read at
-// once (503 beyond), and a flood of pushes is coalesced into one refresh per app.
+// branch and path are refreshed at once; those of the branch whose paths did not change are queued
+// behind them to record the new revision (agent/webhook/match.ts). Only a request signed with the
+// shared secret is believed; without any secret, deliveries are refused unless the agent runs with
+// `--webhook-allow-unsigned`. Bodies are counted as they stream (413 past the limit, never buffered
+// beyond it), a few deliveries are read at once (503 beyond), and a flood of pushes costs at most two
+// refreshes per app and window: the first push at once, the rest together when the window closes.
 import type http from "node:http";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { TetherClient } from "../api/client.ts";
 import { REFRESH_ANNOTATION, type Application } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
 import { forgeOf, isPush, parsePush, verifySignature, type Forge, type Push } from "./forges.ts";
-import { appsToRefresh } from "./match.ts";
+import { pushTargets, type PushTargets } from "./match.ts";
 
 const COALESCE_MS = 300;
 
@@ -49,6 +51,11 @@ export interface WebhookOptions {
   readonly applications: () => Promise<readonly Application[]>;
   /** Refreshes these Applications with a fresh fetch. */
   readonly refresh: (names: readonly string[]) => Promise<void>;
+  /**
+   * Told, after the refresh of the apps a push touched, of the apps whose revision moved with nothing
+   * changed under their paths: the controller queues them behind, to record the revision (no render).
+   */
+  readonly revisionMoved?: (names: readonly string[]) => void;
   readonly log: (line: string) => void;
   /** Larger bodies get 413, counted while they stream. Default 1 MiB: a push event is a few KiB (`--webhook-max-payload`). */
   readonly maxBodyBytes?: number;
@@ -61,7 +68,7 @@ export interface WebhookOptions {
   readonly allowUnsigned?: boolean;
   /** Told of every verified push (the ApplicationSet controller refreshes the sets whose generators read the repository). */
   readonly onPush?: (push: Push) => void;
-  /** Pushes within this window cost one refresh per app. Default 300 ms: a burst of deliveries arrives within it, a lone push hardly waits. */
+  /** Pushes after the first within this window cost one more refresh per app, when it closes. Default 300 ms: a burst of deliveries arrives within it. */
   readonly coalesceMs?: number;
 }
 
@@ -96,6 +103,8 @@ function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise
 
 export class Webhook {
   private readonly pending = new Set<string>();
+  /** Apps whose revision moved without a change under their paths, queued after the refreshes. */
+  private readonly behind = new Set<string>();
   /** Deliveries being read and checked now. */
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -151,17 +160,18 @@ export class Webhook {
       }
     }
     if (!isPush(forge, req.headers)) return send(200, "ignored: not a push event\n");
-    let names: string[];
+    let targets: PushTargets;
     try {
       const push = parsePush(forge, body);
       this.opts.onPush?.(push);
-      names = appsToRefresh(await this.applications(), push);
+      targets = pushTargets(await this.applications(), push);
     } catch (err) {
       if (err instanceof SyntaxError) return send(400, "payload is not JSON\n");
       throw err;
     }
-    this.schedule(names);
-    send(202, `refreshing ${names.length} application(s)\n`);
+    this.schedule(targets);
+    const behind = targets.revisionOnly.length > 0 ? `; ${targets.revisionOnly.length} more move to the new revision without a change under their paths` : "";
+    send(202, `refreshing ${targets.refresh.length} application(s)${behind}\n`);
   }
 
   private applications(): Promise<readonly Application[]> {
@@ -174,15 +184,27 @@ export class Webhook {
     return this.apps.list;
   }
 
-  private schedule(names: readonly string[]): void {
-    for (const name of names) this.pending.add(name);
-    if (this.timer !== undefined || this.pending.size === 0) return;
+  private schedule(targets: PushTargets): void {
+    for (const name of targets.refresh) this.pending.add(name);
+    for (const name of targets.revisionOnly) this.behind.add(name);
+    // The first push of a quiet spell is refreshed at once; the window then collects the rest.
+    if (this.timer === undefined) this.flush();
+  }
+
+  /** Refreshes what is pending, then queues the apps behind; keeps a window open while pushes come. */
+  private flush(): void {
+    const refresh = [...this.pending];
+    const behind = [...this.behind].filter((name) => !this.pending.has(name));
+    this.pending.clear();
+    this.behind.clear();
+    if (refresh.length === 0 && behind.length === 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const batch = [...this.pending];
-      this.pending.clear();
-      this.opts.refresh(batch).catch((err: unknown) => this.opts.log(`webhook: refresh of ${batch.join(", ")} failed: ${errorMessage(err)}`));
+      this.flush();
     }, this.opts.coalesceMs ?? COALESCE_MS);
+    const refreshed = refresh.length === 0 ? Promise.resolve()
+      : this.opts.refresh(refresh).catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
+    void refreshed.then(() => { if (behind.length > 0) this.opts.revisionMoved?.(behind); });
   }
 }
 
