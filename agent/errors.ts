@@ -16,7 +16,11 @@ export type Reason =
   /** The live state could not be read or compared (a cluster unreachable). */
   | "ComparisonError"
   /** A sync operation could not start or go on (its record could not be written), as Argo CD's condition. */
-  | "SyncError";
+  | "SyncError"
+  /** A container registry could not be read: unreachable, refused the credentials, or lacks the image (agent/registry). */
+  | "RegistryFailed"
+  /** A change could not be written back to Git: clone, edit, render check or push (agent/writeback). */
+  | "WriteBackFailed";
 
 export interface TetherErrorOptions {
   /** The object concerned, as `Kind/namespace/name` (or a file path inside the repository). */
