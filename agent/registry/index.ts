@@ -5,10 +5,11 @@ export {
   type Manifest, type ManifestJSON, type Platform, type RegistryAuth, type RegistryClientOptions,
   type RegistryCredentialsProvider, type TagInfo,
 } from "./client.ts";
+export { discoverTags, type DiscoverOptions, type Discovery } from "./discover.ts";
 export { PullSecretError, dockerConfigAuth, repositoryAuth } from "./credentials.ts";
 export { RateLimiter } from "./ratelimit.ts";
 export { DOCKER_HUB, ImageRefError, apiHost, formatImageRef, imageName, isLoopbackRegistry, parseImageRef, type ImageRef } from "./reference.ts";
 export {
-  SelectionSyntaxError, needsBuildDate, parseAllowTags, parseIgnoreTags, parseStrategy, selectTag, tagAllowed, tagVersion,
+  SelectionSyntaxError, needsBuildDate, parseAllowTags, parseIgnoreTags, parseStrategy, rankTags, selectTag, tagAllowed, tagVersion,
   validateRule, type Selection, type SelectionRule, type TagCandidate, type TagFilter, type UpdateStrategy,
 } from "./select.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseAllowTags, parseIgnoreTags, parseStrategy, selectTag, tagVersion, type SelectionRule, type TagCandidate } from "./select.ts";
+import { parseAllowTags, parseIgnoreTags, parseStrategy, rankTags, selectTag, tagVersion, type SelectionRule, type TagCandidate } from "./select.ts";
 
 const tags = (...names: string[]): TagCandidate[] => names.map((name) => ({ name }));
 const dated = (entries: Record<string, string>): TagCandidate[] =>
@@ -40,6 +40,12 @@ describe("selectTag", () => {
 
   it("refuses a constraint that is not semver, naming it", () => {
     expect(() => selectTag(tags("1.0.0"), { strategy: "semver", constraint: "one-point-two" })).toThrow(/'one-point-two' is not a semver constraint/);
+  });
+});
+
+describe("rankTags", () => {
+  it("lists the eligible tags best first, for a discovery limit", () => {
+    expect(rankTags(tags("1.0.0", "1.2.0", "2.0.0", "1.1.0", "x"), { strategy: "semver", constraint: "^1" }).map((t) => t.name)).toEqual(["1.2.0", "1.1.0", "1.0.0"]);
   });
 });
 

@@ -119,23 +119,36 @@ export function selectTag(tags: readonly TagCandidate[], rule: SelectionRule): S
   return { kind: "none", reason: noneReason(allowed, rule) };
 }
 
+/**
+ * Every tag the rule lets through, best first (the one {@link selectTag} chooses is the first): what a
+ * discovery with a limit (Kargo's `discoveryLimit`) keeps the head of.
+ */
+export function rankTags(tags: readonly TagCandidate[], rule: SelectionRule): TagCandidate[] {
+  validateRule(rule);
+  return ranked(tags.filter((t) => tagAllowed(t.name, rule)), rule).reverse();
+}
+
 function choose(tags: readonly TagCandidate[], rule: SelectionRule): TagCandidate | undefined {
+  return ranked(tags, rule).at(-1);
+}
+
+/** The eligible tags, worst first. */
+function ranked(tags: readonly TagCandidate[], rule: SelectionRule): TagCandidate[] {
   switch (rule.strategy) {
     case "semver": {
       const range = semverRange(rule.constraint ?? "") ?? "*";
       const versions = tags.map((t) => ({ t, v: tagVersion(t.name) })).filter((x) => x.v !== undefined && semver.satisfies(x.v, range));
       versions.sort((a, b) => semver.compare(a.v!, b.v!) || byName(a.t, b.t));
-      return versions.at(-1)?.t;
+      return versions.map((x) => x.t);
     }
     case "newest-build": {
       const dated = tags.filter((t) => t.created !== undefined);
-      dated.sort((a, b) => a.created!.getTime() - b.created!.getTime() || byName(a, b));
-      return dated.at(-1);
+      return dated.sort((a, b) => a.created!.getTime() - b.created!.getTime() || byName(a, b));
     }
     case "alphabetical":
-      return [...tags].sort(byName).at(-1);
+      return [...tags].sort(byName);
     case "digest":
-      return tags.find((t) => t.name === (rule.constraint ?? "").trim());
+      return tags.filter((t) => t.name === (rule.constraint ?? "").trim());
   }
 }
 

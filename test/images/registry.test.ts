@@ -1,7 +1,7 @@
 // agent/registry against the real distribution registry on 127.0.0.1: tags over several pages, digests of
 // manifests and indexes, build dates from config blobs, Basic and Bearer token auth, a registry that is down.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RateLimiter, RegistryClient, parseImageRef, selectTag, type RegistryAuth } from "../../agent/registry/index.ts";
+import { RateLimiter, RegistryClient, discoverTags, parseImageRef, selectTag, type RegistryAuth } from "../../agent/registry/index.ts";
 import { REGISTRY_USER, deleteTag, pushImage, startImageRegistry, type ImageRegistry } from "./registry.ts";
 
 const at = (day: number): Date => new Date(Date.UTC(2026, 0, day));
@@ -42,6 +42,10 @@ describe("the registry client on an open registry", () => {
     const dated = await Promise.all(names.map(async (name) => ({ name, ...(await client.tagInfo(image, name)) })));
     const newest = selectTag(dated, { strategy: "newest-build", ignore: ["latest"] });
     expect(newest.kind === "selected" && newest.tag.name).toBe("2.0.0");
+    const found = await discoverTags(client, image, { strategy: "newest-build", ignore: ["latest"] }, { limit: 2 });
+    expect(found.listed).toBe(5);
+    expect(found.ranked.map((t) => t.name)).toEqual(["2.0.0", "1.2.0"]);
+    expect(found.selection).toMatchObject({ kind: "selected", tag: { name: "2.0.0", digest: await client.digest(image, "2.0.0"), created: at(4) } });
   });
 
   it("says a repository is not there, naming the image", async () => {
