@@ -112,6 +112,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   const ui = agentUi({
     kc: opts.kc, namespace: opts.namespace, log, allowLocalRepos: opts.allowLocalRepos ?? false, diffSettings, settings: () => settings.current().data,
+    customizations: () => settings.current(),
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
   });

@@ -17,6 +17,10 @@ export interface ResourceAction {
   /** Shown but refused (resume on a CronJob that runs): Argo CD's `disabled`. */
   readonly disabled: boolean;
   readonly params?: readonly ActionParam[];
+  /** A Lua action's icon (Font Awesome classes, as Argo CD's UI takes them). */
+  readonly iconClass?: string;
+  /** A Lua action's label in the UI, when not its name. */
+  readonly displayName?: string;
 }
 
 /** An action that cannot run as asked: the message says why and what to pass. */

@@ -32,7 +32,7 @@ export interface Cluster {
    * A JSON merge patch under a field manager of its own (a resource action's `tether-action`), so the
    * fields it sets are not Tether's apply's and the next apply does not take them back.
    */
-  patch?(ref: ObjectRef, patch: unknown, opts: { readonly fieldManager: string }): Promise<Manifest>;
+  patch?(ref: ObjectRef, patch: unknown, opts: PatchOptions): Promise<Manifest>;
   /**
    * The version and APIs the cluster serves (Helm's `.Capabilities`), cached per client for a few
    * minutes (discovery.ts). Optional: a cluster that cannot tell renders with Helm's defaults.
@@ -40,6 +40,12 @@ export interface Cluster {
   capabilities?(): Promise<Capabilities>;
   /** Counts of the write requests sent, by verb: what the no-op test and the metrics read. */
   readonly writes: Readonly<Record<"apply" | "dryRun" | "delete" | "create", number>>;
+}
+
+/** A merge patch's field manager, and `status` to patch the status subresource (an action that changes status). */
+export interface PatchOptions {
+  readonly fieldManager: string;
+  readonly subresource?: "status";
 }
 
 /** How one write goes: the object's sync options, and the live object they may need. */
@@ -128,9 +134,9 @@ export class KubeCluster implements Cluster {
     }
   }
 
-  async patch(ref: ObjectRef, patch: unknown, opts: { readonly fieldManager: string }): Promise<Manifest> {
+  async patch(ref: ObjectRef, patch: unknown, opts: PatchOptions): Promise<Manifest> {
     this.writes.apply++;
-    const path = await this.path(ref);
+    const path = `${await this.path(ref)}${opts.subresource ? `/${opts.subresource}` : ""}`;
     return await this.http.ok("PATCH", `${path}?fieldManager=${encodeURIComponent(opts.fieldManager)}`, { json: patch, contentType: "application/merge-patch+json" }) as Manifest;
   }
 

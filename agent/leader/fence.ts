@@ -2,7 +2,7 @@
 // is sent, whether this replica still owns the app; a replica whose Lease renewal lapsed stops writing
 // before a peer can take the Lease over (decide.ts#mayWrite). Reads and dry-runs go through.
 import type { Manifest, ObjectRef } from "../api/types.ts";
-import type { Cluster, WriteOptions } from "../apply/cluster.ts";
+import type { Cluster, PatchOptions, WriteOptions } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
 import type { Propagation } from "../apply/options.ts";
 
@@ -39,7 +39,7 @@ export function fencedCluster(cluster: Cluster, app: string, owns: (app: string)
       return await cluster.create(obj);
     },
     ...(cluster.patch ? {
-      patch: async (ref: ObjectRef, patch: unknown, opts: { readonly fieldManager: string }) => {
+      patch: async (ref: ObjectRef, patch: unknown, opts: PatchOptions) => {
         checkOwner(app, owns);
         return await cluster.patch!(ref, patch, opts);
       },

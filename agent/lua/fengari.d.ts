@@ -18,6 +18,7 @@ declare module "fengari" {
     lua_setglobal(L: LuaState, name: Uint8Array): void;
     lua_gettop(L: LuaState): number;
     lua_settop(L: LuaState, idx: number): void;
+    lua_checkstack(L: LuaState, n: number): boolean;
     lua_isinteger(L: LuaState, idx: number): boolean;
     lua_next(L: LuaState, idx: number): number;
     lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number;

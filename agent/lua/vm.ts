@@ -113,6 +113,8 @@ function errorText(L: LuaState): string {
  */
 function push(L: LuaState, value: unknown, depth: number): void {
   if (depth > MAX_DEPTH) throw new Error(`object nested deeper than ${MAX_DEPTH} levels`);
+  // Each level holds a table and a value on the stack; fengari's stack does not grow by itself.
+  if (!lua.lua_checkstack(L, 3)) throw new Error("object too deep for the Lua stack");
   if (value === null || value === undefined) lua.lua_pushnil(L);
   else if (typeof value === "boolean") lua.lua_pushboolean(L, value);
   else if (typeof value === "number") pushNumber(L, value);
@@ -157,6 +159,7 @@ function read(L: LuaState, idx: number, depth: number): unknown {
 
 function readTable(L: LuaState, idx: number, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new Error(`result nested deeper than ${MAX_DEPTH} levels (a table that contains itself?)`);
+  if (!lua.lua_checkstack(L, 3)) throw new Error("result too deep for the Lua stack");
   const entries: [string | number, unknown][] = [];
   lua.lua_pushnil(L);
   while (lua.lua_next(L, idx) !== 0) {

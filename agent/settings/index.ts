@@ -3,4 +3,4 @@ export {
   CUSTOMIZATIONS_KEY, EMPTY_SETTINGS, matchesPattern, overrideFor, parseSettings, patternOf, SETTINGS_CONFIGMAP,
   type ParsedSettings, type ResourceOverride, type SettingsProblem, type TetherSettings,
 } from "./settings.ts";
-export { SettingsStore, watchSettings, type SettingsListener, type SettingsWatch, type SettingsWatchOptions } from "./watch.ts";
+export { readSettings, SettingsStore, watchSettings, type SettingsListener, type SettingsWatch, type SettingsWatchOptions } from "./watch.ts";

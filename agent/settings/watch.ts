@@ -3,6 +3,7 @@
 import { CoreV1Api, makeInformer, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import { errorMessage } from "../errors.ts";
 import type { LogFn } from "../log.ts";
+import { KubeApiError, type KubeHttp } from "../apply/http.ts";
 import { EMPTY_SETTINGS, parseSettings, SETTINGS_CONFIGMAP, type TetherSettings } from "./settings.ts";
 
 export type SettingsListener = (settings: TetherSettings) => void;
@@ -72,4 +73,15 @@ export async function watchSettings(opts: SettingsWatchOptions): Promise<Setting
       await informer.stop();
     },
   };
+}
+
+/**
+ * `tether-cm` read once, for the CLI and `tether ui` (the agent keeps a watch): an absent ConfigMap is the
+ * empty settings; keys that cannot be read are left out, as the agent leaves them out.
+ */
+export async function readSettings(http: KubeHttp, namespace: string): Promise<TetherSettings> {
+  const res = await http.request("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${SETTINGS_CONFIGMAP}`);
+  if (res.status === 404) return EMPTY_SETTINGS;
+  if (res.status >= 400) throw new KubeApiError(res.status, res.body, "GET", `configmaps/${SETTINGS_CONFIGMAP}`);
+  return parseSettings((res.body as { data?: Record<string, string> }).data).settings;
 }

@@ -3,6 +3,7 @@
 // every action also needs the session's CSRF token. No Secret value leaves this file unmasked.
 import { ActionError } from "../actions/builtin.ts";
 import { actionsOf, runAction } from "../actions/run.ts";
+import { readSettings, type TetherSettings } from "../settings/index.ts";
 import type { DiffSettings } from "../diff/settings.ts";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -57,6 +58,8 @@ export interface UiOptions {
   readonly login?: { readonly code: string; readonly token: string };
   /** tether-cm's global diff rules (the agent's settings), so the diff view ignores what the reconcile ignores. */
   readonly diffSettings?: () => DiffSettings;
+  /** tether-cm as the agent's settings watch holds it (its Lua actions); absent (`tether ui`), it is read per request. */
+  readonly customizations?: () => TetherSettings;
   /**
    * SSO and Argo CD's RBAC (agent/sso): tokens the agent signed (a login through `oidc.config`, a project
    * role's token) are authorised by `tether-rbac-cm` and AppProject roles; other bearers keep Kubernetes'.
@@ -121,6 +124,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   // Each diff fetches, renders and dry-runs; each stream holds an API connection: bounded per caller and in all.
   const diffs = new Gate(DIFF_LIMITS);
   const streamed = new Gate(STREAM_LIMITS);
+  const customizations = opts.customizations ?? (() => readSettings(http, opts.namespace));
   const onApp = (verb: string, extra: Partial<ResourceAttributes> = {}): ResourceAttributes =>
     ({ verb, group: GROUP, resource: "applications", namespace: opts.namespace, ...extra });
 
@@ -229,7 +233,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     "GET applications/*/actions": async (call) => {
       const node = await treeObject(call, await mustGet(call));
       const live = await cluster.get(node.ref);
-      sendJson(call.res, 200, { items: live ? actionsOf(live) : [] });
+      sendJson(call.res, 200, { items: live ? await asBadRequest(async () => actionsOf(live, await customizations())) : [] });
     },
     // An action writes to the object, not the Application: a verb of its own (as Argo CD's `action/*` permission).
     "POST applications/*/actions": async (call) => {
@@ -246,7 +250,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       }
       const { group, kind, name, namespace } = node.ref;
       const outcome = await runAction({ app, target: { group, kind, name, ...(namespace ? { namespace } : {}) }, action: body.action,
-        params: params as Record<string, string> }, diffDeps.pipeline).catch((err: unknown) => {
+        params: params as Record<string, string> }, { ...diffDeps.pipeline, customizations }).catch((err: unknown) => {
         throw err instanceof ActionError ? new BadRequest(err.message) : err;
       });
       const message = `${call.who.user} ran ${outcome.message}`;
@@ -496,4 +500,11 @@ function cookieOf(req: IncomingMessage, name: string): string | undefined {
 function templateProject(set: { spec: { template?: unknown } }): string {
   const project = (set.spec.template as { spec?: { project?: unknown } } | undefined)?.spec?.project;
   return typeof project === "string" && !project.includes("{{") ? project : "";
+}
+
+/** A tether-cm action that cannot be listed (its discovery.lua fails) is the caller's to fix: a 400 with the key. */
+async function asBadRequest<T>(run: () => Promise<T>): Promise<T> {
+  return await run().catch((err: unknown) => {
+    throw err instanceof ActionError ? new BadRequest(err.message) : err;
+  });
 }

@@ -10,6 +10,7 @@ import { TetherClient } from "../api/client.ts";
 import { SsoService } from "../sso/service.ts";
 import type { RenderLimits } from "../render/limits.ts";
 import type { FetchLimits } from "../source/limits.ts";
+import type { TetherSettings } from "../settings/index.ts";
 
 export { uiRoutes, type UiOptions, type UiRoutes } from "./api.ts";
 export { kubeAccess, localAccess, metricsAccess, randomToken, type Access, type Identity } from "./auth.ts";
@@ -21,6 +22,8 @@ export function agentUi(opts: {
   readonly diffSettings?: () => DiffSettings;
   /** tether-cm's data as the agent's settings watch holds it (`url`, `oidc.config` for SSO). */
   readonly settings: () => Readonly<Record<string, string>>;
+  /** The same, parsed: its Lua resource actions. */
+  readonly customizations?: () => TetherSettings;
 }): UiRoutes {
   const http = new KubeHttp(opts.kc);
   return uiRoutes({
@@ -29,5 +32,6 @@ export function agentUi(opts: {
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),
     ...(opts.log ? { log: opts.log } : {}), ...(opts.diffSettings ? { diffSettings: opts.diffSettings } : {}),
+    ...(opts.customizations ? { customizations: opts.customizations } : {}),
   });
 }

@@ -41,23 +41,27 @@ async function load(flags: KubeFlags, name: string) {
   const app = await client.getApplication(name);
   if (!app) throw new NotFoundError(`application ${name} not found in namespace ${client.namespace}; list them with \`tether app list\``);
   const { cliDestinations } = await import("./live.ts");
-  // An action reads no repository, so the local-repository rule of renders has nothing to guard here.
-  const deps = { project: (p: string) => client.getProject(p), destinations: cliDestinations(loadKubeConfig(flags), client), allowLocalRepos: true };
-  return { client, app, deps };
+  const { KubeHttp } = await import("../../agent/apply/http.ts");
+  const { readSettings } = await import("../../agent/settings/index.ts");
+  const kc = loadKubeConfig(flags);
+  // tether-cm's Lua actions, read once; an action reads no repository, so the local-repository rule has nothing to guard.
+  const settings = await readSettings(new KubeHttp(kc), client.namespace);
+  const deps = { project: (p: string) => client.getProject(p), destinations: cliDestinations(kc, client), allowLocalRepos: true, customizations: () => settings };
+  return { client, app, deps, settings };
 }
 
 export function actionsCommand(): Command {
-  const actions = new Command("actions").description("List and run an object's resource actions (restart, scale, suspend, resume), as Argo CD's");
+  const actions = new Command("actions").description("List and run an object's resource actions (restart, scale, suspend, resume, and tether-cm's Lua actions), as Argo CD's");
 
   targetOptions(actions.command("list <app>").description("The actions an object of the app has"))
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
     .addHelpText("after", "\nExample:\n  tether app actions list guestbook-ui --kind Deployment --resource-name guestbook-ui")
     .action(async (name: string, flags: TargetFlags) => {
       const format = parseFormat(flags.output ?? "table", ["table", "json", "yaml"]);
-      const { app, deps } = await load(flags, name);
+      const { app, deps, settings } = await load(flags, name);
       const { actionTarget, actionsOf } = await import("../../agent/actions/run.ts");
       const { live } = await withUsage(actionTarget(app, targetOf(flags), deps));
-      const list = actionsOf(live);
+      const list = await withUsage(Promise.resolve().then(() => actionsOf(live, settings)));
       if (format === "json" || format === "yaml") {
         process.stdout.write(serialize(list, format));
         return;

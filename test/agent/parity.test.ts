@@ -23,6 +23,23 @@ const auto = { automated: { prune: true, selfHeal: true }, syncOptions: ["Create
 const app = (name: string, dir: string, dest: string): SingleSourceApplication =>
   application(name, { repoURL: repo.url, path: dir, destNamespace: dest, agentNamespace: NS, syncPolicy: auto });
 
+/** A ConfigMap's Lua actions in tether-cm, in Argo CD's format: one patches the object, one creates another. */
+const luaActions = `discovery.lua: |
+  local actions = {}
+  actions["stamp"] = {["iconClass"] = "fa fa-stamp", ["params"] = {{["name"] = "by"}}}
+  actions["copy"] = {["disabled"] = obj.data.stamped == nil}
+  return actions
+definitions:
+- name: stamp
+  action.lua: |
+    obj.data.stamped = actionParams["by"]
+    return obj
+- name: copy
+  action.lua: |
+    local copy = {apiVersion = "v1", kind = "ConfigMap", metadata = {name = obj.metadata.name .. "-copy"}, data = {from = obj.metadata.name}}
+    return {{operation = "create", resource = copy}}
+`;
+
 /** A chart written for two Kubernetes generations, and for a CRD that may or may not be installed. */
 const capsChart = {
   "caps/Chart.yaml": "apiVersion: v2\nname: caps\nversion: 0.1.0\n",
@@ -77,6 +94,7 @@ beforeAll(async () => {
   // Global diff settings, as an Argo CD user carries argocd-cm over: read by the agent at start and watched.
   await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: "tether-cm" }, data: {
     "resource.customizations.ignoreDifferences.apps_Deployment": "jsonPointers:\n- /spec/replicas\n",
+    "resource.customizations.actions.ConfigMap": luaActions,
   } } });
   repo = await createRepo();
   await repo.commit({ ...capsChart });
@@ -207,6 +225,60 @@ describe("resource actions, as Argo CD's", () => {
     expect(refused.stderr).toContain('has no action "resume"; its actions: restart, scale');
   }, 400_000);
 });
+
+describe("Lua resource actions from tether-cm, as Argo CD's resource.customizations.actions", () => {
+  const run = (action: string, ...extra: string[]) => cli(["app", "actions", "run", "stamps", action, "--namespace", NS, "--kind", "ConfigMap",
+    "--resource-name", "stamped", ...extra], { kubeconfig: kubeconfigPath });
+  const list = () => cli(["app", "actions", "list", "stamps", "--namespace", NS, "--kind", "ConfigMap", "--resource-name", "stamped", "-o", "json"],
+    { kubeconfig: kubeconfigPath });
+
+  it("lists discovery.lua's actions, patches the object with one and creates an object with the other; each run is an Event", async () => {
+    await repo.commit({ "stamps/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stamped\ndata:\n  k: v\n" });
+    await applyApp(objects, app("stamps", "stamps", "parity-stamps"));
+    await reader.until("stamps", "Synced", synced(), 180_000);
+    const before = await list();
+    expect(before.exitCode, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual([{ name: "copy", disabled: true }, { name: "stamp", disabled: false, iconClass: "fa fa-stamp", params: [{ name: "by" }] }]);
+    const refused = await run("copy");
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain('action "copy" is disabled on ConfigMap parity-stamps/stamped');
+
+    const stamped = await run("stamp", "--param", "by=ops");
+    expect(stamped.exitCode, stamped.stderr).toBe(0);
+    expect(stamped.stdout).toContain("ran stamp on ConfigMap parity-stamps/stamped (by=ops)");
+    expect((await core.readNamespacedConfigMap({ name: "stamped", namespace: "parity-stamps" })).data).toEqual({ k: "v", stamped: "ops" });
+    expect(JSON.parse((await list()).stdout)).toContainEqual({ name: "copy", disabled: false });
+
+    const copied = await run("copy");
+    expect(copied.exitCode, copied.stderr).toBe(0);
+    expect(copied.stdout).toContain("created ConfigMap/parity-stamps/stamped-copy");
+    expect((await core.readNamespacedConfigMap({ name: "stamped-copy", namespace: "parity-stamps" })).data).toEqual({ from: "stamped" });
+    const events = await core.listNamespacedEvent({ namespace: NS, fieldSelector: "reason=ResourceActionRan" });
+    expect(events.items.map((e) => e.message)).toEqual(expect.arrayContaining([
+      expect.stringContaining("ran stamp on ConfigMap parity-stamps/stamped (by=ops)"), expect.stringContaining("ran copy on ConfigMap parity-stamps/stamped"),
+    ]));
+  }, 400_000);
+
+  it("the agent's API lists the same actions from its settings watch (what the UI's object page shows)", async () => {
+    const token = await readerToken();
+    const key = encodeURIComponent("/v1/ConfigMap/parity-stamps/stamped");
+    const res = await fetch(`http://127.0.0.1:${agent.port}/api/v1/applications/stamps/actions?key=${key}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(((await res.json()) as { items: { name: string }[] }).items.map((a) => a.name)).toEqual(["copy", "stamp"]);
+  }, 120_000);
+});
+
+/** A ServiceAccount that may read Applications, and a token for it: a UI caller. */
+async function readerToken(): Promise<string> {
+  const name = "parity-reader";
+  await applyApp(objects, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: NS } } as never);
+  await applyApp(objects, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name, namespace: NS },
+    rules: [{ apiGroups: ["tether.dev"], resources: ["applications"], verbs: ["get", "list", "watch"] }] } as never);
+  await applyApp(objects, { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name, namespace: NS },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: [{ kind: "ServiceAccount", name, namespace: NS }] } as never);
+  const res = await core.createNamespacedServiceAccountToken({ name, namespace: NS, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  return res.status?.token ?? "";
+}
 
 describe("PreDelete hooks (Argo CD 3.x)", () => {
   const hookJob = (name: string, command: string) => `apiVersion: batch/v1

@@ -115,8 +115,10 @@ function Logs(props: { name: string; objectKey: string }) {
 
 /** The object's resource actions (restart, scale, suspend…) as buttons; one with parameters asks for them first. */
 function Actions(props: { name: string; objectKey: string }) {
-  const { value } = useLoad(() => api.actions(props.name, props.objectKey), [props.name, props.objectKey]);
+  const { value, error } = useLoad(() => api.actions(props.name, props.objectKey), [props.name, props.objectKey]);
   const [status, setStatus] = useState<{ message?: string; error?: string }>({});
+  // A tether-cm discovery.lua that fails is shown, not hidden: its message names the key to fix.
+  if (error) return <Message error={error} />;
   if (!value?.length) return null;
   const run = (a: ResourceActionView) => {
     const params: Record<string, string> = {};
@@ -131,7 +133,7 @@ function Actions(props: { name: string; objectKey: string }) {
   };
   return (
     <div class="actions" role="group" aria-label="Resource actions">
-      {value.map((a) => <button key={a.name} type="button" disabled={a.disabled} onClick={() => run(a)}>{a.name}</button>)}
+      {value.map((a) => <button key={a.name} type="button" disabled={a.disabled} onClick={() => run(a)}>{a.displayName || a.name}</button>)}
       {status.message && <p role="status">{status.message}</p>}
       <Message error={status.error} />
     </div>

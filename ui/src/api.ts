@@ -113,6 +113,8 @@ export interface ResourceActionView {
   readonly name: string;
   readonly disabled: boolean;
   readonly params?: readonly { readonly name: string; readonly default?: string }[];
+  /** A tether-cm Lua action's label, when it gives one. */
+  readonly displayName?: string;
 }
 
 /** Reads a streamed response line by line until `signal` aborts; resolves when the stream ends. */
