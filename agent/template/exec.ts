@@ -307,6 +307,12 @@ class State {
       if (this.options.missingKey === "error") this.fail(`nil data; no entry for key "${name}"`, true);
       return undefined;
     }
+    // A value with methods (the notification helpers' time.Time): a niladic method reads as a field, as in Go.
+    const method = (receiver as { method?: unknown }).method;
+    if (typeof method === "function") {
+      const m: unknown = (method as (n: string) => unknown).call(receiver, name);
+      if (typeof m === "function") return (m as () => unknown)();
+    }
     if (isMap(receiver)) {
       if (Object.prototype.hasOwnProperty.call(receiver, name)) return receiver[name];
       if (this.options.missingKey === "error") this.fail(`map has no entry for key "${name}"`, true);
