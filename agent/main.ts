@@ -23,6 +23,7 @@ import { SettingsStore, watchSettings } from "./settings/index.ts";
 import { AppSetController } from "./appset/controller.ts";
 import { liveDiffSettings } from "./diff/settings.ts";
 import { healthRules, useHealthRules } from "./health/index.ts";
+import { Notifier } from "./notify/index.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -141,6 +142,12 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     await controller.start();
     await appsets.start();
   }
+  // Notifications (tether-notifications-cm): informers and a send queue of their own; the replica that writes sends.
+  const notifier = new Notifier({
+    kc: opts.kc, namespace: opts.namespace, log, url: () => settings.current().data.url ?? "",
+    owns: (app) => (leadership ? leadership.mayWrite() : sharding ? sharding.owns(app) : true),
+  });
+  await notifier.start();
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : opts.listen.port;
   log(`tether agent ready; probes and metrics on ${tls ? "https" : "http"}://${opts.listen.host}:${port}`);
@@ -148,6 +155,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     controller, port, settings,
     stop: async () => {
       // The lease goes back only after the running reconciles finished: the next leader never applies alongside this one.
+      await notifier.stop();
       await appsets.stop();
       if (leadership) await leadership.release(() => controller.stop());
       else if (sharding) await sharding.release(() => controller.stop());

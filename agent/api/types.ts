@@ -24,6 +24,8 @@ export const TRACKING_LABEL = "tether.dev/app";
 /** ...and `namespace_name:group/kind:objnamespace/objname`, so a copied label cannot claim an object. */
 export const TRACKING_ANNOTATION = "tether.dev/tracking-id";
 export const REFRESH_ANNOTATION = "tether.dev/refresh";
+/** Argo CD Notifications' record of what was sent about an Application (agent/notify): not a change to reconcile. */
+export const NOTIFIED_ANNOTATION = "notified.notifications.argoproj.io";
 /** On a hook an operation created: the operation's start, so an agent that resumes it finds its hooks instead of recreating them. */
 export const HOOK_OPERATION_ANNOTATION = "tether.dev/hook-operation";
 /** `"true"` stops automated sync and self-heal (`tether app suspend`); a requested sync still runs. */

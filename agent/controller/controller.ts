@@ -6,7 +6,7 @@ import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "
 import { TetherClient } from "../api/client.ts";
 import { escapeToken } from "../diff/json.ts";
 import { keySecretOf } from "../api/sources.ts";
-import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
+import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, NOTIFIED_ANNOTATION, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { errorMessage } from "../errors.ts";
@@ -476,5 +476,6 @@ function olderVersion(a: string | undefined, b: string): boolean {
 
 /** What, in an Application, asks for a reconcile when it changes: not its status. */
 function fingerprint(app: Application): string {
-  return JSON.stringify([app.metadata?.generation, app.metadata?.annotations, app.metadata?.labels, app.operation, app.metadata?.deletionTimestamp]);
+  const { [NOTIFIED_ANNOTATION]: _notified, ...annotations } = app.metadata?.annotations ?? {};
+  return JSON.stringify([app.metadata?.generation, annotations, app.metadata?.labels, app.operation, app.metadata?.deletionTimestamp]);
 }

@@ -7,7 +7,7 @@ import type { NotifyConfig } from "./config.ts";
 import { selects } from "./selector.ts";
 
 export const ANNOTATION_PREFIX = "notifications.argoproj.io";
-export const NOTIFIED_ANNOTATION = `notified.${ANNOTATION_PREFIX}`;
+export { NOTIFIED_ANNOTATION } from "../api/types.ts";
 
 export interface Destination {
   readonly service: string;
