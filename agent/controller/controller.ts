@@ -476,6 +476,7 @@ function olderVersion(a: string | undefined, b: string): boolean {
 
 /** What, in an Application, asks for a reconcile when it changes: not its status. */
 function fingerprint(app: Application): string {
-  const { [NOTIFIED_ANNOTATION]: _notified, ...annotations } = app.metadata?.annotations ?? {};
+  const annotations = { ...app.metadata?.annotations };
+  delete annotations[NOTIFIED_ANNOTATION];
   return JSON.stringify([app.metadata?.generation, annotations, app.metadata?.labels, app.operation, app.metadata?.deletionTimestamp]);
 }

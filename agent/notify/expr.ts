@@ -259,7 +259,7 @@ export function describe(v: unknown): string {
   if (typeof v === "function") return "func";
   if (Array.isArray(v)) return "[]interface {}";
   if (typeof v === "object") return v.constructor === Object ? "map[string]interface {}" : v.constructor.name;
-  return String(v);
+  return typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" ? String(v) : "?";
 }
 
 /** A value with methods (time.Time, time.Duration): `member` returns a bound method. */

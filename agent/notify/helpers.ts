@@ -138,15 +138,22 @@ export function fullNameByRepoURL(raw: unknown): string {
 
 /** Go's url.QueryEscape: spaces as `+`, everything but `A-Za-z0-9-_.~` escaped. */
 export function queryEscape(v: unknown): string {
-  return encodeURIComponent(String(v ?? "")).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, "+");
+  return encodeURIComponent(asText(v)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, "+");
 }
 
 export function repoHelpers(): Record<string, unknown> {
   return { RepoURLToHTTPS: repoURLToHTTPS, FullNameByRepoURL: fullNameByRepoURL, QueryEscape: queryEscape };
 }
 
+/** A value as text: strings as they are, nil as "", anything else as JSON. */
+export function asText(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v === null || v === undefined) return "";
+  return typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" ? String(v) : JSON.stringify(v) ?? "";
+}
+
 export function stringHelpers(): Record<string, unknown> {
-  const s = (v: unknown) => String(v ?? "");
+  const s = asText;
   return {
     ReplaceAll: (x: unknown, old: unknown, repl: unknown) => s(x).split(s(old)).join(s(repl)),
     ToUpper: (x: unknown) => s(x).toUpperCase(),

@@ -67,7 +67,7 @@ export class Notifier {
     const ns = this.opts.namespace;
     const base = `/apis/${GROUP}/${VERSION}/namespaces/${ns}`;
     this.configMaps = this.watch<V1ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`,
-      async () => this.core.listNamespacedConfigMap({ namespace: ns }), () => this.reload());
+      async () => this.core.listNamespacedConfigMap({ namespace: ns }), () => { void this.reload(); });
     this.projects = this.watch<AppProject>(`${base}/appprojects`,
       async () => ({ apiVersion: `${GROUP}/${VERSION}`, kind: "AppProjectList", metadata: {}, items: await this.client.listProjects() }),
       () => this.markAll());

@@ -27,7 +27,7 @@ export function readState(annotation: string | undefined): Record<string, number
   try {
     const v: unknown = JSON.parse(annotation);
     if (v === null || typeof v !== "object" || Array.isArray(v)) return {};
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "number")) as Record<string, number>;
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "number"));
   } catch {
     return {};
   }

@@ -4,6 +4,7 @@
 // match. Pure; the rules are Argo CD Notifications'.
 import YAML from "yaml";
 import type { NotifyConfig } from "./config.ts";
+import { asText } from "./helpers.ts";
 import { selects } from "./selector.ts";
 
 export const ANNOTATION_PREFIX = "notifications.argoproj.io";
@@ -69,10 +70,10 @@ function readSubscriptionList(value: string, cfg: Defaults, out: Destinations, p
   }
   for (const item of list as unknown[]) {
     const { trigger, destinations } = (item ?? {}) as { trigger?: unknown; destinations?: unknown };
-    const triggers = Array.isArray(trigger) ? trigger.map(String) : [""];
+    const triggers = Array.isArray(trigger) ? trigger.map(asText) : [""];
     for (const d of Array.isArray(destinations) ? destinations as Array<Record<string, unknown>> : []) {
-      const service = String(d.service ?? "");
-      const recipients = Array.isArray(d.recipients) ? d.recipients.map(String) : [""];
+      const service = asText(d.service);
+      const recipients = Array.isArray(d.recipients) ? d.recipients.map(asText) : [""];
       for (const t0 of triggers) for (const t of triggersFor(t0, service, cfg)) for (const r of recipients) add(out, t, { service, recipient: r });
     }
   }

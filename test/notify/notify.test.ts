@@ -103,7 +103,7 @@ describe("a webhook subscribed to on-sync-succeeded", () => {
       annotations: subscribe("on-sync-succeeded", "hook"),
     }));
     await reader.until("synced", "Synced", synced(rev1));
-    await eventually("the first notification", async () => (about("synced").length > 0 ? true : undefined), 30_000);
+    await eventually("the first notification", () => Promise.resolve(about("synced").length > 0 ? true : undefined), 30_000);
     const first = hook.requests.find((r) => r.path === "/hook/synced") as RecordedRequest;
     expect(first.method).toBe("POST");
     expect(first.headers["x-token"]).toBe("hook-s3cret");
@@ -117,7 +117,7 @@ describe("a webhook subscribed to on-sync-succeeded", () => {
 
     const rev2 = await repo.commit({ "synced/cm.yaml": configMap("synced", "two") });
     await reader.until("synced", "Synced at the second commit", synced(rev2));
-    await eventually("the second notification", async () => (about("synced").length === 2 ? true : undefined), 30_000);
+    await eventually("the second notification", () => Promise.resolve(about("synced").length === 2 ? true : undefined), 30_000);
 
     await agent.stop();
     agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "2s" });
@@ -136,7 +136,7 @@ describe("a webhook subscribed to on-health-degraded", () => {
       annotations: subscribe("on-health-degraded", "hook"),
     }));
     await reader.until("degrading", "Degraded", (a: Application) => a.status?.health?.status === "Degraded", 120_000);
-    await eventually("the degradation notification", async () => (about("degrading").length > 0 ? true : undefined), 30_000);
+    await eventually("the degradation notification", () => Promise.resolve(about("degrading").length > 0 ? true : undefined), 30_000);
     await settle(8_000);
     // Its syncs succeeded too, but it subscribed on-health-degraded only.
     expect(about("degrading")).toEqual([{ app: "degrading", revision: rev, trigger: "on-health-degraded" }]);
@@ -151,12 +151,12 @@ describe("GitHub and email", () => {
       annotations: { ...subscribe("on-deployed", "github"), ...subscribe("on-deployed", "mail", "dev@example.com, ops@example.com") },
     }));
     await reader.until("deployed", "Synced and Healthy", syncedAndHealthy(rev));
-    const status = await eventually("a commit status", async () => github.requests.find((r) => r.path.includes(`/statuses/${rev}`)), 30_000);
+    const status = await eventually("a commit status", () => Promise.resolve(github.requests.find((r) => r.path.includes(`/statuses/${rev}`))), 30_000);
     expect(status.method).toBe("POST");
     expect(status.path).toMatch(new RegExp(`^/api/v3/repos/[^/]+/[^/]+/statuses/${rev}$`));
     expect(status.headers.authorization).toBe("Bearer ghp_t3st");
     expect(JSON.parse(status.body)).toMatchObject({ state: "success", context: "tether/deployed" });
-    const mail = await eventually("an email", async () => smtp.mails.find((m) => m.subject.includes("deployed")), 30_000);
+    const mail = await eventually("an email", () => Promise.resolve(smtp.mails.find((m) => m.subject.includes("deployed"))), 30_000);
     expect(mail).toMatchObject({ from: "tether@example.com", to: ["dev@example.com", "ops@example.com"], secure: true });
     expect(mail.subject).toBe("New version of an application deployed is up and running.");
     const body = mail.raw.replace(/=\r?\n/g, "");
@@ -174,10 +174,10 @@ describe("a receiver that is down", () => {
       annotations: subscribe("on-sync-succeeded", "late"),
     }));
     await reader.until("late", "Synced and Healthy while the receiver is down", syncedAndHealthy(rev));
-    await eventually("a failed attempt in the log", async () => (/late: notification on-sync-succeeded to late failed \(attempt 1 of 8\)/.test(agent.logs()) ? true : undefined), 30_000);
+    await eventually("a failed attempt in the log", () => Promise.resolve(/late: notification on-sync-succeeded to late failed \(attempt 1 of 8\)/.test(agent.logs()) ? true : undefined), 30_000);
     const late = await httpReceiver(undefined, latePort);
     try {
-      const got = await eventually("the retried notification", async () => late.requests[0], 60_000);
+      const got = await eventually("the retried notification", () => Promise.resolve(late.requests[0]), 60_000);
       expect([got.method, got.path, got.body]).toEqual(["PUT", "/late", `late ${rev}`]);
       await settle(3_000);
       expect(late.requests).toHaveLength(1);

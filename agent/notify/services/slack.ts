@@ -4,6 +4,7 @@
 // (JSON texts), `username` and `icon`. Only deliveryPolicy Post is supported: each notification is a new message.
 import type { Destination } from "../subscriptions.ts";
 import { block, type Notification } from "../render.ts";
+import { asText } from "../helpers.ts";
 import { expectOk, request } from "./http.ts";
 import { options, type Sender } from "./options.ts";
 
@@ -56,6 +57,6 @@ export function slackSender(service: string, raw: Readonly<Record<string, unknow
     try {
       answer = JSON.parse(res.body) as typeof answer;
     } catch { /* judged below */ }
-    if (answer.ok !== true) throw new Error(`Slack refused the message to ${dest.recipient}: ${String(answer.error ?? res.body.slice(0, 200))}`);
+    if (answer.ok !== true) throw new Error(`Slack refused the message to ${dest.recipient}: ${asText(answer.error ?? res.body.slice(0, 200))}`);
   };
 }

@@ -3,6 +3,7 @@
 // the URL) and `body`; `headers` and `basicAuth` from the service.
 import type { Destination } from "../subscriptions.ts";
 import { block, type Notification } from "../render.ts";
+import { asText } from "../helpers.ts";
 import { expectOk, request } from "./http.ts";
 import { options, type Sender } from "./options.ts";
 
@@ -16,7 +17,7 @@ export function webhookSender(service: string, raw: Readonly<Record<string, unkn
     headers[name] = value;
   }
   const auth = o.map("basicAuth");
-  if (auth) headers.authorization = `Basic ${Buffer.from(`${String(auth.username ?? "")}:${String(auth.password ?? "")}`).toString("base64")}`;
+  if (auth) headers.authorization = `Basic ${Buffer.from(`${asText(auth.username)}:${asText(auth.password)}`).toString("base64")}`;
   const insecureSkipVerify = o.bool("insecureSkipVerify");
   return async (n: Notification, dest: Destination, signal: AbortSignal) => {
     const own = block(n, `webhook.${dest.service}`);
