@@ -75,6 +75,16 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./health/index.ts")).healthCommand(),
   },
   {
+    name: "login",
+    summary: "Log in to an agent's API (SSO through tether-cm's oidc.config, or a project token), for app commands without a kubeconfig",
+    load: async () => (await import("./login/index.ts")).loginCommand(),
+  },
+  {
+    name: "logout",
+    summary: "End a login to an agent's API and forget its token (the current context, or the one named)",
+    load: async () => (await import("./login/index.ts")).logoutCommand(),
+  },
+  {
     name: "version",
     summary: "Print the version of this client and, with a kubeconfig, of the agent in the cluster",
     load: async () => (await import("./version/index.ts")).versionCommand(),

@@ -99,6 +99,13 @@ async function secretOf(value: string | undefined, resolve: (secret: string, key
 }
 
 const STATE_TYP = "oidc-state";
+
+/**
+ * The return path of a login `tether login --sso` started (`/auth/cli?port=P&challenge=C`): the session goes
+ * to the CLI's loopback listener as a one-time code, never to a browser, and carries `cli: true` so the API
+ * takes it without the browser's CSRF token.
+ */
+export const CLI_RETURN = "/auth/cli";
 const STATE_SECONDS = 600;
 
 /** What the browser brings back: the cookie set by `begin` (signed) and the provider's redirect. */
@@ -200,6 +207,7 @@ export class OidcLogin {
     for (const k of this.settings.sessionClaims) if (idClaims[k] !== undefined) claims[k] = idClaims[k];
     const now = Math.floor(Date.now() / 1000);
     const exp = now + this.sessionSeconds;
+    if (saved.returnTo.startsWith(`${CLI_RETURN}?`)) claims.cli = true;
     const session = await signSession(keys, { sub: idClaims.sub, claims, iat: now, exp });
     return { session, subject: idClaims.sub, returnTo: saved.returnTo, maxAgeSeconds: exp - now };
   }

@@ -2,6 +2,7 @@
 // from the agent's settings watch), `tether-rbac-cm`, the signing key Secret `tether-server-key` (created on first use) and AppProjects, and
 // answers the UI's questions: who is behind a token the agent signed, may they do this, and the login.
 // Kubernetes identities (TokenReview) never come here: they keep SubjectAccessReview (agent/ui/auth.ts).
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { AppProject } from "../api/types.ts";
 import type { TetherClient } from "../api/client.ts";
 import { KubeApiError, pathSegment, type KubeHttp } from "../apply/http.ts";
@@ -19,7 +20,19 @@ export interface SsoIdentity {
   readonly kind: "session" | "project";
   /** The token's id, for logout. */
   readonly jti?: string;
+  /** A token that never lives in a browser (a project token, a `tether login --sso` session): no CSRF token needed. */
+  readonly cli: boolean;
 }
+
+/** A `tether login --sso` session waiting for its CLI: one use, a minute, only with the PKCE verifier. */
+interface CliCode {
+  readonly session: string;
+  readonly challenge: string;
+  readonly subject: string;
+  readonly expires: number;
+}
+
+const CLI_CODE_MS = 60_000;
 
 /** Refused, with the HTTP status to answer and a message safe to show. */
 export class SsoRefused extends Error {
@@ -37,6 +50,7 @@ export class SsoService {
   private keys: Promise<SigningKeys> | undefined;
   /** Sessions logged out before they expire (by token id); bounded, sessions expire anyway. */
   private readonly revoked = new Set<string>();
+  private readonly cliCodes = new Map<string, CliCode>();
 
   private readonly http: KubeHttp;
   private readonly client: TetherClient;
@@ -139,11 +153,33 @@ export class SsoService {
       const jti = v.payload.jti;
       if (v.kind === "session" && jti !== undefined && this.revoked.has(jti)) throw new TokenRefused("the session was logged out: log in again");
       const claims = v.payload as Record<string, unknown>;
-      return { subject: v.subject, claims, groups: v.kind === "session" ? groupsOf(claims, scopes) : [], kind: v.kind, ...(jti ? { jti } : {}) };
+      return {
+        subject: v.subject, claims, groups: v.kind === "session" ? groupsOf(claims, scopes) : [], kind: v.kind,
+        cli: v.kind === "project" || claims.cli === true, ...(jti ? { jti } : {}),
+      };
     } catch (err) {
       if (err instanceof TokenRefused) throw new SsoRefused(401, err.message);
       throw err;
     }
+  }
+
+  /** Parks a CLI login's session under a one-time code for its loopback listener (RFC 8252's native-app flow). */
+  issueCliCode(session: string, subject: string, challenge: string, now = Date.now()): string {
+    for (const [code, parked] of this.cliCodes) if (parked.expires < now) this.cliCodes.delete(code);
+    if (this.cliCodes.size > 1_000) throw new SsoRefused(429, "too many CLI logins waiting: try again in a minute");
+    const code = randomBytes(24).toString("base64url");
+    this.cliCodes.set(code, { session, subject, challenge, expires: now + CLI_CODE_MS });
+    return code;
+  }
+
+  /** The session for a one-time code, given the verifier whose S256 challenge the login started with. */
+  exchangeCliCode(code: string, verifier: string, now = Date.now()): { token: string; subject: string } {
+    const parked = this.cliCodes.get(code);
+    this.cliCodes.delete(code);
+    if (!parked || parked.expires < now) throw new SsoRefused(401, "the login code is unknown, used or older than a minute: run `tether login --sso` again");
+    const challenge = createHash("sha256").update(verifier).digest("base64url");
+    if (!sameText(challenge, parked.challenge)) throw new SsoRefused(401, "the login code does not belong to this CLI (PKCE verifier mismatch): run `tether login --sso` again");
+    return { token: parked.session, subject: parked.subject };
   }
 
   logout(who: SsoIdentity): void {
@@ -184,4 +220,10 @@ function unverifiedSubject(token: string): string {
   } catch {
     return "";
   }
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }

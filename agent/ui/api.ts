@@ -30,7 +30,7 @@ import { AppSetClient } from "../appset/client.ts";
 import { summarizeAppSet } from "./appsets.ts";
 import { DIFF_LIMITS, Gate, STREAM_LIMITS, TooManyRequests } from "./limits.ts";
 import { SsoRefused, type SsoService } from "../sso/service.ts";
-import { SsoError } from "../sso/oidc.ts";
+import { CLI_RETURN, SsoError } from "../sso/oidc.ts";
 
 export interface UiOptions {
   /** Credentials every read and write runs with: the agent's, or the `tether ui` user's. */
@@ -181,7 +181,9 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
     "GET applications": async (call) => {
       if (!call.who.sso) await opts.access.authorize(call.who, onApp("list"));
-      sendJson(call.res, 200, { items: (await visibleApps(call.who, await client.listApplications())).map(summarize) });
+      const apps = await visibleApps(call.who, await client.listApplications());
+      // `?view=object`: the Applications as the API server holds them (the CLI's `tether app list` through a login).
+      sendJson(call.res, 200, { items: call.url.searchParams.get("view") === "object" ? apps.map(asObject) : apps.map(summarize) });
     },
     "GET applicationsets": async (call) => {
       if (!call.who.sso) await opts.access.authorize(call.who, { verb: "list", group: GROUP, resource: "applicationsets", namespace: opts.namespace });
@@ -200,7 +202,10 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
         await serveStream(call, { client, watch, visible: (app) => rbacAllows(call.who, "get", app) });
       });
     },
-    "GET applications/*": async (call) => sendJson(call.res, 200, detail(await mustGet(call), FINALIZER)),
+    "GET applications/*": async (call) => {
+      const app = await mustGet(call);
+      sendJson(call.res, 200, call.url.searchParams.get("view") === "object" ? asObject(app) : detail(app, FINALIZER));
+    },
     "GET applications/*/tree": async (call) => sendJson(call.res, 200, { nodes: await readTree(await mustGet(call), { http, cluster }) }),
     "GET applications/*/resource": async (call) => {
       const node = await treeObject(call, await mustGet(call));
@@ -314,7 +319,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
         const bearer = bearerOf(req);
         const sso = await opts.sso?.authenticate(bearer);
         const who: Identity = sso ? { user: sso.subject, groups: sso.groups, sso } : await opts.access.authenticate(bearer);
-        if (req.method !== "GET") checkCsrf(req, csrfToken(csrfKey, bearer ?? ""));
+        // A token that never lives in a browser (a project token for CI, a `tether login` session) needs no CSRF token.
+        if (req.method !== "GET" && !who.sso?.cli) checkCsrf(req, csrfToken(csrfKey, bearer ?? ""));
         await found.handler({ req, res, url, who, bearer: bearer ?? "", name: found.name });
       } catch (err) {
         sendError(res, err, log);
@@ -380,6 +386,13 @@ async function serveStream(call: Call, s: { client: TetherClient; watch: AppWatc
   await new Promise<void>((resolve) => res.on("close", resolve));
   clearInterval(ping);
   unsubscribe();
+}
+
+/** An Application without managedFields (noise for a person and a client). */
+function asObject(app: Application): Application {
+  const metadata = { ...app.metadata };
+  delete metadata.managedFields;
+  return { ...app, metadata };
 }
 
 /** `127.0.0.1` of `127.0.0.1:8081`, `::1` of `[::1]:8081`. */
@@ -466,15 +479,27 @@ async function ssoRoute(req: IncomingMessage, res: ServerResponse, url: URL, sso
     if (url.pathname === "/auth/login" && req.method === "GET") {
       const state = url.searchParams.get("state") ?? "";
       if (!/^[0-9a-f]{16,64}$/.test(state)) throw new HttpError(400, "start the login from the UI's 'Log in via' button (it carries this tab's state)");
-      const start = await sso.begin(state, "/ui/");
+      const start = await sso.begin(state, cliReturn(url) ?? "/ui/");
       res.writeHead(302, { ...SECURITY_HEADERS, location: start.location, "set-cookie": cookie(start.stateCookie, start.maxAgeSeconds) });
       return void res.end();
     }
     if (url.pathname === "/auth/callback" && req.method === "GET") {
       const done = await sso.finish(url, cookieOf(req, LOGIN_COOKIE));
-      const hash = new URLSearchParams({ token: done.session, state: done.tabState }).toString();
-      res.writeHead(302, { ...SECURITY_HEADERS, location: `${done.returnTo}#${hash}`, "set-cookie": cookie("", 0) });
+      let location = `${done.returnTo}#${new URLSearchParams({ token: done.session, state: done.tabState }).toString()}`;
+      if (done.returnTo.startsWith(`${CLI_RETURN}?`)) {
+        // `tether login --sso`: a one-time code to the CLI's own loopback listener; the session itself never reaches the browser.
+        const cli = new URLSearchParams(done.returnTo.slice(CLI_RETURN.length + 1));
+        const code = sso.issueCliCode(done.session, done.subject, cli.get("challenge") ?? "");
+        location = `http://127.0.0.1:${cli.get("port") ?? ""}/auth/callback?${new URLSearchParams({ code, state: done.tabState }).toString()}`;
+      }
+      res.writeHead(302, { ...SECURITY_HEADERS, location, "set-cookie": cookie("", 0) });
       return void res.end();
+    }
+    if (url.pathname === "/auth/token" && req.method === "POST") {
+      const body = await readJson(req);
+      if (typeof body.code !== "string" || typeof body.verifier !== "string") throw new HttpError(400, "pass {\"code\": CODE, \"verifier\": VERIFIER}");
+      const { token, subject } = sso.exchangeCliCode(body.code, body.verifier);
+      return sendJson(res, 200, { token, subject });
     }
     if (url.pathname === "/auth/logout" && req.method === "POST") {
       const who = await sso.authenticate(bearerOf(req));
@@ -486,6 +511,20 @@ async function ssoRoute(req: IncomingMessage, res: ServerResponse, url: URL, sso
     throw err;
   }
   throw new HttpError(404, `no such route: ${req.method} ${url.pathname}`);
+}
+
+/**
+ * The return path of a login started by `tether login --sso` (`?cli=PORT&challenge=S256`), checked; undefined
+ * for the UI's own login.
+ */
+function cliReturn(url: URL): string | undefined {
+  const port = url.searchParams.get("cli");
+  if (port === null) return undefined;
+  const challenge = url.searchParams.get("challenge") ?? "";
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535 || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
+    throw new HttpError(400, "a CLI login needs ?cli=PORT&challenge=S256-CHALLENGE: start it with `tether login SERVER --sso`");
+  }
+  return `${CLI_RETURN}?${new URLSearchParams({ port, challenge }).toString()}`;
 }
 
 function cookieOf(req: IncomingMessage, name: string): string | undefined {

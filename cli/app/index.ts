@@ -1,8 +1,9 @@
 // `tether app ...`: read and drive Applications through the API server, as the agent sees them.
 import { Command, Option } from "commander";
-import { REFRESH_ANNOTATION } from "../../agent/api/types.ts";
+import { REFRESH_ANNOTATION, type Application } from "../../agent/api/types.ts";
 import { NotFoundError, TimeoutError, UsageError } from "../errors.ts";
-import { kubeOptions, loadKubeConfig, tetherClient, withCluster, type KubeFlags } from "../kube.ts";
+import { kubeOptions, loadKubeConfig, withCluster } from "../kube.ts";
+import { ApiBackend, appBackend, KubeBackend, needsKubeconfig, type AppBackend, type AppFlags } from "./backend.ts";
 import { parseDuration, parseFormat, serialize } from "../output.ts";
 import { setSuspended, SUSPEND_ANNOTATION } from "./suspend.ts";
 import { resolveCommit, seconds } from "./revision.ts";
@@ -14,20 +15,24 @@ import { actionsCommand } from "./actions.ts";
 import { manifestsCommand } from "./manifests.ts";
 import { refuseWhileRunning, rollbackTarget, waitForOperation } from "./operation.ts";
 import { isSelected, parseResource } from "../../agent/apply/selection.ts";
-import { rollbackPatch } from "../../agent/ui/actions.ts";
 
-type Flags = KubeFlags & { output?: string };
+type Flags = AppFlags & { output?: string };
 
 // The modules that read the cluster (the Kubernetes client, the diff's whole reconcile) are imported by
 // the action that needs them, so `tether app list --help` parses none of them.
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-async function mustGet(flags: KubeFlags, name: string) {
-  const client = tetherClient(flags);
+async function mustGet(flags: AppFlags, name: string) {
+  const client = await appBackend(flags);
   const app = await client.getApplication(name);
-  if (!app) throw new NotFoundError(`application ${name} not found in namespace ${client.namespace}; list them with \`tether app list\``);
+  if (!app) throw new NotFoundError(`application ${name} not found in ${client.where}; list them with \`tether app list\``);
   return { client, app };
+}
+
+/** The cluster flags, and `--server` for a `tether login` (cli/login). */
+function appOptions(cmd: Command): Command {
+  return kubeOptions(cmd).option("--server <url>", "go through the agent's API with this `tether login` (default: the current login, if any, unless --kubeconfig or --context is given)");
 }
 
 export function appCommand(): Command {
@@ -37,7 +42,7 @@ export function appCommand(): Command {
     .addCommand(actionsCommand())
     .addCommand(manifestsCommand());
 
-  kubeOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
+  appOptions(app.command("list").alias("ls").description("List Applications with their sync and health status"))
     .addOption(new Option("-o, --output <format>", "table, wide, json, yaml or name").default("table"))
     .option("-A, --all-namespaces", "list the Applications of every namespace", false)
     .option("-l, --selector <selector>", "only Applications with these labels, as kubectl takes them (team=a,tier!=web)")
@@ -51,29 +56,36 @@ Examples:
   tether app list -o json | jq '.[].status.sync.status'`)
     .action(async (flags: Flags & { allNamespaces: boolean; selector?: string; project: string[] }) => {
       const format = parseFormat(flags.output);
-      const { listApplications } = await import("./list.ts");
-      const apps = await listApplications(flags, { allNamespaces: flags.allNamespaces, projects: flags.project, ...(flags.selector ? { selector: flags.selector } : {}) });
+      const { listApplications, selectApps, labelsMatch } = await import("./list.ts");
+      const backend = await appBackend(flags);
+      let apps;
+      if (backend instanceof ApiBackend) {
+        if (flags.allNamespaces) throw new UsageError(`-A: the agent at ${backend.where} serves the Applications of its own namespace; drop -A`);
+        apps = selectApps((await backend.listApplications()).filter((a) => !flags.selector || labelsMatch(flags.selector, a.metadata?.labels ?? {})), { projects: flags.project });
+      } else {
+        apps = await listApplications(flags, { allNamespaces: flags.allNamespaces, projects: flags.project, ...(flags.selector ? { selector: flags.selector } : {}) });
+      }
       if (format === "json" || format === "yaml") process.stdout.write(serialize(apps.map(withoutManagedFields), format));
       else if (format === "name") process.stdout.write(apps.map((a) => `${a.metadata?.name}\n`).join(""));
       else process.stdout.write(apps.length ? appTable(apps, { wide: format === "wide", namespaces: flags.allNamespaces }) : "No applications found.\n");
     });
 
-  kubeOptions(app.command("get <name>").description("Show one Application: source, status, conditions, and its live objects as a tree"))
+  appOptions(app.command("get <name>").description("Show one Application: source, status, conditions, and its live objects as a tree"))
     .addOption(new Option("-o, --output <format>", "table, wide, json or yaml (json/yaml print the object as the API holds it, without managedFields)").default("table"))
     .addHelpText("after", "\nExample:\n  tether app get message-app\n  tether app get message-app -o wide\n  tether app get message-app -o json")
     .action(async (name: string, flags: Flags) => {
       const format = parseFormat(flags.output, ["table", "wide", "json", "yaml"]);
-      const { app: a } = await mustGet(flags, name);
+      const { client, app: a } = await mustGet(flags, name);
       if (format === "json" || format === "yaml") {
         process.stdout.write(serialize(withoutManagedFields(a), format));
         return;
       }
-      const { liveTree, treeTable } = await import("./tree.ts");
-      const nodes = await liveTree(a, loadKubeConfig(flags)).catch(() => undefined);
+      const { treeTable } = await import("./tree.ts");
+      const nodes = await client.tree(a).catch(() => undefined);
       process.stdout.write(nodes ? appDetails(a, format === "wide", treeTable(nodes, format === "wide")) : appDetails(a, format === "wide"));
     });
 
-  kubeOptions(app.command("logs <name>").description("Print the logs of the Pods the Application runs (every container, prefixed with pod and container)"))
+  appOptions(app.command("logs <name>").description("Print the logs of the Pods the Application runs (every container, prefixed with pod and container)"))
     .option("-c, --container <name>", "only this container")
     .option("--pod <name>", "only this pod")
     .option("--tail <lines>", "only the last lines of each log")
@@ -82,7 +94,12 @@ Examples:
     .action(async (name: string, flags: Flags & { container?: string; pod?: string; tail?: string; follow: boolean }) => {
       const tail = flags.tail === undefined ? undefined : Number(flags.tail);
       if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError(`--tail ${flags.tail}: expected a number of lines`);
-      const { app: a } = await mustGet(flags, name);
+      const { client, app: a } = await mustGet(flags, name);
+      if (client instanceof ApiBackend) {
+        const { appLogsViaApi } = await import("./logs.ts");
+        await appLogsViaApi(a, client, { follow: flags.follow, ...(flags.container ? { container: flags.container } : {}), ...(flags.pod ? { pod: flags.pod } : {}) });
+        return;
+      }
       const kc = loadKubeConfig(flags);
       const { appLogs } = await import("./logs.ts");
       await withCluster(kc, () => appLogs(a, kc, { follow: flags.follow, ...(tail !== undefined ? { tail } : {}),
@@ -90,19 +107,22 @@ Examples:
     });
 
   for (const suspend of [true, false]) {
-    kubeOptions(app.command(`${suspend ? "suspend" : "resume"} <name>`)
+    appOptions(app.command(`${suspend ? "suspend" : "resume"} <name>`)
       .description(suspend ? `Stop automated sync and self-heal of an Application (annotation ${SUSPEND_ANNOTATION}: "true"); manual sync still works`
         : "Turn automated sync and self-heal of a suspended Application back on"))
       .addHelpText("after", `\nExample:\n  tether app ${suspend ? "suspend" : "resume"} message-app`)
       .action(async (name: string, flags: Flags) => {
-        const { client } = await mustGet(flags, name);
+        const { client: backend } = await mustGet(flags, name);
+        needsKubeconfig(backend, suspend ? "suspend" : "resume");
+        if (!(backend instanceof KubeBackend)) return;
+        const { client } = backend;
         await setSuspended(client, name, suspend);
         if (suspend) await client.mergeApplication(name, { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
         process.stdout.write(`${name}: ${suspend ? "suspended: the agent does not sync or heal it until `tether app resume`" : "resumed: automated sync is back on"}\n`);
       });
   }
 
-  kubeOptions(app.command("history <name>").description("Show the revisions an Application deployed"))
+  appOptions(app.command("history <name>").description("Show the revisions an Application deployed"))
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
     .action(async (name: string, flags: Flags) => {
       const format = parseFormat(flags.output, ["table", "json", "yaml"]);
@@ -111,7 +131,7 @@ Examples:
       else process.stdout.write(historyTable(a));
     });
 
-  kubeOptions(app.command("rollback <name> [history-id]").description("Deploy the revision of an earlier history entry and turn automated sync off, as Argo CD does"))
+  appOptions(app.command("rollback <name> [history-id]").description("Deploy the revision of an earlier history entry and turn automated sync off, as Argo CD does"))
     .option("--timeout <duration>", "how long to wait for the agent to deploy it", "2m")
     .addOption(new Option("-o, --output <format>", "table, json or yaml").default("table"))
     .addHelpText("after", "\nExamples:\n  tether app history guestbook-ui\n  tether app rollback guestbook-ui 3\n  tether app rollback guestbook-ui      # the entry before the current one\n"
@@ -122,7 +142,7 @@ Examples:
       const { client, app: a } = await mustGet(flags, name);
       const target = rollbackTarget(a, id);
       refuseWhileRunning(a);
-      await client.patchApplication(name, rollbackPatch(a, target, process.env.USER ?? "tether-cli", new Date()));
+      await client.requestRollback(a, target);
       const done = await waitForOperation(client, name, parseDuration(flags.timeout, "--timeout"));
       const op = done.status?.operationState;
       if (format === "json" || format === "yaml") process.stdout.write(serialize(withoutManagedFields(done), format));
@@ -134,31 +154,29 @@ Examples:
       if (op?.phase !== "Succeeded") process.exitCode = 1;
     });
 
-  kubeOptions(app.command("diff <name>").description("Show how the cluster differs from Git (Secret values masked); exit 1 when it differs"))
+  appOptions(app.command("diff <name>").description("Show how the cluster differs from Git (Secret values masked); exit 1 when it differs"))
     .option("--repo-cache <dir>", "where to keep the git mirror")
     .option("--allow-local-repos", "read file:// and plain-path repoURLs (refused by default, as the agent refuses them)", false)
     .addHelpText("after", "\nExample:\n  tether app diff message-app && echo in sync")
     .action(async (name: string, flags: Flags & { repoCache?: string; allowLocalRepos: boolean }) => {
       const { client, app: a } = await mustGet(flags, name);
-      const text = await (await import("./diff.ts")).diffApplication(a, {
-        client, flags, allowLocalRepos: flags.allowLocalRepos, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}),
-      });
+      const text = await diffText(client, a, flags);
       process.stdout.write(text);
       process.exitCode = text ? 1 : 0;
     });
 
-  kubeOptions(app.command("refresh <name>").description("Ask the agent to fetch Git now and compare again"))
+  appOptions(app.command("refresh <name>").description("Ask the agent to fetch Git now and compare again"))
     .option("--timeout <duration>", "how long to wait for the agent to take the request", "60s")
     .action(async (name: string, flags: Flags & { timeout: string }) => {
-      const { client } = await mustGet(flags, name);
-      await client.mergeApplication(name, { metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } } });
+      const { client, app: a0 } = await mustGet(flags, name);
+      await client.requestRefresh(a0);
       await waitUntil(async () => (await client.getApplication(name))?.metadata?.annotations?.[REFRESH_ANNOTATION] === undefined,
         parseDuration(flags.timeout, "--timeout"), `the agent did not take the refresh of ${name}; is \`tether agent\` running?`);
       const a = await client.getApplication(name);
       process.stdout.write(`${name}: refreshed; sync=${a?.status?.sync?.status ?? "Unknown"} health=${a?.status?.health?.status ?? "Unknown"}\n`);
     });
 
-  kubeOptions(app.command("sync <name>").description("Apply Git to the cluster now (also for apps without automated sync)"))
+  appOptions(app.command("sync <name>").description("Apply Git to the cluster now (also for apps without automated sync)"))
     .option("--prune", "also delete objects that left Git", false)
     .option("--dry-run", "show what would change and change nothing", false)
     .option("--allow-local-repos", "with --dry-run: read file:// and plain-path repoURLs", false)
@@ -185,15 +203,12 @@ Examples:
         throw new NotFoundError(`no object of ${name} matches --resource ${flags.resource.join(" --resource ")}; \`tether app get ${name}\` lists its objects (GROUP:KIND:NAME, the core group empty)`);
       }
       if (flags.dryRun) {
-        const text = await (await import("./diff.ts")).diffApplication(a, { client, flags, allowLocalRepos: flags.allowLocalRepos });
+        const text = await diffText(client, a, flags);
         process.stdout.write(text || `${name}: nothing to sync\n`);
         return;
       }
       refuseWhileRunning(a);
-      await client.mergeApplication(name, {
-        operation: { sync: { prune: flags.prune, ...(resources.length > 0 ? { resources } : {}) }, initiatedBy: { username: process.env.USER ?? "tether-cli" } },
-        metadata: { annotations: { [REFRESH_ANNOTATION]: new Date().toISOString() } },
-      });
+      await client.requestSync(a, { prune: flags.prune, resources });
       const timeoutMs = parseDuration(flags.timeout, "--timeout");
       if (resources.length > 0) {
         const synced = await waitForOperation(client, name, timeoutMs);
@@ -207,7 +222,7 @@ Examples:
       else process.stdout.write(`${name}: ${done.status?.operationState?.phase ?? "Succeeded"}: ${done.status?.operationState?.message ?? ""}\n`);
     });
 
-  kubeOptions(app.command("wait <name>").description("Wait until an Application is Synced and/or Healthy (both by default)"))
+  appOptions(app.command("wait <name>").description("Wait until an Application is Synced and/or Healthy (both by default)"))
     .option("--sync", "wait for Synced", false)
     .option("--health", "wait for Healthy", false)
     .option("--revision <rev>", "wait until the app deployed this commit (a SHA, or HEAD of the clone in the working directory)")
@@ -223,7 +238,7 @@ Examples:
     .action(async (name: string, flags: Flags & { sync: boolean; health: boolean; timeout: string; revision?: string }) => {
       const timeoutMs = parseDuration(flags.timeout, "--timeout");
       const commit = flags.revision ? await resolveCommit(flags.revision) : undefined;
-      const client = tetherClient(flags);
+      const client = await appBackend(flags);
       const started = Date.now();
       const a = await waitForApp(client, name, {
         sync: flags.sync, health: flags.health, timeoutMs, missing: "fail",
@@ -234,6 +249,14 @@ Examples:
     });
 
   return app;
+}
+
+/** The diff text (empty when the cluster equals Git): rendered by the agent after a login, here otherwise. */
+async function diffText(client: AppBackend, app: Application, flags: AppFlags & { repoCache?: string; allowLocalRepos: boolean }): Promise<string> {
+  if (!(client instanceof KubeBackend)) return (await (client as ApiBackend).diff(app)).map((d) => d.diff).join("");
+  return (await import("./diff.ts")).diffApplication(app, {
+    client: client.client, flags, allowLocalRepos: flags.allowLocalRepos, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}),
+  });
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, message: string): Promise<void> {

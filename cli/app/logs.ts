@@ -7,6 +7,7 @@ import { errorMessage } from "../../agent/errors.ts";
 import type { TreeNode } from "../../agent/ui/view.ts";
 import { NotFoundError } from "../errors.ts";
 import { liveTree } from "./tree.ts";
+import type { ApiBackend } from "./backend.ts";
 
 export interface LogsOptions {
   readonly container?: string;
@@ -20,6 +21,28 @@ export interface LogsOptions {
 export function podsOf(nodes: readonly TreeNode[]): { namespace: string; name: string }[] {
   return nodes.filter((n) => n.ref.kind === "Pod" && n.ref.group === "" && n.exists)
     .map((n) => ({ namespace: n.ref.namespace ?? "default", name: n.ref.name }));
+}
+
+/**
+ * The logs through the agent's API after `tether login` (its RBAC's `logs, get`): each pod of the tree the
+ * agent shows, prefixed like the kubeconfig path's lines; the API keeps the last 500 lines of each.
+ */
+export async function appLogsViaApi(app: Application, backend: ApiBackend, opts: Omit<LogsOptions, "tail">, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const nodes = (await backend.tree(app)).filter((n) => n.ref.kind === "Pod" && n.ref.group === "" && n.exists && (!opts.pod || n.ref.name === opts.pod));
+  if (nodes.length === 0) throw new NotFoundError(`${app.metadata?.name ?? ""}: ${opts.pod ? `no pod ${opts.pod}` : "no pods"} in its tree`);
+  await Promise.all(nodes.map(async (node) => {
+    let partial = "";
+    const prefix = `[${node.ref.namespace ?? "default"}/${node.ref.name}${opts.container ? `/${opts.container}` : ""}] `;
+    const lines = new PassThrough();
+    lines.on("data", (chunk: Buffer) => {
+      const text = partial + chunk.toString("utf8");
+      const cut = text.lastIndexOf("\n") + 1;
+      partial = text.slice(cut);
+      if (cut > 0) out.write(prefixed(text.slice(0, cut), prefix));
+    });
+    await backend.logs(app, node, { follow: opts.follow, ...(opts.container ? { container: opts.container } : {}) }, lines);
+    if (partial) out.write(prefixed(`${partial}\n`, prefix));
+  }));
 }
 
 /** Writes the logs of every container of every pod of `app` to `out`; following them until interrupted with -f. */

@@ -1,7 +1,7 @@
 // Requested operations the agent carries out: a rollback to a history entry, a sync of some objects.
 // Both write `operation.sync` on the Application (Argo CD's shape) and wait for the agent to clear it.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { TetherClient } from "../../agent/api/client.ts";
+import type { AppReader } from "./wait.ts";
 import type { Application } from "../../agent/api/types.ts";
 import { ConflictError, NotFoundError, TimeoutError, UsageError } from "../errors.ts";
 
@@ -36,7 +36,7 @@ export function refuseWhileRunning(app: Application): void {
 }
 
 /** Waits until the agent has taken the requested operation (it clears `operation`), then returns the app as it left it. */
-export async function waitForOperation(client: TetherClient, name: string, timeoutMs: number): Promise<Application> {
+export async function waitForOperation(client: AppReader, name: string, timeoutMs: number): Promise<Application> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const app = await client.getApplication(name);

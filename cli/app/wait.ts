@@ -2,6 +2,9 @@
 // and `app create --wait-timeout`.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { TetherClient } from "../../agent/api/client.ts";
+
+/** What the waits read: a TetherClient, or the agent's API after `tether login` (cli/app/backend.ts). */
+export type AppReader = Pick<TetherClient, "getApplication" | "namespace">;
 import type { Application, Condition } from "../../agent/api/types.ts";
 import { NotFoundError, TimeoutError } from "../errors.ts";
 
@@ -81,7 +84,7 @@ export function stopWhenSyncEnded(app: Application): void {
 const conditionLines = (conditions: readonly Condition[]) => conditions.map((c) => `\n  ${c.type}: ${c.message}`).join("");
 
 /** Resolves with the app once satisfied; throws at the timeout, or at once on a condition that will not clear. */
-export async function waitForApp(client: TetherClient, name: string, opts: WaitOptions): Promise<Application> {
+export async function waitForApp(client: AppReader, name: string, opts: WaitOptions): Promise<Application> {
   const deadline = Date.now() + opts.timeoutMs;
   const progress = new Progress(opts.progress ?? process.stderr);
   for (;;) {

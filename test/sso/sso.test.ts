@@ -2,11 +2,13 @@
 // provider (oidc-provider) on 127.0.0.1, a person logging in through Chromium, the group mapping of an
 // `argocd-rbac-cm`-style policy carried over unchanged, and project role tokens for CI.
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, stat } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repoRoot } from "../harness/paths.ts";
+import { pathWithTools, repoRoot } from "../harness/paths.ts";
 import { startOidcProvider, type RunningProvider } from "../harness/oidc.ts";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp } from "../support/apps.ts";
@@ -138,6 +140,67 @@ describe("single sign-on with Argo CD's RBAC", () => {
     const { token } = await logIn("alice");
     expect((await fetch(`${base}/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     expect((await api(token, "GET", "applications")).status).toBe(401);
+  });
+});
+
+describe("tether login --sso: the CLI without a kubeconfig", () => {
+  /** The CLI with its own config file and no kubeconfig at all: only the login can reach the apps. */
+  const asUser = (config: string, args: readonly string[]) => execa(process.execPath, [path.join(repoRoot, "dist", "tether.mjs"), ...args],
+    { reject: false, env: { TETHER_CONFIG: config, PATH: pathWithTools(), KUBECONFIG: "/nonexistent/kubeconfig" } });
+
+  it("logs in through the browser, keeps the session 0600, and every app command uses it within the policy", async () => {
+    const config = path.join(await mkdtemp(path.join(os.tmpdir(), "tether-login-")), "config");
+    const login = asUser(config, ["login", base, "--sso"]);
+    let stderr = "";
+    login.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
+    const url = await eventually("the login URL printed", () => Promise.resolve(/(http:\/\/\S+\/auth\/login\?\S+)/.exec(stderr)?.[1]), 15_000);
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.locator("input[name=login]").fill("alice");
+    await page.locator("input[name=password]").fill("any");
+    await page.locator("button[type=submit]").click();
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("Logged in. You can close this tab").waitFor();
+    // The session went to the CLI's loopback listener as a one-time code, never into the browser.
+    expect(page.url()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\/callback\?code=/);
+    expect(page.url()).not.toContain("eyJ");
+    await page.close();
+    const done = await login;
+    expect(done.exitCode, `${done.stderr}`).toBe(0);
+    expect(done.stdout).toContain(`Logged in to ${base} as alice`);
+    expect((await stat(config)).mode & 0o777).toBe(0o600);
+    const token = /auth-token: (\S+)/.exec(await readFile(config, "utf8"))?.[1] ?? "";
+
+    const list = await asUser(config, ["app", "list", "-o", "name"]);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout.split("\n").filter(Boolean).sort()).toEqual(["a-api", "a-web"]);
+    const get = await asUser(config, ["app", "get", "a-web", "-o", "json"]);
+    expect(get.exitCode, get.stderr).toBe(0);
+    expect((JSON.parse(get.stdout) as { spec: { project: string } }).spec.project).toBe("team-a");
+    await core.createNamespace({ body: { metadata: { name: "sso-a-web" } } }).catch(() => undefined);
+    const sync = await asUser(config, ["app", "sync", "a-web", "--timeout", "90s"]);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(sync.stdout).toContain("a-web: Succeeded");
+    const refused = await asUser(config, ["app", "sync", "b-web"]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain("permission denied: applications, get, team-b/b-web, sub: alice");
+    const suspend = await asUser(config, ["app", "suspend", "a-web"]);
+    expect(suspend.exitCode).toBe(2);
+    expect(suspend.stderr).toContain("needs a kubeconfig");
+
+    const out = await asUser(config, ["logout"]);
+    expect(out.exitCode, out.stderr).toBe(0);
+    expect(await readFile(config, "utf8")).not.toContain(token);
+    expect((await api(token, "GET", "applications")).status).toBe(401);
+  });
+
+  it("a project token is taken without the browser's CSRF token; an SSO browser session is not", async () => {
+    const r = await cli(["proj", "role", "create-token", "team-a", "ci", "--namespace", NS, "--id", "no-csrf", "-t"], { kubeconfig: kubeconfigPath });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const bare = (token: string) => fetch(`${base}/api/v1/applications/a-api/refresh`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect((await bare(r.stdout.trim())).status).toBe(202);
+    const { token } = await logIn("alice");
+    expect((await bare(token)).status).toBe(403);
   });
 });
 
