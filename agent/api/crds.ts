@@ -6,6 +6,10 @@ import {
   ApplicationSetSpecSchema, ApplicationSetStatusSchema, ApplicationSpecSchema, ApplicationStatusSchema, AppProjectSpecSchema, AppProjectStatusSchema, OperationSchema, resourceSchema,
 } from "./schema.ts";
 import { GROUP, VERSION, type Manifest } from "./types.ts";
+import {
+  FreightFields, ProjectSpecSchema, ProjectStatusSchema, PromotionSpecSchema, PromotionStatusSchema, StageSpecSchema, StageStatusSchema,
+  WarehouseSpecSchema, WarehouseStatusSchema,
+} from "./promotion.ts";
 
 /** OpenAPI v3 schema as the API server reads it (wire names, unlike client-node's camel-cased model). */
 type V1JSONSchemaProps = { readonly [key: string]: unknown };
@@ -21,6 +25,9 @@ const applicationSetSchema = resourceSchema({ spec: ApplicationSetSpecSchema, st
 
 const SHORT_NAMES: Record<string, string[]> = { Application: ["app", "apps"], AppProject: ["appproj"], ApplicationSet: ["appset", "appsets"] };
 
+/** Kargo's Project is cluster-scoped: its name is the namespace of its Warehouses, Stages and Freight. */
+const CLUSTER_SCOPED = new Set(["Project"]);
+
 function crd(kind: string, plural: string, schema: V1JSONSchemaProps, columns: Columns): Manifest {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
@@ -28,7 +35,7 @@ function crd(kind: string, plural: string, schema: V1JSONSchemaProps, columns: C
     metadata: { name: `${plural}.${GROUP}` },
     spec: {
       group: GROUP,
-      scope: "Namespaced",
+      scope: CLUSTER_SCOPED.has(kind) ? "Cluster" : "Namespaced",
       names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List`, categories: ["tether"],
         shortNames: SHORT_NAMES[kind] ?? [] },
       versions: [{
@@ -61,4 +68,28 @@ export const applicationSetCrd = crd("ApplicationSet", "applicationsets", applic
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ]);
 
-export const crds: readonly Manifest[] = [applicationCrd, appProjectCrd, applicationSetCrd];
+const age = { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" };
+
+/** The promotion kinds (agent/promote), with the columns `kargo get` prints. */
+export const promotionCrds: readonly Manifest[] = [
+  crd("Warehouse", "warehouses", resourceSchema({ spec: WarehouseSpecSchema, status: Type.Optional(WarehouseStatusSchema) }, ["spec"]), [
+    { name: "Freight", type: "string", jsonPath: ".status.lastFreight.name" }, age,
+  ]),
+  crd("Freight", "freights", resourceSchema(FreightFields, ["warehouse", "images"]), [
+    { name: "Alias", type: "string", jsonPath: ".alias" }, { name: "Warehouse", type: "string", jsonPath: ".warehouse" }, age,
+  ]),
+  crd("Stage", "stages", resourceSchema({ spec: StageSpecSchema, status: Type.Optional(StageStatusSchema) }, ["spec"]), [
+    { name: "Freight", type: "string", jsonPath: ".status.currentFreight.name" },
+    { name: "Health", type: "string", jsonPath: ".status.health.status" },
+    { name: "Phase", type: "string", jsonPath: ".status.phase" }, age,
+  ]),
+  crd("Promotion", "promotions", resourceSchema({ spec: PromotionSpecSchema, status: Type.Optional(PromotionStatusSchema) }, ["spec"]), [
+    { name: "Stage", type: "string", jsonPath: ".spec.stage" }, { name: "Freight", type: "string", jsonPath: ".spec.freight" },
+    { name: "Phase", type: "string", jsonPath: ".status.phase" }, age,
+  ]),
+  crd("Project", "projects", resourceSchema({ spec: Type.Optional(ProjectSpecSchema), status: Type.Optional(ProjectStatusSchema) }, []), [
+    { name: "Phase", type: "string", jsonPath: ".status.phase" }, age,
+  ]),
+];
+
+export const crds: readonly Manifest[] = [applicationCrd, appProjectCrd, applicationSetCrd, ...promotionCrds];
