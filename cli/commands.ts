@@ -44,6 +44,11 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./appset/index.ts")).appsetCommand(),
   },
   {
+    name: "promote",
+    summary: "Promote Freight to a stage of a promotion project (Kargo's Warehouse → Freight → Stage), and show the pipeline",
+    load: async () => (await import("./promote/index.ts")).promoteCommand(),
+  },
+  {
     name: "repo",
     summary: "Lay out and check the GitOps repository",
     load: async () => (await import("./repo/index.ts")).repoCommand(),

@@ -37,6 +37,7 @@ const ConditionSchema = Type.Object({
 export const WarehouseStatusSchema = Type.Object({
   lastFreight: opt(Type.Object({ name: Type.String() })),
   discoveredAt: opt(str("When the registries were last read successfully.")),
+  observedGeneration: opt(Type.Integer()),
   message: opt(str()),
   conditions: opt(Type.Array(ConditionSchema)),
 });

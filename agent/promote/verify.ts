@@ -57,7 +57,7 @@ function syncedSince(app: Application, promotedAt: string): boolean {
 }
 
 /** The commit the app must run: the one the promotion pushed to the branch its source tracks. */
-function expectedRevision(app: Application, current: StageHistoryEntry | undefined): string | undefined {
+export function expectedRevision(app: Application, current: Pick<StageHistoryEntry, "commits"> | undefined): string | undefined {
   const sources = app.spec.sources ?? (app.spec.source ? [app.spec.source] : []);
   for (const c of current?.commits ?? []) {
     if (sources.some((s) => sameRepo(s.repoURL, c.repoURL) && (s.targetRevision ?? "HEAD") === c.branch)) return c.id;

@@ -8,6 +8,7 @@ import { sourcesOf } from "../api/sources.ts";
 import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { adoptArgoCdManifests } from "./argocd.ts";
+import { adoptKargoManifests } from "./kargo.ts";
 import { detectType, explicitType, renderApplication, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
@@ -109,7 +110,8 @@ export async function renderSources(input: SourcesRenderInput): Promise<SourcesR
       perSource.push(await renderOne({ input, source: pinned(source, input.revisions[i]!), tree: trees.get(i), valueRoots }));
     }
     const adopted = adoptArgoCdManifests(mergeObjects(perSource), { namespace: input.agentNamespace });
-    return { objects: adopted.objects, warnings: adopted.warnings };
+    const kargo = adoptKargoManifests(adopted.objects);
+    return { objects: kargo.objects, warnings: [...adopted.warnings, ...kargo.warnings] };
   } finally {
     for (const tree of trees.values()) await tree.cleanup();
   }
