@@ -203,7 +203,7 @@ export class PromotionController {
     const freight = snap.freight.find((f) => nsOf(f) === ns && nameOf(f) === promotion.spec.freight);
     const planned = planPromotion({ promotion, stage, freight, apps: snap.apps, agentNamespace: this.opts.client.agentNamespace });
     if ("refused" in planned) {
-      await this.fail(promotion, stage, planned.refused, "PromotionRefused");
+      await this.fail(promotion, stage, { message: planned.refused, reason: "PromotionRefused" });
       return;
     }
     const plan = planned.plan;
@@ -224,7 +224,7 @@ export class PromotionController {
         await this.opts.client.writePromotionStatus(promotion, { ...status, message: `wrote ${w.writeBranch} of ${w.repoURL} (${commit.slice(0, 7)})` });
       } catch (err) {
         const pushed = commits.length > 0 ? ` (already pushed: ${commits.map((c) => `${c.branch} of ${c.repoURL}`).join(", ")})` : "";
-        await this.fail(promotion, stage, `writing branch ${w.writeBranch} of ${w.repoURL} failed: ${errorMessage(err)}${pushed}`, "PromotionFailed", status);
+        await this.fail(promotion, stage, { message: `writing branch ${w.writeBranch} of ${w.repoURL} failed: ${errorMessage(err)}${pushed}`, reason: "PromotionFailed", status });
         return;
       }
     }
@@ -269,7 +269,10 @@ export class PromotionController {
     await this.opts.client.recordEvent({ ...promotion, kind: "Promotion" }, { type: "Normal", reason: "Promoted", message: `Freight ${entry.name} promoted to Stage ${nameOf(stage)}` });
   }
 
-  private async fail(promotion: Promotion, stage: Stage | undefined, message: string, reason: string, status: Promotion["status"] = promotion.status): Promise<void> {
+  private async fail(promotion: Promotion, stage: Stage | undefined,
+    o: { readonly message: string; readonly reason: string; readonly status?: Promotion["status"] }): Promise<void> {
+    const { message, reason } = o;
+    const status = o.status ?? promotion.status;
     const finishedAt = new Date().toISOString();
     await this.opts.client.writePromotionStatus(promotion, { ...status, phase: "Failed", message, finishedAt });
     if (stage !== undefined) {

@@ -62,7 +62,7 @@ describe("eligibility", () => {
     ["a downstream stage takes freight its upstream verified", uat, freight("1.0.0", { verifiedIn: ["test"] }), true, ""],
     ["a downstream stage takes freight approved for it", uat, freight("1.0.0", { approvedFor: ["uat"] }), true, ""],
     ["a stage without subscriptions takes nothing", stage("x", {}), freight("1.0.0"), false, "has no subscriptions: set spec.subscriptions.warehouse"],
-  ])("%s", (_title, s, f, ok, reason) => {
+  ].map(([title, s, f, ok, reason]) => ({ title, s: s as Stage, f: f as Freight, ok, reason })))("$title", ({ s, f, ok, reason }) => {
     const result = eligibility(s, f);
     expect(result.ok).toBe(ok);
     if (!result.ok) expect(result.reason).toContain(reason);
@@ -90,22 +90,23 @@ describe("auto-promotion", () => {
     ["waits while a promotion of the stage runs", project(true), test, [promo(older, "Running")], "skip", "is under way"],
     ["does not repeat a failed promotion of the same freight", project(true), test, [promo(newest, "Failed")], "skip", "was promoted to Stage test before"],
     ["is not held back by another stage's promotion", project(true), test, [promo(newest, "Running", "uat")], "promote", ""],
-  ])("%s", (_title, p, s, promotions, outcome, reason) => {
+  ].map(([title, p, s, promotions, outcome, reason]) => ({ title, p: p as PromotionProject, s: s as Stage, promotions: promotions as Promotion[], outcome, reason })))(
+    "$title", ({ p, s, promotions, outcome, reason }) => {
     const decision = autoPromotion(p, s, [older, newest], promotions);
     if (outcome === "promote") expect(decision).toEqual({ promote: newest });
     else expect((decision as { skip: string }).skip).toContain(reason);
-  });
+    });
 });
 
 describe("verification", () => {
   const promotedAt = "2026-12-06T10:00:00.000Z";
   const current: StageHistoryEntry = { name: "f", promotion: "test.f", promotedAt, commits: [{ repoURL: "https://git.example/gitops", branch: "stage/test", id: "c2" }] };
-  const app = (sync: string, health: string, revision: string, startedAt = "2026-12-06T10:00:05.000Z", targetRevision = "stage/test"): Application => ({
+  const app = (sync: string, health: string, revision: string, o: { startedAt?: string; targetRevision?: string } = {}): Application => ({
     metadata: { name: "kargo-demo-test", namespace: "tether-system" },
-    spec: { source: { repoURL: "https://git.example/gitops.git", targetRevision, path: "stages/test" }, destination: {} },
+    spec: { source: { repoURL: "https://git.example/gitops.git", targetRevision: o.targetRevision ?? "stage/test", path: "stages/test" }, destination: {} },
     status: {
       sync: { status: sync as "Synced", revision }, health: { status: health as "Healthy" },
-      operationState: { phase: "Succeeded", startedAt },
+      operationState: { phase: "Succeeded", startedAt: o.startedAt ?? "2026-12-06T10:00:05.000Z" },
     },
   });
   const apps = (a?: Application) => new Map(a ? [["tether-system/kargo-demo-test", a]] : []);
@@ -115,8 +116,8 @@ describe("verification", () => {
     ["not verified while the app is OutOfSync", app("OutOfSync", "Healthy", "c2"), "Progressing", false],
     ["not verified while the app is Progressing", app("Synced", "Progressing", "c2"), "Progressing", false],
     ["unhealthy when the app is Degraded", app("Synced", "Degraded", "c2"), "Unhealthy", false],
-    ["not verified by a sync that ran before the promotion", app("Synced", "Healthy", "c2", "2026-12-06T09:59:00.000Z"), "Progressing", false],
-    ["an app on another branch counts when Synced and Healthy after the promotion", app("Synced", "Healthy", "zz", undefined, "main"), "Healthy", true],
+    ["not verified by a sync that ran before the promotion", app("Synced", "Healthy", "c2", { startedAt: "2026-12-06T09:59:00.000Z" }), "Progressing", false],
+    ["an app on another branch counts when Synced and Healthy after the promotion", app("Synced", "Healthy", "zz", { targetRevision: "main" }), "Healthy", true],
     ["unhealthy when the app does not exist", undefined, "Unhealthy", false],
   ])("%s", (_title, a, status, verified) => {
     const result = stageHealth(test, current, apps(a), "tether-system");

@@ -28,26 +28,37 @@ export function stageHealth(stage: Stage, current: StageHistoryEntry | undefined
       issues.push(`Application ${namespace}/${u.appName} (argoCDAppUpdates) not found; create it or fix appName`);
       continue;
     }
-    const sync = app.status?.sync?.status ?? "Unknown";
-    const health = app.status?.health?.status ?? "Unknown";
     const revision = app.status?.sync?.revision;
-    argoCDApps.push({ namespace, name: u.appName, syncStatus: sync, healthStatus: health, ...(revision ? { revision } : {}) });
-    const expected = expectedRevision(app, current);
-    if (sync !== "Synced" || health !== "Healthy") {
-      const bad = health === "Degraded" || health === "Missing";
-      if (bad) issues.push(`Application ${u.appName} is ${sync} and ${health}: ${app.status?.health?.message ?? ""}`.replace(/: $/, ""));
-      else progressing = true;
-    } else if (expected !== undefined && !(app.status?.sync?.revisions ?? [revision]).includes(expected)) {
-      progressing = true;
-    } else if (current !== undefined && !syncedSince(app, current.promotedAt)) {
-      progressing = true;
-    }
+    argoCDApps.push({
+      namespace, name: u.appName, syncStatus: app.status?.sync?.status ?? "Unknown", healthStatus: app.status?.health?.status ?? "Unknown",
+      ...(revision ? { revision } : {}),
+    });
+    const judged = appState(app, current);
+    if (judged === "progressing") progressing = true;
+    else if (judged !== "ready") issues.push(judged.issue);
   }
   const status: StageHealth["status"] = issues.length > 0 ? "Unhealthy" : progressing ? "Progressing" : current ? "Healthy" : "Unknown";
   return {
     health: { status, ...(issues.length > 0 ? { issues } : {}), ...(argoCDApps.length > 0 ? { argoCDApps } : {}) },
     verified: current !== undefined && status === "Healthy",
   };
+}
+
+/** One Application: ready, still progressing, or the issue that makes the stage Unhealthy. */
+type AppState = "ready" | "progressing" | { readonly issue: string };
+
+function appState(app: Application, current: StageHistoryEntry | undefined): AppState {
+  const sync = app.status?.sync?.status ?? "Unknown";
+  const health = app.status?.health?.status ?? "Unknown";
+  if (health === "Degraded" || health === "Missing") {
+    const why = app.status?.health?.message;
+    return { issue: `Application ${app.metadata?.name ?? ""} is ${sync} and ${health}${why ? `: ${why}` : ""}` };
+  }
+  if (sync !== "Synced" || health !== "Healthy") return "progressing";
+  const expected = expectedRevision(app, current);
+  if (expected !== undefined && !(app.status?.sync?.revisions ?? [app.status?.sync?.revision]).includes(expected)) return "progressing";
+  if (current !== undefined && !syncedSince(app, current.promotedAt)) return "progressing";
+  return "ready";
 }
 
 /** The sync the promotion requested has run: an operation that started after the promotion and succeeded. */
