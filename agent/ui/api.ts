@@ -28,6 +28,7 @@ import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.
 import { serveAsset } from "./assets.ts";
 import { AppSetClient } from "../appset/client.ts";
 import { summarizeAppSet } from "./appsets.ts";
+import { pipelineRoutes } from "./pipelines.ts";
 import { DIFF_LIMITS, Gate, STREAM_LIMITS, TooManyRequests } from "./limits.ts";
 import { SsoRefused, type SsoService } from "../sso/service.ts";
 import { CLI_RETURN, SsoError } from "../sso/oidc.ts";
@@ -174,7 +175,16 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     sendJson(call.res, 202, { accepted: true });
   };
 
+  const pipelines = pipelineRoutes({ kc: opts.kc, namespace: opts.namespace, access: opts.access, ...(opts.sso ? { sso: opts.sso } : {}) });
+
   const routes: Record<string, Handler> = {
+    "GET pipelines": async (call) => sendJson(call.res, 200, { items: await pipelines.list(call.who) }),
+    "GET pipelines/*": async (call) => sendJson(call.res, 200, await pipelines.view(call.who, call.name)),
+    "POST pipelines/*/promote": async (call) => {
+      const accepted = await pipelines.promote(call.who, call.name, await readJson(call.req));
+      log(`ui: ${call.who.user} promoted Freight ${accepted.freight} to stage ${accepted.stage} of project ${call.name} (Promotion ${accepted.promotion})`);
+      sendJson(call.res, 202, accepted);
+    },
     "GET session": ({ res, who, bearer }) => {
       sendJson(res, 200, { user: who.user, namespace: opts.namespace, csrf: csrfToken(csrfKey, bearer) });
       return Promise.resolve();
@@ -296,10 +306,11 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     } catch {
       return undefined;
     }
-    const name = parts[0] === "applications" && parts.length > 1 ? parts[1] ?? "" : "";
+    const named = parts[0] === "applications" || parts[0] === "pipelines";
+    const name = named && parts.length > 1 ? parts[1] ?? "" : "";
     // `.` and `..` would be resolved away once the name is a URL path (another object, or the list).
     if (name === "." || name === "..") return undefined;
-    const pattern = name ? ["applications", "*", ...parts.slice(2)].join("/") : parts.join("/");
+    const pattern = name ? [parts[0], "*", ...parts.slice(2)].join("/") : parts.join("/");
     const handler = routes[`${method} ${pattern}`];
     return handler && { handler, name };
   };

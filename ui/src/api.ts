@@ -2,8 +2,9 @@
 // the CSRF token on actions, and server-sent events read through fetch so the token goes in a header.
 import type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode } from "../../agent/ui/view.ts";
 import type { AppSetSummary } from "../../agent/ui/appsets.ts";
+import type { FreightSummary, PipelineView, StageSummary } from "../../agent/promote/view.ts";
 
-export type { AppDetail, AppSummary, AppSetSummary, EventView, ObjectDiffView, TreeNode };
+export type { AppDetail, AppSummary, AppSetSummary, EventView, ObjectDiffView, TreeNode, FreightSummary, PipelineView, StageSummary };
 
 const TOKEN_KEY = "tether.token";
 
@@ -106,6 +107,10 @@ export const api = {
   actions: (name: string, key: string) => call<{ items: ResourceActionView[] }>("GET", app(name, `actions${keyQuery(key)}`)).then((r) => r.items),
   runAction: (name: string, key: string, action: string, params: Record<string, string>) =>
     call<{ message: string }>("POST", app(name, `actions${keyQuery(key)}`), { action, params }),
+  pipelines: () => call<{ items: { name: string; stages: number }[] }>("GET", "pipelines").then((r) => r.items),
+  pipeline: (project: string) => call<PipelineView>("GET", `pipelines/${encodeURIComponent(project)}`),
+  promote: (project: string, stage: string, freight: string) =>
+    call<{ promotion: string }>("POST", `pipelines/${encodeURIComponent(project)}/promote`, { stage, freight }),
 };
 
 /** A resource action of an object (restart, scale…), as `GET …/actions` lists it. */

@@ -7,6 +7,7 @@ import { AppList } from "./AppList.tsx";
 import { AppPage } from "./AppPage.tsx";
 import { Login } from "./Login.tsx";
 import { ObjectView } from "./ObjectView.tsx";
+import { Pipeline, PipelineList } from "./Pipeline.tsx";
 import { useRoute } from "./router.ts";
 import "./style.css";
 
@@ -62,6 +63,7 @@ function App() {
     <>
       <header class="top">
         <a href="#/" class="brand">Tether</a>
+        <a href="#/pipelines" class="nav">Pipelines</a>
         <span class="user" title={`namespace ${session.namespace}`}>{session.user}</span>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>
@@ -69,6 +71,8 @@ function App() {
         version={Object.values(live.versions).reduce((sum, v) => sum + v, 0)} />}
       {route.page === "app" && <AppPage key={route.name} name={route.name} version={live.versions[route.name] ?? 0} />}
       {route.page === "object" && <ObjectView key={route.key} name={route.name} objectKey={route.key} version={live.versions[route.name] ?? 0} />}
+      {route.page === "pipelines" && <PipelineList />}
+      {route.page === "pipeline" && <Pipeline key={route.project} project={route.project} />}
     </>
   );
 }
