@@ -24,6 +24,7 @@ import { AppSetController } from "./appset/controller.ts";
 import { liveDiffSettings } from "./diff/settings.ts";
 import { healthRules, useHealthRules } from "./health/index.ts";
 import { Notifier } from "./notify/index.ts";
+import { promotionController } from "./promote/index.ts";
 
 export interface AgentOptions {
   readonly kc: KubeConfig;
@@ -120,6 +121,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
   const appsets = agentAppSets(opts, { source, log }, () => leadership?.mayWrite() ?? sharding?.owns("applicationsets") ?? true);
   const webhook = agentWebhook(opts, { client, controller, log }, (push) => appsets.onPush(push));
+  // Promotion (Kargo's Warehouses and Stages): one replica writes, as for the sets.
+  const promotion = promotionController({
+    kc: opts.kc, namespace: opts.namespace, client, source, cacheDir, allowLocalRepos: opts.allowLocalRepos ?? false, log,
+    tickMs: Math.min(opts.pollIntervalMs, 5000), owns: () => leadership?.mayWrite() ?? sharding?.owns("promotions") ?? true,
+  });
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
   const server = await startServer({
@@ -134,13 +140,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await webhook.warnIfUnsigned(opts.namespace);
   if (opts.leaderElection) {
     leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log },
-      async () => { await controller.start(); await appsets.start(); });
+      async () => { await controller.start(); await appsets.start(); promotion.start(); });
   }
   else {
     if (opts.sharding) sharding = shard({ kc: opts.kc, namespace: opts.namespace, ...opts.sharding, log,
       onChange: () => controller.rebalance(), drained: (of) => controller.drained(of) });
     await controller.start();
     await appsets.start();
+    promotion.start();
   }
   // Notifications (tether-notifications-cm): informers and a send queue of their own; the replica that writes sends.
   const notifier = new Notifier({
@@ -157,6 +164,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       // The lease goes back only after the running reconciles finished: the next leader never applies alongside this one.
       await notifier.stop();
       await appsets.stop();
+      await promotion.stop();
       if (leadership) await leadership.release(() => controller.stop());
       else if (sharding) await sharding.release(() => controller.stop());
       else await controller.stop();

@@ -41,6 +41,8 @@ export class PromotionController {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** The last pass's failure, logged once until it changes (a cluster without the CRDs, RBAC refusing). */
+  private lastError = "";
 
   constructor(private readonly opts: PromotionControllerOptions) {}
 
@@ -48,7 +50,11 @@ export class PromotionController {
     this.stopped = false;
     const loop = () => {
       if (this.stopped) return;
-      this.running = this.tick().catch((err: unknown) => this.opts.log(`promotion: ${errorMessage(err)}`)).finally(() => {
+      this.running = this.tick().then(() => { this.lastError = ""; }, (err: unknown) => {
+        const message = errorMessage(err);
+        if (message !== this.lastError) this.opts.log(`promotion: ${message}; trying again every pass`);
+        this.lastError = message;
+      }).finally(() => {
         if (!this.stopped) this.timer = setTimeout(loop, this.opts.tickMs ?? 5000);
       });
     };
