@@ -3,7 +3,9 @@
 // a real registry on 127.0.0.1 with real image tags, a real git repository the promotions commit to, and
 // the agent. Freight moves stage to stage, each stage taking only what the one before verified; the
 // pipeline page shows it in Chromium and its Promote button promotes.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,7 +45,8 @@ async function stageUntil(name: string, what: string, check: (s: Stage) => boole
       return await check(last) ? last : undefined;
     }, timeoutMs);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)}\nagent log:\n${agent.logs().split("\n").filter((l) => l.includes("promotion")).slice(-20).join("\n")}`);
+    const app = await reader.get(`${PROJECT}-${name}`).catch(() => undefined);
+    throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)}\napp: ${JSON.stringify(app?.status?.conditions)} ${JSON.stringify(app?.status?.operationState?.message)}\nagent log:\n${agent.logs().split("\n").filter((l) => l.includes("promotion")).slice(-20).join("\n")}`);
   }
 }
 
@@ -86,7 +89,7 @@ beforeAll(async () => {
   for (const tag of ["1.23.4", "1.24.0", "1.25.3", "2.0.0"]) await pushImage(registry.host, { repository: "nginx", tag });
   gitops = await createRepo();
   const stages = ["test", "uat", "prod"];
-  const files: Record<string, string> = { "base/deployment.yaml": deployment(image) };
+  const files: Record<string, string> = { "base/deployment.yaml": deployment(image), "base/kustomization.yaml": "resources:\n- deployment.yaml\n" };
   for (const s of stages) files[`stages/${s}/kustomization.yaml`] = "resources:\n- ../../base\n";
   const pipeline = readFileSync(`${repoRoot}/agent/promote/testdata/kargo-demo.yaml`, "utf8")
     .replaceAll("${GITOPS_REPO_URL}", gitops.url).replaceAll("${IMAGE}", image);
@@ -109,6 +112,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  writeFileSync(path.join(os.tmpdir(), `${NS}-agent.log`), agent?.logs() ?? "");
   await registry?.cleanup();
   await gitops?.cleanup();
 });
