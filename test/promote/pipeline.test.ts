@@ -226,4 +226,27 @@ describe("the pipeline page", () => {
     expect(await branchTag("uat")).toBe("1.26.0");
     expect(await branchTag("prod")).toBe("1.25.3");
   });
+
+  it("refuses the Promote button to a user who may read the pipeline but not promote", async () => {
+    const name = "pipeline-viewer";
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name } } });
+    const rbac = "rbac.authorization.k8s.io";
+    await applyApp(objects, { apiVersion: `${rbac}/v1`, kind: "Role", metadata: { name, namespace: PROJECT },
+      rules: [{ apiGroups: ["tether.dev"], resources: ["stages", "freights", "promotions"], verbs: ["get", "list"] }] } as never);
+    await applyApp(objects, { apiVersion: `${rbac}/v1`, kind: "RoleBinding", metadata: { name, namespace: PROJECT },
+      roleRef: { apiGroup: rbac, kind: "Role", name }, subjects: [{ kind: "ServiceAccount", name, namespace: NS }] } as never);
+    const token = (await core.createNamespacedServiceAccountToken({ name, namespace: NS, body: { spec: { audiences: [], expirationSeconds: 3600 } } })).status?.token ?? "";
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`http://127.0.0.1:${agent.port}/ui/`);
+    await page.getByLabel("Bearer token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.goto(`http://127.0.0.1:${agent.port}/ui/#/pipelines/${PROJECT}`);
+    await page.getByRole("button", { name: "Promote 1.26.0 to prod" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Promote" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Not allowed: .*promote.*stages/);
+    expect(await branchTag("prod")).toBe("1.25.3");
+    expect((await list<Promotion>("promotions")).filter((p) => p.spec.stage === "prod" && p.status?.phase === "Succeeded")).toHaveLength(1);
+  });
 });

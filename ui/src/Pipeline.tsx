@@ -84,7 +84,7 @@ function Stages(props: { view: PipelineView; onPromote: (stage: StageSummary, fr
           {s.healthIssues.length > 0 && <ul class="issues">{s.healthIssues.map((i) => <li key={i}>{i}</li>)}</ul>}
           <section aria-label="Available freight">
             <h3>Available</h3>
-            {s.available.length === 0 ? <p class="muted">{s.upstream.length ? `nothing verified in ${s.upstream.join(", ")} yet` : "nothing new"}</p> : (
+            {s.available.length === 0 ? <p class="muted">{s.upstream.length ? `nothing new verified in ${s.upstream.join(", ")}` : "nothing new from the Warehouse"}</p> : (
               <ul class="available">
                 {s.available.slice(0, 5).map((f) => (
                   <li key={f.name}>
