@@ -250,3 +250,28 @@ describe("the pipeline page", () => {
     expect((await list<Promotion>("promotions")).filter((p) => p.spec.stage === "prod" && p.status?.phase === "Succeeded")).toHaveLength(1);
   });
 });
+
+describe("a promotion that cannot write its branch", () => {
+  it("fails naming the repository and branch, keeps the stage's Freight and syncs nothing", async () => {
+    const hotfix: Stage = {
+      apiVersion: "tether.dev/v1alpha1", kind: "Stage", metadata: { name: "hotfix", namespace: PROJECT },
+      spec: {
+        subscriptions: { warehouse: PROJECT },
+        promotionMechanisms: {
+          gitRepoUpdates: [{ repoURL: "file:///nonexistent/gitops.git", writeBranch: "stage/hotfix", kustomize: { images: [{ image, path: "stages/test" }] } }],
+          argoCDAppUpdates: [{ appName: `${PROJECT}-test`, appNamespace: "argocd" }],
+        },
+      },
+    };
+    await objects.patch(hotfix, undefined, undefined, "tether-test", true, PatchStrategy.ServerSideApply);
+    const before = (await reader.get(`${PROJECT}-test`)).status?.operationState?.startedAt;
+    const failed = await cli(["promote", PROJECT, "hotfix", "--freight", "1.26.0", "--timeout", "60s"], { kubeconfig: kubeconfigPath });
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stdout).toMatch(/Failed: writing branch stage\/hotfix of file:\/\/\/nonexistent\/gitops\.git failed: /);
+    const s = await stage("hotfix");
+    expect(s.status?.currentFreight).toBeUndefined();
+    expect(s.status?.conditions?.find((c) => c.type === "Promoted")).toMatchObject({ status: "False", reason: "PromotionFailed" });
+    expect(s.status?.conditions?.find((c) => c.type === "Promoted")?.message).toContain("stage/hotfix of file:///nonexistent/gitops.git");
+    expect((await reader.get(`${PROJECT}-test`)).status?.operationState?.startedAt).toBe(before);
+  });
+});
