@@ -32,11 +32,15 @@ export class PromotionClient {
   async snapshot(): Promise<Snapshot> {
     const [projects, warehouses, freight, stages, promotions, apps] = await Promise.all([
       this.listAll<PromotionProject>("projects"), this.listAll<Warehouse>("warehouses"), this.listAll<Freight>("freights"),
-      this.listAll<Stage>("stages"), this.listAll<Promotion>("promotions"),
-      this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.agentNamespace, plural: "applications" }) as Promise<{ items: Application[] }>,
+      this.listAll<Stage>("stages"), this.listAll<Promotion>("promotions"), this.applications(),
     ]);
-    const byName = new Map(apps.items.map((a) => [`${a.metadata?.namespace ?? ""}/${a.metadata?.name ?? ""}`, a]));
-    return { projects, warehouses, freight, stages, promotions, apps: byName };
+    return { projects, warehouses, freight, stages, promotions, apps };
+  }
+
+  /** The agent namespace's Applications by `namespace/name`. */
+  async applications(): Promise<Map<string, Application>> {
+    const list = await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.agentNamespace, plural: "applications" }) as { items: Application[] };
+    return new Map(list.items.map((a) => [`${a.metadata?.namespace ?? ""}/${a.metadata?.name ?? ""}`, a]));
   }
 
   /** One project's objects (its namespace), for `tether promote` and the UI; the Project is undefined when none exists. */

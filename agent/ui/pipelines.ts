@@ -4,6 +4,7 @@
 // need Argo CD's `applications, sync` on every Application the stage syncs, since promoting syncs them.
 import type { KubeConfig } from "@kubernetes/client-node";
 import { GROUP } from "../api/types.ts";
+import type { Stage } from "../api/promotion.ts";
 import { PromotionClient } from "../promote/client.ts";
 import { newPromotion } from "../promote/controller.ts";
 import { eligibility } from "../promote/eligibility.ts";
@@ -32,14 +33,16 @@ const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 export function pipelineRoutes(opts: PipelineRoutesOptions): PipelineRoutes {
   const client = new PromotionClient(opts.kc, opts.namespace);
-  const kube = (who: Identity, verb: string, resource: string, namespace?: string, name?: string) =>
-    (who.sso ? Promise.resolve() : opts.access.authorize(who, { verb, group: GROUP, resource, ...(namespace ? { namespace } : {}), ...(name ? { name } : {}) }));
+  const kube = (who: Identity, verb: string, resource: string, namespace?: string) =>
+    (who.sso ? Promise.resolve() : opts.access.authorize(who, { verb, group: GROUP, resource, ...(namespace ? { namespace } : {}) }));
 
   const read = async (who: Identity, project: string) => {
     if (!NAME.test(project)) throw new HttpError(400, `${project} is not a project name`);
     await kube(who, "list", "stages", project);
     const objects = await client.project(project);
     if (!objects.project && objects.stages.length === 0) throw new HttpError(404, `promotion project ${project} not found`);
+    // Argo CD's RBAC has no stages: an SSO caller sees a pipeline when it may get every Application it deploys.
+    for (const stage of who.sso ? objects.stages : []) await authorizeApps(opts, who, stage, "get");
     return objects;
   };
 
@@ -75,20 +78,26 @@ export function pipelineRoutes(opts: PipelineRoutesOptions): PipelineRoutes {
   };
 }
 
-async function authorizePromote(opts: PipelineRoutesOptions, who: Identity, project: string, stage: NonNullable<Awaited<ReturnType<PromotionClient["project"]>>["stages"][number]>): Promise<void> {
+async function authorizePromote(opts: PipelineRoutesOptions, who: Identity, project: string, stage: Stage): Promise<void> {
   const stageName = stage.metadata?.name ?? "";
   if (!who.sso) {
     await opts.access.authorize(who, { verb: "promote", group: GROUP, resource: "stages", namespace: project, name: stageName });
     return;
   }
+  await authorizeApps(opts, who, stage, "sync");
+}
+
+/** An SSO or project-token caller's Argo CD right (`applications, ACTION`) on every Application of the stage. */
+async function authorizeApps(opts: PipelineRoutesOptions, who: Identity, stage: Stage, action: "get" | "sync"): Promise<void> {
+  const stageName = stage.metadata?.name ?? "";
   const sso = opts.sso;
-  if (!sso) throw new HttpError(403, "permission denied: promote");
-  const apps = await new PromotionClient(opts.kc, opts.namespace).snapshot().then((s) => s.apps);
+  if (!sso || !who.sso) throw new HttpError(403, `permission denied: applications, ${action}`);
+  const apps = await new PromotionClient(opts.kc, opts.namespace).applications();
   for (const u of stage.spec.promotionMechanisms?.argoCDAppUpdates ?? []) {
     const app = apps.get(`${appNamespaceOf(u.appNamespace, opts.namespace)}/${u.appName}`);
     const object = `${app?.spec.project || "default"}/${u.appName}`;
-    if (!app || !(await sso.allowed(who.sso!, { resource: "applications", action: "sync", object }))) {
-      throw new HttpError(403, `permission denied: applications, sync, ${object}, sub: ${who.user} (promoting stage ${stageName} syncs it)`);
+    if (!app || !(await sso.allowed(who.sso, { resource: "applications", action, object }))) {
+      throw new HttpError(403, `permission denied: applications, ${action}, ${object}, sub: ${who.user} (stage ${stageName} deploys it)`);
     }
   }
 }
