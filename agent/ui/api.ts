@@ -22,7 +22,8 @@ import { errorMessage } from "../errors.ts";
 import { GitSource } from "../source/index.ts";
 import { BadRequest, finalizerPatch, refreshPatch, rollbackPatch, syncPatch, type JsonPatch, type SyncRequest } from "./actions.ts";
 import { csrfToken, HttpError, sameSecret, type Access, type Identity, type ResourceAttributes } from "./auth.ts";
-import { newRenderCache, objectDiffs, type DiffDeps } from "./diff.ts";
+import { newRenderCache, objectDiffs, renderedManifests, type DiffDeps } from "./diff.ts";
+import { overridesFrom, withOverrides } from "./render.ts";
 import { detail, inTree, summarize } from "./model.ts";
 import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
 import { serveAsset } from "./assets.ts";
@@ -222,9 +223,15 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       const live = await cluster.get(node.ref);
       sendJson(call.res, 200, { key: node.key, yaml: live ? stringify(forDisplay(live), { lineWidth: 0 }) : "" });
     },
+    // `?revision=REV&source=JSON` (agent/ui/render.ts): `tether app diff --revision` rendered here, not on the caller's machine.
     "GET applications/*/diff": async (call) => {
-      const app = await mustGet(call);
+      const app = withOverrides(await mustGet(call), overridesFrom(call.url.searchParams));
       sendJson(call.res, 200, { items: await diffs.run(call.who.user, () => objectDiffs(app, diffDeps)) });
+    },
+    // What the pipeline renders, masked: `tether app manifests` and `tether app diff` ask here when an agent is reachable.
+    "GET applications/*/manifests": async (call) => {
+      const app = withOverrides(await mustGet(call), overridesFrom(call.url.searchParams));
+      sendJson(call.res, 200, await diffs.run(call.who.user, () => renderedManifests(app, diffDeps)));
     },
     "GET applications/*/events": async (call) => {
       const app = await mustGet(call);

@@ -2,11 +2,11 @@
 // differs, Secret values masked. The objects come from the one pipeline (controller/pipeline.ts):
 // the project's rules, local-repository refusal and render limits hold here as in the reconcile, and
 // the live side is read on the app's destination cluster as the identity the app writes with.
-import type { Application } from "../api/types.ts";
+import type { Application, Manifest } from "../api/types.ts";
 import { displayRef, refKey, staleEntries } from "../apply/inventory.ts";
 import { RenderCache } from "../controller/memo.ts";
 import { desiredState, type PipelineDeps } from "../controller/pipeline.ts";
-import { compare, decryptedIn, unifiedDiff } from "../diff/index.ts";
+import { compare, decryptedIn, maskForView, unifiedDiff } from "../diff/index.ts";
 import type { ObjectDiffView } from "./view.ts";
 
 export interface DiffDeps {
@@ -42,4 +42,15 @@ export async function objectDiffs(app: Application, deps: DiffDeps): Promise<Obj
     if (live) out.push({ key: refKey(ref), name: displayRef(ref), diff: unifiedDiff(undefined, live, displayRef(ref)), change: "prune" });
   }
   return out;
+}
+
+/**
+ * What the pipeline renders for the app, masked as every view masks them: `items` as it would apply them
+ * (placed, tracked, hooks included), `rendered` as the renderers made them (what `tether preview` compares).
+ */
+export async function renderedManifests(app: Application, deps: DiffDeps): Promise<{ revisions: readonly string[]; items: Manifest[]; rendered: Manifest[] }> {
+  const state = await desiredState({ app }, deps.pipeline);
+  const decrypted = decryptedIn(state.desired.rendered);
+  const masked = (m: Manifest) => maskForView([m], { decrypted: decrypted(m) })[0] ?? m;
+  return { revisions: state.desired.revisions, items: state.planned.map((o) => masked(o.manifest)), rendered: state.desired.rendered.map((r) => masked(r.manifest)) };
 }

@@ -112,8 +112,10 @@ export class ApiBackend implements AppBackend {
     return (await this.api.json<{ nodes: TreeNode[] }>("GET", this.path(app, "/tree"))).nodes;
   }
 
-  async diff(app: Application): Promise<ObjectDiffView[]> {
-    return (await this.api.json<{ items: ObjectDiffView[] }>("GET", this.path(app, "/diff"))).items;
+  /** The agent's diff; at `revision` (a branch, tag or commit) instead of the app's targetRevision when given. */
+  async diff(app: Application, revision?: string): Promise<ObjectDiffView[]> {
+    const query = revision ? `?${new URLSearchParams({ revision }).toString()}` : "";
+    return (await this.api.json<{ items: ObjectDiffView[] }>("GET", this.path(app, `/diff${query}`))).items;
   }
 
   async logs(app: Application, pod: TreeNode, opts: { container?: string; follow: boolean }, out: NodeJS.WritableStream): Promise<void> {

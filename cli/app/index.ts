@@ -155,10 +155,17 @@ Examples:
     });
 
   appOptions(app.command("diff <name>").description("Show how the cluster differs from Git (Secret values masked); exit 1 when it differs"))
-    .option("--repo-cache <dir>", "where to keep the git mirror")
+    .option("--revision <rev>", "render the app at this branch, tag or commit instead of its targetRevision")
+    .option("--agent-url <url>", "with a kubeconfig: render on this agent (its API address; default $TETHER_AGENT_URL), as it renders for the sync")
+    .option("--auth-token <token>", "a bearer token that agent accepts (default $TETHER_AUTH_TOKEN, else the kubeconfig user's token)")
+    .option("--local", "render on this machine even when an agent is given", false)
+    .option("--repo-cache <dir>", "where to keep the git mirror (when rendering here)")
     .option("--allow-local-repos", "read file:// and plain-path repoURLs (refused by default, as the agent refuses them)", false)
-    .addHelpText("after", "\nExample:\n  tether app diff message-app && echo in sync")
-    .action(async (name: string, flags: Flags & { repoCache?: string; allowLocalRepos: boolean }) => {
+    .addHelpText("after", "\nThrough a `tether login`, or with a kubeconfig and an agent (--agent-url or $TETHER_AGENT_URL), the agent renders"
+      + "\nand compares, with its tools, keys and repository credentials; otherwise, or when it cannot be reached, this machine"
+      + "\nrenders (helm and kustomize needed here). Stderr says which. Examples:\n  tether app diff message-app && echo in sync\n"
+      + "  TETHER_AGENT_URL=http://127.0.0.1:8080 TETHER_AUTH_TOKEN=$(kubectl create token ci) tether app diff message-app --revision feature")
+    .action(async (name: string, flags: Flags & DiffFlags) => {
       const { client, app: a } = await mustGet(flags, name);
       const text = await diffText(client, a, flags);
       process.stdout.write(text);
@@ -252,10 +259,14 @@ Examples:
 }
 
 /** The diff text (empty when the cluster equals Git): rendered by the agent after a login, here otherwise. */
-async function diffText(client: AppBackend, app: Application, flags: AppFlags & { repoCache?: string; allowLocalRepos: boolean }): Promise<string> {
-  if (!(client instanceof KubeBackend)) return (await (client as ApiBackend).diff(app)).map((d) => d.diff).join("");
+type DiffFlags = { repoCache?: string; allowLocalRepos: boolean; revision?: string; agentUrl?: string; authToken?: string; local?: boolean };
+
+async function diffText(client: AppBackend, app: Application, flags: AppFlags & DiffFlags): Promise<string> {
+  if (!(client instanceof KubeBackend)) return (await (client as ApiBackend).diff(app, flags.revision)).map((d) => d.diff).join("");
   return (await import("./diff.ts")).diffApplication(app, {
     client: client.client, flags, allowLocalRepos: flags.allowLocalRepos, ...(flags.repoCache ? { cacheDir: flags.repoCache } : {}),
+    ...(flags.revision ? { overrides: { revision: flags.revision } } : {}), local: flags.local ?? false,
+    note: (line) => process.stderr.write(`${line}\n`),
   });
 }
 

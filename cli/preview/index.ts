@@ -10,6 +10,7 @@ import { UsageError } from "../errors.ts";
 import { readProjects, repoDir } from "../repo/layout.ts";
 import { useRepoTools } from "../tools.ts";
 import { comparePreviews, previewChanges, type Preview } from "./compare.ts";
+import type { AgentRenderer } from "./agent.ts";
 import { previewJson, previewMarkdown, previewText } from "./format.ts";
 import { archiveCheckout, gitTreeHash, renderTree, resolveRevision, type Tree } from "./tree.ts";
 
@@ -26,6 +27,9 @@ interface PreviewFlags {
   readonly kubeconfig?: string;
   readonly context?: string;
   readonly live: boolean;
+  readonly agentUrl?: string;
+  readonly authToken?: string;
+  readonly local: boolean;
 }
 
 const collect = (value: string, previous: readonly string[]): string[] => [...previous, value];
@@ -45,10 +49,16 @@ export function previewCommand(): Command {
     .option("--kubeconfig <path>", "also compare head with the live clusters: the agent's cluster (each app's destination as the agent resolves it)")
     .option("--context <name>", "kubeconfig context (implies --live)")
     .option("--live", "compare head with the live clusters using $KUBECONFIG or ~/.kube/config", false)
+    .option("--agent-url <url>", "render each app the agent runs on the agent (default $TETHER_AGENT_URL): the commits must be pushed")
+    .option("--auth-token <token>", "a bearer token the agent accepts (default $TETHER_AUTH_TOKEN)")
+    .option("--local", "render everything on this machine even when an agent is given", false)
     .hook("preAction", useRepoTools)
     .addHelpText("after", `
 Every Application found under --path is rendered as the agent renders it (directory, Kustomize,
-Helm, SOPS/KSOPS), then its own Applications, down the whole tree. Applications of this repository
+Helm, SOPS/KSOPS), then its own Applications, down the whole tree. With an agent (--agent-url or
+$TETHER_AGENT_URL), each app it already runs is rendered there at the pushed commit, with its tools,
+keys and the destination's Helm capabilities (values it decrypted come back masked); the rest here.
+Stderr says which app was rendered where. Applications of this repository
 are read at --base and --head; Secret values are masked. Without age keys an app with encrypted
 files is compared by its files. With --kubeconfig (or --live) every app rendered at head is also compared
 with what runs in its destination cluster: the kubeconfig's cluster for in-cluster, a cluster Secret of
@@ -81,17 +91,31 @@ async function runPreview(flags: PreviewFlags): Promise<Preview> {
   const inRepo = (url: string | undefined) => !url || urls.has(normalizeUrl(url));
   const decryptionKeys = await ageKeys(flags.ageKeyFile);
   const rootApp = rootApplication(flags.rootName, components, flags.namespace);
+  const agent = flags.local ? undefined : await previewAgent(flags, inRepo);
   const render = async (sha: string) => (await renderTree({
     checkout: archiveCheckout(root, sha), root: rootApp, inRepo, decryptionKeys, treeHash: gitTreeHash(root, sha),
     project: await projectsAt(archiveCheckout(root, sha), flags.namespace),
+    ...(agent ? { remote: (app: Application) => agent.render(app, sha) } : {}),
   }))
     .map((a) => (a.error && decryptionKeys.length === 0 && /age key/.test(a.error) ? { ...a, error: `${a.error} (for a preview: pass --age-key-file)` } : a));
   const heads = await render(head);
   const preview = comparePreviews(await render(base), heads, { base, head });
+  for (const line of agent?.notes ?? []) process.stderr.write(`${line}\n`);
   if (flags.kubeconfig === undefined && flags.context === undefined && !flags.live) return preview;
   const { compareWithCluster } = await import("./live.ts");
   const kube = { namespace: flags.namespace, ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}), ...(flags.context ? { context: flags.context } : {}) };
   return { ...preview, live: await compareWithCluster(heads, kube) };
+}
+
+/** The agent to render on, when one is given; a note on stderr when none is. */
+async function previewAgent(flags: PreviewFlags, inRepo: (url: string | undefined) => boolean): Promise<AgentRenderer | undefined> {
+  const { agentEndpoint } = await import("../app/remote.ts");
+  const ep = agentEndpoint(flags);
+  if (!("url" in ep)) {
+    process.stderr.write(`rendering on this machine: ${ep.none}\n`);
+    return undefined;
+  }
+  return (await import("./agent.ts")).agentRenderer(ep, inRepo);
 }
 
 const usage = (flag: string) => (err: unknown) => {

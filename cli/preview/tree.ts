@@ -10,6 +10,7 @@ import type { PlannedObject } from "../../agent/apply/plan.ts";
 import { RenderCache } from "../../agent/controller/memo.ts";
 import { desiredState } from "../../agent/controller/pipeline.ts";
 import { errorMessage } from "../../agent/errors.ts";
+import { missingToolHint } from "../app/remote.ts";
 import type { ChartSource } from "../../agent/render/chart-deps.ts";
 import type { RenderedObject } from "../../agent/render/types.ts";
 import { ChartFetcher } from "../../agent/source/helm-repo.ts";
@@ -52,6 +53,11 @@ export interface RenderTreeOptions {
   readonly project: (name: string) => Promise<AppProject | undefined>;
   /** Git's hash of a directory of this commit, or undefined when it does not exist. */
   readonly treeHash?: (dir: string) => Promise<string | undefined>;
+  /**
+   * Renders an Application on the agent (cli/preview/agent.ts), as it renders for the sync; undefined
+   * when the agent cannot (no such app there, the commit not pushed, unreachable): rendered here then.
+   */
+  readonly remote?: (app: Application) => Promise<Manifest[] | undefined>;
 }
 
 const APP_API_VERSIONS = new Set(["tether.dev/v1alpha1", "argoproj.io/v1alpha1"]);
@@ -89,6 +95,8 @@ async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ o
     if (outside) {
       return opts.external ? { objects: await opts.external(app) } : { error: `not rendered: reads ${outside.repoURL}, another repository` };
     }
+    const remote = await opts.remote?.(app);
+    if (remote !== undefined) return { objects: remote };
     const tree = { resolve: () => Promise.resolve("preview"), checkout: () => opts.checkout() };
     const state = await desiredState({ app }, {
       source: { ...tree, fetch: () => Promise.resolve() },
@@ -100,7 +108,7 @@ async function renderOne(app: Application, opts: RenderTreeOptions): Promise<{ o
     });
     return { objects: state.desired.rendered.map((r) => r.manifest), planned: state.planned, rendered: state.desired.rendered };
   } catch (err) {
-    return { error: errorMessage(err) };
+    return { error: errorMessage(missingToolHint(err)) };
   }
 }
 

@@ -128,7 +128,7 @@ describe("Helm renders for the destination cluster, as Argo CD passes --kube-ver
     const cm = await core.readNamespacedConfigMap({ name: "caps", namespace: "parity-caps-pinned" });
     expect(cm.data).toEqual({ kubeVersion: "v1.24.0", widgets: "false" });
     const diff = await cli(["app", "diff", "caps", "--namespace", NS, "--allow-local-repos"], { kubeconfig: kubeconfigPath });
-    expect(diff.stderr).toBe("");
+    expect(diff.stderr).toMatch(/^rendering on this machine: no agent given \(--agent-url URL/);
     expect(diff.exitCode, diff.stdout).toBe(0);
     // tether app manifests: what Git renders (through the same pipeline) and what runs.
     const git = await cli(["app", "manifests", "caps", "--namespace", NS, "--allow-local-repos", "-o", "json"], { kubeconfig: kubeconfigPath });
@@ -266,6 +266,60 @@ describe("Lua resource actions from tether-cm, as Argo CD's resource.customizati
     expect(res.status, await res.clone().text()).toBe(200);
     expect(((await res.json()) as { items: { name: string }[] }).items.map((a) => a.name)).toEqual(["copy", "stamp"]);
   }, 120_000);
+});
+
+describe("tether app diff and tether preview render where the agent renders", () => {
+  const cm = (value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shown\ndata:\n  k: ${value}\n`;
+  const child = "apiVersion: tether.dev/v1alpha1\nkind: Application\nmetadata:\n  name: pv\nspec:\n  project: default\n  source:\n    path: pv\n"
+    + "  destination:\n    server: https://kubernetes.default.svc\n    namespace: parity-pv\n";
+  let base = "";
+  let head = "";
+  let token = "";
+  const agentFlags = () => ["--agent-url", `http://127.0.0.1:${agent.port}`, "--auth-token", token];
+
+  beforeAll(async () => {
+    token = await readerToken();
+    base = await repo.commit({ "pv/cm.yaml": cm("v1"), "pvroot/pv.yaml": child });
+    await applyApp(objects, app("pv", "pv", "parity-pv"));
+    await reader.until("pv", "Synced", (a) => synced()(a) && a.status?.sync?.revision === base, 180_000);
+  }, 300_000);
+
+  it("tether app diff asks the agent: in sync at the target, the difference at --revision; an unreachable agent falls back to this machine", async () => {
+    const same = await cli(["app", "diff", "pv", "--namespace", NS, ...agentFlags()], { kubeconfig: kubeconfigPath });
+    expect(same.stderr).toContain(`rendered by the agent at http://127.0.0.1:${agent.port}`);
+    expect(same.exitCode, same.stdout).toBe(0);
+    // Automated sync off first: the new commit stays a difference.
+    await objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "pv", namespace: NS },
+      spec: { syncPolicy: null } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+    head = await repo.commit({ "pv/cm.yaml": cm("v2") }, "v2, not synced");
+    const atBase = await cli(["app", "diff", "pv", "--namespace", NS, "--revision", base, ...agentFlags()], { kubeconfig: kubeconfigPath });
+    expect(atBase.exitCode, atBase.stdout + atBase.stderr).toBe(0);
+    const changed = await cli(["app", "diff", "pv", "--namespace", NS, "--revision", head, ...agentFlags()], { kubeconfig: kubeconfigPath });
+    expect(changed.stderr).toContain("rendered by the agent");
+    expect(changed.exitCode, changed.stderr).toBe(1);
+    expect(changed.stdout).toMatch(/-\s+k: v1\n\+\s+k: v2/);
+    const fallback = await cli(["app", "diff", "pv", "--namespace", NS, "--revision", head, "--allow-local-repos", "--agent-url", "http://127.0.0.1:9", "--auth-token", "t"],
+      { kubeconfig: kubeconfigPath });
+    expect(fallback.stderr).toMatch(/the agent at http:\/\/127.0.0.1:9 cannot be reached .*; rendering on this machine/);
+    expect(fallback.exitCode, fallback.stderr).toBe(1);
+    expect(fallback.stdout).toBe(changed.stdout);
+    const refused = await cli(["app", "diff", "pv", "--namespace", NS, ...agentFlags().slice(0, 2), "--auth-token", "not-a-token"], { kubeconfig: kubeconfigPath });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/answered HTTP 40[13]/);
+  }, 300_000);
+
+  it("tether preview renders each app the agent runs on the agent, at the pushed commits; the others here", async () => {
+    const r = await cli(["preview", "--repo", repo.work, "--path", "pvroot", "--base", base, "--head", head, "--repo-url", repo.url,
+      "--namespace", NS, "-o", "json", ...agentFlags()], { kubeconfig: kubeconfigPath });
+    expect(r.exitCode, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`pv@${base.slice(0, 7)}: rendered by the agent at http://127.0.0.1:${agent.port}`);
+    expect(r.stderr).toContain(`pv@${head.slice(0, 7)}: rendered by the agent`);
+    expect(r.stderr).toContain(`root@${head.slice(0, 7)}: rendered here (the agent runs no app root`);
+    const preview = JSON.parse(r.stdout) as { apps: { name: string; objects: { object: string; diff: string }[] }[] };
+    const pv = preview.apps.find((a) => a.name === "pv");
+    expect(pv?.objects.map((o) => o.object)).toEqual([expect.stringMatching(/^ConfigMap\/.*shown$/)]);
+    expect(pv?.objects[0]?.diff).toMatch(/-\s+k: v1\n\+\s+k: v2/);
+  }, 300_000);
 });
 
 /** A ServiceAccount that may read Applications, and a token for it: a UI caller. */
