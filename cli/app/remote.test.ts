@@ -6,19 +6,19 @@ import { agentEndpoint, agentGet, AgentRefused, AgentUnreachable, missingToolHin
 
 describe("which agent renders for tether app diff and tether preview", () => {
   it.each([
-    ["no URL", {}, {}, undefined, /no agent given \(--agent-url URL --auth-token TOKEN/],
-    ["a URL and no token", { agentUrl: "http://a:8080" }, {}, undefined, /no token for the agent at http:\/\/a:8080/],
-  ])("none with %s: the note says how to give one", (_what, flags, env, kubeToken, note) => {
-    const ep = agentEndpoint(flags, kubeToken, env);
+    ["no URL", {}, /no agent given \(--agent-url URL --auth-token TOKEN/],
+    ["a URL and no token", { agentUrl: "http://a:8080" }, /no token for the agent at http:\/\/a:8080/],
+  ])("none with %s: the note says how to give one", (_what, flags, note) => {
+    const ep = agentEndpoint(flags, undefined, {});
     expect("none" in ep && ep.none).toMatch(note);
   });
 
   it.each([
-    ["the flags", { agentUrl: "http://a:8080/", authToken: "f" }, { TETHER_AGENT_URL: "http://e", TETHER_AUTH_TOKEN: "e" }, "k", { url: "http://a:8080", token: "f" }],
-    ["the environment", {}, { TETHER_AGENT_URL: "http://e", TETHER_AUTH_TOKEN: "e" }, "k", { url: "http://e", token: "e" }],
-    ["the kubeconfig user's token last", {}, { TETHER_AGENT_URL: "http://e" }, "k", { url: "http://e", token: "k" }],
-  ])("from %s", (_what, flags, env, kubeToken, want) => {
-    expect(agentEndpoint(flags, kubeToken, env)).toEqual(want);
+    ["the flags", { agentUrl: "http://a:8080/", authToken: "f" }, { TETHER_AGENT_URL: "http://e", TETHER_AUTH_TOKEN: "e" }, { url: "http://a:8080", token: "f" }],
+    ["the environment", {}, { TETHER_AGENT_URL: "http://e", TETHER_AUTH_TOKEN: "e" }, { url: "http://e", token: "e" }],
+    ["the kubeconfig user's token last", {}, { TETHER_AGENT_URL: "http://e" }, { url: "http://e", token: "k" }],
+  ])("from %s", (_what, flags, env, want) => {
+    expect(agentEndpoint(flags, "k", env)).toEqual(want);
   });
 
   it("an agent that is not there is AgentUnreachable (fall back); one that answers an error is AgentRefused with its message", async () => {
