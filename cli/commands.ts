@@ -90,6 +90,12 @@ export const COMMANDS: readonly LazyCommand[] = [
     load: async () => (await import("./login/index.ts")).logoutCommand(),
   },
   {
+    name: "notifications",
+    aliases: ["notification"],
+    summary: "Try tether-notifications-cm on an Application: render its templates, send a trigger's notifications now",
+    load: async () => (await import("./notifications/index.ts")).notificationsCommand(),
+  },
+  {
     name: "version",
     summary: "Print the version of this client and, with a kubeconfig, of the agent in the cluster",
     load: async () => (await import("./version/index.ts")).versionCommand(),

@@ -187,3 +187,36 @@ describe("a receiver that is down", () => {
     expect((await core.readNamespacedConfigMap({ name: "late", namespace: "e2e-notify-late" })).data?.VALUE).toBe("v");
   });
 });
+
+describe("tether notifications", () => {
+  const run = (args: string[]) => cli([...args, "-n", NS], { kubeconfig: kubeconfigPath });
+
+  it("lists the templates and prints what one produces for an app", async () => {
+    const list = await run(["notifications", "template", "list", "-o", "json"]);
+    expect(list.exitCode).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([
+      { name: "app-sync-succeeded", from: "tether-notifications-cm", triggers: ["on-sync-succeeded"] },
+      { name: "app-created", from: "catalog", triggers: ["on-created"] },
+    ]));
+    const app = await reader.get("synced");
+    const got = await run(["notifications", "template", "get", "app-sync-succeeded", "--app", "synced", "-o", "json"]);
+    expect(got.exitCode).toBe(0);
+    const n = JSON.parse(got.stdout) as { message: string; webhook: { hook: { body: string } } };
+    expect(n.message).toBe("synced synced");
+    expect(JSON.parse(n.webhook.hook.body)).toEqual({ app: "synced", revision: app.status?.operationState?.syncResult?.revision, trigger: "on-sync-succeeded" });
+    const missing = await run(["notifications", "template", "get", "nope", "--app", "synced"]);
+    expect([missing.exitCode, missing.stderr]).toEqual([3, expect.stringContaining("template nope is not defined")]);
+  });
+
+  it("sends a trigger's notification now to the app's subscribers, and says which send failed", async () => {
+    const before = about("synced").length;
+    const sent = await run(["notifications", "test", "--trigger", "on-sync-succeeded", "--app", "synced"]);
+    expect([sent.exitCode, sent.stdout]).toEqual([0, expect.stringMatching(/on-sync-succeeded\s+hook\s+app-sync-succeeded\s+yes\s+sent/)]);
+    expect(about("synced")).toHaveLength(before + 1);
+    // The `late` receiver is down again.
+    const failed = await run(["notifications", "test", "--trigger", "on-sync-succeeded", "--app", "synced", "--recipient", "late", "-o", "json"]);
+    expect(failed.exitCode).toBe(1);
+    expect(JSON.parse(failed.stdout)).toEqual([expect.objectContaining({ destination: { service: "late", recipient: "" }, sent: false,
+      error: expect.stringContaining(`PUT http://127.0.0.1:${latePort}`) as unknown })]);
+  });
+});
