@@ -9,6 +9,7 @@ import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { adoptArgoCdManifests } from "./argocd.ts";
 import { adoptKargoManifests } from "./kargo.ts";
+import { withOverrides } from "./override.ts";
 import { detectType, explicitType, renderApplication, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
@@ -167,8 +168,9 @@ async function renderOne({ input, source, tree, valueRoots }: OneSource): Promis
   if (tree === undefined) throw new Error("internal: a Git source without its checkout");
   // A source that only lends its files (`ref` without `path`) renders nothing, as in Argo CD.
   if (source.ref !== undefined && source.path === undefined) return [];
+  const overridden = await withOverrides(tree.dir, source, app.metadata?.name ?? "");
   return (input.renderTree ?? renderApplication)({
-    root: tree.dir, app: withSource(app, source), decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
+    root: tree.dir, app: withSource(app, overridden), decryptionKeys: input.decryptionKeys, charts: input.charts, valueRoots,
     ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
     ...(input.allowLocalRepos === true ? { allowLocalRepos: true } : {}),
     ...(input.capabilities ? { capabilities: input.capabilities } : {}),
