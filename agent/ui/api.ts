@@ -24,8 +24,10 @@ import { BadRequest, finalizerPatch, refreshPatch, rollbackPatch, syncPatch, typ
 import { csrfToken, HttpError, sameSecret, type Access, type Identity, type ResourceAttributes } from "./auth.ts";
 import { newRenderCache, objectDiffs, renderedManifests, type DiffDeps } from "./diff.ts";
 import { overridesFrom, withOverrides } from "./render.ts";
-import { detail, inTree, summarize } from "./model.ts";
-import { AppWatch, readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
+import { detail, inTree } from "./model.ts";
+import { readEvents, readTree, refFromKey, streamLogs } from "./reads.ts";
+import { AppIndex, type RowChange } from "./app-index.ts";
+import { matches, parseQuery, queryApps, type AppPage, type AppSummary } from "./view.ts";
 import { serveAsset } from "./assets.ts";
 import { AppSetClient } from "../appset/client.ts";
 import { summarizeAppSet } from "./appsets.ts";
@@ -67,6 +69,11 @@ export interface UiOptions {
    * role's token) are authorised by `tether-rbac-cm` and AppProject roles; other bearers keep Kubernetes'.
    */
   readonly sso?: SsoService;
+  /**
+   * List the Applications at once instead of at the first request (the agent): a tab's first page is
+   * then served from memory however many apps there are.
+   */
+  readonly prefetch?: boolean;
 }
 
 export interface UiRoutes {
@@ -105,7 +112,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
   const http = new KubeHttp(opts.kc);
   const cluster = new KubeCluster(opts.kc);
   const client = new TetherClient(opts.kc, opts.namespace);
-  const watch = new AppWatch(opts.kc, opts.namespace, log);
+  const index = new AppIndex(opts.kc, opts.namespace, log);
+  if (opts.prefetch) index.ready().catch((err: unknown) => log(`ui: could not list the Applications yet: ${errorMessage(err)}`));
   const csrfKey = randomBytes(32);
   const streams = new Set<ServerResponse>();
   const diffDeps: DiffDeps = {
@@ -131,8 +139,9 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     ({ verb, group: GROUP, resource: "applications", namespace: opts.namespace, ...extra });
 
   /** Whether an SSO or project-token caller may `action` this app (Argo's `applications` resource, `<project>/<name>`). */
-  const rbacAllows = (who: Identity, action: string, app: Application) =>
-    who.sso && opts.sso ? opts.sso.allowed(who.sso, { resource: "applications", action, object: `${app.spec.project || "default"}/${app.metadata?.name ?? ""}` }) : Promise.resolve(true);
+  const rbacAllows = (who: Identity, action: string, app: Application) => rowAllowed(who, action, { project: app.spec.project || "default", name: app.metadata?.name ?? "" });
+  const rowAllowed = (who: Identity, action: string, row: Pick<AppSummary, "project" | "name">) =>
+    who.sso && opts.sso ? opts.sso.allowed(who.sso, { resource: "applications", action, object: `${row.project || "default"}/${row.name}` }) : Promise.resolve(true);
 
   const mustGet = async (call: Call, verb = "get"): Promise<Application> => {
     if (call.who.sso) {
@@ -192,9 +201,14 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
     "GET applications": async (call) => {
       if (!call.who.sso) await opts.access.authorize(call.who, onApp("list"));
-      const apps = await visibleApps(call.who, await client.listApplications());
-      // `?view=object`: the Applications as the API server holds them (the CLI's `tether app list` through a login).
-      sendJson(call.res, 200, { items: call.url.searchParams.get("view") === "object" ? apps.map(asObject) : apps.map(summarize) });
+      if (call.url.searchParams.get("view") === "object") {
+        // `?view=object`: the Applications as the API server holds them (the CLI's `tether app list` through a login).
+        const apps = await client.listApplications();
+        const seen = await Promise.all(apps.map((a) => rbacAllows(call.who, "get", a)));
+        return sendJson(call.res, 200, { items: apps.filter((_, i) => seen[i]).map(asObject) });
+      }
+      await index.ready();
+      sendJson(call.res, 200, queryApps(await visibleRows(call.who, index.values()), parseQuery(call.url.searchParams)));
     },
     "GET applicationsets": async (call) => {
       if (!call.who.sso) await opts.access.authorize(call.who, { verb: "list", group: GROUP, resource: "applicationsets", namespace: opts.namespace });
@@ -210,7 +224,8 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       await streamed.run(call.who.user, async () => {
         streams.add(call.res);
         call.res.on("close", () => streams.delete(call.res));
-        await serveStream(call, { client, watch, visible: (app) => rbacAllows(call.who, "get", app) });
+        await index.ready();
+        await serveStream(call, { index, rows: () => visibleRows(call.who, index.values()), visible: (row) => rowAllowed(call.who, "get", row) });
       });
     },
     "GET applications/*": async (call) => {
@@ -299,10 +314,12 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
     },
   };
 
-  const visibleApps = async (who: Identity, apps: Application[]): Promise<Application[]> => {
-    if (!who.sso) return apps;
-    const seen = await Promise.all(apps.map((a) => rbacAllows(who, "get", a)));
-    return apps.filter((_, i) => seen[i]);
+  /** The rows the caller may `get` (Argo RBAC for SSO callers; Kubernetes callers were checked for `list`). */
+  const visibleRows = async (who: Identity, rows: Iterable<AppSummary>): Promise<AppSummary[]> => {
+    const all = [...rows];
+    if (!who.sso) return all;
+    const seen = await Promise.all(all.map((r) => rowAllowed(who, "get", r)));
+    return all.filter((_, i) => seen[i]);
   };
 
   // The table key for a request: `GET applications/*/tree` for GET /api/v1/applications/NAME/tree.
@@ -345,7 +362,7 @@ export function uiRoutes(opts: UiOptions): UiRoutes {
       }
     },
     close: () => {
-      watch.stop();
+      index.stop();
       // Open event streams would otherwise hold the server's close until every tab goes away.
       for (const res of streams) res.end();
     },
@@ -381,28 +398,53 @@ function forDisplay(obj: Manifest): Manifest {
   return masked;
 }
 
+/** How often at most a stream sends its page again when rows moved in or out of it. */
+const PAGE_EVERY_MS = 500;
+
 /**
- * Server-sent events: the whole list once, then each change from the watch, and a comment to keep proxies
- * open. Only apps the caller may see (`visible`: Argo RBAC for SSO callers), in the order they changed.
+ * Server-sent events for one page of the list (the query in the URL, as `GET applications` takes it):
+ * `page` first, then `app` for a row of the page that changed and `deleted` for one that went, at
+ * once, and `page` again (at most every {@link PAGE_EVERY_MS}) when rows moved in or out of the page
+ * or the counts changed; a comment keeps proxies open. Only rows the caller may see (`visible`:
+ * Argo RBAC for SSO callers). Never a snapshot of every app: a tab with 10,000 apps gets its page.
  */
-async function serveStream(call: Call, s: { client: TetherClient; watch: AppWatch; visible: (app: Application) => Promise<boolean> }): Promise<void> {
+async function serveStream(call: Call, s: {
+  index: AppIndex; rows: () => Promise<AppSummary[]>; visible: (row: AppSummary) => Promise<boolean>;
+}): Promise<void> {
   const { res } = call;
+  const query = parseQuery(call.url.searchParams);
   res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream", connection: "keep-alive", "x-accel-buffering": "no" });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  let shown = new Set<string>();
+  let sent = "";
+  const sendPage = async () => {
+    const page = queryApps(await s.rows(), query);
+    const signature = pageSignature(page);
+    shown = new Set(page.items.map((r) => r.name));
+    if (signature === sent) return;
+    sent = signature;
+    send("page", page);
+  };
   let queue = Promise.resolve();
-  const unsubscribe = s.watch.subscribe((e) => {
-    queue = queue.then(async () => {
-      if (!(await s.visible(e.app))) return;
-      if (e.type === "DELETED") send("deleted", { name: e.app.metadata?.name });
-      else send("app", summarize(e.app));
-    }).catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const unsubscribe = s.index.subscribe((change) => {
+    queue = queue.then(() => onRow(change)).catch(() => undefined);
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      queue = queue.then(sendPage).catch(() => undefined);
+    }, PAGE_EVERY_MS);
   });
-  const apps = await s.client.listApplications();
-  const seen = await Promise.all(apps.map((a) => s.visible(a)));
-  send("snapshot", { items: apps.filter((_, i) => seen[i]).map(summarize) });
+  const onRow = async (change: RowChange) => {
+    if (!shown.has(change.name)) return;
+    if (change.after === undefined) send("deleted", { name: change.name });
+    else if (matches(change.after, query) && await s.visible(change.after)) send("app", change.after);
+  };
+  queue = queue.then(sendPage);
+  await queue;
   const ping = setInterval(() => res.write(": keep-alive\n\n"), 20_000);
   await new Promise<void>((resolve) => res.on("close", resolve));
   clearInterval(ping);
+  clearTimeout(timer);
   unsubscribe();
 }
 
@@ -411,6 +453,11 @@ function asObject(app: Application): Application {
   const metadata = { ...app.metadata };
   delete metadata.managedFields;
   return { ...app, metadata };
+}
+
+/** What, of a page, a tab must be sent again for: which rows in which order, and the counts. */
+function pageSignature(page: AppPage): string {
+  return JSON.stringify([page.items.map((r) => r.name), page.matched, page.total, page.offset, page.projects]);
 }
 
 /** `127.0.0.1` of `127.0.0.1:8081`, `::1` of `[::1]:8081`. */

@@ -27,7 +27,7 @@ export function agentUi(opts: {
 }): UiRoutes {
   const http = new KubeHttp(opts.kc);
   return uiRoutes({
-    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(http), allowLocalRepos: opts.allowLocalRepos,
+    kc: opts.kc, namespace: opts.namespace, access: kubeAccess(http), allowLocalRepos: opts.allowLocalRepos, prefetch: true,
     sso: new SsoService({ http, client: new TetherClient(opts.kc, opts.namespace), namespace: opts.namespace, tetherCm: opts.settings }),
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}), ...(opts.fetchLimits ? { fetchLimits: opts.fetchLimits } : {}),
     cacheDir: path.join(opts.cacheDir ?? path.join(os.tmpdir(), `tether-agent-${process.pid}`), "ui-diff"),

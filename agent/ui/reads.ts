@@ -1,9 +1,9 @@
 // The UI's reads from the API server: the live objects of an application's tree, events, pod logs
-// (streamed) and a watch on Applications for live updates. All raw JSON through KubeHttp.
+// (streamed). All raw JSON through KubeHttp; the Applications come from app-index.ts.
 import https from "node:https";
 import type { ServerResponse } from "node:http";
-import { Watch, type KubeConfig } from "@kubernetes/client-node";
-import { GROUP, VERSION, type Application, type Manifest, type ObjectRef } from "../api/types.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Application, Manifest, ObjectRef } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { pathSegment, type KubeHttp } from "../apply/http.ts";
 import { parseRefKey, refKey } from "../apply/inventory.ts";
@@ -94,53 +94,3 @@ export async function streamLogs(kc: KubeConfig, pod: ObjectRef, opts: { contain
   });
 }
 
-export type AppEvent = { readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly app: Application };
-
-/**
- * One watch on the Applications of a namespace, shared by every open page: started with the first
- * subscriber, restarted when the API server ends it, stopped with the last.
- */
-export class AppWatch {
-  private readonly listeners = new Set<(e: AppEvent) => void>();
-  private abort: AbortController | undefined;
-  private stopped = true;
-
-  constructor(private readonly kc: KubeConfig, private readonly namespace: string, private readonly log: (line: string) => void) {}
-
-  subscribe(listener: (e: AppEvent) => void): () => void {
-    this.listeners.add(listener);
-    if (this.stopped) {
-      this.stopped = false;
-      void this.start();
-    }
-    return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.stop();
-    };
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.abort?.abort();
-    this.abort = undefined;
-  }
-
-  private async start(): Promise<void> {
-    const path = `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/applications`;
-    const onEvent = (type: string, obj: Application) => {
-      if (type !== "ADDED" && type !== "MODIFIED" && type !== "DELETED") return;
-      for (const l of this.listeners) l({ type, app: obj });
-    };
-    const restart = (err: unknown) => {
-      if (this.stopped) return;
-      if (err) this.log(`ui: the Application watch ended (${String((err as Error).message ?? err)}); restarting`);
-      setTimeout(() => { if (!this.stopped) void this.start(); }, 1000);
-    };
-    try {
-      this.abort = await new Watch(this.kc).watch(path, {}, onEvent, restart);
-      if (this.stopped) this.abort.abort();
-    } catch (err) {
-      restart(err);
-    }
-  }
-}

@@ -3,6 +3,7 @@ import { FINALIZER, REFRESH_ANNOTATION, type Application, type Manifest } from "
 import { finalizerPatch, rollbackPatch, syncPatch } from "./actions.ts";
 import { csrfToken, describePermission, sameSecret } from "./auth.ts";
 import { buildTree, detail, matches, summarize } from "./model.ts";
+import { MAX_PAGE, parseQuery, queryApps, queryParams, type AppQuery, type AppSummary } from "./view.ts";
 
 const app = (over: Partial<Application> = {}): Application => ({
   apiVersion: "tether.dev/v1alpha1", kind: "Application",
@@ -41,6 +42,40 @@ describe("the applications list", () => {
     [{ label: "team=web" }, true], [{ label: "team=db" }, false], [{ label: "team" }, true], [{ search: "GUESTBOOK" }, true], [{ search: "nothing" }, false],
   ])("filters by %o", (filter, expected) => {
     expect(matches(summarize(app()), filter)).toBe(expected);
+  });
+});
+
+describe("one page of the list (queryApps, decided by the agent)", () => {
+  const row = (name: string, fields: Partial<AppSummary> = {}): AppSummary => ({ ...summarize(app({ metadata: { name } })), ...fields });
+  const apps = Array.from({ length: 10_000 }, (_, i) => row(`app-${String(i).padStart(5, "0")}`, {
+    project: i % 2 === 0 ? "even" : "odd", sync: i % 10 === 0 ? "OutOfSync" : "Synced",
+  }));
+  const names = (q: AppQuery) => queryApps(apps, q).items.map((a) => a.name);
+
+  it.each<[string, AppQuery, string[]]>([
+    ["the first page, by name", { limit: 3 }, ["app-00000", "app-00001", "app-00002"]],
+    ["the second page", { limit: 3, offset: 3 }, ["app-00003", "app-00004", "app-00005"]],
+    ["by name, descending", { limit: 2, desc: true }, ["app-09999", "app-09998"]],
+    ["OutOfSync first when sorted by sync, then by name", { limit: 2, sort: "sync" }, ["app-00000", "app-00010"]],
+    ["filtered, then paged", { project: "odd", sync: "OutOfSync", limit: 2 }, []],
+    ["a search", { search: "app-0999", limit: 3 }, ["app-09990", "app-09991", "app-09992"]],
+    ["one app by name", { name: "app-04242" }, ["app-04242"]],
+    ["past the end", { offset: 20_000, limit: 5 }, []],
+  ])("%s", (_name, query, expected) => {
+    expect(names(query)).toEqual(expected);
+  });
+
+  it("counts what matched and what the caller sees, lists the projects, and never sends more than a page's maximum", () => {
+    const page = queryApps(apps, { sync: "OutOfSync", limit: 10 });
+    expect({ matched: page.matched, total: page.total, projects: page.projects, rows: page.items.length })
+      .toEqual({ matched: 1000, total: 10_000, projects: ["even", "odd"], rows: 10 });
+    expect(queryApps(apps, { limit: 100_000 }).items).toHaveLength(MAX_PAGE);
+  });
+
+  it("reads a query from URL parameters and writes it back", () => {
+    const query: AppQuery = { search: "web", project: "apps", sort: "lastSync", desc: true, offset: 50, limit: 50 };
+    expect(parseQuery(new URLSearchParams(queryParams(query)))).toEqual(query);
+    expect(parseQuery(new URLSearchParams("sort=bogus&limit=-1&offset=x&desc=0"))).toEqual({});
   });
 });
 

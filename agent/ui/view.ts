@@ -84,8 +84,9 @@ export interface EventView {
   readonly source?: string;
 }
 
-/** Matches the filters of the list page: project, sync, health, a `key=value` label and free text. */
+/** Matches the filters of the list page: project, sync, health, a `key=value` label and free text; `name` is one app. */
 export interface AppFilter {
+  readonly name?: string;
   readonly project?: string;
   readonly sync?: string;
   readonly health?: string;
@@ -94,6 +95,7 @@ export interface AppFilter {
 }
 
 export function matches(app: AppSummary, filter: AppFilter): boolean {
+  if (filter.name !== undefined && app.name !== filter.name) return false;
   if (filter.project && app.project !== filter.project) return false;
   if (filter.sync && app.sync !== filter.sync) return false;
   if (filter.health && app.health !== filter.health) return false;
@@ -108,4 +110,83 @@ function labelMatches(labels: Readonly<Record<string, string>>, selector: string
   const [key = "", value] = selector.split("=", 2).map((s) => s.trim());
   if (!(key in labels)) return false;
   return value === undefined || labels[key] === value;
+}
+
+/** How the list is ordered: a column, ascending unless `desc`. Ties go by name. */
+export const SORT_KEYS = ["name", "sync", "health", "project", "lastSync"] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+/** One page of the list as the browser asks for it: the filters, the order and the window. */
+export interface AppQuery extends AppFilter {
+  readonly sort?: SortKey;
+  readonly desc?: boolean;
+  readonly offset?: number;
+  /** Rows per page; absent is every row. */
+  readonly limit?: number;
+}
+
+/** One page of the list and what the page does not show. */
+export interface AppPage {
+  readonly items: readonly AppSummary[];
+  /** Apps that match the filters (the pages together). */
+  readonly matched: number;
+  /** Apps the caller may see, filters aside. */
+  readonly total: number;
+  readonly offset: number;
+  /** Projects among the apps the caller may see, sorted (the project filter's choices). */
+  readonly projects: readonly string[];
+}
+
+/** The most rows one page holds, whatever is asked. */
+export const MAX_PAGE = 500;
+
+/** The page `query` asks for out of `apps`. Pure; O(n log n) in the matching apps. */
+export function queryApps(apps: Iterable<AppSummary>, query: AppQuery): AppPage {
+  const matching: AppSummary[] = [];
+  const projects = new Set<string>();
+  let total = 0;
+  for (const app of apps) {
+    total++;
+    projects.add(app.project);
+    if (matches(app, query)) matching.push(app);
+  }
+  const key = query.sort ?? "name";
+  const sign = query.desc === true ? -1 : 1;
+  matching.sort((a, b) => sign * (compareField(a, b, key) || compareText(a.name, b.name)));
+  const offset = Math.max(0, Math.min(query.offset ?? 0, matching.length));
+  const limit = Math.min(query.limit ?? matching.length, MAX_PAGE);
+  return { items: matching.slice(offset, offset + Math.max(0, limit)), matched: matching.length, total, offset, projects: [...projects].sort() };
+}
+
+function compareField(a: AppSummary, b: AppSummary, key: SortKey): number {
+  return compareText(a[key] ?? "", b[key] ?? "");
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The query a URL's parameters ask for (`?search=&project=&sync=&health=&label=&sort=&desc=1&offset=&limit=`). */
+export function parseQuery(params: URLSearchParams): AppQuery {
+  const text = (name: string) => params.get(name) ?? undefined;
+  const count = (name: string) => {
+    const n = Number(params.get(name) ?? "");
+    return params.has(name) && Number.isInteger(n) && n >= 0 ? n : undefined;
+  };
+  const sort = SORT_KEYS.find((k) => k === params.get("sort"));
+  const fields: Record<string, unknown> = {
+    project: text("project"), sync: text("sync"), health: text("health"), label: text("label"), search: text("search"), name: text("name"),
+    sort, desc: params.get("desc") === "1" ? true : undefined, offset: count("offset"), limit: count("limit"),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== ""));
+}
+
+/** The URL parameters of `query`, as {@link parseQuery} reads them. */
+export function queryParams(query: AppQuery): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === "" || v === false) continue;
+    params.set(k, v === true ? "1" : String(v));
+  }
+  return params.toString();
 }

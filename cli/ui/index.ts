@@ -37,7 +37,7 @@ export async function startLocalUi(opts: {
   const user = opts.kc.getCurrentUser()?.name ?? "kubeconfig user";
   const routes = uiRoutes({
     kc: opts.kc, namespace: opts.namespace, access: localAccess(new KubeHttp(opts.kc), token, user), cacheDir: opts.cacheDir,
-    allowLocalRepos: opts.allowLocalRepos ?? false, login: { code, token },
+    allowLocalRepos: opts.allowLocalRepos ?? false, login: { code, token }, prefetch: true,
     // Only these names: a web page that rebinds its own DNS name to 127.0.0.1 is refused.
     allowedHosts: [...new Set([opts.address, "localhost", "127.0.0.1", "::1"])],
   });

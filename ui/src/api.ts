@@ -1,10 +1,10 @@
 // The browser's side of agent/ui/api.ts: the bearer token (kept for this tab only), JSON calls,
 // the CSRF token on actions, and server-sent events read through fetch so the token goes in a header.
-import type { AppDetail, AppSummary, EventView, ObjectDiffView, TreeNode } from "../../agent/ui/view.ts";
+import { queryParams, type AppDetail, type AppPage, type AppQuery, type AppSummary, type EventView, type ObjectDiffView, type TreeNode } from "../../agent/ui/view.ts";
 import type { AppSetSummary } from "../../agent/ui/appsets.ts";
 import type { FreightSummary, PipelineView, StageSummary } from "../../agent/promote/view.ts";
 
-export type { AppDetail, AppSummary, AppSetSummary, EventView, ObjectDiffView, TreeNode, FreightSummary, PipelineView, StageSummary };
+export type { AppDetail, AppPage, AppQuery, AppSummary, AppSetSummary, EventView, ObjectDiffView, TreeNode, FreightSummary, PipelineView, StageSummary };
 
 const TOKEN_KEY = "tether.token";
 
@@ -93,7 +93,7 @@ export const api = {
     csrf = s.csrf;
     return s;
   },
-  list: () => call<{ items: AppSummary[] }>("GET", "applications").then((r) => r.items),
+  list: (query: AppQuery = {}) => call<AppPage>("GET", `applications?${queryParams(query)}`),
   appsets: () => call<{ items: AppSetSummary[] }>("GET", "applicationsets").then((r) => r.items),
   app: (name: string) => call<AppDetail>("GET", app(name)),
   tree: (name: string) => call<{ nodes: TreeNode[] }>("GET", app(name, "tree")).then((r) => r.nodes),
@@ -141,19 +141,21 @@ async function readLines(path: string, signal: AbortSignal, onLine: (line: strin
   }
 }
 
-export type StreamEvent = { event: "snapshot"; data: { items: AppSummary[] } } | { event: "app"; data: AppSummary } | { event: "deleted"; data: { name: string } };
+export type StreamEvent = { event: "page"; data: AppPage } | { event: "app"; data: AppSummary } | { event: "deleted"; data: { name: string } };
 
 /**
- * Live updates from the agent's watch on Applications. Reconnects after a second when the stream
- * ends; `onState` says whether it is connected, for the "live" indicator.
+ * Live updates of one page of the list (`query`: filters, order, window) from the agent's watch on
+ * Applications: the page, then its rows as they change, and the page again when rows move in or out.
+ * Reconnects after a second when the stream ends; `onState` says whether it is connected, for the
+ * "live" indicator.
  */
-export function subscribe(onEvent: (e: StreamEvent) => void, onState: (live: boolean) => void): () => void {
+export function subscribe(query: AppQuery, onEvent: (e: StreamEvent) => void, onState: (live: boolean) => void): () => void {
   const abort = new AbortController();
   const run = async () => {
     while (!abort.signal.aborted) {
       let event = "";
       try {
-        await readLines("stream", abort.signal, (line) => {
+        await readLines(`stream?${queryParams(query)}`, abort.signal, (line) => {
           if (line.startsWith("event: ")) event = line.slice(7);
           else if (line.startsWith("data: ")) {
             onState(true);

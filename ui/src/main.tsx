@@ -2,8 +2,9 @@
 // views, all kept current by the agent's server-sent events.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { adoptTokenFromUrl, api, ApiError, publicSettings, signOutEverywhere, startSso, subscribe, token, type AppSummary, type Session } from "./api.ts";
-import { AppList } from "./AppList.tsx";
+import { adoptTokenFromUrl, api, ApiError, publicSettings, signOutEverywhere, startSso, subscribe, token, type AppPage as ListPage, type AppQuery, type Session } from "./api.ts";
+import { queryParams } from "../../agent/ui/view.ts";
+import { AppList, PAGE_SIZE } from "./AppList.tsx";
 import { AppPage } from "./AppPage.tsx";
 import { Login } from "./Login.tsx";
 import { ObjectView } from "./ObjectView.tsx";
@@ -12,29 +13,34 @@ import { useRoute } from "./router.ts";
 import "./style.css";
 
 interface Live {
-  readonly apps: readonly AppSummary[];
+  /** The page of the list the stream serves (the list's query, or the one app a page shows). */
+  readonly page?: ListPage;
+  /** Whether `page` answers a query of the list (not the one app of an app's page). */
+  readonly listPage: boolean;
   readonly loaded: boolean;
   /** Bumped per application on each watch event: pages showing it load it again. */
   readonly versions: Readonly<Record<string, number>>;
   readonly connected: boolean;
 }
 
-function useLive(session: Session | undefined): Live {
-  const [live, setLive] = useState<Live>({ apps: [], loaded: false, versions: {}, connected: false });
+function useLive(session: Session | undefined, query: AppQuery): Live {
+  const [live, setLive] = useState<Live>({ loaded: false, listPage: false, versions: {}, connected: false });
+  const key = queryParams(query);
   useEffect(() => {
     if (!session) return undefined;
-    return subscribe((e) => setLive((prev) => {
-      if (e.event === "snapshot") {
+    return subscribe(query, (e) => setLive((prev) => {
+      if (e.event === "page") {
         const versions = { ...prev.versions };
         for (const a of e.data.items) versions[a.name] = (versions[a.name] ?? 0) + 1;
-        return { ...prev, apps: e.data.items, loaded: true, versions };
+        return { ...prev, page: e.data, listPage: query.name === undefined, loaded: true, versions };
       }
       const name = e.data.name;
-      const rest = prev.apps.filter((a) => a.name !== name);
-      const apps = e.event === "app" ? [...rest, e.data].sort((a, b) => a.name.localeCompare(b.name)) : rest;
-      return { ...prev, apps, versions: { ...prev.versions, [name]: (prev.versions[name] ?? 0) + 1 } };
+      const items = (prev.page?.items ?? []).flatMap((a) => (a.name !== name ? [a] : e.event === "app" ? [e.data] : []));
+      const page = prev.page ? { ...prev.page, items } : prev.page;
+      return { ...prev, ...(page ? { page } : {}), versions: { ...prev.versions, [name]: (prev.versions[name] ?? 0) + 1 } };
     }), (connected) => setLive((prev) => (prev.connected === connected ? prev : { ...prev, connected })));
-  }, [session]);
+    // The query is the key: a new filter, order or page opens a new stream.
+  }, [session, key]);
   return live;
 }
 
@@ -45,7 +51,8 @@ function App() {
   const [sso, setSso] = useState<{ name: string }>();
   useEffect(() => { publicSettings().then((s) => setSso(s.sso)).catch(() => undefined); }, []);
   const route = useRoute();
-  const live = useLive(session);
+  const [listQuery, setListQuery] = useState<AppQuery>({ limit: PAGE_SIZE });
+  const live = useLive(session, route.page === "list" ? listQuery : { name: route.name, limit: 1 });
 
   useEffect(() => {
     if (!token.get()) return;
@@ -67,7 +74,8 @@ function App() {
         <span class="user" title={`namespace ${session.namespace}`}>{session.user}</span>
         <button type="button" onClick={signOut}>Sign out</button>
       </header>
-      {route.page === "list" && <AppList apps={live.apps} live={live.connected} loaded={live.loaded}
+      {route.page === "list" && <AppList page={live.listPage ? live.page : undefined} query={listQuery} onQuery={setListQuery} live={live.connected}
+        loaded={live.loaded && live.listPage}
         version={Object.values(live.versions).reduce((sum, v) => sum + v, 0)} />}
       {route.page === "app" && <AppPage key={route.name} name={route.name} version={live.versions[route.name] ?? 0} />}
       {route.page === "object" && <ObjectView key={route.key} name={route.name} objectKey={route.key} version={live.versions[route.name] ?? 0} />}
