@@ -52,7 +52,8 @@ function App() {
   useEffect(() => { publicSettings().then((s) => setSso(s.sso)).catch(() => undefined); }, []);
   const route = useRoute();
   const [listQuery, setListQuery] = useState<AppQuery>({ limit: PAGE_SIZE });
-  const live = useLive(session, route.page === "list" ? listQuery : { name: route.name, limit: 1 });
+  // An app's and an object's page follow that one app; the other pages, the list's page.
+  const live = useLive(session, route.page === "app" || route.page === "object" ? { name: route.name, limit: 1 } : listQuery);
 
   useEffect(() => {
     if (!token.get()) return;
