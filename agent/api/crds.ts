@@ -36,8 +36,9 @@ function crd(kind: string, plural: string, schema: V1JSONSchemaProps, columns: C
     spec: {
       group: GROUP,
       scope: CLUSTER_SCOPED.has(kind) ? "Cluster" : "Namespaced",
+      // No empty shortNames: the API server drops an empty list, and `pulumi preview` would then show a change forever.
       names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List`, categories: ["tether"],
-        shortNames: SHORT_NAMES[kind] ?? [] },
+        ...(SHORT_NAMES[kind] ? { shortNames: SHORT_NAMES[kind] } : {}) },
       versions: [{
         name: VERSION, served: true, storage: true, schema: { openAPIV3Schema: schema },
         subresources: kind === "AppProject" ? {} : { status: {} },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { installManifests, rbacManifests, staleBindings } from "./install.ts";
+import { crds } from "./crds.ts";
 
 const kinds = (objects: { kind?: string; metadata?: { name?: string; namespace?: string } }[]) =>
   objects.map((o) => `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name}`);
@@ -27,5 +28,18 @@ describe("the agent's RBAC", () => {
     expect(staleBindings([{ kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "tether-deployer" }], narrower)).toEqual([]);
     const namespaced = installManifests({ mode: "namespaced" });
     expect(staleBindings([{ kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "cluster-admin" }], namespaced)).toHaveLength(1);
+  });
+});
+
+describe("the CRDs as a declarative tool compares them", () => {
+  /** Paths of empty lists: the API server drops them, so `pulumi preview` and Argo CD would see a change at every run. */
+  const emptyLists = (value: unknown, at = ""): string[] => {
+    if (Array.isArray(value)) return value.length === 0 ? [at] : value.flatMap((v, i) => emptyLists(v, `${at}[${i}]`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => emptyLists(v, `${at}.${k}`));
+    return [];
+  };
+
+  it.each(crds.map((c) => [c.metadata.name, c] as const))("%s has no empty list the API server would drop", (_, crd) => {
+    expect(emptyLists(crd)).toEqual([]);
   });
 });
