@@ -2,7 +2,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { fingerprint, generateCa, issueServing, SERVING_DAYS, validFor } from "./certificate.ts";
+import { fingerprint, generateCa, integer, issueServing, SERVING_DAYS, validFor } from "./certificate.ts";
 
 const HOSTS = ["tether-agent", "tether-agent.tether-system.svc", "localhost", "127.0.0.1", "::1"];
 
@@ -65,4 +65,17 @@ describe("the agent's serving certificate", () => {
     expect(validFor(serving.cert, generateCa("other").cert, 30)).toBe(false);
     expect(fingerprint(ca.cert)).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   });
+});
+
+describe("DER integers", () => {
+  // A serial of random bytes starting 0x00 0x01 was written with its leading zero: OpenSSL refused the
+  // certificate ("illegal padding") about once in 256, which the real-engine `pulumi up` test hit.
+  it.each([
+    [[0x00, 0x01, 0x02], "02020102"],
+    [[0x00, 0x00, 0x81], "02020081"],
+    [[0x81], "02020081"],
+    [[0x7f, 0x00], "02027f00"],
+    [[0x00], "020100"],
+    [[0x02], "020102"],
+  ])("%j is %s", (bytes, hex) => expect(integer(Buffer.from(bytes)).toString("hex")).toBe(hex));
 });

@@ -131,8 +131,15 @@ const seq = (...parts: readonly Buffer[]) => tlv(0x30, ...parts);
 const octets = (data: Buffer) => tlv(0x04, data);
 const bool = (value: boolean) => tlv(0x01, Buffer.from([value ? 0xff : 0]));
 
-function integer(bytes: Buffer): Buffer {
-  return tlv(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/**
+ * A non-negative INTEGER in DER's minimal form: leading zero bytes dropped (a random serial starting 0x00
+ * 0x01… is "illegal padding" to OpenSSL, about one certificate in 256), one 0x00 added when the top bit is set.
+ */
+export function integer(bytes: Buffer): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const minimal = bytes.subarray(start);
+  return tlv(0x02, (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal);
 }
 
 /** A BIT STRING: `data` as whole bytes, or one byte of named bits with `unused` trailing zero bits. */
