@@ -10,6 +10,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, ApiextensionsV1Api, AppsV1Api 
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GROUP, VERSION, type Application } from "../../agent/api/types.ts";
+import { DEFAULT_REPLICAS } from "../../bootstrap/manifests.ts";
 import { startControlPlane, type ControlPlane } from "../harness/controlplane.ts";
 import { pathWithTools, repoRoot, toolsBinDir } from "../harness/paths.ts";
 import { startAgent, type AgentProcess } from "../support/agent.ts";
@@ -108,7 +109,9 @@ describe.skipIf(!engineBuilt)("pulumi up with the real engine (bash tools/build.
     const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ name: "tether-sops", namespace: NS });
     expect(Object.keys(secret.data ?? {})).toEqual(["identity.agekey"]);
     const deployment = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: "tether-agent", namespace: NS });
-    expect(deployment.status?.readyReplicas).toBe(1);
+    // Two replicas by default (a standby that takes the Lease when the leader goes), both ready.
+    expect(deployment.spec?.replicas).toBe(DEFAULT_REPLICAS);
+    expect(deployment.status?.readyReplicas).toBe(DEFAULT_REPLICAS);
     const root = await rootApp();
     expect(root.spec.source).toMatchObject({ repoURL: repo.url, targetRevision: "main", path: "components" });
     expect(root.metadata?.finalizers).toEqual(["tether.dev/resources-finalizer"]);
