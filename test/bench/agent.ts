@@ -8,8 +8,13 @@
 //   3. K one-ConfigMap Applications under one root: time to all Synced and Healthy, apps/s.
 //   4. a no-op poll round: writes and CPU; the agent's RSS and the objects its cache holds.
 //   5. three agents with --shards 3 on S apps: the share each reconciled; one killed, all still reconciled.
+//   6. fleet: F Applications of one ConfigMap each (10,000), created at once on a fresh agent: time to all
+//      Synced, the agent's RSS, the CPU of a no-op poll round (beside the parallel client applying F ConfigMaps).
+//   7. big: one Application of B ConfigMaps (5,000): time to Synced and the size of its status in bytes.
 // BENCH_QUICK=1 runs small sizes (a minute or two); BENCH_APPS, BENCH_PER_APP, BENCH_ONE_APPS,
-// BENCH_COMMITS, BENCH_SHARD_APPS, BENCH_SSA_CONCURRENCY and BENCH_AGENT_ARGS override one figure each.
+// BENCH_COMMITS, BENCH_SHARD_APPS, BENCH_MANY_APPS (fleet), BENCH_BIG_OBJECTS (big), BENCH_SSA_CONCURRENCY and
+// BENCH_AGENT_ARGS override one figure each. BENCH_ONLY=first,commit,root,noop,shards,fleet,big runs only
+// those phases (commit, root and noop need first's agent and apps, so they bring it along).
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
@@ -33,6 +38,13 @@ const ONE_APPS = num("BENCH_ONE_APPS", 1000, 100);
 const COMMITS = num("BENCH_COMMITS", 10, 3);
 const SHARD_APPS = num("BENCH_SHARD_APPS", 300, 30);
 const SSA_CONCURRENCY = num("BENCH_SSA_CONCURRENCY", 32, 32);
+const MANY_APPS = num("BENCH_MANY_APPS", 10_000, 300);
+const BIG_OBJECTS = num("BENCH_BIG_OBJECTS", 5000, 500);
+const PHASES = ["first", "commit", "root", "noop", "shards", "fleet", "big"] as const;
+const ONLY = process.env.BENCH_ONLY?.split(",").map((p) => p.trim()).filter(Boolean);
+for (const p of ONLY ?? []) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_ONLY: unknown phase ${p}; phases: ${PHASES.join(", ")}`);
+const runs = (phase: (typeof PHASES)[number]) => ONLY === undefined || ONLY.includes(phase)
+  || (phase === "first" && ONLY.some((p) => p === "commit" || p === "root" || p === "noop"));
 // The bench's webhook deliveries are unsigned: accepted only with --webhook-allow-unsigned.
 const AGENT_ARGS = ["--webhook-allow-unsigned", ...(process.env.BENCH_AGENT_ARGS ?? "").split(" ").filter(Boolean)];
 const POLL = QUICK ? "5s" : "10s";
@@ -104,7 +116,8 @@ async function untilApps(client: TetherClient, what: string, ok: (a: Application
   while (Date.now() - t0 < timeoutMs) {
     done = (await client.listApplications()).filter(ok).length;
     if (done >= count) return Date.now() - t0;
-    await sleep(count > 50 ? 500 : 100);
+    // A list of thousands of Applications costs the API server (and this process) more than the agent's own work of a second.
+    await sleep(count > 1000 ? 5000 : count > 50 ? 500 : 100);
   }
   report(what, `NOT DONE: ${done} of ${count} after ${seconds(timeoutMs)}`);
   return undefined;
@@ -128,126 +141,195 @@ async function agentProcess(namespace: string, extra: readonly string[] = []): P
   return agent;
 }
 
-try {
-  console.log(`tether bench ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`
-    + `${QUICK ? " (quick mode)" : ""}`);
-  const installed = await cli(["install", "--namespace", NS], { kubeconfig });
-  if (installed.exitCode !== 0) throw new Error(`tether install failed: ${installed.stderr}`);
-  const client = new TetherClient(kc, NS);
-  const total = APPS * PER_APP;
-
-  // 1. N × M: kubectl, the parallel client, the agent.
-  const kubectlDir = path.join(dir, "kubectl");
-  const ssaObjects: Manifest[] = [];
-  const files: Record<string, string> = {};
-  for (let a = 0; a < APPS; a++) {
-    await mkdir(path.join(kubectlDir, `app-${a}`), { recursive: true });
-    for (let c = 0; c < PER_APP; c++) {
-      await writeFile(path.join(kubectlDir, `app-${a}`, `cm-${c}.yaml`), yaml(configMap(`cm-${c}`, `k-${a}`, "0")));
-      ssaObjects.push(configMap(`cm-${c}`, `s-${a}`, "0"));
-      files[`many/app-${a}/cm-${c}.yaml`] = yaml(configMap(`cm-${c}`, undefined, "0"));
-    }
-  }
-  await parallelApply([...namespaces("k", APPS), ...namespaces("s", APPS), ...namespaces("a", APPS), ...namespaces("sh", 1)], 16);
-  let t0 = Date.now();
-  await execa("kubectl", ["--kubeconfig", kubeconfig, "apply", "--server-side", "-R", "-f", kubectlDir], { stdout: "ignore" });
-  const kubectlMs = Date.now() - t0;
-  report(`${APPS}×${PER_APP}: kubectl apply --server-side -R`, `${seconds(kubectlMs)} (${Math.round(total / kubectlMs * 1000)} objects/s)`);
-  const ssaMs = await parallelApply(ssaObjects, SSA_CONCURRENCY);
-  report(`${APPS}×${PER_APP}: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(total / ssaMs * 1000)} objects/s)`);
-
-  const repo = await createRepo();
-  repos.push(repo);
-  let head = await repo.commit(files, "many apps");
-  const agent = await agentProcess(NS);
-  t0 = Date.now();
-  await parallelApply(Array.from({ length: APPS }, (_, a) => application(`many-${a}`, { repoURL: repo.url, path: `many/app-${a}`, namespace: `a-${a}` })), 16);
-  const manyMs = await untilApps(client, "agent first sync", syncedAt(head), APPS);
-  if (manyMs !== undefined) {
-    const best = Math.min(kubectlMs, ssaMs);
-    report(`${APPS}×${PER_APP}: agent first sync (Applications created -> all Synced)`,
-      `${seconds(manyMs)} (${Math.round(total / manyMs * 1000)} objects/s, ${(best / manyMs).toFixed(2)}× the faster baseline)`);
-  }
-  report(`agent RSS at ${await agent.metric("tether_live_cache_objects")} managed objects`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
-
-  // 2. commit -> applied (the ConfigMap has the new value), through the webhook and through the poll.
-  const core = kc.makeApiClient(CoreV1Api);
-  const applied = async (value: string) => {
-    for (;;) {
-      const cm = await core.readNamespacedConfigMap({ name: "cm-0", namespace: "a-0" }).catch(() => undefined);
-      if (cm?.data?.VALUE === value) return Date.now();
-      await sleep(20);
-    }
-  };
-  const commitValue = (v: string) => repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, v)) });
-  for (const via of ["webhook", "poll"] as const) {
-    const times: number[] = [];
-    for (let i = 0; i < COMMITS; i++) {
-      const value = `${via}-${i}`;
-      await commitValue(value);
-      t0 = Date.now();
-      if (via === "webhook") await fetch(`http://127.0.0.1:${agent.port}/api/webhook`, { method: "POST", body: JSON.stringify({ repoURL: repo.url }) });
-      times.push((await applied(value)) - t0);
-      // The poll's phase is random relative to a commit, as a user's would be.
-      if (via === "poll") await sleep(Math.random() * 3000);
-    }
-    report(`commit -> applied through the ${via}${via === "poll" ? ` (every ${POLL})` : ""}, ${COMMITS} commits`,
-      `p50 ${seconds(percentile(times, 0.5))}, p90 ${seconds(percentile(times, 0.9))}`);
-  }
-  head = await repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, "0")) });
-
-  // 3. K one-ConfigMap Applications under one root.
-  const ones: Record<string, string> = {};
-  for (let i = 0; i < ONE_APPS; i++) {
-    ones[`root/app-${i}.yaml`] = yaml(application(`one-${i}`, { path: `one/app-${i}`, namespace: "ones" }));
-    ones[`one/app-${i}/cm.yaml`] = yaml(configMap(`one-${i}`, undefined, "0"));
-  }
-  await parallelApply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "ones" } }], 1);
-  head = await repo.commit(ones, "one-ConfigMap apps");
-  await untilApps(client, "all apps at the new commit", syncedAt(head), APPS);
-  t0 = Date.now();
-  await parallelApply([application("root", { repoURL: repo.url, path: "root", namespace: NS })], 1);
-  const onesMs = await untilApps(client, `${ONE_APPS} apps under one root`, (a) => a.metadata?.name?.startsWith("one-") === true && syncedAt(head)(a), ONE_APPS);
-  if (onesMs !== undefined) report(`${ONE_APPS}×1 under one root: all Synced and Healthy`, `${seconds(onesMs)} (${(ONE_APPS / onesMs * 1000).toFixed(1)} apps/s)`);
-
-  // 4. A no-op poll round over every app: writes and CPU.
-  const appCount = APPS + ONE_APPS + 1;
+/** A no-op poll round over `appCount` synced apps: writes, GETs and CPU it cost; the agent's RSS after it. */
+async function noopRound(agent: AgentProcess, appCount: number, label: string): Promise<void> {
   await sleep(3000);
   const before = { writes: await writesOf(agent), reconciles: await agent.metric("tether_reconciles_total"), ...usage(agent.pid),
-    gets: await agent.metric('tether_live_reads_total{source="get"}'), at: Date.now() };
+    gets: await agent.metric('tether_live_reads_total{source="get"}') };
   // Read once a second: each read of /metrics costs the agent CPU that would count as the round's.
   while (await agent.metric("tether_reconciles_total") < before.reconciles + appCount) await sleep(1000);
   const after = { writes: await writesOf(agent), ...usage(agent.pid), gets: await agent.metric('tether_live_reads_total{source="get"}') };
   const objects = await agent.metric("tether_live_cache_objects");
-  report(`no-op poll round: ${appCount} apps, ${objects} objects`,
+  report(`${label}no-op poll round: ${appCount} apps, ${objects} objects`,
     `${after.writes - before.writes} writes, ${after.gets - before.gets} GETs, ${(after.cpu - before.cpu).toFixed(2)} s CPU`);
-  report(`  CPU per 2000 objects of a no-op round`, `${((after.cpu - before.cpu) * 2000 / objects).toFixed(2)} s`);
-  report(`agent RSS at ${objects} managed objects, ${appCount} apps`, `${Math.round(after.rssMb)} MiB`);
-  await agent.stop();
+  report(`${label}  CPU per 2000 objects of a no-op round`, `${((after.cpu - before.cpu) * 2000 / objects).toFixed(2)} s`);
+  report(`${label}agent RSS at ${objects} managed objects, ${appCount} apps`, `${Math.round(after.rssMb)} MiB`);
+}
+
+/** An agent of its own namespace (`tether install --namespace`), so its CPU and memory are one phase's. */
+async function installed(namespace: string): Promise<TetherClient> {
+  const done = await cli(["install", "--namespace", namespace], { kubeconfig });
+  if (done.exitCode !== 0) throw new Error(`tether install --namespace ${namespace} failed: ${done.stderr}`);
+  return new TetherClient(kc, namespace);
+}
+
+try {
+  console.log(`tether bench ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`
+    + `${QUICK ? " (quick mode)" : ""}${ONLY ? ` (phases ${ONLY.join(", ")})` : ""}`);
+  const repo = await createRepo();
+  repos.push(repo);
+  let head = "";
+  let t0 = 0;
+
+  if (runs("first")) {
+    const client = await installed(NS);
+    const total = APPS * PER_APP;
+    // 1. N × M: kubectl, the parallel client, the agent.
+    const kubectlDir = path.join(dir, "kubectl");
+    const ssaObjects: Manifest[] = [];
+    const files: Record<string, string> = {};
+    for (let a = 0; a < APPS; a++) {
+      await mkdir(path.join(kubectlDir, `app-${a}`), { recursive: true });
+      for (let c = 0; c < PER_APP; c++) {
+        await writeFile(path.join(kubectlDir, `app-${a}`, `cm-${c}.yaml`), yaml(configMap(`cm-${c}`, `k-${a}`, "0")));
+        ssaObjects.push(configMap(`cm-${c}`, `s-${a}`, "0"));
+        files[`many/app-${a}/cm-${c}.yaml`] = yaml(configMap(`cm-${c}`, undefined, "0"));
+      }
+    }
+    await parallelApply([...namespaces("k", APPS), ...namespaces("s", APPS), ...namespaces("a", APPS)], 16);
+    t0 = Date.now();
+    await execa("kubectl", ["--kubeconfig", kubeconfig, "apply", "--server-side", "-R", "-f", kubectlDir], { stdout: "ignore" });
+    const kubectlMs = Date.now() - t0;
+    report(`${APPS}×${PER_APP}: kubectl apply --server-side -R`, `${seconds(kubectlMs)} (${Math.round(total / kubectlMs * 1000)} objects/s)`);
+    const ssaMs = await parallelApply(ssaObjects, SSA_CONCURRENCY);
+    report(`${APPS}×${PER_APP}: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(total / ssaMs * 1000)} objects/s)`);
+
+    head = await repo.commit(files, "many apps");
+    const agent = await agentProcess(NS);
+    t0 = Date.now();
+    await parallelApply(Array.from({ length: APPS }, (_, a) => application(`many-${a}`, { repoURL: repo.url, path: `many/app-${a}`, namespace: `a-${a}` })), 16);
+    const manyMs = await untilApps(client, "agent first sync", syncedAt(head), APPS);
+    if (manyMs !== undefined) {
+      const best = Math.min(kubectlMs, ssaMs);
+      report(`${APPS}×${PER_APP}: agent first sync (Applications created -> all Synced)`,
+        `${seconds(manyMs)} (${Math.round(total / manyMs * 1000)} objects/s, ${(best / manyMs).toFixed(2)}× the faster baseline)`);
+    }
+    report(`agent RSS at ${await agent.metric("tether_live_cache_objects")} managed objects`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
+
+    // 2. commit -> applied (the ConfigMap has the new value), through the webhook and through the poll.
+    if (runs("commit")) {
+      const core = kc.makeApiClient(CoreV1Api);
+      const applied = async (value: string) => {
+        for (;;) {
+          const cm = await core.readNamespacedConfigMap({ name: "cm-0", namespace: "a-0" }).catch(() => undefined);
+          if (cm?.data?.VALUE === value) return Date.now();
+          await sleep(20);
+        }
+      };
+      const commitValue = (v: string) => repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, v)) });
+      for (const via of ["webhook", "poll"] as const) {
+        const times: number[] = [];
+        for (let i = 0; i < COMMITS; i++) {
+          const value = `${via}-${i}`;
+          await commitValue(value);
+          t0 = Date.now();
+          if (via === "webhook") await fetch(`http://127.0.0.1:${agent.port}/api/webhook`, { method: "POST", body: JSON.stringify({ repoURL: repo.url }) });
+          times.push((await applied(value)) - t0);
+          // The poll's phase is random relative to a commit, as a user's would be.
+          if (via === "poll") await sleep(Math.random() * 3000);
+        }
+        report(`commit -> applied through the ${via}${via === "poll" ? ` (every ${POLL})` : ""}, ${COMMITS} commits`,
+          `p50 ${seconds(percentile(times, 0.5))}, p90 ${seconds(percentile(times, 0.9))}`);
+      }
+      head = await repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, "0")) });
+    }
+
+    // 3. K one-ConfigMap Applications under one root.
+    let appCount = APPS;
+    if (runs("root")) {
+      const ones: Record<string, string> = {};
+      for (let i = 0; i < ONE_APPS; i++) {
+        ones[`root/app-${i}.yaml`] = yaml(application(`one-${i}`, { path: `one/app-${i}`, namespace: "ones" }));
+        ones[`one/app-${i}/cm.yaml`] = yaml(configMap(`one-${i}`, undefined, "0"));
+      }
+      await parallelApply([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "ones" } }], 1);
+      head = await repo.commit(ones, "one-ConfigMap apps");
+      await untilApps(client, "all apps at the new commit", syncedAt(head), APPS);
+      t0 = Date.now();
+      await parallelApply([application("root", { repoURL: repo.url, path: "root", namespace: NS })], 1);
+      const onesMs = await untilApps(client, `${ONE_APPS} apps under one root`, (a) => a.metadata?.name?.startsWith("one-") === true && syncedAt(head)(a), ONE_APPS);
+      if (onesMs !== undefined) report(`${ONE_APPS}×1 under one root: all Synced and Healthy`, `${seconds(onesMs)} (${(ONE_APPS / onesMs * 1000).toFixed(1)} apps/s)`);
+      appCount += ONE_APPS + 1;
+    }
+
+    // 4. A no-op poll round over every app: writes and CPU.
+    if (runs("noop")) await noopRound(agent, appCount, "");
+    await agent.stop();
+  }
 
   // 5. Sharding: three agents, --shards 3, on S apps of their own namespace; one killed.
-  const SHARD_NS = "tether-shards";
-  const shardInstall = await cli(["install", "--namespace", SHARD_NS], { kubeconfig });
-  if (shardInstall.exitCode !== 0) throw new Error(`tether install --namespace ${SHARD_NS} failed: ${shardInstall.stderr}`);
-  const shardClient = new TetherClient(kc, SHARD_NS);
-  const shardFiles: Record<string, string> = {};
-  for (let i = 0; i < SHARD_APPS; i++) shardFiles[`shard/app-${i}/cm.yaml`] = yaml(configMap(`sh-${i}`, undefined, "0"));
-  head = await repo.commit(shardFiles, "sharded apps");
-  const timing = ["--leader-elect-lease-duration", "6s", "--leader-elect-renew-deadline", "4s", "--leader-elect-retry-period", "1s"];
-  const shardAgents = await Promise.all([0, 1, 2].map(() => agentProcess(SHARD_NS, ["--shards", "3", ...timing])));
-  await sleep(3000);
-  t0 = Date.now();
-  await parallelApply(Array.from({ length: SHARD_APPS }, (_, i) =>
-    application(`sh-${i}`, { repoURL: repo.url, path: `shard/app-${i}`, namespace: "sh-0" }, SHARD_NS)), 16);
-  const shardMs = await untilApps(shardClient, "sharded first sync", syncedAt(head), SHARD_APPS);
-  const shares = await Promise.all(shardAgents.map((a) => a.metric("tether_reconciles_total")));
-  if (shardMs !== undefined) report(`${SHARD_APPS} apps on 3 sharded agents: all Synced`, `${seconds(shardMs)} (reconciles per agent ${shares.join(" / ")})`);
-  await shardAgents[0]!.kill();
-  const killedAt = Date.now();
-  for (let i = 0; i < SHARD_APPS; i++) shardFiles[`shard/app-${i}/cm.yaml`] = yaml(configMap(`sh-${i}`, undefined, "1"));
-  head = await repo.commit(shardFiles, "every sharded app changes");
-  const rest = await untilApps(shardClient, "after one agent was killed", syncedAt(head), SHARD_APPS);
-  if (rest !== undefined) report("  one agent killed, a commit to every app: all Synced", `${seconds(Date.now() - killedAt)} after the kill (lease 6 s)`);
+  if (runs("shards")) {
+    const shardClient = await installed("tether-shards");
+    await parallelApply(namespaces("sh", 1), 1);
+    const shardFiles: Record<string, string> = {};
+    for (let i = 0; i < SHARD_APPS; i++) shardFiles[`shard/app-${i}/cm.yaml`] = yaml(configMap(`sh-${i}`, undefined, "0"));
+    head = await repo.commit(shardFiles, "sharded apps");
+    const timing = ["--leader-elect-lease-duration", "6s", "--leader-elect-renew-deadline", "4s", "--leader-elect-retry-period", "1s"];
+    const shardAgents = await Promise.all([0, 1, 2].map(() => agentProcess("tether-shards", ["--shards", "3", ...timing])));
+    await sleep(3000);
+    t0 = Date.now();
+    await parallelApply(Array.from({ length: SHARD_APPS }, (_, i) =>
+      application(`sh-${i}`, { repoURL: repo.url, path: `shard/app-${i}`, namespace: "sh-0" }, "tether-shards")), 16);
+    const shardMs = await untilApps(shardClient, "sharded first sync", syncedAt(head), SHARD_APPS);
+    const shares = await Promise.all(shardAgents.map((a) => a.metric("tether_reconciles_total")));
+    if (shardMs !== undefined) report(`${SHARD_APPS} apps on 3 sharded agents: all Synced`, `${seconds(shardMs)} (reconciles per agent ${shares.join(" / ")})`);
+    await shardAgents[0]!.kill();
+    const killedAt = Date.now();
+    for (let i = 0; i < SHARD_APPS; i++) shardFiles[`shard/app-${i}/cm.yaml`] = yaml(configMap(`sh-${i}`, undefined, "1"));
+    head = await repo.commit(shardFiles, "every sharded app changes");
+    const rest = await untilApps(shardClient, "after one agent was killed", syncedAt(head), SHARD_APPS);
+    if (rest !== undefined) report("  one agent killed, a commit to every app: all Synced", `${seconds(Date.now() - killedAt)} after the kill (lease 6 s)`);
+    for (const a of shardAgents.slice(1)) await a.stop();
+  }
+
+  // 6. The fleet: F one-ConfigMap Applications created at once on a fresh agent.
+  if (runs("fleet")) {
+    const FLEET_NS = "tether-fleet";
+    const fleetClient = await installed(FLEET_NS);
+    await parallelApply([...namespaces("fleet", 1), ...namespaces("fleet-ssa", 1)], 2);
+    const ssaMs = await parallelApply(Array.from({ length: MANY_APPS }, (_, i) => configMap(`cm-${i}`, "fleet-ssa-0", "0")), SSA_CONCURRENCY);
+    report(`${MANY_APPS} ConfigMaps: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(MANY_APPS / ssaMs * 1000)} objects/s)`);
+    const fleetFiles: Record<string, string> = {};
+    for (let i = 0; i < MANY_APPS; i++) fleetFiles[`fleet/app-${i}/cm.yaml`] = yaml(configMap(`cm-${i}`, undefined, "0"));
+    head = await repo.commit(fleetFiles, "the fleet");
+    const agent = await agentProcess(FLEET_NS);
+    t0 = Date.now();
+    const createMs = await parallelApply(Array.from({ length: MANY_APPS }, (_, i) =>
+      application(`fleet-${i}`, { repoURL: repo.url, path: `fleet/app-${i}`, namespace: "fleet-0" }, FLEET_NS)), 16);
+    report(`${MANY_APPS}×1: Applications created (16 in flight)`, seconds(createMs));
+    const fleetMs = await untilApps(fleetClient, `${MANY_APPS}×1 first sync`, syncedAt(head), MANY_APPS);
+    if (fleetMs !== undefined) {
+      report(`${MANY_APPS}×1: agent (Applications created -> all Synced and Healthy)`,
+        `${seconds(fleetMs)} (${(MANY_APPS / fleetMs * 1000).toFixed(1)} apps/s, ${(ssaMs / fleetMs).toFixed(2)}× the SSA client)`);
+    }
+    report(`${MANY_APPS}×1: agent RSS when all Synced`, `${Math.round(usage(agent.pid).rssMb)} MiB (CPU so far ${usage(agent.pid).cpu.toFixed(0)} s)`);
+    if (fleetMs !== undefined) await noopRound(agent, MANY_APPS, `${MANY_APPS}×1: `);
+    await agent.stop();
+  }
+
+  // 7. The big app: one Application of B ConfigMaps; time to Synced and how big its status is.
+  if (runs("big")) {
+    const BIG_NS = "tether-big";
+    const bigClient = await installed(BIG_NS);
+    await parallelApply([...namespaces("big", 1), ...namespaces("big-ssa", 1)], 2);
+    const ssaMs = await parallelApply(Array.from({ length: BIG_OBJECTS }, (_, i) => configMap(`cm-${i}`, "big-ssa-0", "0")), SSA_CONCURRENCY);
+    report(`${BIG_OBJECTS} ConfigMaps: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(BIG_OBJECTS / ssaMs * 1000)} objects/s)`);
+    const bigFiles: Record<string, string> = {};
+    for (let i = 0; i < BIG_OBJECTS; i++) bigFiles[`big/cm-${i}.yaml`] = yaml(configMap(`cm-${i}`, undefined, "0"));
+    head = await repo.commit(bigFiles, "the big app");
+    const agent = await agentProcess(BIG_NS);
+    t0 = Date.now();
+    await parallelApply([application("big", { repoURL: repo.url, path: "big", namespace: "big-0" }, BIG_NS)], 1);
+    const bigMs = await untilApps(bigClient, `1×${BIG_OBJECTS} first sync`, syncedAt(head), 1);
+    if (bigMs !== undefined) report(`1×${BIG_OBJECTS}: agent (Application created -> Synced and Healthy)`,
+      `${seconds(bigMs)} (${Math.round(BIG_OBJECTS / bigMs * 1000)} objects/s, ${(ssaMs / bigMs).toFixed(2)}× the SSA client)`);
+    const status = (await bigClient.getApplication("big"))?.status ?? {};
+    const bytes = (v: unknown) => (v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v)));
+    report(`1×${BIG_OBJECTS}: status size (bytes of JSON; target < 524288)`, `${bytes(status)} (resources ${bytes(status.resources)}, `
+      + `inventory ${bytes(status.inventory)}, syncResult ${bytes(status.operationState?.syncResult)})`);
+    report(`1×${BIG_OBJECTS}: agent RSS when Synced`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
+    await agent.stop();
+  }
 } finally {
   // BENCH_LOG=FILE keeps what the agents said, for a figure that needs explaining.
   if (process.env.BENCH_LOG) await writeFile(process.env.BENCH_LOG, agents.map((a, i) => `=== agent ${i}\n${a.logs()}`).join("\n"));
