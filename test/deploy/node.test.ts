@@ -3,17 +3,24 @@
 // Debian's runc join the local control plane (test/harness/node.ts); the agent image built without a
 // Docker engine (tools/image) is imported into containerd, no registry involved. The pod runs under the
 // agent's ServiceAccount with the token the kubelet mounts, its probes decide its readiness, and it
-// syncs components/ from a repository it reads over git://.
+// syncs components/ from a repository it reads over git://. Beside it, a Deployment of the same image
+// that prints a known line: its log is read as users read it (`tether app logs` through the kubeconfig
+// and through a login to the agent's API, the web UI's Logs tab in Chromium), the API server reaching
+// the kubelet at the node's address; and `kubectl exec` runs in it (Tether itself offers no exec).
 //
 // The one change to bootstrap's manifests is test/harness/node.ts#onRealNode: the node's toleration,
 // the host's network (with a free port for the agent) and the API server's address, as this cluster
 // has no pod network or kube-proxy.
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { AppsV1Api, CoordinationV1Api, type V1Pod } from "@kubernetes/client-node";
+import { AppsV1Api, CoordinationV1Api, RbacAuthorizationV1Api, type V1Pod } from "@kubernetes/client-node";
+import { execa } from "execa";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage, type BuiltImage } from "../../tools/image/build.ts";
-import { freePorts, moveToRealNode, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
+import { freePorts, moveToRealNode, REAL_NODE_TAINT, realNodeUnavailable, serveGit, startNode, type GitServer, type RealNode } from "../harness/node.ts";
+import { toolPath } from "../harness/paths.ts";
 import { cli, httpsGet } from "../support/agent.ts";
 import { appReader, syncedAndHealthy } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
@@ -24,6 +31,9 @@ const { kubeconfigPath, kc, core } = kube();
 const apps = kc.makeApiClient(AppsV1Api);
 const leases = kc.makeApiClient(CoordinationV1Api);
 const reader = appReader(kc, NS);
+const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+/** What the echo container prints first. */
+const LOG_LINE = "hello from a real container";
 const TUNABLES = ["/proc/sys/vm/overcommit_memory", "/proc/sys/kernel/panic", "/proc/sys/kernel/panic_on_oops"];
 
 let image: BuiltImage;
@@ -36,9 +46,31 @@ let port: number;
 
 const readTunables = () => Promise.all(TUNABLES.map(async (f) => (await readFile(f, "utf8")).trim()));
 
-async function agentPod(): Promise<V1Pod | undefined> {
-  const pods = await core.listNamespacedPod({ namespace: NS, labelSelector: "app.kubernetes.io/component=agent" });
+async function podOnNode(labelSelector: string): Promise<V1Pod | undefined> {
+  const pods = await core.listNamespacedPod({ namespace: NS, labelSelector });
   return pods.items.find((p) => p.spec?.nodeName === node?.name && !p.metadata?.deletionTimestamp);
+}
+const agentPod = () => podOnNode("app.kubernetes.io/component=agent");
+
+/** A Deployment on the real node of `image` that prints LOG_LINE and waits (SIGTERM ends it: node is PID 1). */
+function echoDeployment(nodeName: string, imageRef: string): string {
+  const script = `console.log(${JSON.stringify(LOG_LINE)}); process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 3600000);`;
+  return `${JSON.stringify({
+    apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "echo" },
+    spec: {
+      replicas: 1, selector: { matchLabels: { app: "echo" } },
+      template: {
+        metadata: { labels: { app: "echo" } },
+        spec: {
+          nodeSelector: { "kubernetes.io/hostname": nodeName },
+          tolerations: [{ key: REAL_NODE_TAINT.key, operator: "Exists", effect: REAL_NODE_TAINT.effect }],
+          // No pod network here (test/harness/node.ts).
+          hostNetwork: true, dnsPolicy: "Default", automountServiceAccountToken: false, terminationGracePeriodSeconds: 5,
+          containers: [{ name: "echo", image: imageRef, imagePullPolicy: "Never", command: ["node", "-e", script] }],
+        },
+      },
+    },
+  }, null, 1)}\n`;
 }
 
 /** The kubelet's and containerd's logs, for a failure's message. */
@@ -66,6 +98,7 @@ beforeAll(async () => {
   repo = await createRepo();
   head = await repo.commit({
     "components/hello.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello-from-pod\ndata:\n  greeting: hello\n",
+    "components/echo.yaml": echoDeployment(node.name, image.ref),
   });
   const bare = repo.url.replace(/^file:\/\//, "");
   git = await serveGit(path.dirname(bare), { ownerPid: process.pid });
@@ -146,6 +179,64 @@ describe("the agent Deployment as a real pod", () => {
       return a && syncedAndHealthy(next)(a) ? a : undefined;
     }, 120_000);
     expect((await core.readNamespacedConfigMap({ name: "hello-from-pod", namespace: NS })).data).toEqual({ greeting: "again" });
+  });
+
+  it("reads a real container's log through tether app logs, the agent's API and the web UI; kubectl exec runs in it", async () => {
+    const echo = await eventually("the echo pod Running on the real node", async () => {
+      const pod = await podOnNode("app=echo");
+      return pod?.status?.phase === "Running" ? pod : undefined;
+    }, 120_000);
+    const name = echo.metadata!.name!;
+    const expected = `[${NS}/${name}/echo] ${LOG_LINE}`;
+    const home = await mkdtemp(path.join(os.tmpdir(), "tether-node-logs-"));
+    // Through the kubeconfig: the CLI asks the API server, which dials the kubelet at the node's InternalIP.
+    const direct = await cli(["app", "logs", "root", "-n", NS], { kubeconfig: kubeconfigPath, env: { TETHER_CONFIG: path.join(home, "none") } });
+    expect(direct.exitCode, direct.stderr).toBe(0);
+    expect(direct.stdout).toContain(expected);
+
+    // Through the agent's API, with a token that may read Applications and pod logs in the namespace.
+    await rbac.createNamespacedRole({ namespace: NS, body: {
+      metadata: { name: "log-reader" },
+      rules: [{ apiGroups: ["tether.dev"], resources: ["applications"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["pods", "pods/log"], verbs: ["get", "list"] }],
+    } });
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: "log-reader" } } });
+    await rbac.createNamespacedRoleBinding({ namespace: NS, body: {
+      metadata: { name: "log-reader" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "log-reader" },
+      subjects: [{ kind: "ServiceAccount", name: "log-reader", namespace: NS }],
+    } });
+    const token = (await core.createNamespacedServiceAccountToken({ name: "log-reader", namespace: NS, body: { spec: { audiences: [] } } })).status!.token;
+    const tls = await core.readNamespacedSecret({ name: "tether-agent-tls", namespace: NS });
+    const caFile = path.join(home, "ca.pem");
+    await writeFile(caFile, Buffer.from(tls.data?.["ca.crt"] ?? "", "base64"));
+    const login = { TETHER_CONFIG: path.join(home, "config") };
+    const loggedIn = await cli(["login", `https://127.0.0.1:${port}`, "--token", token, "--ca-file", caFile], { kubeconfig: kubeconfigPath, env: login });
+    expect(loggedIn.exitCode, loggedIn.stderr).toBe(0);
+    const viaApi = await cli(["app", "logs", "root"], { kubeconfig: kubeconfigPath, env: login });
+    expect(viaApi.exitCode, viaApi.stderr).toBe(0);
+    expect(viaApi.stdout).toContain(`[${NS}/${name}] ${LOG_LINE}`);
+
+    // The web UI the agent pod serves: the pod's Logs tab, in Chromium.
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    try {
+      const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage();
+      await page.goto(`https://127.0.0.1:${port}/ui/`);
+      await page.getByLabel("Bearer token").fill(token);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { name: "Applications", exact: true }).waitFor();
+      await page.goto(`https://127.0.0.1:${port}/ui/#/apps/root`);
+      await page.getByRole("link", { name: `Pod ${name}` }).click();
+      await page.getByRole("tab", { name: "Logs" }).click();
+      await page.getByLabel("Pod log").filter({ hasText: LOG_LINE }).waitFor({ timeout: 30_000 });
+    } finally {
+      await browser.close();
+    }
+
+    // Exec reaches the kubelet the same way; Tether has no exec of its own (Argo CD's web terminal is not built).
+    const exec = await execa(toolPath("kubectl"), [`--kubeconfig=${kubeconfigPath}`, "exec", "-n", NS, name, "--", "node", "-e", "console.log(process.getuid())"],
+      { reject: false });
+    expect(exec.exitCode, exec.stderr).toBe(0);
+    expect(exec.stdout.trim()).toBe("10001");
   });
 
   it("left the host's kernel tunables as they were: the kubelet wrote its values into the files covering them", async () => {

@@ -66,6 +66,11 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
       "--service-account-issuer=https://kubernetes.default.svc", `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`, "--profiling=false", "--v=1",
+      // Logs, exec and port-forward on a real node (test/harness/node.ts): the API server dials the kubelet at the
+      // node's InternalIP (its name resolves nowhere) with a client certificate the kubelet authorizes. The
+      // kubelet's serving certificate is its own self-signed one: no --kubelet-certificate-authority, as kubeadm leaves it by default.
+      `--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`,
+      "--kubelet-preferred-address-types=InternalIP,Hostname",
     ]);
     await waitFor("kube-apiserver /readyz", dir, () => readyz(server, pki), 90_000);
     log("starting kube-controller-manager, kube-scheduler and kwok");

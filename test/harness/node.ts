@@ -15,17 +15,22 @@
 //   images a test runs are imported from OCI layouts with `ctr images import`.
 // - No kube-proxy and no pod network: the pods run with the host's network (hostNetwork), and the CNI
 //   configuration holds only a loopback network so the runtime reports its network ready.
+// - The kubelet refuses a loopback node IP, and the node's name resolves nowhere: it serves its API on
+//   the host's address on the default route (the node's InternalIP, where the API server dials it for
+//   logs and exec, with the client certificate test/harness/pki.ts issued it), authenticated as ever.
 import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { CoreV1Api, KubeConfig, type AppsV1Api } from "@kubernetes/client-node";
 import { imageCache } from "../../tools/image/build.ts";
 import { toolsBinDir, repoRoot } from "./paths.ts";
+import { KUBELET_CLIENT_USER } from "./pki.ts";
 
 const run = promisify(execFile);
 
@@ -68,7 +73,25 @@ export function realNodeUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "the kubelet and containerd run as root";
   if (!which("runc")) return "runc is missing: apt-get install runc";
   if (!which("unshare")) return "unshare (util-linux) is missing";
+  if (!hostAddress()) return "no IPv4 address but loopback: the kubelet refuses 127.0.0.1 as its node IP";
   return undefined;
+}
+
+type Interfaces = Readonly<Record<string, readonly os.NetworkInterfaceInfo[] | undefined>>;
+
+/**
+ * The node's IP, as the kubelet would pick it without --node-ip (pure): the IPv4 address of the interface
+ * of the default route (`routes`: /proc/net/route), else the first IPv4 address that is not loopback.
+ */
+export function nodeAddress(routes: string, interfaces: Interfaces): string | undefined {
+  const v4 = (name: string) => interfaces[name]?.find((a) => a.family === "IPv4" && !a.internal && !a.address.startsWith("169.254."))?.address;
+  const gateway = routes.split("\n").slice(1).map((l) => l.trim().split(/\s+/)).find((f) => f[1] === "00000000")?.[0];
+  return (gateway ? v4(gateway) : undefined) ?? Object.keys(interfaces).map(v4).find(Boolean);
+}
+
+function hostAddress(): string | undefined {
+  const routes = existsSync("/proc/net/route") ? readFileSync("/proc/net/route", "utf8") : "";
+  return nodeAddress(routes, os.networkInterfaces());
 }
 
 function which(cmd: string): boolean {
@@ -193,13 +216,13 @@ state = ${q("containerd/state")}
 `;
 }
 
-function kubeletConfig(dir: string, o: { caCert: string; port: number; healthzPort: number; cgroupRoot: string }): string {
+function kubeletConfig(dir: string, o: { caCert: string; address: string; port: number; healthzPort: number; cgroupRoot: string }): string {
   return `${JSON.stringify({
     apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration",
     // This machine mounts cgroup v1, which the kubelet refuses unless told otherwise.
     cgroupDriver: "cgroupfs", failCgroupV1: false, failSwapOn: false, cgroupRoot: o.cgroupRoot,
     containerRuntimeEndpoint: `unix://${path.join(dir, "containerd.sock")}`,
-    address: "127.0.0.1", port: o.port, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort: o.healthzPort,
+    address: o.address, port: o.port, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort: o.healthzPort,
     authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: o.caCert } },
     authorization: { mode: "Webhook" },
     registerWithTaints: [REAL_NODE_TAINT],
@@ -216,13 +239,13 @@ function kubeletConfig(dir: string, o: { caCert: string; port: number; healthzPo
 // Runs in a new mount namespace (unshare -m --propagation private): covers the kernel tunables with
 // files that start with the host's values, starts containerd, waits for its socket and runs the kubelet.
 const NODE_SCRIPT = `set -euo pipefail
-dir=$1; name=$2
+dir=$1; name=$2; ip=$3
 for f in ${KERNEL_TUNABLES.join(" ")}; do mount --bind "$dir/sysctl/\${f//\\//.}" "/proc/sys/$f"; done
 containerd --config "$dir/containerd.toml" >> "$dir/containerd.log" 2>&1 &
 for i in $(seq 300); do [[ -S "$dir/containerd.sock" ]] && break; sleep 0.2; done
 [[ -S "$dir/containerd.sock" ]] || { echo "containerd did not open its socket; see $dir/containerd.log" >&2; exit 1; }
 exec kubelet --config="$dir/kubelet.yaml" --kubeconfig="$dir/kubeconfig" --root-dir="$dir/kubelet" \\
-  --hostname-override="$name" --v=2 >> "$dir/kubelet.log" 2>&1`;
+  --hostname-override="$name" --node-ip="$ip" --v=2 >> "$dir/kubelet.log" 2>&1`;
 
 const CGROUP_V1 = "/sys/fs/cgroup";
 
@@ -275,17 +298,25 @@ current-context: local
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node" },
     subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:nodes" }],
   });
+  // The kubelet asks the API server (webhook authorization) whether a caller may use its API: the API
+  // server itself, for `kubectl logs` and `exec`, may (kubeadm binds the same role to the same user).
+  await kubectlApply(opts.kubeconfigPath, {
+    apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "tether-apiserver-kubelet-client" },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:kubelet-api-admin" },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: KUBELET_CLIENT_USER }],
+  });
 
   for (const f of KERNEL_TUNABLES) await writeFile(path.join(dir, "sysctl", f.replace("/", ".")), await readFile(`/proc/sys/${f}`, "utf8"));
   await writeFile(path.join(dir, "cni", "net.d", "10-tether.conflist"), CNI_CONFLIST);
   await writeFile(path.join(dir, "containerd.toml"), containerdConfig(dir));
   const [port, healthzPort] = await freePorts(2);
-  await writeFile(path.join(dir, "kubelet.yaml"), kubeletConfig(dir, { caCert, port: port!, healthzPort: healthzPort!, cgroupRoot }));
+  const address = hostAddress()!;
+  await writeFile(path.join(dir, "kubelet.yaml"), kubeletConfig(dir, { caCert, address, port: port!, healthzPort: healthzPort!, cgroupRoot }));
   await makeCgroupRoot(cgroupRoot);
 
-  log(`starting containerd and the kubelet (node ${name})`);
+  log(`starting containerd and the kubelet (node ${name}, ${address}:${port})`);
   const out = openSync(path.join(dir, "node.log"), "a");
-  const cmd = ["unshare", "-m", "--propagation", "private", "bash", "-c", NODE_SCRIPT, "node", dir, name];
+  const cmd = ["unshare", "-m", "--propagation", "private", "bash", "-c", NODE_SCRIPT, "node", dir, name, address];
   // Always under the watchdog, which leads the process group: stopNode signals everything but itself.
   const [bin, args] = ["bash", ["-c", WATCHDOG, "watchdog", dir, cgroupRoot, ...cmd]];
   const child = spawn(bin, args, {

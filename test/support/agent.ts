@@ -9,10 +9,10 @@ import { pathWithTools, repoRoot } from "../harness/paths.ts";
 /** The bundled CLI, as the image and an installed `tether` run it; global-setup builds it. */
 const tether = path.join(repoRoot, "dist", "tether.mjs");
 
-/** Runs the `tether` CLI as a user would; never throws on a non-zero exit. */
-export function cli(args: readonly string[], opts: { kubeconfig: string; input?: string }) {
+/** Runs the `tether` CLI as a user would; never throws on a non-zero exit. `env` adds to it (TETHER_CONFIG for a login). */
+export function cli(args: readonly string[], opts: { kubeconfig: string; input?: string; env?: Readonly<Record<string, string>> }) {
   return execa(process.execPath, [tether, ...args], {
-    reject: false, env: { KUBECONFIG: opts.kubeconfig, PATH: pathWithTools() }, ...(opts.input ? { input: opts.input } : {}),
+    reject: false, env: { KUBECONFIG: opts.kubeconfig, PATH: pathWithTools(), ...opts.env }, ...(opts.input ? { input: opts.input } : {}),
   });
 }
 
