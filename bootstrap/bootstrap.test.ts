@@ -110,7 +110,11 @@ describe("tether:cluster=kubeconfig", () => {
 
   it("binds a narrower ClusterRole when one is configured", async () => {
     await run({ kubeconfig: kubeconfigFile(), repoURL: REPO, clusterRole: "tether-deployer" });
-    expect(one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs.roleRef.name).toBe("tether-deployer");
+    const binding = one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding");
+    expect(binding.inputs.roleRef.name).toBe("tether-deployer");
+    // Another role is another binding (and another Pulumi resource): created before the old one is deleted.
+    expect(binding.inputs.metadata.name).toBe("tether-agent-tether-deployer");
+    expect(binding.name).toBe("clusterrolebinding-tether-agent-tether-deployer");
   });
 
   it("tether:namespaced declares no cluster-wide binding, and the RoleBindings of `tether install --namespaced`", async () => {

@@ -62,15 +62,17 @@ function declareBase(config: InstallConfig, opts: pulumi.CustomResourceOptions):
   return { crds, namespace, rest };
 }
 
+/** roleRef cannot change in place: a RoleBinding bound to another role is deleted, then created. */
 const REBIND: pulumi.CustomResourceOptions = { replaceOnChanges: ["roleRef"], deleteBeforeReplace: true };
 
 function declareObject(name: string, obj: Manifest, opts: pulumi.CustomResourceOptions): pulumi.Resource {
   switch (`${obj.apiVersion}/${obj.kind}`) {
     case "v1/ServiceAccount":
       return new k8s.core.v1.ServiceAccount(name, asArgs(obj), opts);
-    // roleRef cannot change in place: a binding to another role is deleted, then created (as `tether install` does).
+    // Named after its role (clusterBindingName): another tether:clusterRole is another resource, which
+    // Pulumi creates before it deletes the old one, so the agent is never without a binding.
     case "rbac.authorization.k8s.io/v1/ClusterRoleBinding":
-      return new k8s.rbac.v1.ClusterRoleBinding(name, asArgs(obj), { ...opts, ...REBIND });
+      return new k8s.rbac.v1.ClusterRoleBinding(name, asArgs(obj), opts);
     case "rbac.authorization.k8s.io/v1/RoleBinding":
       return new k8s.rbac.v1.RoleBinding(`${name}-${obj.metadata.namespace ?? ""}`, asArgs(obj), { ...opts, ...REBIND });
     case "rbac.authorization.k8s.io/v1/ClusterRole":

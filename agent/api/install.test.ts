@@ -21,13 +21,23 @@ describe("the agent's RBAC", () => {
     ]);
   });
 
-  it("deletes a binding whose role changed, and the cluster-wide one when going namespaced", () => {
-    const narrower = installManifests({ clusterRole: "tether-deployer" });
-    expect(staleBindings([{ kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "cluster-admin" }], narrower))
-      .toEqual([{ kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "cluster-admin" }]);
-    expect(staleBindings([{ kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "tether-deployer" }], narrower)).toEqual([]);
-    const namespaced = installManifests({ mode: "namespaced" });
-    expect(staleBindings([{ kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "cluster-admin" }], namespaced)).toHaveLength(1);
+  it("names the cluster-wide binding after its role, so another role is another binding", () => {
+    expect(rbacManifests("tether-system", {})).toMatchObject([{ metadata: { name: "tether-agent" } }]);
+    expect(rbacManifests("tether-system", { clusterRole: "tether-deployer" })).toMatchObject([{ metadata: { name: "tether-agent-tether-deployer" } }]);
+  });
+
+  const admin = { kind: "ClusterRoleBinding", name: "tether-agent", roleRef: "cluster-admin" } as const;
+  const deployer = { kind: "ClusterRoleBinding", name: "tether-agent-tether-deployer", roleRef: "tether-deployer" } as const;
+  it.each([
+    ["a narrower role: the old binding goes after the new one exists", [admin], { clusterRole: "tether-deployer" }, { before: [], after: [admin] }],
+    ["the same role: nothing", [deployer], { clusterRole: "tether-deployer" }, { before: [], after: [] }],
+    ["back to cluster-admin", [deployer], {}, { before: [], after: [deployer] }],
+    ["namespaced: the cluster-wide binding goes after the RoleBindings exist", [admin], { mode: "namespaced" as const }, { before: [], after: [admin] }],
+    ["a RoleBinding of the same name bound to another role goes first",
+      [{ kind: "RoleBinding", name: "tether-agent", namespace: "tether-system", roleRef: "edit" } as const], { mode: "namespaced" as const },
+      { before: [{ kind: "RoleBinding", name: "tether-agent", namespace: "tether-system", roleRef: "edit" }], after: [] }],
+  ])("%s", (_, live, opts, expected) => {
+    expect(staleBindings(live, installManifests(opts))).toEqual(expected);
   });
 });
 

@@ -67,9 +67,10 @@ export function installManifests(opts: InstallOptions = {}): KubernetesObject[] 
 export function rbacManifests(namespace: string, opts: InstallOptions): KubernetesObject[] {
   const subjects = [{ kind: "ServiceAccount", name: AGENT_NAME, namespace }];
   if (opts.mode !== "namespaced") {
+    const role = opts.clusterRole ?? "cluster-admin";
     return [{
-      apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name: AGENT_NAME, labels },
-      roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: opts.clusterRole ?? "cluster-admin" }, subjects,
+      apiVersion: `${RBAC}/v1`, kind: "ClusterRoleBinding", metadata: { name: clusterBindingName(role), labels },
+      roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: role }, subjects,
     } as KubernetesObject];
   }
   const binding = (ns: string, name: string, role: string) => ({
@@ -84,6 +85,15 @@ export function rbacManifests(namespace: string, opts: InstallOptions): Kubernet
     binding(namespace, NAMESPACED_AGENT_ROLE, NAMESPACED_AGENT_ROLE),
     ...targets.flatMap((ns) => [binding(ns, AGENT_NAME, "admin"), binding(ns, IMPERSONATE_ROLE, IMPERSONATE_ROLE)]),
   ];
+}
+
+/**
+ * The agent's ClusterRoleBinding is named after the role it binds (`tether-agent` for the default
+ * cluster-admin, `tether-agent-ROLE` otherwise): roleRef cannot change in place, so another role is
+ * another binding, created before the old one is deleted, and the agent is never without one.
+ */
+export function clusterBindingName(role: string): string {
+  return role === "cluster-admin" ? AGENT_NAME : `${AGENT_NAME}-${role}`;
 }
 
 /** A ClusterRole bound only by RoleBinding, so it grants nothing outside the agent namespace. */
@@ -109,17 +119,29 @@ export interface BindingState {
   readonly roleRef: string;
 }
 
+/** The agent's bindings an install deletes, and when. */
+export interface StaleBindings {
+  /** Same name, another role: roleRef cannot change in place, so these go before the apply. */
+  readonly before: BindingState[];
+  /**
+   * No longer declared (the ClusterRoleBinding of another role, or of cluster mode when going
+   * namespaced): these go after the apply, once the new bindings exist.
+   */
+  readonly after: BindingState[];
+}
+
 /**
- * The agent's bindings to delete before applying: a binding whose roleRef changed (roleRef is immutable,
- * so an apply cannot narrow it) and, in namespaced mode, the cluster-wide binding of a previous install.
- * Without this a re-install with a narrower role would leave the agent as wide as before.
+ * Sorts the agent's live bindings (`live`: its labelled ClusterRoleBindings and the RoleBindings it
+ * declares) against the ones `desired` declares. Without this a re-install with a narrower role would
+ * leave the agent as wide as before.
  */
-export function staleBindings(live: readonly BindingState[], desired: readonly KubernetesObject[]): BindingState[] {
+export function staleBindings(live: readonly BindingState[], desired: readonly KubernetesObject[]): StaleBindings {
   const wanted = new Map(desired.filter((o) => o.kind === "ClusterRoleBinding" || o.kind === "RoleBinding").map((o) => [
     `${o.kind}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`, (o as { roleRef: { name: string } }).roleRef.name,
   ]));
-  return live.filter((b) => {
-    const role = wanted.get(`${b.kind}/${b.namespace ?? ""}/${b.name}`);
-    return role === undefined ? b.kind === "ClusterRoleBinding" && b.name === AGENT_NAME : role !== b.roleRef;
-  });
+  const role = (b: BindingState) => wanted.get(`${b.kind}/${b.namespace ?? ""}/${b.name}`);
+  return {
+    before: live.filter((b) => role(b) !== undefined && role(b) !== b.roleRef),
+    after: live.filter((b) => role(b) === undefined && b.kind === "ClusterRoleBinding"),
+  };
 }

@@ -1,6 +1,7 @@
 // `tether install`: what the agent needs in a cluster, applied with server-side apply (idempotent).
 import { Command } from "commander";
-import { AGENT_NAME, installManifests, staleBindings, type BindingState, type InstallOptions } from "../../agent/api/install.ts";
+import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
+import { installManifests, staleBindings, type BindingState, type InstallOptions } from "../../agent/api/install.ts";
 import { DEFAULT_NAMESPACE, type Manifest } from "../../agent/api/types.ts";
 import { KubeCluster } from "../../agent/apply/cluster.ts";
 import { KubeApiError } from "../../agent/apply/http.ts";
@@ -19,7 +20,9 @@ export interface InstallFlags extends KubeFlags {
 
 export async function install(flags: InstallFlags, log: (line: string) => void): Promise<void> {
   if (flags.deployNamespaces && !flags.namespaced) throw new UsageError("--deploy-namespaces needs --namespaced (in cluster mode --cluster-role decides)");
-  const cluster = new KubeCluster(loadKubeConfig(flags));
+  const kc = loadKubeConfig(flags);
+  const cluster = new KubeCluster(kc);
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
   const namespace = flags.namespace ?? DEFAULT_NAMESPACE;
   const options: InstallOptions = {
     namespace,
@@ -27,35 +30,40 @@ export async function install(flags: InstallFlags, log: (line: string) => void):
     ...(flags.namespaced ? { mode: "namespaced" as const } : {}),
     ...(flags.deployNamespaces ? { namespaces: flags.deployNamespaces.split(",").map((n) => n.trim()).filter((n) => n !== "") } : {}),
   };
-  const objects = installManifests(options);
-  await removeStaleBindings(cluster, objects as Manifest[], log);
-  for (const obj of objects as Manifest[]) {
+  const objects = installManifests(options) as Manifest[];
+  const stale = staleBindings(await agentBindings(cluster, rbac, objects), objects);
+  await deleteBindings(cluster, stale.before, "roleRef cannot change in place", log);
+  for (const obj of objects) {
     const before = await untilServed(() => cluster.get(refOf(obj)));
     await untilServed(() => cluster.apply(obj));
     if (obj.kind === "CustomResourceDefinition") await waitEstablished(cluster, obj);
     log(`${displayRef(refOf(obj))} ${before ? "configured" : "created"}`);
   }
+  // Only now that the new bindings exist: the agent is never without one.
+  await deleteBindings(cluster, stale.after, "replaced by the binding above", log);
   for (const line of describeAgentTls(await ensureAgentTls(cluster, namespace), namespace)) log(line);
 }
 
-/** Deletes the agent's bindings that an apply cannot narrow (see staleBindings). */
-async function removeStaleBindings(cluster: KubeCluster, objects: readonly Manifest[], log: (line: string) => void): Promise<void> {
-  const candidates = [
-    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: AGENT_NAME } } as Manifest,
-    ...objects.filter((o) => o.kind === "RoleBinding"),
-  ];
-  const live: BindingState[] = [];
-  for (const candidate of candidates) {
+const AGENT_LABELS = "app.kubernetes.io/name=tether,app.kubernetes.io/component=agent";
+
+/** The agent's live bindings: its labelled ClusterRoleBindings, and the RoleBindings this install declares. */
+async function agentBindings(cluster: KubeCluster, rbac: RbacAuthorizationV1Api, objects: readonly Manifest[]): Promise<BindingState[]> {
+  const clusterWide = await rbac.listClusterRoleBinding({ labelSelector: AGENT_LABELS });
+  const live: BindingState[] = clusterWide.items.map((b) => ({ kind: "ClusterRoleBinding", name: b.metadata?.name ?? "", roleRef: b.roleRef.name }));
+  for (const candidate of objects.filter((o) => o.kind === "RoleBinding")) {
     const found = await cluster.get(refOf(candidate));
     const roleRef = (found as { roleRef?: { name?: string } } | undefined)?.roleRef?.name;
     if (found === undefined || roleRef === undefined) continue;
-    live.push({ kind: candidate.kind as BindingState["kind"], name: candidate.metadata.name ?? "", roleRef,
-      ...(candidate.metadata.namespace ? { namespace: candidate.metadata.namespace } : {}) });
+    live.push({ kind: "RoleBinding", name: candidate.metadata.name ?? "", roleRef, namespace: candidate.metadata.namespace ?? "" });
   }
-  for (const stale of staleBindings(live, objects)) {
+  return live;
+}
+
+async function deleteBindings(cluster: KubeCluster, bindings: readonly BindingState[], why: string, log: (line: string) => void): Promise<void> {
+  for (const stale of bindings) {
     const ref = { group: "rbac.authorization.k8s.io", version: "v1", kind: stale.kind, name: stale.name, ...(stale.namespace ? { namespace: stale.namespace } : {}) };
     await cluster.delete(ref);
-    log(`${displayRef(ref)} deleted (bound ${stale.roleRef}; roleRef cannot change in place)`);
+    log(`${displayRef(ref)} deleted (bound ${stale.roleRef}; ${why})`);
   }
 }
 

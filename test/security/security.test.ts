@@ -101,13 +101,21 @@ describe("2. the webhook", () => {
 });
 
 describe("3. least privilege", () => {
-  it("tether install --cluster-role narrows the binding of an earlier install", async () => {
+  it("tether install --cluster-role narrows the binding of an earlier install, never leaving the agent without one", async () => {
+    const read = (name: string) => objects.read({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name } })
+      .then((b) => (b as { roleRef?: { name?: string } }).roleRef?.name, () => undefined);
     const narrowed = await cli(["install", "--namespace", NS, "--cluster-role", "view"], { kubeconfig: kubeconfigPath });
     expect(narrowed.exitCode, narrowed.stderr).toBe(0);
-    const binding = await objects.read({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "tether-agent" } });
-    expect((binding as { roleRef?: { name?: string } }).roleRef?.name).toBe("view");
+    expect(await read("tether-agent-view")).toBe("view");
+    expect(await read("tether-agent")).toBeUndefined();
+    // The new binding was applied before the old one went.
+    const out = narrowed.stdout + narrowed.stderr;
+    expect(out.indexOf("ClusterRoleBinding/tether-agent-view created")).toBeGreaterThan(-1);
+    expect(out.indexOf("ClusterRoleBinding/tether-agent deleted")).toBeGreaterThan(out.indexOf("ClusterRoleBinding/tether-agent-view created"));
     // Back to the default for the suites that follow.
     expect((await cli(["install", "--namespace", NS], { kubeconfig: kubeconfigPath })).exitCode).toBe(0);
+    expect(await read("tether-agent")).toBe("cluster-admin");
+    expect(await read("tether-agent-view")).toBeUndefined();
   });
 });
 
