@@ -22,6 +22,9 @@ import { keepAlive } from "./apply/keepalive.ts";
 import { SettingsStore, watchSettings } from "./settings/index.ts";
 import { AppSetController } from "./appset/controller.ts";
 import { liveDiffSettings } from "./diff/settings.ts";
+import { ImageUpdater } from "./imageupdater/updater.ts";
+import { RateLimiter } from "./registry/ratelimit.ts";
+import { GitWriter } from "./writeback/git.ts";
 import { healthRules, useHealthRules } from "./health/index.ts";
 import { Notifier } from "./notify/index.ts";
 import { promotionController } from "./promote/index.ts";
@@ -120,7 +123,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
   const appsets = agentAppSets(opts, { source, log }, () => leadership?.mayWrite() ?? sharding?.owns("applicationsets") ?? true);
-  const webhook = agentWebhook(opts, { client, controller, log }, (push) => appsets.onPush(push));
+  const images = agentImageUpdater(opts, { client, controller, cacheDir, log }, () => leadership?.mayWrite() ?? sharding?.owns("image-updater") ?? true);
+  const webhook = agentWebhook(opts, { client, controller, log }, (push) => appsets.onPush(push), images);
   // Promotion (Kargo's Warehouses and Stages): one replica writes, as for the sets.
   const promotion = promotionController({
     kc: opts.kc, namespace: opts.namespace, client, source, cacheDir, allowLocalRepos: opts.allowLocalRepos ?? false, log,
@@ -140,7 +144,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await webhook.warnIfUnsigned(opts.namespace);
   if (opts.leaderElection) {
     leadership = campaign({ kc: opts.kc, namespace: opts.namespace, timing: opts.leaderElection, log },
-      async () => { await controller.start(); await appsets.start(); promotion.start(); });
+      async () => { await controller.start(); await appsets.start(); promotion.start(); images.start(); });
   }
   else {
     if (opts.sharding) sharding = shard({ kc: opts.kc, namespace: opts.namespace, ...opts.sharding, log,
@@ -148,6 +152,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     await controller.start();
     await appsets.start();
     promotion.start();
+    images.start();
   }
   // Notifications (tether-notifications-cm): informers and a send queue of their own; the replica that writes sends.
   const notifier = new Notifier({
@@ -165,6 +170,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await notifier.stop();
       await appsets.stop();
       await promotion.stop();
+      await images.stop();
       if (leadership) await leadership.release(() => controller.stop());
       else if (sharding) await sharding.release(() => controller.stop());
       else await controller.stop();
@@ -186,10 +192,21 @@ function agentAppSets(opts: AgentOptions, deps: { source: GitSource; log: LogFn 
   });
 }
 
-function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; log: LogFn }, onPush: (push: Push) => void): Webhook {
+/** Image Updater's annotations: registries polled at the poll interval, new tags written back with the repository's credential. */
+function agentImageUpdater(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; cacheDir: string; log: LogFn },
+  owns: () => boolean): ImageUpdater {
+  const writer = new GitWriter({ cacheDir: deps.cacheDir, allowLocal: opts.allowLocalRepos ?? false, credentials: (url) => deps.client.repoCredentials(url) });
+  return new ImageUpdater({
+    kc: opts.kc, namespace: opts.namespace, client: deps.client, writer, rateLimiter: new RateLimiter(20), intervalMs: opts.pollIntervalMs, log: deps.log,
+    renderCheck: (app, repoURL, dir) => deps.controller.renderCheck(app, repoURL, dir), owns,
+  });
+}
+
+function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; log: LogFn }, onPush: (push: Push) => void,
+  images: ImageUpdater): Webhook {
   const { client, controller, log } = deps;
   return new Webhook({
-    onPush,
+    onPush, onRegistryPush: () => images.trigger(),
     // The informer's list (a LIST of every app per push costs the API server at fleet size); a standby reads it.
     secrets: secretReader(opts.kc, opts.namespace), applications: async () => controller.applications() ?? await client.listApplications(),
     refresh: refreshThroughAnnotation(client), revisionMoved: (names) => controller.revisionMoved(names),

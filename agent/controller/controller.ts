@@ -1,6 +1,10 @@
 // The loop that wires the stages. Triggers (informer events, the git poll, refresh annotations,
 // webhooks, drift on managed objects) all end in the work queue, which runs at most one reconcile per
 // Application at a time and a bounded number overall, and retries failures with backoff.
+import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "@kubernetes/client-node";
 import { TetherClient } from "../api/client.ts";
@@ -402,6 +406,23 @@ export class Controller {
     await this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`));
   }
 
+  /**
+   * Renders `app` through the one pipeline with its Git sources read from `tree` (an edited work tree of
+   * `repoURL`, not yet pushed) instead of the commit: what a write-back checks before it pushes. Throws
+   * the render's error; writes nothing.
+   */
+  async renderCheck(app: Application, repoURL: string, tree: string): Promise<void> {
+    const commit = randomBytes(20).toString("hex");
+    const base = this.timedSource;
+    const source: SourceStage = {
+      fetch: (url, o) => (url === repoURL ? Promise.resolve() : base.fetch(url, o)),
+      resolve: (url, rev) => (url === repoURL ? Promise.resolve(commit) : base.resolve(url, rev)),
+      checkout: (url, sha) => (url === repoURL && sha === commit ? copyTree(tree) : base.checkout(url, sha)),
+      allowsLocalRepos: () => base.allowsLocalRepos?.() === true,
+    };
+    await desiredState({ app, freshness: { kind: "fresh" } }, { ...this.pipelineDeps(), source, renderCache: new RenderCache(1) });
+  }
+
   private pipelineDeps(): PipelineDeps & { readonly destinations: Destinations } {
     return {
       source: this.timedSource, charts: this.opts.charts, agentNamespace: this.opts.namespace, allowLocalRepos: this.opts.allowLocalRepos,
@@ -479,4 +500,11 @@ function fingerprint(app: Application): string {
   const annotations = { ...app.metadata?.annotations };
   delete annotations[NOTIFIED_ANNOTATION];
   return JSON.stringify([app.metadata?.generation, annotations, app.metadata?.labels, app.operation, app.metadata?.deletionTimestamp]);
+}
+
+/** A copy of a work tree without its `.git`, for a render that may edit it (Kustomize, Helm dependencies). */
+async function copyTree(tree: string): Promise<{ dir: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "tether-check-"));
+  await cp(tree, dir, { recursive: true, filter: (src) => path.relative(tree, src).split(path.sep)[0] !== ".git" });
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

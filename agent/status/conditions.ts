@@ -33,12 +33,21 @@ export function logLineOf(app: string, r: Reported): string {
 }
 
 /**
+ * Condition types written by other loops than the reconcile (agent/imageupdater): the reconcile's
+ * status keeps them as they are, and only their own writer changes or removes them.
+ */
+export const FOREIGN_CONDITION_TYPES: ReadonlySet<string> = new Set(["ImageUpdateError", "ImageUpdateWarning"]);
+
+/**
  * New conditions, keeping the previous transition time of a condition that did not change, so an
- * unchanged state writes an unchanged status (and so no write at all).
+ * unchanged state writes an unchanged status (and so no write at all). Conditions of
+ * {@link FOREIGN_CONDITION_TYPES} are carried over untouched.
  */
 export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly Condition[]): Condition[] {
-  return next.map((c) => {
+  const merged = next.map((c) => {
     const same = previous?.find((p) => p.type === c.type && p.message === c.message);
     return same ? { ...c, lastTransitionTime: same.lastTransitionTime } : c;
   });
+  const foreign = (previous ?? []).filter((p) => FOREIGN_CONDITION_TYPES.has(p.type) && !next.some((n) => n.type === p.type));
+  return [...merged, ...foreign];
 }

@@ -24,6 +24,12 @@ describe("status", () => {
     expect(mergeConditions(previous, [{ type: "SourceFailed", message: "other", lastTransitionTime: "t2" }])[0]?.lastTransitionTime).toBe("t2");
   });
 
+  it("carries over the image updater's conditions, which only it writes", () => {
+    const image = { type: "ImageUpdateError", message: "registry 127.0.0.1:5000 is down", lastTransitionTime: "t1" };
+    const previous = [image, { type: "SourceFailed", message: "unreachable", lastTransitionTime: "t1" }];
+    expect(mergeConditions(previous, [])).toEqual([image]);
+  });
+
   it("does not count a new reconcile time as a change", () => {
     const base = { sync: { status: "Synced" as const, revision: "abc" }, reconciledAt: "t1" };
     expect(statusChanged(base, { ...base, reconciledAt: "t2" })).toBe(false);

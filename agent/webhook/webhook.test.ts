@@ -249,3 +249,19 @@ describe("secretsFromData", () => {
     expect(secretsFromData({})).toBeUndefined();
   });
 });
+
+describe("registry notifications", () => {
+  it("takes the repositories of tagged manifest pushes from distribution's envelope", async () => {
+    const { registryPushes, isRegistryEvent } = await import("./webhook.ts");
+    const envelope = { events: [
+      { action: "push", target: { mediaType: "application/vnd.oci.image.manifest.v1+json", repository: "team/web", tag: "1.2.0" } },
+      { action: "push", target: { mediaType: "application/octet-stream", repository: "team/blob" } },
+      { action: "pull", target: { repository: "team/pulled", tag: "1.0.0" } },
+      { action: "push", target: { repository: "team/web", tag: "1.2.1" } },
+    ] };
+    expect(registryPushes(envelope)).toEqual(["team/web"]);
+    expect(registryPushes({})).toEqual([]);
+    expect(isRegistryEvent({ "content-type": "application/vnd.docker.distribution.events.v2+json; charset=utf-8" })).toBe(true);
+    expect(isRegistryEvent({ "content-type": "application/json" })).toBe(false);
+  });
+});

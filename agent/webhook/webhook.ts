@@ -5,6 +5,7 @@
 // `--webhook-allow-unsigned`. Bodies are counted as they stream (413 past the limit, never buffered
 // beyond it), a few deliveries are read at once (503 beyond), and a flood of pushes costs at most two
 // refreshes per app and window: the first push at once, the rest together when the window closes.
+import { timingSafeEqual } from "node:crypto";
 import type http from "node:http";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { TetherClient } from "../api/client.ts";
@@ -18,13 +19,13 @@ const COALESCE_MS = 300;
 export type Send = (code: number, body: string, type?: string) => void;
 
 /** Shared secrets per forge; `default` serves a forge that has none of its own. */
-export type WebhookSecrets = Partial<Record<Forge | "default", string>>;
+export type WebhookSecrets = Partial<Record<Forge | "default" | "registry", string>>;
 
 /** The Secret the agent reads the webhook secrets from, in its namespace. */
 export const WEBHOOK_SECRET_NAME = "tether-webhook";
 
 /** Keys of that Secret, spelled as in Argo CD's `argocd-secret` (`webhook.github.secret`, ...). */
-const SECRET_KEYS: Record<string, Forge | "default"> = {
+const SECRET_KEYS: Record<string, Forge | "default" | "registry"> = {
   "webhook.secret": "default",
   "webhook.github.secret": "github",
   "webhook.gitlab.secret": "gitlab",
@@ -32,7 +33,30 @@ const SECRET_KEYS: Record<string, Forge | "default"> = {
   "webhook.gogs.secret": "gitea",
   "webhook.bitbucket.secret": "bitbucket",
   "webhook.bitbucketserver.secret": "bitbucketserver",
+  "webhook.registry.secret": "registry",
 };
+
+/** Whether a delivery is a distribution registry's notification envelope. */
+export function isRegistryEvent(headers: http.IncomingHttpHeaders): boolean {
+  return (headers["content-type"] ?? "").split(";")[0]!.trim() === "application/vnd.docker.distribution.events.v2+json";
+}
+
+/** The repositories a notification envelope says were pushed with a tag (manifest pushes; blob pushes and pulls ignored). */
+export function registryPushes(envelope: unknown): string[] {
+  const events = (envelope as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events)) return [];
+  const out = new Set<string>();
+  for (const e of events as { action?: unknown; target?: { repository?: unknown; tag?: unknown } }[]) {
+    if (e.action === "push" && typeof e.target?.repository === "string" && typeof e.target.tag === "string" && e.target.tag !== "") out.add(e.target.repository);
+  }
+  return [...out];
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 /** The secrets held by a Secret's decoded data; undefined when it holds none. */
 export function secretsFromData(data: Readonly<Record<string, string>>): WebhookSecrets | undefined {
@@ -66,6 +90,11 @@ export interface WebhookOptions {
    * Off, anyone who reaches the port cannot make the agent fetch and reconcile at will.
    */
   readonly allowUnsigned?: boolean;
+  /**
+   * Told of a registry's push notification (distribution's `application/vnd.docker.distribution.events.v2+json`
+   * envelope): the image updater polls at once instead of at its next interval.
+   */
+  readonly onRegistryPush?: (repositories: readonly string[]) => void;
   /** Told of every verified push (the ApplicationSet controller refreshes the sets whose generators read the repository). */
   readonly onPush?: (push: Push) => void;
   /** Pushes after the first within this window cost one more refresh per app, when it closes. Default 300 ms: a burst of deliveries arrives within it. */
@@ -145,8 +174,9 @@ export class Webhook {
   private async deliver(req: http.IncomingMessage, send: Send): Promise<void> {
     const body = await readBody(req, this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY, send);
     if (body === undefined) return;
-    const forge = forgeOf(req.headers);
     const secrets = await this.opts.secrets();
+    if (isRegistryEvent(req.headers)) return this.registryEvent(req, body, { secrets, send });
+    const forge = forgeOf(req.headers);
     if (secrets === undefined && !this.opts.allowUnsigned) {
       return send(401, `no webhook secret is configured: set one in Secret ${WEBHOOK_SECRET_NAME} (webhook.secret or webhook.<forge>.secret) `
         + "and in the forge, or start the agent with --webhook-allow-unsigned\n");
@@ -172,6 +202,30 @@ export class Webhook {
     this.schedule(targets);
     const behind = targets.revisionOnly.length > 0 ? `; ${targets.revisionOnly.length} more move to the new revision without a change under their paths` : "";
     send(202, `refreshing ${targets.refresh.length} application(s)${behind}\n`);
+  }
+
+  /**
+   * A registry's notification: pushes of tagged manifests wake the image updater. With a secret configured
+   * the registry must send it as `Authorization: Bearer <secret>` (its endpoint's `headers`), the key
+   * `webhook.registry.secret` or `webhook.secret`; otherwise the same rule as forges (--webhook-allow-unsigned).
+   */
+  private registryEvent(req: http.IncomingMessage, body: Buffer, ctx: { secrets: WebhookSecrets | undefined; send: Send }): void {
+    const { secrets, send } = ctx;
+    if (secrets === undefined && !this.opts.allowUnsigned) {
+      return send(401, `no webhook secret is configured: set webhook.registry.secret in Secret ${WEBHOOK_SECRET_NAME} and send it from the registry as Authorization: Bearer <secret>\n`);
+    }
+    const secret = secrets?.registry ?? secrets?.default;
+    if (secrets !== undefined && (secret === undefined || !sameSecret(req.headers.authorization ?? "", `Bearer ${secret}`))) {
+      return send(401, "the registry notification lacks Authorization: Bearer <webhook.registry.secret>\n");
+    }
+    let repositories: string[];
+    try {
+      repositories = registryPushes(JSON.parse(body.toString("utf8")));
+    } catch {
+      return send(400, "payload is not JSON\n");
+    }
+    if (repositories.length > 0) this.opts.onRegistryPush?.(repositories);
+    send(202, `${repositories.length} pushed tag(s) noted\n`);
   }
 
   private applications(): Promise<readonly Application[]> {
