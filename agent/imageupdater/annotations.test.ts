@@ -49,6 +49,7 @@ describe("parseAnnotations", () => {
     [{ "image-list": "" }, /image-list is empty/],
     [{ "image-list": "a=x, a=y" }, /names 'a' twice/],
     [{ "image-list": "a b=x" }, /alias 'a b'/],
+    [{ "image-list": "registry.example/web:>=2.0" }, /needs an alias before it: name=registry.example\/web:>=2.0/],
     [{ "image-list": "Bad/Name" }, /invalid repository name/],
     [{ "image-list": "x:not-a-range" }, /image 'x': 'not-a-range' is not a semver constraint/],
     [{ "image-list": "x", "x.update-strategy": "fastest" }, /unknown update strategy 'fastest'/],

@@ -82,7 +82,9 @@ function followedImage(entry: string, annotations: Readonly<Record<string, strin
   const eq = entry.indexOf("=");
   const alias = eq >= 0 ? entry.slice(0, eq).trim() : undefined;
   if (alias !== undefined && !/^[A-Za-z0-9_-]+$/.test(alias)) {
-    throw new AnnotationError(`${PREFIX}image-list: alias '${alias}' may hold only letters, digits, '-' and '_'`);
+    // Image Updater splits at the first '=', so `repo:>=2.0` reads as alias `repo:>`: say how to write it.
+    const hint = /[/:.]/.test(alias) ? `; a constraint with '=' (>=, <=) needs an alias before it: name=${entry}` : "";
+    throw new AnnotationError(`${PREFIX}image-list: alias '${alias}' may hold only letters, digits, '-' and '_'${hint}`);
   }
   const spec = (eq >= 0 ? entry.slice(eq + 1) : entry).trim();
   const { name, constraint } = splitConstraint(spec);

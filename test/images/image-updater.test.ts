@@ -31,7 +31,7 @@ function onMain(path: string): string {
 async function commit(files: Record<string, string>, message: string): Promise<string> {
   await repo.git.fetch("origin");
   await repo.git.rebase(["origin/main"]);
-  return await commit(files, message);
+  return await repo.commit(files, message);
 }
 
 function mainLog(): string[] {
@@ -143,7 +143,7 @@ describe("what goes wrong is said on the Application", () => {
     await commit({ "apps/old/kustomization.yaml": "resources: []\n" }, "old app");
     await applyApp(objects, application("old", {
       repoURL: repo.url, path: "apps/old", destNamespace: "images-old", agentNamespace: NS,
-      annotations: { [`${IU}/image-list`]: `${registry.host}/team/old:>=2.0`, [`${IU}/write-back-method`]: "git" },
+      annotations: { [`${IU}/image-list`]: `old=${registry.host}/team/old:>=2.0`, [`${IU}/write-back-method`]: "git" },
     }));
     const app = await reader.until("old", "ImageUpdateError", (a) => (a.status?.conditions ?? []).some((c) => c.type === "ImageUpdateError"), 60_000);
     expect(app.status?.conditions?.find((c) => c.type === "ImageUpdateError")?.message).toBe(
