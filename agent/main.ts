@@ -25,6 +25,7 @@ import { liveDiffSettings } from "./diff/settings.ts";
 import { ImageUpdater } from "./imageupdater/updater.ts";
 import { RateLimiter } from "./registry/ratelimit.ts";
 import { GitWriter } from "./writeback/git.ts";
+import { errorMessage } from "./errors.ts";
 import { healthRules, useHealthRules } from "./health/index.ts";
 import { Notifier } from "./notify/index.ts";
 import { promotionController } from "./promote/index.ts";
@@ -195,10 +196,12 @@ function agentAppSets(opts: AgentOptions, deps: { source: GitSource; log: LogFn 
 /** Image Updater's annotations: registries polled at the poll interval, new tags written back with the repository's credential. */
 function agentImageUpdater(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; cacheDir: string; log: LogFn },
   owns: () => boolean): ImageUpdater {
+  const refresh = refreshThroughAnnotation(deps.client);
   const writer = new GitWriter({ cacheDir: deps.cacheDir, allowLocal: opts.allowLocalRepos ?? false, credentials: (url) => deps.client.repoCredentials(url) });
   return new ImageUpdater({
     kc: opts.kc, namespace: opts.namespace, client: deps.client, writer, rateLimiter: new RateLimiter(20), intervalMs: opts.pollIntervalMs, log: deps.log,
     renderCheck: (app, repoURL, dir) => deps.controller.renderCheck(app, repoURL, dir), owns,
+    onPushed: (app) => void refresh([app]).catch((err: unknown) => deps.log(`image updater: cannot refresh ${app}: ${errorMessage(err)}`)),
   });
 }
 

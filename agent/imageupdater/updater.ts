@@ -19,7 +19,11 @@ import { safeJoin } from "../source/safe-join.ts";
 import { kustomizeImageName } from "../writeback/edits.ts";
 import type { GitWriter } from "../writeback/git.ts";
 import { AnnotationError, joinPath, parseAnnotations, wantsImageUpdates, type FollowedImage, type UpdatePlan, type WriteBack } from "./annotations.ts";
-import { commitMessage, editHelmValues, editKustomization, editOverride, helmParameters, kustomizeImageStrings, tagWithDigest, type AppKind, type ImageChange } from "./edit.ts";
+import { IMAGE_UPDATE_ERROR, imageConditions, pendingChanges, type WrittenTag } from "./decide.ts";
+import {
+  commitMessage, currentTags, editHelmValues, editKustomization, editOverride, helmParameters, kustomizeImageStrings, tagWithDigest,
+  type AppKind, type ImageChange,
+} from "./edit.ts";
 
 /** Options for {@link ImageUpdater}. */
 export interface ImageUpdaterOptions {
@@ -35,6 +39,8 @@ export interface ImageUpdaterOptions {
   readonly renderCheck?: (app: Application, repoURL: string, dir: string) => Promise<void>;
   /** Whether this replica writes now (leader election, shards); default yes. */
   readonly owns?: () => boolean;
+  /** Told after a commit was pushed for an app: the agent refreshes it, so the new tag deploys now, not at the next poll. */
+  readonly onPushed?: (app: string) => void;
 }
 
 /** What one pass over an app did. */
@@ -43,14 +49,11 @@ export interface AppUpdate {
   readonly problems: readonly string[];
 }
 
-const ERROR = "ImageUpdateError";
-const WARNING = "ImageUpdateWarning";
-
 /** Polls registries for the annotated Applications and writes their new tags back. */
 export class ImageUpdater {
   private readonly opts: ImageUpdaterOptions;
   /** The tag (or tag@digest) last written or found in place, by `app/alias`: an unchanged tag costs no clone. */
-  private readonly written = new Map<string, string>();
+  private readonly written = new Map<string, WrittenTag>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -131,10 +134,10 @@ export class ImageUpdater {
       const source = sourceOf(app);
       const plan = parseAnnotations(app.metadata?.annotations ?? {}, source.path ?? ".");
       const chosen = await this.choose(plan, problems);
-      const pending = chosen.filter((c) => this.written.get(`${name}/${c.image.alias}`) !== tagWithDigest(c));
+      const pending = pendingChanges(chosen, (alias) => this.written.get(`${name}/${alias}`), Date.now());
       if (pending.length > 0) {
         written = await this.writeBack(app, { source, plan, changes: pending });
-        for (const c of pending) this.written.set(`${name}/${c.image.alias}`, tagWithDigest(c));
+        for (const c of pending) this.written.set(`${name}/${c.image.alias}`, { tag: tagWithDigest(c), at: Date.now() });
       }
       if (plan.writeBack.method === "argocd") {
         warnings.push("write-back-method argocd keeps the new tags only in this Application's spec, not in Git (not GitOps): a sync from Git or a re-created Application loses them; use write-back-method: git");
@@ -201,28 +204,36 @@ export class ImageUpdater {
     const name = app.metadata?.name ?? "";
     const repoURL = wb.repository ?? source.repoURL;
     const path = source.path ?? ".";
-    const previous = new Map<string, string>();
     const result = await this.opts.writer.write({
       repoURL, branch: wb.branch || source.targetRevision || "", ...(wb.pushBranch === undefined ? {} : { pushBranch: wb.pushBranch }),
-      message: commitMessage(name, changes, previous),
+      message: commitMessage(name, changes, new Map()),
       edit: async (dir) => {
         const file = wb.target.kind === "override" ? joinPath(path, `.argocd-source-${name}.yaml`)
           : wb.target.kind === "helmvalues" ? wb.target.path : await kustomizationIn(dir, wb.target.path);
         const full = await safeJoin(dir, file);
         const text = await readFile(full, "utf8").catch(() => undefined);
         let next: string;
-        if (wb.target.kind === "override") next = editOverride(text, await kindOf(dir, source), changes, file);
-        else if (text === undefined) throw new TetherError("WriteBackFailed", `${file} is not in ${repoURL}: fix write-back-target`, { object: file });
-        else next = wb.target.kind === "kustomization" ? editKustomization(text, changes, file) : editHelmValues(text, changes, file);
+        let previous: Map<string, string>;
+        if (wb.target.kind === "override") {
+          const kind = await kindOf(dir, source);
+          next = editOverride(text, kind, changes, file);
+          previous = new Map([...await appFileTags(dir, { path, kind }, changes), ...currentTags(text, "override", changes)]);
+        } else if (text === undefined) {
+          throw new TetherError("WriteBackFailed", `${file} is not in ${repoURL}: fix write-back-target`, { object: file });
+        } else {
+          next = wb.target.kind === "kustomization" ? editKustomization(text, changes, file) : editHelmValues(text, changes, file);
+          previous = currentTags(text, wb.target.kind, changes);
+        }
         await mkdir(dirname(full), { recursive: true });
         await writeFile(full, next);
-        return { files: [file] };
+        return { files: [file], message: commitMessage(name, changes, previous) };
       },
       ...(this.opts.renderCheck === undefined ? {} : { check: (dir: string) => this.opts.renderCheck!(app, repoURL, dir).catch((err: unknown) => {
         throw new TetherError("WriteBackFailed", `the new tags were not written: the app would not render with them (${errorMessage(err)})`, { object: repoURL });
       }) }),
     });
     if (result.kind === "unchanged") return [];
+    this.opts.onPushed?.(name);
     this.opts.log(`image updater: ${name}: pushed ${result.commit.slice(0, 7)} to ${repoURL} ${result.branch}: ${changes.map((c) => `${imageName(c.image.image)}:${tagWithDigest(c)}`).join(", ")}`);
     return changes;
   }
@@ -234,31 +245,46 @@ export class ImageUpdater {
     const next: ApplicationSource = kind === "helm"
       ? { ...source, helm: { ...source.helm, parameters: mergeByName(source.helm?.parameters ?? [], helmParameters(changes).map((p) => ({ name: p.name, value: p.value, forceString: true }))) } }
       : { ...source, kustomize: { ...source.kustomize, images: mergeImages(source.kustomize?.images ?? [], kustomizeImageStrings(changes)) } };
-    await this.opts.client.mergeApplication(name, { spec: { source: next } });
+    // A merge patch replaces a list whole: with spec.sources, the list with this one source replaced.
+    const spec = app.spec.sources === undefined ? { source: next } : { sources: app.spec.sources.map((s) => (s === source ? next : s)) };
+    await this.opts.client.mergeApplication(name, { spec });
     await this.opts.client.recordEvent(app, { type: "Warning", reason: "ImageUpdatedInCluster", message: `image updater set ${changes.map((c) => `${imageName(c.image.image)}:${tagWithDigest(c)}`).join(", ")} on the Application only (write-back-method argocd): not in Git` }).catch(() => undefined);
   }
 
   /** Writes the ImageUpdate conditions when they changed; the reconcile carries them over untouched. */
   private async report(app: Application, outcome: { problems: string[]; warnings: string[]; written: ImageChange[] }): Promise<void> {
-    const fresh = await this.opts.client.getApplication(app.metadata?.name ?? "");
-    if (fresh === undefined) return;
-    const now = new Date().toISOString();
-    const before = fresh.status?.conditions ?? [];
-    const own = (type: string, messages: string[]): Condition[] => {
-      if (messages.length === 0) return [];
-      const message = messages.join("; ");
-      const same = before.find((c) => c.type === type && c.message === message);
-      return [{ type, message, lastTransitionTime: same?.lastTransitionTime ?? now }];
-    };
-    const conditions = [...before.filter((c) => c.type !== ERROR && c.type !== WARNING), ...own(ERROR, outcome.problems), ...own(WARNING, outcome.warnings)];
-    if (JSON.stringify(conditions) === JSON.stringify(before)) return;
-    const custom = this.opts.kc.makeApiClient(CustomObjectsApi);
-    const body = fresh.status === undefined ? [{ op: "add", path: "/status", value: { conditions } }] : [{ op: "add", path: "/status/conditions", value: conditions }];
-    await custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: this.opts.namespace, plural: "applications", name: fresh.metadata?.name ?? "", body });
-    const newProblems = outcome.problems.join("; ");
-    if (newProblems !== "" && !before.some((c) => c.type === ERROR && c.message === newProblems)) {
-      await this.opts.client.recordEvent(fresh, { type: "Warning", reason: ERROR, message: newProblems }).catch(() => undefined);
+    const name = app.metadata?.name ?? "";
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const fresh = await this.opts.client.getApplication(name);
+      if (fresh === undefined) return;
+      const before = fresh.status?.conditions ?? [];
+      const conditions = imageConditions(before, outcome, new Date().toISOString());
+      if (JSON.stringify(conditions) === JSON.stringify(before)) return;
+      if (!await this.writeConditions(fresh, conditions)) continue;
+      const problems = outcome.problems.join("; ");
+      if (problems !== "" && !before.some((c) => c.type === IMAGE_UPDATE_ERROR && c.message === problems)) {
+        this.opts.log(`image updater: ${name}: ${problems}`);
+        await this.opts.client.recordEvent(fresh, { type: "Warning", reason: IMAGE_UPDATE_ERROR, message: problems }).catch(() => undefined);
+      }
+      return;
     }
+  }
+
+  /** The conditions, over the status just read only (false: a reconcile wrote meanwhile; read again). */
+  private async writeConditions(fresh: Application, conditions: Condition[]): Promise<boolean> {
+    const custom = this.opts.kc.makeApiClient(CustomObjectsApi);
+    const body = [
+      { op: "test", path: "/metadata/resourceVersion", value: fresh.metadata?.resourceVersion },
+      fresh.status === undefined ? { op: "add", path: "/status", value: { conditions } } : { op: "add", path: "/status/conditions", value: conditions },
+    ];
+    return await custom.patchNamespacedCustomObjectStatus({
+      group: GROUP, version: VERSION, namespace: this.opts.namespace, plural: "applications", name: fresh.metadata?.name ?? "", body,
+    }).then(() => true, (err: unknown) => {
+      const code = (err as { code?: unknown }).code;
+      // The failed `test` is 422 on current API servers and an InternalError naming the test on older ones.
+      if (code === 409 || code === 422 || /test operation|testing value/i.test(`${JSON.stringify((err as { body?: unknown }).body ?? "")} ${errorMessage(err)}`)) return false;
+      throw err;
+    });
   }
 }
 
@@ -276,6 +302,17 @@ async function kindOf(dir: string, source: ApplicationSource): Promise<AppKind> 
   if (source.helm !== undefined || await exists("Chart.yaml")) return "helm";
   if (source.kustomize !== undefined || await exists("kustomization.yaml") || await exists("kustomization.yml") || await exists("Kustomization")) return "kustomize";
   throw new TetherError("WriteBackFailed", `${path} is neither a Helm chart nor a Kustomize directory: image updates write Helm parameters or Kustomize images; set write-back-target: helmvalues:<file> or make the app a Kustomize one`, { object: path });
+}
+
+/**
+ * The tags the app's own files give the images (values.yaml of a chart, the kustomization's images): what
+ * an override file that does not name an image yet replaces.
+ */
+async function appFileTags(dir: string, app: { path: string; kind: AppKind }, changes: readonly ImageChange[]): Promise<Map<string, string>> {
+  const file = app.kind === "helm" ? joinPath(app.path, "values.yaml") : await kustomizationIn(dir, app.path).catch(() => undefined);
+  if (file === undefined) return new Map();
+  const text = await readFile(await safeJoin(dir, file), "utf8").catch(() => undefined);
+  return currentTags(text, app.kind === "helm" ? "helmvalues" : "kustomization", changes);
 }
 
 async function kustomizationIn(dir: string, path: string): Promise<string> {

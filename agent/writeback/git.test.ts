@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { setKustomizeImage } from "./edits.ts";
-import { GitWriter, isNonFastForward, type WriteRequest } from "./git.ts";
+import { GitWriter, isNonFastForward, pushRefusal, type WriteRequest } from "./git.ts";
 
 const IDENTITY = ["-c", "user.name=Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"];
 function git(cwd: string, ...args: string[]): string {
@@ -126,6 +126,13 @@ describe("GitWriter", () => {
     await expect(agent.write({ repoURL: server, branch: "main", edit: setTag("2.0.0"), message: "m" })).rejects.toThrow(/local repositories are refused/);
   });
 });
+
+it.each<[string, string | undefined]>([
+  ["remote: main is protected\nTo file:///srv/r.git\n ! [remote rejected] HEAD -> main (pre-receive hook declined)\nerror: failed to push some refs",
+    "pre-receive hook declined: main is protected"],
+  [" ! [remote rejected] HEAD -> main (protected branch hook declined)", "protected branch hook declined"],
+  ["remote: Permission denied\nfatal: unable to access 'https://git.example/r.git/': The requested URL returned error: 403", undefined],
+])("pushRefusal(%j) is %j", (stderr, expected) => expect(pushRefusal(stderr)).toBe(expected));
 
 it.each([
   [" ! [rejected]        HEAD -> main (fetch first)", true],

@@ -25,6 +25,8 @@ export const DEFAULT_AUTHOR: CommitAuthor = { name: "Tether Image Updater", emai
 export interface EditOutcome {
   /** Paths (relative to the work tree) the edit wrote; only these are committed. */
   readonly files: readonly string[];
+  /** The commit message, when the edit knows better than the request (the tags it replaced, read from the tree). */
+  readonly message?: string;
 }
 
 /** One change to write. */
@@ -116,7 +118,7 @@ export class GitWriter {
       const author = request.author ?? DEFAULT_AUTHOR;
       // Author and committer both: the commit says who wrote it, whatever the machine's git config holds.
       const identity = ["-c", `user.name=${author.name}`, "-c", `user.email=${author.email}`];
-      await run(argv({ options: [...identity, "commit", "--quiet", "--no-verify", "--no-gpg-sign", `--message=${request.message}`] }), "commit to");
+      await run(argv({ options: [...identity, "commit", "--quiet", "--no-verify", "--no-gpg-sign", `--message=${outcome.message ?? request.message}`] }), "commit to");
       const commit = (await run(gitRevArgv({ options: ["rev-parse", "--verify"], positionals: ["HEAD"] }), "read the commit in")).trim();
       const pushed = await gitRaw(git, argv({ options: ["push", "--porcelain"], positionals: [repo.url, `HEAD:refs/heads/${pushBranch}`] }))
         .then(() => true, (err: unknown) => {
@@ -182,7 +184,8 @@ export class GitWriter {
     const hint = /push/.test(what) && /denied|protected|forbidden|403|pre-receive hook declined|rejected/i.test(text)
       ? "the server refused the push: give the repository credential write access, or allow pushes to this branch"
       : failure.hint;
-    return new TetherError("WriteBackFailed", `cannot ${what} ${repo.url}: ${gitReason(text)}; ${hint}`, {
+    const reason = (/push/.test(what) ? pushRefusal(text) : undefined) ?? gitReason(text);
+    return new TetherError("WriteBackFailed", `cannot ${what} ${repo.url}: ${reason}; ${hint}`, {
       object: repo.url, retryable: failure.retryable && !/refused the push/.test(hint), cause: new Error(text),
     });
   }
@@ -204,6 +207,18 @@ type Runner = (args: Parameters<typeof gitRaw>[1], what: string) => Promise<stri
 /** Whether git's push error is "someone pushed first": fetch, re-apply, push again. */
 export function isNonFastForward(stderr: string): boolean {
   return /non-fast-forward|\[rejected\].*\(fetch first\)|failed to update ref|cannot lock ref|stale info/i.test(stderr);
+}
+
+/**
+ * What the server said when it refused a push: the `[remote rejected]` reason and the lines its hook printed
+ * (`remote: …`), which name the rule ("main is protected"); undefined when the push was not refused so.
+ */
+export function pushRefusal(stderr: string): string | undefined {
+  const rejected = /\[remote rejected\][^(\n]*\(([^)\n]+)\)/.exec(stderr)?.[1];
+  if (rejected === undefined) return undefined;
+  const said = stderr.split("\n").map((l) => /^remote:\s*(.*)$/.exec(l.trim())?.[1]?.trim() ?? "").filter((l) => l !== "");
+  const text = said.join(" / ");
+  return `${rejected}${text === "" ? "" : `: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`}`;
 }
 
 function describeBranch(request: WriteRequest): string {
