@@ -5,11 +5,16 @@
 // agent runs as users run it: `tether bootstrap`'s Deployment as a pod on that node from the locally
 // built image, reading this checkout over git:// (a git daemon on loopback). Elsewhere, or with
 // TETHER_DEMO_NODE=0, the agent runs in this process and reads the checkout through file://.
+//
+// It can run again and again in one checkout: the second run reuses the control plane, the node and the
+// git daemon, and replaces the agent Deployment the first one moved onto the node (bootstrap's
+// server-side apply cannot take back the port the move renumbered). It exits once every application is
+// Synced and Healthy at HEAD (test/deploy/demo.test.ts runs it twice in a row).
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoreV1Api, KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, KubernetesObjectApi } from "@kubernetes/client-node";
 import { execa } from "execa";
 import { TetherClient } from "../../agent/api/client.ts";
 import { AGENT_NAME } from "../../agent/api/install.ts";
@@ -20,9 +25,11 @@ import { install } from "../../cli/install/index.ts";
 import { loadKubernetesClient } from "../../cli/kube.ts";
 import { KEY_SECRET, storeIdentity } from "../../cli/secret/keygen.ts";
 import { buildImage } from "../../tools/image/build.ts";
-import { AppsV1Api } from "@kubernetes/client-node";
 import { isRunning, startControlPlane } from "./controlplane.ts";
-import { freePorts, moveToRealNode, realNodeUnavailable, runningNode, serveGit, startNode, stopRecordedNode } from "./node.ts";
+import {
+  freePorts, moveToRealNode, REAL_NODE_TAINT, realNodeUnavailable, recordGitServer, recordedGitServer, runningNode, serveGit, startNode,
+  stopRecordedGitServer, stopRecordedNode,
+} from "./node.ts";
 import { clusterStateDir, pathWithTools, repoRoot, toolPath } from "./paths.ts";
 
 const say = (line: string) => console.error(`[demo] ${line}`);
@@ -95,28 +102,58 @@ async function agentAsPod() {
   const image = await buildImage({ log: (l) => say(l) });
   say(`importing ${image.ref} (${image.manifestDigest.slice(0, 19)}) into the node's containerd`);
   await node.importImage(image.layout);
-  const git = await serveGit(path.dirname(repoRoot), { logFile: path.join(node.dir, "git-daemon.log") });
-  await writeFile(path.join(node.dir, "git-daemon.pid"), `${git.pid}\n`);
+  let git = recordedGitServer(node.dir);
+  if (git) {
+    say(`reusing the git daemon at ${git.url}`);
+  } else {
+    await stopRecordedGitServer(node.dir);
+    git = await serveGit(path.dirname(repoRoot), { logFile: path.join(node.dir, "git-daemon.log") });
+    await recordGitServer(node.dir, git);
+  }
   const repoURL = `${git.url}${path.basename(repoRoot)}`;
+  const apps = kc.makeApiClient(AppsV1Api);
+  const ref = { name: AGENT_NAME, namespace: DEFAULT_NAMESPACE };
+  await removeMovedAgent(apps, ref);
   say(`tether bootstrap --repo ${repoURL} --revision HEAD --image ${image.ref} (the checkout served by git daemon on loopback)`);
   const boot = await execa(process.execPath, [path.join(repoRoot, "dist", "tether.mjs"), "bootstrap", "--kubeconfig", kubeconfig, "--repo", repoURL,
     "--revision", "HEAD", "--path", "components", "--image", image.ref, "--replicas", "1", "--poll-interval", "5s", "--no-wait"],
   { reject: false, env: { PATH: pathWithTools() } });
   if (boot.exitCode !== 0) throw new Error(`tether bootstrap failed:\n${boot.stdout}\n${boot.stderr}`);
   const [port] = await freePorts(1) as [number];
-  const apps = kc.makeApiClient(AppsV1Api);
-  await moveToRealNode(apps, { name: AGENT_NAME, namespace: DEFAULT_NAMESPACE }, { node: node.name, server, port });
+  await moveToRealNode(apps, ref, { node: node.name, server, port });
   say(`the agent Deployment runs on ${node.name} (host network, port ${port}); waiting for its pod`);
-  const core = kc.makeApiClient(CoreV1Api);
   const deadline = Date.now() + 240_000;
-  for (;;) {
-    const pods = await core.listNamespacedPod({ namespace: DEFAULT_NAMESPACE, labelSelector: "app.kubernetes.io/component=agent" });
-    const pod = pods.items.find((p) => p.spec?.nodeName === node.name && !p.metadata?.deletionTimestamp);
-    if (pod?.status?.containerStatuses?.every((c) => c.ready)) break;
+  while (!await rolledOutOnNode(apps, ref, node.name)) {
     if (Date.now() > deadline) throw new Error(`the agent pod did not become Ready on ${node.name}; see ${node.dir}/kubelet.log and pod-logs/`);
     await sleep(1000);
   }
   return { port, stop: () => Promise.resolve() };
+}
+
+/**
+ * Deletes the agent Deployment an earlier demo moved onto the real node, and waits until its pods are
+ * gone: bootstrap's server-side apply would add its port back beside the renumbered one (422, two ports
+ * named https), and the new pod is to run this run's image anyway.
+ */
+async function removeMovedAgent(apps: AppsV1Api, ref: { name: string; namespace: string }): Promise<void> {
+  const live = await apps.readNamespacedDeployment(ref).catch(() => undefined);
+  if (!live?.spec?.template.spec?.tolerations?.some((t) => t.key === REAL_NODE_TAINT.key)) return;
+  say(`replacing the agent Deployment an earlier demo moved onto the real node`);
+  await apps.deleteNamespacedDeployment({ ...ref, propagationPolicy: "Foreground" }).catch(() => undefined);
+  const deadline = Date.now() + 120_000;
+  while (await apps.readNamespacedDeployment(ref).then(() => true, () => false)) {
+    if (Date.now() > deadline) throw new Error(`Deployment ${ref.namespace}/${ref.name} was not deleted within 2 minutes; see \`npm run -s kubectl -- describe deploy -n ${ref.namespace}\``);
+    await sleep(500);
+  }
+}
+
+/** Whether the moved Deployment's current generation runs, every replica updated and available (on the real node). */
+async function rolledOutOnNode(apps: AppsV1Api, ref: { name: string; namespace: string }, nodeName: string): Promise<boolean> {
+  const d = await apps.readNamespacedDeployment(ref);
+  const replicas = d.spec?.replicas ?? 1;
+  const s = d.status;
+  return d.spec?.template.spec?.nodeSelector?.["kubernetes.io/hostname"] === nodeName && (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0)
+    && (s?.updatedReplicas ?? 0) >= replicas && (s?.availableReplicas ?? 0) >= replicas && (s?.replicas ?? 0) === replicas;
 }
 
 const client = new TetherClient(kc, DEFAULT_NAMESPACE);
@@ -149,25 +186,30 @@ console.log(`Everything in components/ is deployed. Try:
   KUBECONFIG=${kubeconfig} npx tether app get message-app
   npm run -s kubectl -- get deploy,svc,cm -n message-app
 The control plane keeps running; stop it with: npm run cluster:down`);
-// DEMO ONLY: a token of the agent's own ServiceAccount (cluster-admin), so the printed URL signs straight in.
+// DEMO ONLY: a token of the agent's own ServiceAccount (cluster-admin) to paste at the UI's sign-in (a
+// `#token=` link signs no one in: the UI takes a token from its address only for a login it started).
 const demoToken = (await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
   name: AGENT_NAME, namespace: DEFAULT_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 8 * 3600 } },
 })).status?.token ?? "";
-if (!agent.inPod) {
-  console.log(keepRunning ? `Web UI: http://127.0.0.1:${agent.port}/ui/#token=${demoToken}`
-  : `Web UI (while the agent runs, \`npm run demo -- --watch\`): http://127.0.0.1:${agent.port}/ui/#token=${demoToken}
-  or any time, with your kubeconfig: npx tether ui --kubeconfig ${kubeconfig}`);
-}
+const uiUrl = agent.inPod ? `https://127.0.0.1:${agent.port}/ui/` : `http://127.0.0.1:${agent.port}/ui/`;
+const signIn = `${agent.inPod ? `  (HTTPS with the agent's own CA, Secret ${DEFAULT_NAMESPACE}/tether-agent-tls: the browser warns until you trust it)\n` : ""}`
+  + `  sign in with this DEMO ONLY token (the agent's ServiceAccount, 8 hours): ${demoToken}
+  or, signed in with your kubeconfig and no token: npx tether ui --kubeconfig ${kubeconfig}`;
 if (agent.inPod) {
   const wide = await execa(toolPath("kubectl"), [`--kubeconfig=${kubeconfig}`, "get", "pods", "-n", DEFAULT_NAMESPACE, "-o", "wide"], { reject: false });
   console.log(`The agent runs as a pod on the real node and keeps running; commit to components/ and watch it deploy:
 ${wide.stdout}
   npm run -s kubectl -- get pods -n ${DEFAULT_NAMESPACE} -o wide
-Web UI: http://127.0.0.1:${agent.port}/ui/#token=${demoToken}`);
-} else if (keepRunning) {
+Web UI: ${uiUrl}
+${signIn}`);
+} else {
+  console.log(`Web UI${keepRunning ? "" : " (while the agent runs, `npm run demo -- --watch`)"}: ${uiUrl}\n${signIn}`);
+}
+// The agent pod keeps running; an agent in this process stops with it, unless --watch.
+if (!agent.inPod && keepRunning) {
   say("agent keeps running (--watch); commit to components/ and watch it deploy. Ctrl-C to stop.");
   await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
-} else {
+} else if (!agent.inPod) {
   console.log(`The agent stopped with the demo; run it again with: npx tether agent --kubeconfig ${kubeconfig}`);
 }
 await agent.stop();

@@ -43,6 +43,8 @@ export const PAUSE_IMAGE = "tether.local/pause:1";
  * that starts with the host's value, so the kubelet finds them different and writes its values there.
  */
 export const KERNEL_TUNABLES = ["vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops"] as const;
+/** In a node's directory: the git daemon serving its pods (the demo's), "PID URL". */
+const GIT_DAEMON_FILE = "git-daemon.pid";
 const BINARIES = ["kubelet", "containerd", "containerd-shim-runc-v2", "ctr"] as const;
 
 export interface RealNode {
@@ -395,8 +397,7 @@ function tail(file: string, lines = 30): string {
 /** Stops the kubelet and containerd, then the pods' containers and shims they leave, and removes the cgroups. */
 export async function stopNode(dir: string, cgroupRoot: string, groupPid: number): Promise<void> {
   // A git daemon started for this node's pods (the demo's) goes with it.
-  const daemon = Number((await readFile(path.join(dir, "git-daemon.pid"), "utf8").catch(() => "")).trim());
-  if (daemon > 0) { try { process.kill(-daemon, "SIGTERM"); } catch { /* gone */ } }
+  await stopRecordedGitServer(dir);
   await run("bash", ["-c", `${CLEANUP}\ncleanup "$@"`, "cleanup", dir, cgroupRoot, String(groupPid)]).catch(() => undefined);
 }
 
@@ -486,6 +487,32 @@ function nodeHandle(dir: string, name: string, cgroupRoot: string, groupPid: num
     importImage: (layout) => importLayout(dir, layout),
     stop: () => stopNode(dir, cgroupRoot, groupPid),
   };
+}
+
+/** Records a git daemon serving this node's pods (the demo's), so a later demo reuses it and the node's stop ends it. */
+export async function recordGitServer(nodeDir: string, git: GitServer): Promise<void> {
+  await writeFile(path.join(nodeDir, GIT_DAEMON_FILE), `${git.pid} ${git.url}\n`);
+}
+
+/** Stops the git daemon recorded for this node, if any, and forgets it. */
+export async function stopRecordedGitServer(nodeDir: string): Promise<void> {
+  const daemon = Number((await readFile(path.join(nodeDir, GIT_DAEMON_FILE), "utf8").catch(() => "")).split(" ")[0]);
+  if (daemon > 0) { try { process.kill(-daemon, "SIGTERM"); } catch { /* gone */ } }
+  await rm(path.join(nodeDir, GIT_DAEMON_FILE), { force: true });
+}
+
+/** The git daemon recorded for this node, when it still runs. */
+export function recordedGitServer(nodeDir: string): GitServer | undefined {
+  const file = path.join(nodeDir, GIT_DAEMON_FILE);
+  const [pidText = "", url = ""] = existsSync(file) ? readFileSync(file, "utf8").trim().split(" ") : [];
+  const pid = Number(pidText);
+  if (!(pid > 0) || !url) return undefined;
+  try {
+    process.kill(-pid, 0);
+  } catch {
+    return undefined;
+  }
+  return { url, pid, stop: () => { try { process.kill(-pid, "SIGTERM"); } catch { /* gone */ } } };
 }
 
 export interface GitServer {

@@ -8,8 +8,11 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 /** Where tools/build.sh links the binaries it built. */
 export const toolsBinDir = path.join(repoRoot, ".tools", "bin");
 
-/** Default state directory of the long-lived cluster started by `npm run cluster:up`. */
-export const clusterStateDir = path.join(repoRoot, ".tether", "cluster");
+/**
+ * State directory of the long-lived cluster of `npm run cluster:up` and `npm run demo`: .tether/cluster,
+ * or $TETHER_CLUSTER_DIR (the demo's test runs the demo in a directory of its own, leaving a developer's be).
+ */
+export const clusterStateDir = process.env.TETHER_CLUSTER_DIR || path.join(repoRoot, ".tether", "cluster");
 
 /** Absolute path of a tool binary built by tools/build.sh, or an error that says how to build it. */
 export function toolPath(name: string): string {
