@@ -209,7 +209,7 @@ function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controll
   images: ImageUpdater): Webhook {
   const { client, controller, log } = deps;
   return new Webhook({
-    onPush, onRegistryPush: () => images.trigger(),
+    onPush, onRegistryPush: (repositories) => images.trigger(repositories),
     // The informer's list (a LIST of every app per push costs the API server at fleet size); a standby reads it.
     secrets: secretReader(opts.kc, opts.namespace), applications: async () => controller.applications() ?? await client.listApplications(),
     refresh: refreshThroughAnnotation(client), revisionMoved: (names) => controller.revisionMoved(names),

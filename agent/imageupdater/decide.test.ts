@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Condition } from "../api/types.ts";
 import { PREFIX, parseAnnotations } from "./annotations.ts";
-import { RECHECK_MS, imageConditions, pendingChanges, type WrittenTag } from "./decide.ts";
+import { RECHECK_MS, imageConditions, inScope, mergeScopes, pendingChanges, type PassScope, type WrittenTag } from "./decide.ts";
 import type { ImageChange } from "./edit.ts";
 
 const image = parseAnnotations({ [`${PREFIX}image-list`]: "web=127.0.0.1:5000/team/web:~1.2" }, ".").images[0]!;
@@ -33,5 +33,28 @@ describe("imageConditions", () => {
     ["a warning beside an error", [], { problems: ["a"], warnings: ["not GitOps"] }, [error("a", "now"), warning("not GitOps", "now")]],
   ])("%s", (_title, before, outcome, expected) => {
     expect(imageConditions(before, outcome, "now")).toEqual(expected);
+  });
+});
+
+describe("which apps a pass looks at", () => {
+  const follows = (...repositories: string[]) => repositories.map((repository) => ({ image: { repository } }));
+
+  it.each<[string, ReturnType<typeof follows>, PassScope, boolean]>([
+    ["the poll looks at every annotated app", follows("team/web"), "all", true],
+    ["the poll looks at an app whose annotations cannot be read, to say so", [], "all", true],
+    ["a notification for a repository the app follows", follows("team/db", "team/web"), new Set(["team/web"]), true],
+    ["a notification for another repository", follows("team/web"), new Set(["team/api"]), false],
+    ["a notification does not look at an app whose annotations cannot be read", [], new Set(["team/web"]), false],
+  ])("%s", (_title, images, scope, expected) => {
+    expect(inScope(images, scope)).toBe(expected);
+  });
+
+  it.each<[string, PassScope | undefined, PassScope, PassScope]>([
+    ["nothing queued: the new one", undefined, new Set(["a"]), new Set(["a"])],
+    ["two notifications: both repositories", new Set(["a"]), new Set(["b"]), new Set(["a", "b"])],
+    ["a poll covers a notification", new Set(["a"]), "all", "all"],
+    ["a notification adds nothing to a poll", "all", new Set(["a"]), "all"],
+  ])("%s", (_title, queued, next, expected) => {
+    expect(mergeScopes(queued, next)).toEqual(expected);
   });
 });

@@ -52,3 +52,22 @@ export function imageConditions(before: readonly Condition[], outcome: PassOutco
     ...own(IMAGE_UPDATE_ERROR, outcome.problems), ...own(IMAGE_UPDATE_WARNING, outcome.warnings),
   ];
 }
+
+/** Which apps a pass looks at: every annotated one (the poll), or those following a pushed repository. */
+export type PassScope = "all" | ReadonlySet<string>;
+
+/** Two requested passes as one: a full pass covers any pushed repository. */
+export function mergeScopes(a: PassScope | undefined, b: PassScope): PassScope {
+  if (a === undefined) return b;
+  if (a === "all" || b === "all") return "all";
+  return new Set([...a, ...b]);
+}
+
+/**
+ * Whether a pass of `scope` looks at an app following `images`. A registry's notification names the
+ * repository without a trustworthy host (the registry's own address may differ from the one in the
+ * annotation), so the repository path alone is matched.
+ */
+export function inScope(images: readonly { readonly image: { readonly repository: string } }[], scope: PassScope): boolean {
+  return scope === "all" || images.some((i) => scope.has(i.image.repository));
+}

@@ -19,7 +19,9 @@ import { safeJoin } from "../source/safe-join.ts";
 import { kustomizeImageName } from "../writeback/edits.ts";
 import type { GitWriter } from "../writeback/git.ts";
 import { AnnotationError, joinPath, parseAnnotations, wantsImageUpdates, type FollowedImage, type UpdatePlan, type WriteBack } from "./annotations.ts";
-import { IMAGE_UPDATE_ERROR, imageConditions, pendingChanges, type WrittenTag } from "./decide.ts";
+import {
+  IMAGE_UPDATE_ERROR, imageConditions, inScope, mergeScopes, pendingChanges, type PassScope, type WrittenTag,
+} from "./decide.ts";
 import {
   commitMessage, currentTags, editHelmValues, editKustomization, editOverride, helmParameters, kustomizeImageStrings, tagWithDigest,
   type AppKind, type ImageChange,
@@ -56,7 +58,8 @@ export class ImageUpdater {
   private readonly written = new Map<string, WrittenTag>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private again = false;
+  /** A pass asked for while one runs: run after it. */
+  private queued: PassScope | undefined;
   private stopped = false;
 
   constructor(opts: ImageUpdaterOptions) {
@@ -74,41 +77,30 @@ export class ImageUpdater {
     await this.running;
   }
 
-  /** Runs a pass now (after the running one): a registry said a tag was pushed. */
-  trigger(): void {
+  /**
+   * Runs a pass now (after the running one): over every annotated app, or, for a registry's notification,
+   * over the apps following one of the pushed repositories (`team/web`).
+   */
+  trigger(repositories?: readonly string[]): void {
     if (this.stopped) return;
+    const scope: PassScope = repositories === undefined ? "all" : new Set(repositories);
     if (this.running !== undefined) {
-      this.again = true;
+      this.queued = mergeScopes(this.queued, scope);
       return;
     }
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.running = this.pass().finally(() => {
+    // A pass over only some apps leaves the poll's timer as it is.
+    if (scope === "all" && this.timer !== undefined) clearTimeout(this.timer);
+    this.running = this.pass(scope).finally(() => {
       this.running = undefined;
       if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.trigger();
-      } else {
-        this.timer = setTimeout(() => this.trigger(), this.opts.intervalMs);
-      }
+      const next = this.queued;
+      this.queued = undefined;
+      if (next !== undefined) this.trigger(next === "all" ? undefined : [...next]);
+      else if (scope === "all") this.timer = setTimeout(() => this.trigger(), this.opts.intervalMs);
     });
   }
 
-  /** The images the annotated apps follow, as `registry/repository` (what a notification is matched against). */
-  async followed(): Promise<Set<string>> {
-    const apps = await this.opts.client.listApplications();
-    const names = new Set<string>();
-    for (const app of apps.filter((a) => wantsImageUpdates(a.metadata?.annotations))) {
-      try {
-        for (const image of parseAnnotations(app.metadata?.annotations ?? {}, ".").images) names.add(`${image.image.registry}/${image.image.repository}`);
-      } catch {
-        // the pass reports it on the app
-      }
-    }
-    return names;
-  }
-
-  private async pass(): Promise<void> {
+  private async pass(scope: PassScope): Promise<void> {
     if (this.opts.owns?.() === false) return;
     let apps: Application[];
     try {
@@ -119,7 +111,7 @@ export class ImageUpdater {
     }
     for (const app of apps) {
       if (this.stopped) return;
-      if (!wantsImageUpdates(app.metadata?.annotations)) continue;
+      if (!wantsImageUpdates(app.metadata?.annotations) || !inScope(imagesOf(app), scope)) continue;
       await this.updateApp(app).catch((err: unknown) => this.opts.log(`image updater: ${app.metadata?.name ?? ""}: ${errorMessage(err)}`));
     }
   }
@@ -285,6 +277,15 @@ export class ImageUpdater {
       if (code === 409 || code === 422 || /test operation|testing value/i.test(`${JSON.stringify((err as { body?: unknown }).body ?? "")} ${errorMessage(err)}`)) return false;
       throw err;
     });
+  }
+}
+
+/** The images an app follows; none when its annotations cannot be read (a full pass reports that). */
+function imagesOf(app: Application): readonly FollowedImage[] {
+  try {
+    return parseAnnotations(app.metadata?.annotations ?? {}, ".").images;
+  } catch {
+    return [];
   }
 }
 

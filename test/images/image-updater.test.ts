@@ -215,3 +215,31 @@ describe("what goes wrong is said on the Application, with nothing written", () 
     }
   });
 });
+
+describe("a registry's notification", () => {
+  it("starts a pass over the apps following the pushed repository at once, though the poll is 5 minutes away", async () => {
+    const secret = "registry-hook-secret-3c9e";
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: "tether-webhook" }, stringData: { "webhook.registry.secret": secret } } });
+    await agent.stop();
+    agent = await startAgent({ kubeconfig: kubeconfigPath, namespace: NS, pollInterval: "300s" });
+    const notifying = await startImageRegistry({
+      notify: `http://127.0.0.1:${agent.port}/api/webhook`, notifyHeaders: { Authorization: [`Bearer ${secret}`] },
+    });
+    try {
+      const image = `${notifying.host}/team/hook`;
+      await pushImage(notifying.host, { repository: "team/hook", tag: "1.0.0" });
+      await commit({ "apps/hook/kustomization.yaml": kustomization(image, "1.0.0"), "apps/hook/deployment.yaml": deployment("hook", `${image}:1.0.0`) }, "hook app");
+      await applyApp(objects, application("hook", {
+        repoURL: repo.url, path: "apps/hook", destNamespace: "images-hook", agentNamespace: NS, syncPolicy: automated,
+        annotations: { [`${IU}/image-list`]: `hook=${image}:~1.0`, [`${IU}/write-back-method`]: "git", [`${IU}/write-back-target`]: "kustomization" },
+      }));
+      // The first sync comes from the Application's creation; the agent's pass at its start found no such app.
+      await eventually("1.0.0 deployed", deploys("images-hook", "hook", `${image}:1.0.0`), 60_000);
+      await pushImage(notifying.host, { repository: "team/hook", tag: "1.0.1" });
+      await eventually("1.0.1 deployed", deploys("images-hook", "hook", `${image}:1.0.1`), 45_000);
+      expect(onMain("apps/hook/kustomization.yaml")).toBe(kustomization(image, "1.0.1"));
+    } finally {
+      await notifying.cleanup();
+    }
+  }, 120_000);
+});

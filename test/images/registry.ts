@@ -24,6 +24,8 @@ export interface RegistryOptions {
   readonly auth?: "basic" | "token";
   /** Where the registry POSTs its notifications (distribution's envelope). */
   readonly notify?: string;
+  /** Headers on every notification (the endpoint's `headers`: `Authorization: Bearer <secret>`). */
+  readonly notifyHeaders?: Readonly<Record<string, readonly string[]>>;
   /** A port to listen on (to restart a stopped registry at the same address). */
   readonly port?: number;
 }
@@ -62,7 +64,9 @@ export async function startImageRegistry(options: RegistryOptions = {}): Promise
     http: { addr: host },
     ...(Object.keys(auth).length > 0 ? { auth } : {}),
     ...(options.notify === undefined ? {} : {
-      notifications: { endpoints: [{ name: "tether", url: options.notify, timeout: "2s", threshold: 3, backoff: "1s" }] },
+      notifications: { endpoints: [{
+        name: "tether", url: options.notify, timeout: "2s", threshold: 3, backoff: "1s", ...(options.notifyHeaders ? { headers: options.notifyHeaders } : {}),
+      }] },
     }),
   }));
   let child: ChildProcess | undefined;
