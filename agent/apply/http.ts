@@ -38,28 +38,50 @@ export interface KubeHttpOptions {
   readonly impersonate?: { readonly user: string; readonly groups?: readonly string[] };
 }
 
+/**
+ * How long the kubeconfig's request options (client certificate, bearer token) are reused. client-node
+ * builds them anew for every request (and an HTTPS agent with them); a token file it re-reads at most
+ * once a minute, an exec plugin's token it caches itself: a few seconds keeps rotation working.
+ */
+const OPTIONS_TTL_MS = 10_000;
+
 export class KubeHttp {
   /** One keep-alive agent: a TLS handshake per request would cost more than the request. */
   private agent: https.Agent | undefined;
+  private prepared: { readonly at: number; readonly options: Promise<https.RequestOptions> } | undefined;
 
   constructor(private readonly kc: KubeConfig, private readonly options: KubeHttpOptions = {}) {}
+
+  /** The kubeconfig's TLS options and headers (and the impersonation headers), reused for {@link OPTIONS_TTL_MS}. */
+  private baseOptions(): Promise<https.RequestOptions> {
+    if (this.prepared && Date.now() - this.prepared.at < OPTIONS_TTL_MS) return this.prepared.options;
+    const prepared = (async () => {
+      const opts: https.RequestOptions = { headers: { accept: "application/json" } };
+      await this.kc.applyToHTTPSOptions(opts);
+      const as = this.options.impersonate;
+      if (as !== undefined) {
+        opts.headers = { ...opts.headers, "impersonate-user": as.user, ...(as.groups?.length ? { "impersonate-group": [...as.groups] } : {}) };
+      }
+      this.agent ??= new https.Agent({
+        keepAlive: true, maxSockets: 32, ca: opts.ca, cert: opts.cert, key: opts.key,
+        ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
+        ...(opts.servername ? { servername: opts.servername } : {}),
+      });
+      return { ...opts, agent: this.agent };
+    })();
+    this.prepared = { at: Date.now(), options: prepared };
+    // A failure (an exec plugin that failed) is not reused: the next request tries again.
+    void prepared.catch(() => { if (this.prepared?.options === prepared) this.prepared = undefined; });
+    return prepared;
+  }
 
   /** Sends a request; resolves with any status, so callers decide what 404 means. */
   async request(method: string, path: string, body?: { readonly json: unknown; readonly contentType: string }): Promise<KubeResponse> {
     const server = this.kc.getCurrentCluster()?.server;
     if (!server) throw new Error("the kubeconfig names no cluster server");
     const url = new URL(path, server);
-    const options: https.RequestOptions = { method, headers: { accept: "application/json" } };
-    await this.kc.applyToHTTPSOptions(options);
-    const as = this.options.impersonate;
-    if (as !== undefined) {
-      options.headers = { ...options.headers, "impersonate-user": as.user, ...(as.groups?.length ? { "impersonate-group": [...as.groups] } : {}) };
-    }
-    options.agent = this.agent ??= new https.Agent({
-      keepAlive: true, maxSockets: 32, ca: options.ca, cert: options.cert, key: options.key,
-      ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
-      ...(options.servername ? { servername: options.servername } : {}),
-    });
+    const base = await this.baseOptions();
+    const options: https.RequestOptions = { ...base, method, headers: { ...base.headers } };
     const payload = body === undefined ? undefined : JSON.stringify(body.json);
     if (payload !== undefined) options.headers = { ...options.headers, "content-type": body!.contentType, "content-length": Buffer.byteLength(payload) };
     return await new Promise<KubeResponse>((resolve, reject) => {

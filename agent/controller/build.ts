@@ -107,10 +107,18 @@ function requested(app: Application, sources: readonly ApplicationSource[]): App
 export function renderKeyOf(app: Application, revisions: readonly string[], sources: readonly ApplicationSource[] = sourcesOf(app),
   capabilities?: Capabilities): string {
   // The destination's capabilities change what a chart renders; without a cluster the key is as it was.
-  const common = { namespace: app.spec.destination.namespace, app: app.metadata?.name, ...(capabilities ? { capabilities: stableHash(capabilities) } : {}) };
+  const common = { namespace: app.spec.destination.namespace, app: app.metadata?.name, ...(capabilities ? { capabilities: capabilitiesHash(capabilities) } : {}) };
   const unpinned = sources.map((s) => ({ ...s, targetRevision: undefined }));
   if (sources.length === 1) return stableHash({ revision: revisions[0], source: unpinned[0], ...common });
   return stableHash({ revisions, sources: unpinned, ...common });
+}
+
+/** The hash of a destination's capabilities, once per value the discovery cache hands out (hundreds of API versions, hashed per reconcile before). */
+const capabilityHashes = new WeakMap<Capabilities, string>();
+function capabilitiesHash(capabilities: Capabilities): string {
+  let hash = capabilityHashes.get(capabilities);
+  if (hash === undefined) capabilityHashes.set(capabilities, hash = stableHash(capabilities));
+  return hash;
 }
 
 /** Build: renders (and decrypts) the resolved sources unless the same inputs were rendered before, then guards the result. */

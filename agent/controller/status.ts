@@ -199,7 +199,8 @@ function operationResult(input: StatusInput): Pick<ApplicationStatus, "operation
   const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
   const continuing = running !== undefined && (running.syncResult?.revision ?? input.revision) === input.revision;
   const startedAt = input.operation?.startedAt ?? (continuing ? previous.operationState?.startedAt ?? input.now : input.now);
-  const syncResult = { revision: input.revision, ...revisionsOf(input), renderKey: input.renderKey, resources: resourceResults(input, continuing) };
+  const results = resourceResults(input, continuing);
+  const syncResult = { revision: input.revision, ...revisionsOf(input), renderKey: input.renderKey, resources: phase === "Running" ? results : boundedResults(results) };
   const common = {
     ...(input.record ? { operation: input.record } : {}), ...(input.retryCount ? { retryCount: input.retryCount } : {}), ...(input.tasks ? { tasks: [...input.tasks] } : {}),
   };
@@ -234,6 +235,22 @@ function resourceResults(input: StatusInput, continuing: boolean): ResourceResul
   }
   for (const h of input.operation?.hooks ?? []) put(h);
   return [...results.values()];
+}
+
+/**
+ * How many plainly applied objects (`Synced`, created / configured / unchanged, no hook) a finished
+ * operation lists in `syncResult.resources`. Past it none is listed: the operation's message counts
+ * them, and every hook, failure, prune and skipped prune stays. A 5,000-object app's status held
+ * 650 KB of such entries, against etcd's 1.5 MiB per object. An operation still running keeps them all
+ * (the next reconcile continues from them).
+ */
+export const PLAIN_RESULTS_LISTED = 1000;
+const PLAIN_MESSAGES: ReadonlySet<string | undefined> = new Set(["created", "configured", "unchanged"]);
+
+function boundedResults(results: readonly ResourceResult[]): ResourceResult[] {
+  const plain = (r: ResourceResult) => r.hookType === undefined && r.status === "Synced" && PLAIN_MESSAGES.has(r.message);
+  const count = results.reduce((n, r) => n + (plain(r) ? 1 : 0), 0);
+  return count <= PLAIN_RESULTS_LISTED ? [...results] : results.filter((r) => !plain(r));
 }
 
 const prunable = (app: Application, s: StaleLive) => optionsOf(s.live, app.spec.syncPolicy?.syncOptions).prune;

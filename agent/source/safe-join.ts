@@ -17,7 +17,7 @@ export async function safeJoin(root: string, relPath: string): Promise<string> {
   if (!isInside(resolve(root), lexical)) {
     throw escapeError(relPath, "leaves the repository through '..': remove the '..'");
   }
-  const realRoot = await realpath(root);
+  const realRoot = await realRootOf(root);
   const real = await realpathOfExisting(lexical);
   if (real === undefined) {
     throw escapeError(relPath, "goes through a symlink that points to nothing: fix or remove the link");
@@ -25,6 +25,22 @@ export async function safeJoin(root: string, relPath: string): Promise<string> {
   if (!isInside(realRoot, real)) {
     throw escapeError(relPath, "goes through a symlink that points outside the repository: make the link relative and inside the repository");
   }
+  return real;
+}
+
+/**
+ * The real path of a checkout root, remembered: a render joins many paths onto the same root (every
+ * file of a directory source), and the agent's checkouts are directories it created (a fresh
+ * temporary name each), never moved or replaced by a link afterwards.
+ */
+const realRoots = new Map<string, string>();
+const REAL_ROOTS = 64;
+async function realRootOf(root: string): Promise<string> {
+  const known = realRoots.get(root);
+  if (known !== undefined) return known;
+  const real = await realpath(root);
+  if (realRoots.size >= REAL_ROOTS) realRoots.delete(realRoots.keys().next().value!);
+  realRoots.set(root, real);
   return real;
 }
 

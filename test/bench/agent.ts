@@ -134,6 +134,12 @@ function usage(pid: number): { cpu: number; rssMb: number } {
 }
 const percentile = (values: readonly number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!;
 const writesOf = (agent: AgentProcess) => agent.metric("tether_kube_writes_total");
+/** The requests an agent sent so far, by kind: what it does beyond the SSA client's one apply per object. */
+async function requests(agent: AgentProcess): Promise<string> {
+  const verbs = ["apply", "apply_dry_run", "status", "patch", "event"] as const;
+  const counts = await Promise.all(verbs.map(async (v) => `${v} ${await agent.metric(`tether_kube_writes_total{verb="${v}"}`)}`));
+  return `${counts.join(", ")}, get ${await agent.metric('tether_live_reads_total{source="get"}')}`;
+}
 
 async function agentProcess(namespace: string, extra: readonly string[] = []): Promise<AgentProcess> {
   const agent = await startAgent({ kubeconfig, namespace, pollInterval: POLL, extraArgs: [...AGENT_ARGS, ...extra] });
@@ -196,6 +202,7 @@ try {
 
     head = await repo.commit(files, "many apps");
     const agent = await agentProcess(NS);
+    const cpu0 = usage(agent.pid).cpu;
     t0 = Date.now();
     await parallelApply(Array.from({ length: APPS }, (_, a) => application(`many-${a}`, { repoURL: repo.url, path: `many/app-${a}`, namespace: `a-${a}` })), 16);
     const manyMs = await untilApps(client, "agent first sync", syncedAt(head), APPS);
@@ -205,6 +212,8 @@ try {
         `${seconds(manyMs)} (${Math.round(total / manyMs * 1000)} objects/s, ${(best / manyMs).toFixed(2)}× the faster baseline)`);
     }
     report(`agent RSS at ${await agent.metric("tether_live_cache_objects")} managed objects`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
+    report(`  the agent's CPU during the first sync`, `${(usage(agent.pid).cpu - cpu0).toFixed(2)} s`);
+    report(`  requests of the first sync`, await requests(agent));
 
     // 2. commit -> applied (the ConfigMap has the new value), through the webhook and through the poll.
     if (runs("commit")) {
@@ -302,6 +311,7 @@ try {
       report(`${MANY_APPS}×1: agent (Applications created -> all Synced and Healthy)`,
         `${seconds(fleetMs)} (${(MANY_APPS / fleetMs * 1000).toFixed(1)} apps/s, ${(ssaMs / fleetMs).toFixed(2)}× the SSA client)`);
     }
+    report(`${MANY_APPS}×1: requests of the first sync`, await requests(agent));
     report(`${MANY_APPS}×1: agent RSS when all Synced`, `${Math.round(usage(agent.pid).rssMb)} MiB (CPU so far ${usage(agent.pid).cpu.toFixed(0)} s)`);
     if (fleetMs !== undefined) await noopRound(agent, MANY_APPS, `${MANY_APPS}×1: `);
     await agent.stop();
@@ -327,6 +337,7 @@ try {
     const bytes = (v: unknown) => (v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v)));
     report(`1×${BIG_OBJECTS}: status size (bytes of JSON; target < 524288)`, `${bytes(status)} (resources ${bytes(status.resources)}, `
       + `inventory ${bytes(status.inventory)}, syncResult ${bytes(status.operationState?.syncResult)})`);
+    report(`1×${BIG_OBJECTS}: requests of the first sync`, await requests(agent));
     report(`1×${BIG_OBJECTS}: agent RSS when Synced`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
     await agent.stop();
   }

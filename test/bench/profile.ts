@@ -2,7 +2,9 @@
 // profile shows one kind of work: (1) the first sync of N apps × M ConfigMaps, (2) K one-ConfigMap Applications under one
 // root, (3) a restart on all those synced apps and BENCH_NOOP_ROUNDS (4) no-op poll rounds. Each profile
 // is summarised (top self and inclusive time, test/bench/cpuprofile.ts) and kept in BENCH_PROFILE_DIR
-// (default: a temporary directory, printed). Sizes: BENCH_APPS, BENCH_PER_APP, BENCH_ONE_APPS.
+// (default: a temporary directory, printed). Sizes: BENCH_APPS, BENCH_PER_APP, BENCH_ONE_APPS, BENCH_MANY_APPS
+// ((5) `fleet`: that many one-ConfigMap Applications created at once, as the bench's fleet phase).
+// BENCH_ONLY=first-sync,one-root,noop,fleet profiles only those phases.
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
@@ -21,6 +23,9 @@ const APPS = Number(process.env.BENCH_APPS ?? 20);
 const PER_APP = Number(process.env.BENCH_PER_APP ?? 20);
 const ONE_APPS = Number(process.env.BENCH_ONE_APPS ?? 200);
 const NOOP_ROUNDS = Number(process.env.BENCH_NOOP_ROUNDS ?? 4);
+const MANY_APPS = Number(process.env.BENCH_MANY_APPS ?? 500);
+const ONLY = process.env.BENCH_ONLY?.split(",").map((p) => p.trim()).filter(Boolean);
+const runs = (phase: string) => ONLY === undefined || ONLY.includes(phase);
 const AGENT_ARGS = (process.env.BENCH_AGENT_ARGS ?? "").split(" ").filter(Boolean);
 const NS = "tether-system";
 process.env.PATH = pathWithTools();
@@ -58,6 +63,7 @@ function cpuSeconds(pid: number): number {
 
 /** Runs `phase` with an agent under --cpu-prof, stops it (the profile is written at exit) and summarises the profile. */
 async function profiled(name: string, phase: (agent: Awaited<ReturnType<typeof startAgent>>) => Promise<string>): Promise<void> {
+  if (!runs(name)) return;
   const where = path.join(out, name);
   await mkdir(where, { recursive: true });
   const agent = await startAgent({ kubeconfig, namespace: NS, pollInterval: "5s", extraArgs: AGENT_ARGS,
@@ -74,12 +80,13 @@ try {
   const client = new TetherClient(kc, NS);
   const files: Record<string, string> = {};
   for (let a = 0; a < APPS; a++) for (let c = 0; c < PER_APP; c++) files[`many/app-${a}/cm-${c}.yaml`] = yaml(configMap(`cm-${c}`, "0"));
+  for (let i = 0; i < MANY_APPS; i++) files[`fleet/app-${i}/cm.yaml`] = yaml(configMap(`fleet-${i}`, "0"));
   for (let i = 0; i < ONE_APPS; i++) {
     files[`root/app-${i}.yaml`] = yaml(application(`one-${i}`, `one/app-${i}`, "ones"));
     files[`one/app-${i}/cm.yaml`] = yaml(configMap(`one-${i}`, "0"));
   }
   const head = await repo.commit(files, "apps");
-  const namespaces = [...Array.from({ length: APPS }, (_, a) => `a-${a}`), "ones"];
+  const namespaces = [...Array.from({ length: APPS }, (_, a) => `a-${a}`), "ones", "fleet"];
   const core = kc.makeApiClient(CoreV1Api);
   for (const ns of namespaces) await core.createNamespace({ body: { metadata: { name: ns } } });
   const apps = Array.from({ length: APPS }, (_, a) => application(`many-${a}`, `many/app-${a}`, `a-${a}`, repo.url));
@@ -108,6 +115,13 @@ try {
       .map(async (verb) => `${verb} ${await agent.metric(`tether_kube_writes_total{verb="${verb}"}`)}`));
     return `restart + ${NOOP_ROUNDS} poll rounds over ${all} synced apps (${await agent.metric("tether_live_cache_objects")} objects): `
       + `${perRound.toFixed(2)} s CPU per round; writes ${writes.join(", ")}; ${await agent.metric('tether_live_reads_total{source="get"}')} GETs`;
+  });
+  await profiled("fleet", async () => {
+    const t0 = Date.now();
+    const fleet = Array.from({ length: MANY_APPS }, (_, i) => application(`fleet-${i}`, `fleet/app-${i}`, "fleet", repo.url));
+    for (let i = 0; i < fleet.length; i += 16) await Promise.all(fleet.slice(i, i + 16).map(create));
+    const ms = await until(client, (a) => a.metadata?.name?.startsWith("fleet-") === true && synced(head)(a), MANY_APPS);
+    return `${MANY_APPS}×1 created at once ${((Date.now() - t0) / 1000).toFixed(2)} s (all Synced ${(ms / 1000).toFixed(2)} s after the last was created)`;
   });
   console.log(`\nprofiles in ${out} (open in Chrome DevTools or speedscope)`);
 } finally {
