@@ -45,35 +45,51 @@ export async function appLogsViaApi(app: Application, backend: ApiBackend, opts:
   }));
 }
 
-/** Writes the logs of every container of every pod of `app` to `out`; following them until interrupted with -f. */
+/**
+ * Writes the logs of every container of every pod of `app` to `out`; following them until interrupted with -f.
+ * A log that cannot be read is a line in its place, and the command fails once the others are written.
+ */
 export async function appLogs(app: Application, kc: KubeConfig, opts: LogsOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const pods = podsOf(await liveTree(app, kc)).filter((p) => !opts.pod || p.name === opts.pod);
   if (pods.length === 0) {
     throw new NotFoundError(`${app.metadata?.name ?? ""}: ${opts.pod ? `no pod ${opts.pod}` : "no pods"} in its tree; \`tether app get ${app.metadata?.name ?? ""}\` shows what it deployed`);
   }
   const core = kc.makeApiClient(CoreV1Api);
-  const streams: Promise<void>[] = [];
+  const streams: Promise<boolean>[] = [];
+  let read = 0;
+  let failed = 0;
   for (const pod of pods) {
     const spec = await core.readNamespacedPod(pod);
     const containers = (spec.spec?.containers ?? []).map((c) => c.name).filter((c) => !opts.container || c === opts.container);
     for (const container of containers) {
       const prefix = `[${pod.namespace}/${pod.name}/${container}] `;
-      if (opts.follow) streams.push(follow(kc, { ...pod, container, prefix, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) }, out));
-      else out.write(prefixed(await readLog(core, { ...pod, container, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) }), prefix));
+      read++;
+      if (opts.follow) {
+        streams.push(follow(kc, { ...pod, container, prefix, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) }, out));
+        continue;
+      }
+      const log = await readLog(core, { ...pod, container, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) });
+      if (!log.ok) failed++;
+      out.write(prefixed(log.text, prefix));
     }
   }
-  await Promise.all(streams);
-}
-
-async function readLog(core: CoreV1Api, p: { namespace: string; name: string; container: string; tail?: number }): Promise<string> {
-  try {
-    return await core.readNamespacedPodLog({ name: p.name, namespace: p.namespace, container: p.container, ...(p.tail !== undefined ? { tailLines: p.tail } : {}) });
-  } catch (err) {
-    return `(no log: ${errorMessage(err)})\n`;
+  failed += (await Promise.all(streams)).filter((ok) => !ok).length;
+  if (failed > 0) {
+    throw new Error(`${app.metadata?.name ?? ""}: could not read ${failed} of ${read} container logs (the "no log" lines above say why); `
+      + "`kubectl logs` of the same pod shows whether the API server reaches the node's kubelet");
   }
 }
 
-function follow(kc: KubeConfig, p: { namespace: string; name: string; container: string; prefix: string; tail?: number }, out: NodeJS.WritableStream): Promise<void> {
+async function readLog(core: CoreV1Api, p: { namespace: string; name: string; container: string; tail?: number }): Promise<{ ok: boolean; text: string }> {
+  try {
+    return { ok: true, text: await core.readNamespacedPodLog({ name: p.name, namespace: p.namespace, container: p.container, ...(p.tail !== undefined ? { tailLines: p.tail } : {}) }) };
+  } catch (err) {
+    return { ok: false, text: `(no log: ${errorMessage(err)})\n` };
+  }
+}
+
+/** Follows one container's log until it ends; false when it could not be read. */
+function follow(kc: KubeConfig, p: { namespace: string; name: string; container: string; prefix: string; tail?: number }, out: NodeJS.WritableStream): Promise<boolean> {
   const stream = new PassThrough();
   let partial = "";
   stream.on("data", (chunk: Buffer) => {
@@ -83,11 +99,11 @@ function follow(kc: KubeConfig, p: { namespace: string; name: string; container:
     if (cut > 0) out.write(prefixed(text.slice(0, cut), p.prefix));
   });
   return new Promise((resolve) => {
-    stream.on("end", resolve);
+    stream.on("end", () => resolve(true));
     void new Log(kc).log(p.namespace, p.name, p.container, stream, { follow: true, ...(p.tail !== undefined ? { tailLines: p.tail } : {}) })
       .catch((err: unknown) => {
         out.write(`${p.prefix}(no log: ${errorMessage(err)})\n`);
-        resolve();
+        resolve(false);
       });
   });
 }

@@ -53,20 +53,20 @@ async function podOnNode(labelSelector: string): Promise<V1Pod | undefined> {
 const agentPod = () => podOnNode("app.kubernetes.io/component=agent");
 
 /** A Deployment on the real node of `image` that prints LOG_LINE and waits (SIGTERM ends it: node is PID 1). */
-function echoDeployment(nodeName: string, imageRef: string): string {
+function echoDeployment(nodeName: string, imageRef: string, name = "echo"): string {
   const script = `console.log(${JSON.stringify(LOG_LINE)}); process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 3600000);`;
   return `${JSON.stringify({
-    apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "echo" },
+    apiVersion: "apps/v1", kind: "Deployment", metadata: { name },
     spec: {
-      replicas: 1, selector: { matchLabels: { app: "echo" } },
+      replicas: 1, selector: { matchLabels: { app: name } },
       template: {
-        metadata: { labels: { app: "echo" } },
+        metadata: { labels: { app: name } },
         spec: {
           nodeSelector: { "kubernetes.io/hostname": nodeName },
           tolerations: [{ key: REAL_NODE_TAINT.key, operator: "Exists", effect: REAL_NODE_TAINT.effect }],
           // No pod network here (test/harness/node.ts).
           hostNetwork: true, dnsPolicy: "Default", automountServiceAccountToken: false, terminationGracePeriodSeconds: 5,
-          containers: [{ name: "echo", image: imageRef, imagePullPolicy: "Never", command: ["node", "-e", script] }],
+          containers: [{ name, image: imageRef, imagePullPolicy: "Never", command: ["node", "-e", script] }],
         },
       },
     },
@@ -237,6 +237,18 @@ describe("the agent Deployment as a real pod", () => {
       { reject: false });
     expect(exec.exitCode, exec.stderr).toBe(0);
     expect(exec.stdout.trim()).toBe("10001");
+
+    // A container that never started has no log: the others are printed, and the command fails saying so.
+    await repo.commit({ "components/absent.yaml": echoDeployment(node!.name, "tether.local/absent:1", "absent") });
+    await eventually("the absent pod waiting for its image", async () => {
+      const pod = await podOnNode("app=absent");
+      return pod?.status?.containerStatuses?.[0]?.state?.waiting ? pod : undefined;
+    }, 120_000);
+    const partial = await cli(["app", "logs", "root", "-n", NS], { kubeconfig: kubeconfigPath, env: { TETHER_CONFIG: path.join(home, "none") } });
+    expect(partial.exitCode, partial.stderr).toBe(1);
+    expect(partial.stdout).toContain(expected);
+    expect(partial.stdout).toMatch(new RegExp(`^\\[${NS}/absent-[a-z0-9-]+/absent\\] \\(no log: .*waiting to start`, "m"));
+    expect(partial.stderr).toContain("root: could not read 1 of 2 container logs");
   });
 
   it("left the host's kernel tunables as they were: the kubelet wrote its values into the files covering them", async () => {
