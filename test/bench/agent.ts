@@ -226,21 +226,45 @@ try {
         }
       };
       const commitValue = (v: string) => repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, v)) });
+      // As a forge delivers it: a GitHub push with its commits' file lists, so the agent knows which apps it touched.
+      const push = (files: readonly string[]) => fetch(`http://127.0.0.1:${agent.port}/api/webhook`, {
+        method: "POST", headers: { "content-type": "application/json", "x-github-event": "push" },
+        body: JSON.stringify({ ref: "refs/heads/main", repository: { clone_url: repo.url }, commits: [{ modified: files }] }),
+      });
       for (const via of ["webhook", "poll"] as const) {
         const times: number[] = [];
         for (let i = 0; i < COMMITS; i++) {
           const value = `${via}-${i}`;
-          await commitValue(value);
+          // The commit (a local push to the bare repository) is inside the time, as a user's `git push` is.
           t0 = Date.now();
-          if (via === "webhook") await fetch(`http://127.0.0.1:${agent.port}/api/webhook`, { method: "POST", body: JSON.stringify({ repoURL: repo.url }) });
+          await commitValue(value);
+          if (via === "webhook") await push(["many/app-0/cm-0.yaml"]);
           times.push((await applied(value)) - t0);
           // The poll's phase is random relative to a commit, as a user's would be.
           if (via === "poll") await sleep(Math.random() * 3000);
+          else await sleep(500);
         }
-        report(`commit -> applied through the ${via}${via === "poll" ? ` (every ${POLL})` : ""}, ${COMMITS} commits`,
+        report(`commit -> applied through the ${via}${via === "poll" ? ` (every ${POLL})` : `, the push touching 1 of ${APPS} apps`}, ${COMMITS} commits`,
           `p50 ${seconds(percentile(times, 0.5))}, p90 ${seconds(percentile(times, 0.9))}`);
       }
-      head = await repo.commit({ "many/app-0/cm-0.yaml": yaml(configMap("cm-0", undefined, "0")) });
+      // One push touching 20 apps: until the last of the 20 has the new value.
+      const wide = Math.min(20, APPS);
+      const wideTimes: number[] = [];
+      for (let i = 0; i < Math.min(COMMITS, 5); i++) {
+        const value = `wide-${i}`;
+        const files = Object.fromEntries(Array.from({ length: wide }, (_, a) => [`many/app-${a}/cm-0.yaml`, yaml(configMap("cm-0", undefined, value))]));
+        t0 = Date.now();
+        await repo.commit(files, `touch ${wide} apps`);
+        await push(Object.keys(files));
+        await Promise.all(Array.from({ length: wide }, async (_, a) => {
+          while ((await core.readNamespacedConfigMap({ name: "cm-0", namespace: `a-${a}` }).catch(() => undefined))?.data?.VALUE !== value) await sleep(20);
+        }));
+        wideTimes.push(Date.now() - t0);
+        await sleep(500);
+      }
+      report(`commit -> applied through the webhook, one push touching ${wide} apps (all ${wide} applied), ${wideTimes.length} pushes`,
+        `p50 ${seconds(percentile(wideTimes, 0.5))}, p90 ${seconds(percentile(wideTimes, 0.9))}`);
+      head = await repo.commit(Object.fromEntries(Array.from({ length: wide }, (_, a) => [`many/app-${a}/cm-0.yaml`, yaml(configMap("cm-0", undefined, "0"))])));
     }
 
     // 3. K one-ConfigMap Applications under one root.
