@@ -139,8 +139,13 @@ export async function runContainer(opts: ContainerOptions): Promise<Container> {
         await exit;
         clearTimeout(timer);
       }
+      // The watchdog polls `runc state`, which can write under the state directory while it is removed
+      // (ENOTEMPTY): it goes first, and the removal retries.
+      try {
+        if (watchdog.pid !== undefined) process.kill(-watchdog.pid, "SIGKILL");
+      } catch { /* already gone */ }
       await runc("delete", "--force", id).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
