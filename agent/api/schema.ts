@@ -136,7 +136,14 @@ export const ObjectRefSchema = Type.Object({
   name: Type.String(),
 });
 
-export const ResourceStatusSchema = Type.Composite([ObjectRefSchema, Type.Object({ status: SyncStatusCodeSchema, health: opt(HealthSchema) })]);
+/**
+ * One entry of `status.resources`, as Argo CD writes it: `group` left out for the core group and `health`
+ * for a kind without a health check (Go's `omitempty`), which keeps a 5,000-object app's status small.
+ */
+export const ResourceStatusSchema = Type.Object({
+  group: opt(str()), version: Type.String(), kind: Type.String(), namespace: opt(str()), name: Type.String(),
+  status: SyncStatusCodeSchema, health: opt(HealthSchema),
+});
 
 export const ConditionSchema = Type.Object({ type: Type.String(), message: Type.String(), lastTransitionTime: Type.String() });
 
@@ -198,7 +205,14 @@ export const ApplicationStatusSchema = Type.Object({
   history: opt(Type.Array(HistoryEntrySchema)),
   conditions: opt(Type.Array(ConditionSchema)),
   reconciledAt: opt(str()),
-  inventory: opt(Type.Array(Type.String(), { description: "The objects this Application applied, as group/version/kind/namespace/name." })),
+  inventory: opt(Type.Array(Type.String(), {
+    description: "Before inventoryFromResources: every object this Application owns (namespace_name_group_kind_version). Read when present; the next status replaces it.",
+  })),
+  inventoryFromResources: opt(Type.Object({
+    except: opt(Type.Array(Type.String(), { description: "Objects status.resources lists that the app does not own (another app's, a create that failed, not applied yet)." })),
+    only: opt(Type.Array(Type.String(), { description: "Instead of except when shorter: the objects status.resources lists that the app owns." })),
+    also: opt(Type.Array(Type.String(), { description: "Objects the app owns that status.resources does not list (gone from the cluster and from Git)." })),
+  }, { description: "What prune may delete: the objects of status.resources (except these, or only those), plus also; entries namespace_name_group_kind_version." })),
   observedRenderKey: opt(str("Key of the last successful render (commit + every render input).")),
   sourceCredential: opt(str("The repository credential Secret (namespace/name, never its value) the source was fetched with.")),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inventoryEntry, nextInventory, parseInventoryEntry, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
+import { foldInventory, identity, inventoryEntry, inventoryOf, nextInventory, parseInventoryEntry, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
 
 describe("inventory", () => {
   it("round-trips core, grouped and cluster-scoped references", () => {
@@ -64,5 +64,41 @@ describe("nextInventory", () => {
       stale: stale.map(([n, owned]) => ({ ref: cm(n), owned })),
       changes: changes.map(([n, action]) => ({ ref: cm(n), action })),
     })).toEqual(want.map(entry).sort());
+  });
+});
+
+describe("the inventory folded into status.resources", () => {
+  const cm = (name: string, version = "v1") => ({ group: "", version, kind: "ConfigMap", namespace: "web", name });
+  const listed = (...refs: ReturnType<typeof cm>[]) => refs.map((r) => ({ ...r, status: "Synced" as const }));
+  const entries = (...refs: ReturnType<typeof cm>[]) => refs.map(inventoryEntry);
+
+  it.each([
+    { title: "every listed object owned: nothing but the list", inventory: entries(cm("a"), cm("b")), resources: listed(cm("a"), cm("b")), fold: {} },
+    { title: "a listed object not owned (a failed create, another app's, not applied yet) is an exception",
+      inventory: entries(cm("a"), cm("c")), resources: listed(cm("a"), cm("b"), cm("c")), fold: { except: entries(cm("b")) } },
+    { title: "an owned object the list leaves out (gone from Git and the cluster) is kept beside it",
+      inventory: entries(cm("a"), cm("gone")), resources: listed(cm("a")), fold: { also: entries(cm("gone")) } },
+    { title: "an app that owns nothing yet (its first sync has not run) says so in a few bytes", inventory: [], resources: listed(cm("a"), cm("b")), fold: { only: [] } },
+    { title: "when most listed objects are not owned, the owned ones are named instead",
+      inventory: entries(cm("a"), cm("gone")), resources: listed(cm("a"), cm("b"), cm("c")), fold: { only: entries(cm("a")), also: entries(cm("gone")) } },
+    { title: "half not owned: the exceptions are named", inventory: entries(cm("a")), resources: listed(cm("a"), cm("b")), fold: { except: entries(cm("b")) } },
+  ])("$title", ({ inventory, resources, fold }) => {
+    expect(foldInventory(inventory, resources)).toEqual(fold);
+    expect(inventoryOf({ resources, inventoryFromResources: fold })).toEqual([...inventory].sort());
+  });
+
+  it("matches an entry applied under another version by identity: the object is owned, under the version listed now", () => {
+    const fold = foldInventory(entries(cm("a", "v1beta1")), listed(cm("a", "v1")));
+    expect(fold).toEqual({});
+    expect(inventoryOf({ resources: listed(cm("a", "v1")), inventoryFromResources: fold }).map((e) => identity(parseInventoryEntry(e)))).toEqual([identity(cm("a"))]);
+  });
+
+  it("reads the inventory a status written before the fold holds, in either spelling (an upgraded agent prunes what the old one applied)", () => {
+    expect(inventoryOf({ inventory: ["web_a__ConfigMap_v1", "/v1/ConfigMap/web/b"], resources: listed(cm("c")) })).toEqual(["web_a__ConfigMap_v1", "/v1/ConfigMap/web/b"]);
+  });
+
+  it("owns nothing when the status holds neither: resources alone (a status copied from elsewhere) never make objects prunable", () => {
+    expect(inventoryOf({ resources: listed(cm("a")) })).toEqual([]);
+    expect(inventoryOf(undefined)).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 // The inventory is the list of objects an Application applied, kept in its status so that prune
 // needs nothing from memory and survives agent restarts (as Flux keeps it in the Kustomization).
 import { splitApiVersion } from "../api/gvk.ts";
-import type { Manifest, ObjectRef } from "../api/types.ts";
+import type { ApplicationStatus, Manifest, ObjectRef, ResourceStatus } from "../api/types.ts";
 
 /** `group/version/kind/namespace/name`; empty segments for the core group and cluster-scoped objects. */
 export function refKey(ref: ObjectRef): string {
@@ -35,6 +35,17 @@ export function parseInventoryEntry(entry: string): ObjectRef {
 export function parseRefKey(key: string): ObjectRef {
   const [group = "", version = "", kind = "", namespace = "", name = ""] = key.split("/");
   return { group, version, kind, name, ...(namespace ? { namespace } : {}) };
+}
+
+/** The object a `status.resources` entry names (Argo CD leaves the core group's empty `group` out, as Tether now does). */
+export function resourceRef(r: Pick<ResourceStatus, "group" | "version" | "kind" | "namespace" | "name">): ObjectRef {
+  return { group: r.group ?? "", version: r.version, kind: r.kind, name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) };
+}
+
+/** A `status.resources` entry for `ref`, spelled as Argo CD spells it: no empty `group`, no `health` when there is none. */
+export function resourceEntry(ref: ObjectRef, status: ResourceStatus["status"], health?: ResourceStatus["health"]): ResourceStatus {
+  const { group, ...rest } = ref;
+  return { ...(group ? { group } : {}), ...rest, status, ...(health ? { health } : {}) };
 }
 
 export function refOf(obj: Manifest): ObjectRef {
@@ -81,4 +92,43 @@ export function nextInventory(input: InventoryInput): string[] {
   const owned = input.desired.filter((ref) => actions.get(identity(ref)) !== "failed" || before.has(identity(ref)));
   const kept = input.stale.filter((s) => s.owned && actions.get(identity(s.ref)) !== "deleted");
   return [...new Set([...owned.map(inventoryEntry), ...kept.map((s) => inventoryEntry(s.ref))])].sort();
+}
+
+/** `status.inventoryFromResources`: the inventory as the exceptions to `status.resources`. */
+export type InventoryFold = NonNullable<ApplicationStatus["inventoryFromResources"]>;
+
+/**
+ * The inventory written as what sets it apart from `status.resources`: most objects are in both, so a
+ * 5,000-object app does not spell each one twice. `except`: listed resources the app does not own (another
+ * app's, a create that failed, an object Git added that no sync applied yet), or, when that is the shorter
+ * list, `only`: the listed resources it owns (an app whose first sync has not run owns none: `only: []`);
+ * `also`: owned objects the list leaves out (gone from both the cluster and Git). Lossless: inventoryOf
+ * gives back the same objects.
+ */
+export function foldInventory(inventory: readonly string[], resources: readonly ResourceStatus[]): InventoryFold {
+  const owned = new Map(inventory.map((entry) => [identity(parseInventoryEntry(entry)), entry]));
+  const refs = resources.map(resourceRef);
+  const listed = new Set(refs.map(identity));
+  const entries = (keep: (r: ObjectRef) => boolean) => [...new Set(refs.filter(keep).map(inventoryEntry))].sort();
+  const except = entries((r) => !owned.has(identity(r)));
+  const also = [...owned].filter(([id]) => !listed.has(id)).map(([, entry]) => entry).sort();
+  const ofListed = except.length * 2 > listed.size ? { only: entries((r) => owned.has(identity(r))) } : except.length > 0 ? { except } : {};
+  return { ...ofListed, ...(also.length > 0 ? { also } : {}) };
+}
+
+/**
+ * What the app owns (what prune and deletion may delete), from its status: `inventory` when a status
+ * written before the fold holds it (so an upgraded agent keeps pruning what the old one recorded), else
+ * `status.resources` folded as above; nothing without either (a new app, a lost status: prune then
+ * finds only objects that carry the app's tracking id).
+ */
+export function inventoryOf(status: Pick<ApplicationStatus, "inventory" | "inventoryFromResources" | "resources"> | undefined): string[] {
+  if (status?.inventory !== undefined) return [...status.inventory];
+  const fold = status?.inventoryFromResources;
+  if (fold === undefined) return [];
+  const ids = (entries: readonly string[] | undefined) => new Set((entries ?? []).map((entry) => identity(parseInventoryEntry(entry))));
+  const [only, except] = [fold.only === undefined ? undefined : ids(fold.only), ids(fold.except)];
+  const owns = (r: ObjectRef) => (only === undefined ? !except.has(identity(r)) : only.has(identity(r)));
+  const listed = (status?.resources ?? []).map(resourceRef).filter(owns).map(inventoryEntry);
+  return [...new Set([...listed, ...fold.also ?? []])].sort();
 }

@@ -13,6 +13,7 @@ import { keySecretOf } from "../api/sources.ts";
 import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, NOTIFIED_ANNOTATION, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
+import { inventoryOf } from "../apply/inventory.ts";
 import { errorMessage } from "../errors.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
 import type { RenderLimits } from "../render/limits.ts";
@@ -294,7 +295,7 @@ export class Controller {
     if (progress.wrote || statusChanged(app.status, outcome.status)) this.wrote(await this.client.writeStatus(name, outcome.status));
     await this.deleteHookFinalizers(app, { [POST_DELETE_FINALIZER]: outcome.postDeleteHooks, [PRE_DELETE_FINALIZER]: outcome.preDeleteHooks });
     await this.clearRequests(app, outcome);
-    if (outcome.destination) this.drift.ensure(outcome.destination, outcome.status.inventory ?? []);
+    if (outcome.destination) this.drift.ensure(outcome.destination, inventoryOf(outcome.status));
     const result = outcome.error ? "error" : outcome.next.kind === "requeue" ? "progressing" : "success";
     this.metrics.reconciled({ ...app, status: outcome.status }, result, (Date.now() - started) / 1000, outcome.changes);
     if (outcome.build) this.metrics.builds.inc({ outcome: outcome.build });

@@ -7,7 +7,7 @@ import { FINALIZER, GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, TRACKING
 import type { Cluster } from "../apply/cluster.ts";
 import { runDeleteHooks } from "../apply/delete-hooks.ts";
 import type { DeleteHookType } from "../apply/hooks.ts";
-import { displayRef, parseInventoryEntry } from "../apply/inventory.ts";
+import { displayRef, inventoryOf, parseInventoryEntry } from "../apply/inventory.ts";
 import { trackingId, type PlannedObject } from "../apply/plan.ts";
 import { optionsOf } from "../apply/options.ts";
 import { pruneAll } from "../apply/sync.ts";
@@ -60,7 +60,7 @@ async function removeFinalizer(app: Application, finalizers: readonly string[], 
 }
 
 async function stillThere(app: Application, deps: DeletionDeps): Promise<string[]> {
-  const refs = (app.status?.inventory ?? []).map(parseInventoryEntry).filter((r) => !(r.group === GROUP && r.kind === "Application"));
+  const refs = inventoryOf(app.status).map(parseInventoryEntry).filter((r) => !(r.group === GROUP && r.kind === "Application"));
   const appRef = { name: app.metadata?.name ?? "", namespace: app.metadata?.namespace ?? "" };
   const left: string[] = [];
   for (const ref of refs) {
@@ -113,7 +113,7 @@ export function childDeletion(live: Manifest | undefined, trackingIdOfParent: st
 /** The app's resources deleted (children first, then the rest in reverse wave order): true once they are gone. */
 async function deleteResources(app: Application, deps: DeletionDeps): Promise<boolean> {
   const name = app.metadata?.name ?? "";
-  const refs = (app.status?.inventory ?? []).map(parseInventoryEntry);
+  const refs = inventoryOf(app.status).map(parseInventoryEntry);
   const isChild = (r: { group: string; kind: string }) => r.group === GROUP && r.kind === "Application";
   const appRef = { name, namespace: app.metadata?.namespace ?? "" };
   const waiting: string[] = [];

@@ -10,7 +10,7 @@ import { SUSPEND_ANNOTATION, TRACKING_ANNOTATION } from "../api/types.ts";
 import { count, mapLimit, type Change } from "../apply/changeset.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import type { Destination, DestinationResolver } from "../apply/destinations.ts";
-import { nextInventory, staleEntries } from "../apply/inventory.ts";
+import { inventoryOf, nextInventory, staleEntries } from "../apply/inventory.ts";
 import { optionsOf, trackingId, type PlannedObject } from "../apply/plan.ts";
 import { lastApplied, withLastApplied } from "../apply/client-side.ts";
 import { postDeleteHooks, preDeleteHooks } from "../apply/delete-hooks.ts";
@@ -154,7 +154,7 @@ function contextOf(state: DesiredState, deps: ReconcileDeps): Context {
  */
 async function readLive(ctx: Context, planned: readonly PlannedObject[], concurrency: number) {
   const live = await ctx.live.read(planned.map((o) => o.ref), concurrency);
-  const inventoried = staleEntries(ctx.app.status?.inventory ?? [], planned.map((o) => o.ref));
+  const inventoried = staleEntries(inventoryOf(ctx.app.status), planned.map((o) => o.ref));
   // Also what carries the app's tracking id without being in Git or the inventory (a lost status write).
   const orphans = trackedOrphans(ctx.live.tracked(ctx.app.metadata?.name ?? ""), [...planned.map((o) => o.ref), ...inventoried],
     (ref) => trackingId(appRef(ctx.app), ref));
@@ -221,7 +221,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   const decision = decideFor(input);
   const path = sourcesOf(app).map((s) => s.path ?? s.chart ?? ".").join(", ");
   const refusal = emptyPruneRefusal({
-    planned: input.compared.length, inventory: app.status?.inventory?.length ?? 0, decision, revision: desired.revision,
+    planned: input.compared.length, inventory: inventoryOf(app.status).length, decision, revision: desired.revision,
     allowEmpty: app.spec.syncPolicy?.automated?.allowEmpty === true, path,
   });
   if (refusal) throw new TetherError("EmptyRender", refusal, { object: path });
@@ -246,7 +246,7 @@ function statusAfter(input: Compared, after: {
   return buildStatus({
     app, revision: desired.revision, renderKey: desired.renderKey, pairs: input.compared, stale: input.stale, after: result.after,
     ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings, repeated: input.repeated,
-    changes: result.changes, inventory: decision.sync ? inventoryAfter(input, result.changes) : app.status?.inventory ?? [],
+    changes: result.changes, inventory: decision.sync ? inventoryAfter(input, result.changes) : inventoryOf(app.status),
     synced: decision.sync, now: new Date().toISOString(),
     ...(retryCount > 0 ? { retryCount } : {}),
     ...(result.operation ? { operation: result.operation } : {}), ...(decision.syncError ? { syncError: decision.syncError } : {}),
@@ -278,7 +278,7 @@ function operationRecord(app: Application, decision: SyncDecision): Operation {
 /** What the app owns after its sync: the objects it applies (not those another app tracks) and stale ones still there. */
 function inventoryAfter(input: Compared, changes: readonly Change[]): string[] {
   return nextInventory({
-    previous: input.ctx.app.status?.inventory ?? [],
+    previous: inventoryOf(input.ctx.app.status),
     desired: input.compared.filter((p) => p.sharedWith === undefined).map((p) => p.planned.ref),
     stale: input.stale.filter((s) => s.live).map((s) => ({
       ref: s.ref, owned: s.live?.metadata.annotations?.[TRACKING_ANNOTATION] === trackingId(appRef(input.ctx.app), s.ref),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Application, Manifest } from "../api/types.ts";
 import type { Change } from "../apply/changeset.ts";
+import { inventoryOf } from "../apply/inventory.ts";
 import { plan, type PlannedObject } from "../apply/plan.ts";
 import { match } from "./match.ts";
 import { buildStatus, errorStatus, type ComparedPair, type StatusInput } from "./status.ts";
@@ -33,10 +34,19 @@ describe("match", () => {
 describe("buildStatus", () => {
   const [a, b] = planned(["a", "b"]);
 
-  it("is Synced and Healthy when every object is in sync", () => {
+  it("is Synced and Healthy when every object is in sync; a ConfigMap is listed without health, as in Argo CD", () => {
     const s = buildStatus(input({ pairs: [{ planned: a!, live: live(a!), inSync: true }] }));
     expect(s).toMatchObject({ sync: { status: "Synced", revision: "abc1234" }, health: { status: "Healthy" }, conditions: [] });
-    expect(s.resources).toEqual([{ group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "a", status: "Synced", health: { status: "Healthy" } }]);
+    expect(s.resources).toEqual([{ version: "v1", kind: "ConfigMap", namespace: "web", name: "a", status: "Synced" }]);
+  });
+
+  it("writes the inventory as exceptions to the resources, and drops the old inventory it read", () => {
+    const previous = app({ inventory: ["web_a__ConfigMap_v1", "web_gone__ConfigMap_v1"], resources: [] });
+    const s = buildStatus(input({ app: previous, pairs: [{ planned: a!, live: live(a!), inSync: true }, { planned: b!, live: undefined, inSync: false }],
+      inventory: ["web_a__ConfigMap_v1", "web_gone__ConfigMap_v1"] }));
+    expect(s.inventory).toBeUndefined();
+    expect(s.inventoryFromResources).toEqual({ except: ["web_b__ConfigMap_v1"], also: ["web_gone__ConfigMap_v1"] });
+    expect(inventoryOf(s)).toEqual(["web_a__ConfigMap_v1", "web_gone__ConfigMap_v1"]);
   });
 
   it("is OutOfSync with a missing object, and Missing is its health", () => {

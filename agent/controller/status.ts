@@ -5,9 +5,9 @@ import {
   type Operation, type OperationTask, type ResourceResult, type ResourceStatus,
 } from "../api/types.ts";
 import { summarize, type Change } from "../apply/changeset.ts";
-import { displayRef, identity } from "../apply/inventory.ts";
+import { displayRef, foldInventory, identity, resourceEntry, resourceRef } from "../apply/inventory.ts";
 import { invalidObjectOptions, invalidOptions } from "../apply/options.ts";
-import { assessHealth, worst } from "../health/index.ts";
+import { resourceHealth, worst } from "../health/index.ts";
 import { conditionOf, mergeConditions, type Reported } from "../status/conditions.ts";
 import { nextHistory } from "../status/history.ts";
 import type { OperationResult } from "../apply/operation.ts";
@@ -61,12 +61,13 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
   const resources = resourceStatuses(input);
   const health = appHealth(resources.slice(0, input.pairs.length));
   const status: ApplicationStatus = {
-    ...previous,
+    ...withoutOldInventory(previous),
     sync: { status: appSynced(input, resources) ? "Synced" : "OutOfSync", revision: input.revision, ...revisionsOf(input) },
     health: { status: health.status, ...(health.message ? { message: health.message } : {}) },
     resources,
     conditions: mergeConditions(previous.conditions, conditions(input)),
-    inventory: [...input.inventory],
+    // The inventory rides on `resources` (the old `inventory`, read until now, is not written again).
+    inventoryFromResources: foldInventory(input.inventory, resources),
     reconciledAt: input.now,
   };
   if (input.synced) Object.assign(status, operationResult(input));
@@ -75,13 +76,20 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
   return status;
 }
 
+/** The status without `inventory` as written before `inventoryFromResources`: read once, never written again. */
+function withoutOldInventory(status: ApplicationStatus): ApplicationStatus {
+  const next = { ...status };
+  delete next.inventory;
+  return next;
+}
+
 /**
  * Whether the app is Synced: every object is, except the extraneous ones marked IgnoreExtraneous
  * (Argo CD's compare option: listed OutOfSync themselves, they leave the app's status alone).
  */
 function appSynced(input: StatusInput, resources: readonly ResourceStatus[]): boolean {
   const ignored = new Set(input.stale.filter((s) => ignoresExtraneous(s.live)).map((s) => identity(s.ref)));
-  return resources.every((r, i) => r.status === "Synced" || (i >= input.pairs.length && ignored.has(identity(r))));
+  return resources.every((r, i) => r.status === "Synced" || (i >= input.pairs.length && ignored.has(identity(resourceRef(r)))));
 }
 
 /** The status after a reconcile stopped on an error: nothing was applied or pruned, so the last resources, inventory and health stay. */
@@ -115,14 +123,12 @@ function resourceStatuses(input: StatusInput): ResourceStatus[] {
     const c = changed.get(identity(p.planned.ref));
     return c ? c.action !== "failed" && c.action !== "skipped" : p.inSync;
   };
-  const resources: ResourceStatus[] = input.pairs.map((p) => ({
-    ...p.planned.ref,
-    status: p.sharedWith === undefined && inSync(p) ? "Synced" : "OutOfSync",
-    health: assessHealth(input.after.get(p.planned) ?? p.live),
-  }));
+  // `health` is left out for a kind without a health check (a ConfigMap), as Argo CD does.
+  const resources: ResourceStatus[] = input.pairs.map((p) =>
+    resourceEntry(p.planned.ref, p.sharedWith === undefined && inSync(p) ? "Synced" : "OutOfSync", resourceHealth(input.after.get(p.planned) ?? p.live)));
   for (const s of input.stale) {
     if (!s.live || changed.get(identity(s.ref))?.action === "deleted") continue;
-    resources.push({ ...s.ref, status: "OutOfSync", health: assessHealth(s.live) });
+    resources.push(resourceEntry(s.ref, "OutOfSync", resourceHealth(s.live)));
   }
   return resources;
 }
@@ -296,9 +302,13 @@ function sourceOf(app: Application): { source?: Record<string, unknown> } {
   return app.spec.source === undefined ? {} : { source: { ...app.spec.source, targetRevision: app.spec.source.targetRevision ?? "HEAD" } };
 }
 
-/** The worst health of the app's resources, with the message of the first resource in that state. */
+/**
+ * The worst health of the app's resources, with the message of the first resource in that state. A
+ * resource without health (its kind has no health check) does not count, as in Argo CD: an app of
+ * ConfigMaps alone is Healthy.
+ */
 export function appHealth(resources: readonly ResourceStatus[]): { status: HealthStatusCode; message?: string } {
-  const status = worst(...resources.map((r) => r.health?.status ?? "Unknown"));
+  const status = worst(...resources.flatMap((r) => (r.health ? [r.health.status] : [])));
   const culprit = resources.find((r) => r.health?.status === status && status !== "Healthy");
   return culprit ? { status, message: `${displayRef(culprit)}: ${culprit.health?.message ?? status}` } : { status };
 }

@@ -11,6 +11,14 @@ import { health, type HealthResult } from "./result.ts";
  * it exists, as in Argo CD.
  */
 export function genericHealth(obj: Manifest): HealthResult {
+  return genericSignal(obj) ?? health("Healthy");
+}
+
+/**
+ * What the conventions above say of `obj`, or undefined when it carries none of them (a ConfigMap, a
+ * Role): Argo CD has no health check for such a kind, and its status lists the resource without health.
+ */
+export function genericSignal(obj: Manifest): HealthResult | undefined {
   const behind = generationBehind(obj);
   if (behind) return behind;
   const stalled = holds(obj, "Stalled");
@@ -25,5 +33,5 @@ export function genericHealth(obj: Manifest): HealthResult {
     if (c.status === "True") return health("Healthy", c.message);
     return health("Progressing", c.message ?? c.reason ?? `Waiting for ${type}`);
   }
-  return health("Healthy");
+  return undefined;
 }

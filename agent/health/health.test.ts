@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { HealthStatusCode, Manifest } from "../api/types.ts";
-import { assessHealth, worst, type HealthResult } from "./index.ts";
+import { assessHealth, resourceHealth, worst, type HealthResult } from "./index.ts";
 
 function fixture(name: string): Manifest {
   return parse(readFileSync(new URL(`./testdata/${name}.yaml`, import.meta.url), "utf8")) as Manifest;
@@ -155,5 +155,27 @@ describe("worst", () => {
     [["Degraded", "Unknown", "Healthy"], "Unknown"],
   ])("of %j is %s", (statuses, expected) => {
     expect(worst(...statuses)).toBe(expected);
+  });
+});
+
+describe("resourceHealth (what status.resources lists)", () => {
+  const obj = (apiVersion: string, kind: string, status?: Record<string, unknown>): Manifest =>
+    ({ apiVersion, kind, metadata: { name: "x", namespace: "staging" }, ...(status ? { status } : {}) });
+  it.each<[string, Manifest | undefined, HealthResult | undefined]>([
+    ["a ConfigMap has none, as in Argo CD (no health check for its kind)", obj("v1", "ConfigMap"), undefined],
+    ["a Role has none", obj("rbac.authorization.k8s.io/v1", "Role"), undefined],
+    ["a custom resource without conditions has none", obj("example.com/v1", "Widget", {}), undefined],
+    ["a custom resource whose Ready condition is True is Healthy", obj("example.com/v1", "Widget", { conditions: [{ type: "Ready", status: "True" }] }), { status: "Healthy" }],
+    ["a custom resource still reconciling is Progressing", obj("example.com/v1", "Widget", { conditions: [{ type: "Reconciling", status: "True", message: "working" }] }),
+      { status: "Progressing", message: "working" }],
+    ["a Namespace has its built-in check", { ...obj("v1", "Namespace", { phase: "Active" }), metadata: { name: "ns" } }, { status: "Healthy" }],
+    ["an object that does not exist is Missing", undefined, { status: "Missing" }],
+  ])("%s", (_title, live, expected) => {
+    expect(resourceHealth(live)).toEqual(expected);
+  });
+
+  it("a ConfigMap being deleted is Progressing (Pending deletion), as in Argo CD", () => {
+    const cm = { ...obj("v1", "ConfigMap"), metadata: { name: "x", namespace: "staging", deletionTimestamp: "2026-12-06T06:00:00Z" } };
+    expect(resourceHealth(cm)).toEqual({ status: "Progressing", message: "Pending deletion" });
   });
 });

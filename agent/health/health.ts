@@ -7,7 +7,7 @@ import { customResourceDefinitionHealth } from "./crd.ts";
 import { crossplaneHealth, crossplanePackageHealth, looksLikeCrossplane } from "./crossplane.ts";
 import { externalSecretsHealth } from "./externalsecrets.ts";
 import { fluxHealth } from "./flux.ts";
-import { genericHealth } from "./generic.ts";
+import { genericHealth, genericSignal } from "./generic.ts";
 import { kedaHealth } from "./keda.ts";
 import { luaHealth } from "./lua.ts";
 import { analysisRunHealth, rolloutHealth } from "./rollouts.ts";
@@ -108,6 +108,25 @@ export function explainHealth(live: Manifest | undefined, opts: AssessHealthOpti
   if (builtIn) return { result: guarded(key, () => builtIn(live)), rule: "built-in" };
   if (looksLikeCrossplane(live)) return { result: guarded(key, () => crossplaneHealth(live)), rule: "crossplane" };
   return { result: guarded(key, () => genericHealth(live)), rule: "generic" };
+}
+
+/**
+ * The health an Application's `status.resources` lists for one object: assessHealth's, except for an
+ * object no rule has anything to say about (the generic rule found no condition and no generation to
+ * observe: a ConfigMap, a Secret, a Role), which has none, as in Argo CD (gitops-engine's
+ * `GetResourceHealth` returns nil for a kind without a health check, and the status leaves `health` out).
+ */
+export function resourceHealth(live: Manifest | undefined, opts: AssessHealthOptions = {}): HealthResult | undefined {
+  const { result, rule } = explainHealth(live, opts);
+  return rule === "generic" && live !== undefined && result.status === "Healthy" && guardedSignal(live) === undefined ? undefined : result;
+}
+
+function guardedSignal(live: Manifest): HealthResult | undefined {
+  try {
+    return genericSignal(live);
+  } catch {
+    return health("Unknown");
+  }
 }
 
 function guarded(key: string, check: () => HealthResult): HealthResult {

@@ -3,7 +3,7 @@
 // the project's rules, local-repository refusal and render limits hold here as in the reconcile, and
 // the live side is read on the app's destination cluster as the identity the app writes with.
 import type { Application, Manifest } from "../api/types.ts";
-import { displayRef, refKey, staleEntries } from "../apply/inventory.ts";
+import { displayRef, inventoryOf, refKey, staleEntries } from "../apply/inventory.ts";
 import { RenderCache } from "../controller/memo.ts";
 import { desiredState, type PipelineDeps } from "../controller/pipeline.ts";
 import { compare, decryptedIn, maskForView, unifiedDiff } from "../diff/index.ts";
@@ -37,7 +37,7 @@ export async function objectDiffs(app: Application, deps: DiffDeps): Promise<Obj
     const name = displayRef(obj.ref);
     out.push({ key: refKey(obj.ref), name, diff: unifiedDiff(result.target, result.live, name, { decrypted: decrypted(obj.manifest) }), change: live ? "update" : "create" });
   }
-  for (const ref of staleEntries(app.status?.inventory ?? [], state.planned.map((o) => o.ref))) {
+  for (const ref of staleEntries(inventoryOf(app.status), state.planned.map((o) => o.ref))) {
     const live = await cluster.get(ref);
     if (live) out.push({ key: refKey(ref), name: displayRef(ref), diff: unifiedDiff(undefined, live, displayRef(ref)), change: "prune" });
   }

@@ -3,8 +3,8 @@
 import { primarySource } from "../api/sources.ts";
 import type { Application, Manifest, ObjectRef } from "../api/types.ts";
 import { HOOK_ANNOTATIONS, SYNC_WAVE_ANNOTATIONS } from "../api/types.ts";
-import { refKey, refOf } from "../apply/inventory.ts";
-import { assessHealth } from "../health/index.ts";
+import { refKey, refOf, resourceRef } from "../apply/inventory.ts";
+import { resourceHealth } from "../health/index.ts";
 import type { AppDetail, AppSummary, TreeNode } from "./view.ts";
 
 export type { AppDetail, AppFilter, AppSummary, HistoryView, ObjectDiffView, EventView, TreeNode } from "./view.ts";
@@ -94,7 +94,7 @@ export function buildTree(input: TreeInput): TreeNode[] {
   const nodes = new Map<string, TreeNode>();
   const byUid = new Map<string, string>();
   for (const res of input.app.status?.resources ?? []) {
-    const ref: ObjectRef = { group: res.group, version: res.version, kind: res.kind, name: res.name, ...(res.namespace ? { namespace: res.namespace } : {}) };
+    const ref = resourceRef(res);
     const key = refKey(ref);
     const live = input.live.get(key);
     nodes.set(key, managedNode(ref, res, live));
@@ -125,7 +125,8 @@ export function buildTree(input: TreeInput): TreeNode[] {
 function managedNode(ref: ObjectRef, res: { status?: string; health?: { status: string; message?: string } }, live: Manifest | undefined): TreeNode {
   const hook = annotation(live, HOOK_ANNOTATIONS);
   const wave = Number(annotation(live, SYNC_WAVE_ANNOTATIONS) ?? (res as { syncWave?: unknown }).syncWave ?? NaN);
-  const health = res.health ?? (live ? assessHealth(live) : undefined);
+  // A kind without a health check (a ConfigMap) shows none, as in Argo CD and as the status lists it.
+  const health = res.health ?? (live ? resourceHealth(live) : undefined);
   const createdAt = str(live?.metadata.creationTimestamp);
   return {
     key: refKey(ref), ref, parents: [], managed: true, exists: live !== undefined,
@@ -140,11 +141,11 @@ function managedNode(ref: ObjectRef, res: { status?: string; health?: { status: 
 
 function childNode(obj: Manifest, parents: readonly string[]): TreeNode {
   const ref = refOf(obj);
-  const health = assessHealth(obj);
+  const health = resourceHealth(obj);
   const createdAt = str(obj.metadata.creationTimestamp);
   return {
-    key: refKey(ref), ref, parents, managed: false, exists: true, health: health.status,
-    ...(health.message ? { healthMessage: health.message } : {}),
+    key: refKey(ref), ref, parents, managed: false, exists: true,
+    ...(health ? { health: health.status, ...(health.message ? { healthMessage: health.message } : {}) } : {}),
     ...(createdAt ? { createdAt } : {}),
   };
 }

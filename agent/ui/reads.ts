@@ -6,7 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Application, Manifest, ObjectRef } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { pathSegment, type KubeHttp } from "../apply/http.ts";
-import { parseRefKey, refKey } from "../apply/inventory.ts";
+import { parseRefKey, refKey, resourceRef } from "../apply/inventory.ts";
 import { buildTree, CHILD_KINDS, treeNamespaces } from "./model.ts";
 import type { EventView, TreeNode } from "./view.ts";
 
@@ -19,7 +19,7 @@ export interface Reads {
 export async function readTree(app: Application, reads: Reads): Promise<TreeNode[]> {
   const live = new Map<string, Manifest>();
   await Promise.all((app.status?.resources ?? []).map(async (res) => {
-    const ref: ObjectRef = { group: res.group, version: res.version, kind: res.kind, name: res.name, ...(res.namespace ? { namespace: res.namespace } : {}) };
+    const ref = resourceRef(res);
     const obj = await reads.cluster.get(ref).catch(() => undefined);
     if (obj) live.set(refKey(ref), obj);
   }));

@@ -3,7 +3,7 @@
 // The commands are written once against AppBackend; only the requests differ.
 import type { TetherClient } from "../../agent/api/client.ts";
 import { REFRESH_ANNOTATION, type Application } from "../../agent/api/types.ts";
-import { refKey } from "../../agent/apply/inventory.ts";
+import { refKey, resourceRef } from "../../agent/apply/inventory.ts";
 import { isSelected } from "../../agent/apply/selection.ts";
 import type { SyncOperationResource } from "../../agent/api/types.ts";
 import { rollbackPatch } from "../../agent/ui/actions.ts";
@@ -96,7 +96,7 @@ export class ApiBackend implements AppBackend {
   async requestSync(app: Application, ask: SyncAsk): Promise<void> {
     // The API names objects by inventory key; a selector picks them from the app's status.
     const resources = ask.resources.length === 0 ? [] : (app.status?.resources ?? [])
-      .filter((r) => isSelected({ group: r.group ?? "", kind: r.kind, name: r.name, namespace: r.namespace ?? "" }, ask.resources)).map((r) => refKey(r));
+      .filter((r) => isSelected({ group: r.group ?? "", kind: r.kind, name: r.name, namespace: r.namespace ?? "" }, ask.resources)).map((r) => refKey(resourceRef(r)));
     await this.api.json("POST", this.path(app, "/sync"), { prune: ask.prune, ...(resources.length ? { resources } : {}) });
   }
 

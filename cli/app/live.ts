@@ -6,7 +6,7 @@ import type { TetherClient } from "../../agent/api/client.ts";
 import type { Application, ResourceIgnoreDifferences } from "../../agent/api/types.ts";
 import { KubeCluster, type Cluster } from "../../agent/apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../../agent/apply/destinations.ts";
-import { displayRef, staleEntries } from "../../agent/apply/inventory.ts";
+import { displayRef, inventoryOf, staleEntries } from "../../agent/apply/inventory.ts";
 import type { PlannedObject } from "../../agent/apply/plan.ts";
 import type { RenderedObject } from "../../agent/render/types.ts";
 import { compare, decryptedIn, unifiedDiff } from "../../agent/diff/index.ts";
@@ -34,7 +34,7 @@ export function cliDestinations(kc: KubeConfig, client: TetherClient): Destinati
 }
 
 /**
- * How `cluster` differs from the pipeline's `planned` objects for `app` (its status.inventory names what it
+ * How `cluster` differs from the pipeline's `planned` objects for `app` (the inventory in its status names what it
  * applied before); `rendered` marks what was decrypted, masked whatever its kind.
  */
 export async function liveChanges(app: Application, desired: {
@@ -56,7 +56,7 @@ export async function liveChanges(app: Application, desired: {
       out.push({ object: displayRef(obj.ref), change: live ? "changed" : "added", diff: unifiedDiff(result.target, result.live, displayRef(obj.ref), { decrypted: decrypted(obj.manifest) }) });
     }
   }
-  for (const ref of staleEntries(app.status?.inventory ?? [], planned.map((o) => o.ref))) {
+  for (const ref of staleEntries(inventoryOf(app.status), planned.map((o) => o.ref))) {
     const live = await cluster.get(ref);
     if (live) out.push({ object: displayRef(ref), change: "removed", diff: unifiedDiff(undefined, live, `${displayRef(ref)} (left Git; pruned by the next sync with prune)`) });
   }

@@ -111,7 +111,7 @@ function resourceTable(app: Application, wide: boolean): string {
   const resources = app.status?.resources ?? [];
   if (wide) {
     return table(["GROUP", "VERSION", "KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH", "MESSAGE"],
-      resources.map((r) => [r.group, r.version, r.kind, r.namespace ?? "", r.name, r.status, r.health?.status ?? "", r.health?.message ?? ""]));
+      resources.map((r) => [r.group ?? "", r.version, r.kind, r.namespace ?? "", r.name, r.status, r.health?.status ?? "", r.health?.message ?? ""]));
   }
   return table(["KIND", "NAMESPACE", "NAME", "STATUS", "HEALTH"],
     resources.map((r) => [r.group ? `${r.kind}.${r.group}` : r.kind, r.namespace ?? "", r.name, r.status, r.health?.status ?? ""]));

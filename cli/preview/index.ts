@@ -63,7 +63,7 @@ are read at --base and --head; Secret values are masked. Without age keys an app
 files is compared by its files. With --kubeconfig (or --live) every app rendered at head is also compared
 with what runs in its destination cluster: the kubeconfig's cluster for in-cluster, a cluster Secret of
 the agent namespace for any other (as the agent resolves it), with what the app applied before
-(status.inventory) shown as removed. Exit codes: 0 nothing changes, 1 something changes (or differs
+(its inventory) shown as removed. Exit codes: 0 nothing changes, 1 something changes (or differs
 from the cluster), 2 bad usage.
 
 Examples:

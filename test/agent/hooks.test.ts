@@ -6,6 +6,7 @@ import path from "node:path";
 import { BatchV1Api, PatchStrategy, type V1Job } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Application } from "../../agent/api/types.ts";
+import { inventoryOf } from "../../agent/apply/inventory.ts";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, synced } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
@@ -88,7 +89,7 @@ describe("PreSync and PostSync hooks (pre-post-sync)", () => {
     const hooks = app.status?.operationState?.syncResult?.resources?.filter((r) => r.hookType) ?? [];
     expect(hooks.map((h) => `${h.hookType}:${h.kind}/${h.name}:${h.hookPhase}`).sort()).toEqual(["PostSync:Job/after:Succeeded", "PreSync:Job/before:Succeeded"]);
     expect(app.status?.resources?.map((r) => r.kind).sort()).toEqual(["Deployment", "Service"]);
-    expect(app.status?.inventory?.some((k) => k.includes("_Job_"))).toBe(false);
+    expect(inventoryOf(app.status).some((k) => k.includes("_Job_"))).toBe(false);
   });
 
   it("does not run hooks again on a reconcile that finds nothing to sync", async () => {

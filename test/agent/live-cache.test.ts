@@ -7,6 +7,7 @@ import path from "node:path";
 import { Watch, type V1ConfigMap } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRACKING_ANNOTATION, TRACKING_LABEL } from "../../agent/api/types.ts";
+import { inventoryOf } from "../../agent/apply/inventory.ts";
 import { startAgent, cli, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, synced } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
@@ -69,7 +70,7 @@ describe("the live cache", () => {
 
   it("prunes an object that carries the app's tracking id although its inventory does not name it (a lost status write)", async () => {
     const app = await reader.get("ghost");
-    expect(app.status?.inventory?.some((e) => e.startsWith(`${DEST}_cm-001_`))).toBe(true);
+    expect(inventoryOf(app.status).some((e) => e.startsWith(`${DEST}_cm-001_`))).toBe(true);
     // What a sync leaves when the agent dies between its apply and its status write: the object
     // applied and tracked, the inventory without it, Git without it.
     await core.createNamespacedConfigMap({ namespace: DEST, body: {

@@ -84,7 +84,7 @@ describe("an automated application", () => {
     }));
     const app = await reader.until("first", "Synced and Healthy", syncedAndHealthy(rev), 90_000);
     expect(app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}:${r.health?.status}`).sort()).toEqual([
-      "ConfigMap/settings:Synced:Healthy", "Deployment/web:Synced:Healthy", "Namespace/e2e-first:Synced:Healthy",
+      "ConfigMap/settings:Synced:undefined", "Deployment/web:Synced:Healthy", "Namespace/e2e-first:Synced:Healthy",
     ]);
     expect(app.status?.history?.map((h) => h.revision)).toEqual([rev]);
     const cm = await core.readNamespacedConfigMap({ name: "settings", namespace: dest });
