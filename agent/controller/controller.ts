@@ -10,7 +10,7 @@ import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "
 import { TetherClient } from "../api/client.ts";
 import { escapeToken } from "../diff/json.ts";
 import { keySecretOf } from "../api/sources.ts";
-import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, NOTIFIED_ANNOTATION, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition } from "../api/types.ts";
+import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, NOTIFIED_ANNOTATION, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition, type OperationState } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
 import { inventoryOf } from "../apply/inventory.ts";
@@ -21,6 +21,7 @@ import type { LogFn } from "../log.ts";
 import { eventOf, logLineOf } from "../status/conditions.ts";
 import { statusChanged } from "../status/equal.ts";
 import { AgentMetrics } from "../status/metrics.ts";
+import { Background } from "./background.ts";
 import { deleteCascade } from "./deletion.ts";
 import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
@@ -71,10 +72,17 @@ export interface ControllerOptions {
 const SLOW_STAGE_MS = 1000;
 const SHOWN_STAGES: ReadonlySet<Stage> = new Set<Stage>(["Building manifests", "Syncing"]);
 
+/** Events being recorded at once, past which a reconcile waits for one to finish before it records its own. */
+const EVENTS_IN_FLIGHT = 32;
+
 /** `--apply-concurrency`'s default: requests in flight at once within one app's reconcile. */
 export const DEFAULT_APPLY_CONCURRENCY = 8;
-/** `--workers`'s default: Applications reconciled at once. */
-export const DEFAULT_WORKERS = 4;
+/**
+ * `--workers`'s default: Applications reconciled at once. A reconcile mostly waits on round trips
+ * (a fetch shared with others, an apply, a status write), so many run beside each other; 16 of them
+ * with `--apply-concurrency` 8 stay within the API server's default 200 mutating requests in flight.
+ */
+export const DEFAULT_WORKERS = 16;
 
 export class Controller {
   readonly client: TetherClient;
@@ -82,6 +90,8 @@ export class Controller {
   private readonly queue: WorkQueue;
   private readonly renderCache: RenderCache;
   private readonly memo = new SyncMemo();
+  /** Events in flight: recorded beside the next reconciles, not before them. */
+  private readonly events = new Background(EVENTS_IN_FLIGHT);
   private readonly destinations: Destinations;
   private readonly drift: DriftWatches;
   private readonly live: LiveCache;
@@ -188,6 +198,7 @@ export class Controller {
     await this.informer?.stop();
     await this.projects?.stop();
     await this.queue.drain();
+    await this.events.drain();
   }
 
   /** What this controller kept about an app, dropped when the app goes: no map grows with apps that were deleted. */
@@ -279,11 +290,10 @@ export class Controller {
       ...this.pipelineDeps(),
       destinations: owns ? fencedDestinations(this.destinations, name, owns) : this.destinations,
       memo: this.memo, live: this.live, onStage: progress.stage,
-      record: async (state) => {
+      record: async (state, o) => {
         // Fenced like every write; the operation does not start (nothing changed) when this replica may not write.
         if (!this.mayWrite(name)) throw new Error(`${name}: this replica no longer holds the app's shard`);
-        this.wrote(await this.client.writeOperationState(app, state));
-        progress.wrote = true;
+        await progress.operation(state, o?.deferrable === true);
       },
       concurrency: this.opts.applyConcurrency ?? DEFAULT_APPLY_CONCURRENCY,
     });
@@ -331,23 +341,48 @@ export class Controller {
 
   /**
    * Shows a slow stage on the Application (condition `Reconciling`, "Building manifests…"), as Flux
-   * does; a quick reconcile writes nothing, so a quiet cluster stays quiet.
+   * does; a quick reconcile writes nothing, so a quiet cluster stays quiet. It also writes the
+   * operation record: at once, or (deferrable: an operation without hooks) only when the sync is still
+   * running after {@link SLOW_STAGE_MS}, so a quick sync costs one status write, its final one, and a
+   * slow one shows Running as Argo CD's does. Writes go one after another, each with the latest record.
    */
-  private progressReporter(app: Application): { stage: (s: Stage) => void; done: () => Promise<void>; wrote: boolean } {
+  private progressReporter(app: Application): ProgressReporter {
+    const name = app.metadata?.name ?? "";
     let timer: NodeJS.Timeout | undefined;
     let inflight: Promise<void> = Promise.resolve();
-    const reporter = {
+    /** The operation record as it stands, written or not: a later write of the whole status keeps it. */
+    let operation: OperationState | undefined;
+    const write = (send: () => Promise<Application>): Promise<void> => {
+      reporter.wrote = true;
+      const sent = inflight.then(send).then((a) => this.wrote(a));
+      inflight = sent.catch(() => undefined);
+      return sent;
+    };
+    const later = (what: () => Promise<Application>) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (this.mayWrite(name)) void write(what).catch(() => undefined);
+      }, SLOW_STAGE_MS);
+    };
+    const reporter: ProgressReporter = {
       wrote: false,
       stage: (stage: Stage) => {
         clearTimeout(timer);
+        timer = undefined;
         if (!SHOWN_STAGES.has(stage)) return;
-        timer = setTimeout(() => {
-          if (!this.mayWrite(app.metadata?.name ?? "")) return;
+        later(() => {
           const condition: Condition = { type: "Reconciling", message: `${stage}…`, lastTransitionTime: new Date().toISOString() };
           const conditions = [...(app.status?.conditions ?? []).filter((c) => c.type !== "Reconciling"), condition];
-          reporter.wrote = true;
-          inflight = this.client.writeStatus(app.metadata?.name ?? "", { ...app.status, conditions }).then((a) => this.wrote(a), () => undefined);
-        }, SLOW_STAGE_MS);
+          return this.client.writeStatus(name, { ...app.status, conditions, ...(operation ? { operationState: operation } : {}) });
+        });
+      },
+      operation: async (state, deferrable) => {
+        operation = state;
+        // The stage's own timer (Syncing) carries the record when it fires; otherwise one of its own.
+        if (deferrable && timer !== undefined) return;
+        if (deferrable) return later(() => this.client.writeOperationState(app, operation ?? state));
+        await write(() => this.client.writeOperationState(app, state));
       },
       done: async () => {
         clearTimeout(timer);
@@ -402,9 +437,10 @@ export class Controller {
     this.opts.log(line, { app: name, ...fields, ...(repeated ? { level: "debug" } : {}) });
   }
 
+  /** Records an Event without waiting for it (the worker goes on to the next app), unless too many are in flight. */
   private async event(app: Application, e: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void> {
     if (!this.mayWrite(app.metadata?.name ?? "")) return;
-    await this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`));
+    await this.events.run(() => this.client.recordEvent(app, e).catch((err: unknown) => this.opts.log(`could not record event: ${errorMessage(err)}`)));
   }
 
   /**
@@ -480,6 +516,17 @@ function syncLine(outcome: ReconcileOutcome, failed: boolean, ms: number): strin
   const phase = outcome.status.operationState?.phase === "Running" ? "in progress" : failed ? "failed" : "succeeded";
   const moved = outcome.changes.filter((c) => c.action !== "unchanged");
   return `sync ${phase} at ${outcome.status.sync?.revision?.slice(0, 7)} (${outcome.why}): ${tally(moved)} (${ms} ms)`;
+}
+
+interface ProgressReporter {
+  /** Told each stage as it starts. */
+  readonly stage: (stage: Stage) => void;
+  /** The operation record: written now, or (deferrable) only if the sync still runs after a moment. */
+  readonly operation: (state: OperationState, deferrable: boolean) => Promise<void>;
+  /** Resolves once no write of the reporter is in flight, and none will start. */
+  readonly done: () => Promise<void>;
+  /** Whether it wrote (or tried to write) the status: the final status is then written whatever it holds. */
+  wrote: boolean;
 }
 
 type Writes = Record<"apply" | "dryRun" | "delete" | "create", number>;

@@ -31,7 +31,7 @@ export interface LiveReader {
    * not hold with a GET each, or one list of the namespace when several of one kind are missing there
    * (a first sync into a new namespace costs one request per kind, not one per object).
    */
-  read(refs: readonly ObjectRef[], concurrency: number): Promise<(Manifest | undefined)[]>;
+  read(refs: readonly ObjectRef[], concurrency: number, opts?: ReadOptions): Promise<(Manifest | undefined)[]>;
   /**
    * What an apply returned, so the next read sees the agent's own write before its watch event
    * arrives: an overlay the watch replaces (a later version, or a DELETED), never written into what
@@ -43,6 +43,15 @@ export interface LiveReader {
    * tracking rather than by its inventory alone (an orphan of a lost status write is pruned too).
    */
   tracked(app: string): Manifest[];
+}
+
+export interface ReadOptions {
+  /**
+   * Refs (by index) the caller will server-side apply if they are not in the cache: not held there
+   * (not created yet, or without Tether's label, so different from Git either way), they are read as
+   * missing without a request, and the apply answers what a GET would have. Only once the kind listed.
+   */
+  readonly appliedIfMissing?: (i: number) => boolean;
 }
 
 /** Objects of one kind missing from the cache in one namespace from which one list replaces a GET each. */
@@ -70,11 +79,13 @@ export interface LiveReads {
   cache: number;
   get: number;
   list: number;
+  /** Objects not in the cache read as missing without a request: the apply that follows answers (ReadOptions). */
+  skipped: number;
 }
 
 export class LiveCache {
   /** Objects read from the cache, objects read with a GET, lists of a namespace that replaced GETs. */
-  readonly reads: LiveReads = { cache: 0, get: 0, list: 0 };
+  readonly reads: LiveReads = { cache: 0, get: 0, list: 0, skipped: 0 };
   private readonly kinds = new Map<string, KindInformer>();
   private readonly listeners = new Set<LiveListener>();
   private stopped = false;
@@ -83,7 +94,7 @@ export class LiveCache {
 
   reader(destination: Destination): LiveReader {
     return {
-      read: async (refs, concurrency) => {
+      read: async (refs, concurrency, opts) => {
         const informers = refs.map((ref) => this.informer(destination, apiVersionOf(ref), ref.kind));
         await Promise.all([...new Set(informers)].map((i) => i.listed()));
         const found = refs.map((ref, i) => informers[i]!.cached(ref));
@@ -91,6 +102,10 @@ export class LiveCache {
         const groups = new Map<string, Miss[]>();
         for (const [i, ref] of refs.entries()) {
           if (found[i]) continue;
+          if (informers[i]!.trusted && opts?.appliedIfMissing?.(i) === true) {
+            this.reads.skipped++;
+            continue;
+          }
           const key = `${ref.group}/${ref.kind}/${ref.namespace ?? ""}`;
           groups.set(key, [...groups.get(key) ?? [], { ref, i, informer: informers[i]! }]);
         }
@@ -214,6 +229,11 @@ class KindInformer {
   /** Whether reads may trust the cache: the kind listed at least once and its watch has not failed since. */
   async listed(): Promise<boolean> {
     return this.synced || await this.first;
+  }
+
+  /** Whether the cache may be trusted now: listed, and its watch has not failed since. */
+  get trusted(): boolean {
+    return this.synced;
   }
 
   /** The object when the cache may be trusted and holds it. */

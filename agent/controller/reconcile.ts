@@ -50,8 +50,11 @@ export interface ReconcileDeps extends PipelineDeps {
   /**
    * Writes `status.operationState` of an operation in progress (retrying): before its first side
    * effect and after each step, so an agent that restarts resumes it instead of starting another.
+   * `deferrable`: the operation runs no hook (every step is an apply or a delete that repeats the same
+   * way), so the record may wait until the operation is still running after a moment: a quick sync is
+   * recorded once, by its final status write; an agent stopped before that starts the same sync again.
    */
-  readonly record?: (state: OperationState) => Promise<void>;
+  readonly record?: (state: OperationState, opts?: { readonly deferrable?: boolean }) => Promise<void>;
   /** Told when each stage starts, so a slow one can be shown on the Application. */
   readonly onStage?: (stage: Stage) => void;
 }
@@ -114,7 +117,9 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const { desired, planned } = state;
     // Hooks are run by a sync operation; they are never compared, inventoried or pruned.
     const hooks = planned.filter((o) => o.hook);
-    const matched = await stage("Reading live state", () => readLive(ctx, planned.filter((o) => !o.hook), deps.concurrency));
+    const resources = planned.filter((o) => !o.hook);
+    const applied = appliesWhatDiffers(ctx.app, desired) ? (o: PlannedObject) => appliedAsIs(ctx.app, o) : () => false;
+    const matched = await stage("Reading live state", () => readLive(ctx, resources, deps.concurrency, applied));
     const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
     const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated: state.repeated }, deps, stage);
     return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0,
@@ -152,8 +157,8 @@ function contextOf(state: DesiredState, deps: ReconcileDeps): Context {
  * Reads the live object of everything planned and of everything the previous inventory holds that Git
  * dropped: from the watch-fed cache, so an unchanged app costs no request.
  */
-async function readLive(ctx: Context, planned: readonly PlannedObject[], concurrency: number) {
-  const live = await ctx.live.read(planned.map((o) => o.ref), concurrency);
+async function readLive(ctx: Context, planned: readonly PlannedObject[], concurrency: number, appliedIfMissing: (o: PlannedObject) => boolean) {
+  const live = await ctx.live.read(planned.map((o) => o.ref), concurrency, { appliedIfMissing: (i) => appliedIfMissing(planned[i]!) });
   const inventoried = staleEntries(inventoryOf(ctx.app.status), planned.map((o) => o.ref));
   // Also what carries the app's tracking id without being in Git or the inventory (a lost status write).
   const orphans = trackedOrphans(ctx.live.tracked(ctx.app.metadata?.name ?? ""), [...planned.map((o) => o.ref), ...inventoried],
@@ -260,11 +265,34 @@ function decideFor(input: Compared): SyncDecision {
   const differs = compared.filter((p) => !p.inSync && p.sharedWith === undefined).length;
   // IgnoreExtraneous: an extraneous object with it does not make the app OutOfSync, so it starts no sync.
   const prunable = prunableOf(app, stale).filter((s) => !ignoresExtraneous(s.live)).length;
+  return decisionOf(app, desired, { outOfSync: differs + prunable > 0, pruneOnly: differs === 0 && prunable > 0 });
+}
+
+function decisionOf(app: Application, desired: Desired, compared: { readonly outOfSync: boolean; readonly pruneOnly: boolean }): SyncDecision {
   return decide({
-    syncPolicy: app.spec.syncPolicy, requested: app.operation?.sync, ...operationsOf(app, desired),
-    outOfSync: differs + prunable > 0, pruneOnly: differs === 0 && prunable > 0,
+    syncPolicy: app.spec.syncPolicy, requested: app.operation?.sync, ...operationsOf(app, desired), ...compared,
     suspended: app.metadata?.annotations?.[SUSPEND_ANNOTATION] === "true", now: Date.now(),
   });
+}
+
+/**
+ * Whether this reconcile, once any object differs, applies every object that differs (an automated
+ * sync, a requested or continuing one that is not selective). Then an object the live cache does not
+ * hold (not created yet, or without Tether's label: different from Git either way) needs no GET before
+ * its apply: it is applied whatever the GET would say, and the apply returns what is live.
+ */
+function appliesWhatDiffers(app: Application, desired: Desired): boolean {
+  const recorded = app.status?.operationState?.operation as Operation | undefined;
+  const selective = (app.operation?.sync?.resources?.length ?? 0) > 0 || (recorded?.sync?.resources?.length ?? 0) > 0;
+  return !selective && decisionOf(app, desired, { outOfSync: true, pruneOnly: false }).sync;
+}
+
+/**
+ * Whether the object is applied without reading it first: a plain server-side apply. A forced apply,
+ * a replace, a client-side apply and RespectIgnoreDifferences read the live object to write.
+ */
+function appliedAsIs(app: Application, o: PlannedObject): boolean {
+  return o.options.method === "server-side" && !o.options.force && !appOptionsOf(app.spec.syncPolicy?.syncOptions).respectIgnoreDifferences;
 }
 
 /** What the operation runs, as `operationState.operation` records it: the request, or an automated sync. */
@@ -374,7 +402,8 @@ function operationInput(input: Compared, deps: ReconcileDeps, op: {
 
 /**
  * A new operation is written as Running, with its steps and the names of its hooks, before its first
- * side effect: an agent that stops after that point resumes it, and never starts a second one.
+ * side effect: an agent that stops after that point resumes it, and never starts a second one. One
+ * without hooks may be written only once it runs longer than a moment (`deferrable`, ReconcileDeps.record).
  */
 async function recordStart(input: Compared, deps: ReconcileDeps, op: {
   readonly record: Operation; readonly retryCount: number; readonly resources: readonly PlannedObject[]; readonly hooks: readonly PlannedObject[];
@@ -387,7 +416,7 @@ async function recordStart(input: Compared, deps: ReconcileDeps, op: {
     syncResult: { revision: desired.revision, ...(desired.sources.length > 1 ? { revisions: [...desired.revisions] } : {}), renderKey: desired.renderKey, resources: [] },
   };
   try {
-    await deps.record?.(state);
+    await deps.record?.(state, { deferrable: op.hooks.length === 0 });
   } catch (err) {
     throw new TetherError("SyncError", `could not record the operation before starting it, so nothing was changed: ${errorMessage(err)}`,
       { retryable: true, cause: err });

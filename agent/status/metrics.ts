@@ -41,7 +41,7 @@ export class AgentMetrics {
 
   constructor(sources: {
     readonly queueDepth: () => number; readonly writes: () => WriteCounts;
-    readonly live: () => { readonly objects: number; readonly reads: Readonly<Record<"cache" | "get" | "list", number>> };
+    readonly live: () => { readonly objects: number; readonly reads: Readonly<Record<"cache" | "get" | "list" | "skipped", number>> };
   }) {
     const writes = () => sources.writes();
     const counts = () => ({ reconciles: this.reconciles, errors: this.reconcileErrors });
@@ -55,7 +55,7 @@ export class AgentMetrics {
       collect() { this.set(sources.live().objects); },
     });
     new Counter({
-      name: "tether_live_reads_total", help: "Live objects the reconciles read, by where from (cache, get, list of a namespace).",
+      name: "tether_live_reads_total", help: "Live objects the reconciles read, by where from (cache, get, list of a namespace; skipped: not in the cache and applied without a read).",
       labelNames: ["source"], registers: [this.registry],
       collect() {
         this.reset();

@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesListObject } from "@kubernetes/client-node";
 import { TetherClient } from "../../agent/api/client.ts";
 import type { Application, Manifest } from "../../agent/api/types.ts";
 import { startControlPlane } from "../harness/controlplane.ts";
@@ -108,19 +108,44 @@ function application(name: string, spec: { path: string; namespace: string; repo
   };
 }
 
-/** Waits until `count` apps pass `ok`; returns the time taken, or undefined after `timeoutMs` (and says how far it got). */
+/**
+ * Waits until `count` apps pass `ok`; returns the time taken, or undefined after `timeoutMs` (and says how far it got).
+ * It watches the Applications (one list, then their changes) rather than listing them again and again: a list of
+ * 10,000 Applications is tens of MB of JSON that the API server the agent is measured against would have to send.
+ */
 async function untilApps(client: TetherClient, what: string, ok: (a: Application) => boolean, count: number): Promise<number | undefined> {
   const timeoutMs = 900_000;
   const t0 = Date.now();
-  let done = 0;
-  while (Date.now() - t0 < timeoutMs) {
-    done = (await client.listApplications()).filter(ok).length;
-    if (done >= count) return Date.now() - t0;
-    // A list of thousands of Applications costs the API server (and this process) more than the agent's own work of a second.
-    await sleep(count > 1000 ? 5000 : count > 50 ? 500 : 100);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const list = { group: "tether.dev", version: "v1alpha1", namespace: client.namespace, plural: "applications" };
+  const informer = makeInformer<Application>(kc, `/apis/tether.dev/v1alpha1/namespaces/${client.namespace}/applications`,
+    async () => await custom.listNamespacedCustomObject(list) as KubernetesListObject<Application>);
+  const passing = new Set<string>();
+  let stopped = false;
+  try {
+    return await new Promise<number | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        report(what, `NOT DONE: ${passing.size} of ${count} after ${seconds(timeoutMs)}`);
+        resolve(undefined);
+      }, timeoutMs);
+      const seen = (a: Application) => {
+        const name = a.metadata?.name ?? "";
+        if (ok(a)) passing.add(name);
+        else passing.delete(name);
+        if (passing.size < count) return;
+        clearTimeout(timer);
+        resolve(Date.now() - t0);
+      };
+      informer.on("add", seen);
+      informer.on("update", seen);
+      informer.on("delete", (a) => passing.delete(a.metadata?.name ?? ""));
+      informer.on("error", () => setTimeout(() => { if (!stopped) void informer.start().catch(() => undefined); }, 1000));
+      void informer.start().catch(() => undefined);
+    });
+  } finally {
+    stopped = true;
+    await informer.stop();
   }
-  report(what, `NOT DONE: ${done} of ${count} after ${seconds(timeoutMs)}`);
-  return undefined;
 }
 const syncedAt = (revision: string) => (a: Application) =>
   a.status?.sync?.status === "Synced" && a.status.sync.revision === revision && a.status.health?.status === "Healthy";
