@@ -208,11 +208,17 @@ function agentImageUpdater(opts: AgentOptions, deps: { client: TetherClient; con
 function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; log: LogFn }, onPush: (push: Push) => void,
   images: ImageUpdater): Webhook {
   const { client, controller, log } = deps;
+  const annotate = refreshThroughAnnotation(client);
   return new Webhook({
     onPush, onRegistryPush: (repositories) => images.trigger(repositories),
     // The informer's list (a LIST of every app per push costs the API server at fleet size); a standby reads it.
     secrets: secretReader(opts.kc, opts.namespace), applications: async () => controller.applications() ?? await client.listApplications(),
-    refresh: refreshThroughAnnotation(client), revisionMoved: (names) => controller.revisionMoved(names),
+    refresh: async (names, since) => {
+      const { elsewhere, ran } = controller.refreshNow(names, since);
+      await annotate(elsewhere);
+      await ran;
+    },
+    revisionMoved: (names, since) => controller.revisionMoved(names, since),
     log, allowUnsigned: opts.webhookAllowUnsigned ?? false,
     ...(opts.webhookMaxPayloadBytes === undefined ? {} : { maxBodyBytes: opts.webhookMaxPayloadBytes }),
   });

@@ -27,7 +27,7 @@ export interface SourceStage {
   resolve(url: string, revision?: string): Promise<string>;
   checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
   /** A commit's tree shared by the renders that only read it (GitSource.sharedTree). */
-  sharedTree?(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
+  sharedTree?(url: string, commit: string, dir?: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
   /** Whether repositories on the agent's disk are served (`--allow-local-repos`); remote Kustomize bases follow it. */
   allowsLocalRepos?(): boolean;
   /** The credential Secret (`namespace/name`, never its value) the last fetch of `url` used. */

@@ -150,7 +150,7 @@ export class Controller {
       },
       resolve: (url, revision) => this.opts.source.resolve(url, revision),
       checkout: (url, commit) => this.opts.source.checkout(url, commit),
-      sharedTree: (url, commit) => this.opts.source.sharedTree?.(url, commit) ?? this.opts.source.checkout(url, commit),
+      sharedTree: (url, commit, dir) => this.opts.source.sharedTree?.(url, commit, dir) ?? this.opts.source.checkout(url, commit),
       credentialName: (url) => this.opts.source.credentialName?.(url),
       ...(source.changedFiles ? { changedFiles: source.changedFiles.bind(source) } : {}),
       ...(source.treeEntries ? { treeEntries: source.treeEntries.bind(source) } : {}),
@@ -249,12 +249,27 @@ export class Controller {
   }
 
   /**
-   * A push moved these apps' revision with nothing changed under their paths (the webhook): queued
-   * behind the apps it touched, sharing their fetch, to record the new revision; the build keeps the
-   * previous render (build.ts, previousRender).
+   * The webhook's refresh of the apps a push touched: queued here, at the front, sharing one fetch
+   * started from `since` on (no round trip through the refresh annotation and the watch). Returns the
+   * apps this replica does not reconcile (another shard's; all of them while it stands by or starts),
+   * for the caller to ask through the annotation, and when the queued ones have run.
    */
-  revisionMoved(names: readonly string[]): void {
-    const since = Date.now();
+  refreshNow(names: readonly string[], since: number): { readonly elsewhere: readonly string[]; readonly ran: Promise<void> } {
+    if (!this.ready) return { elsewhere: names, ran: Promise.resolve() };
+    const here = names.filter((name) => this.opts.owns?.(name) ?? true);
+    for (const name of here) {
+      this.queue.add(name, { kind: "shared", since }, true);
+      this.opts.log(`${name}: queued (webhook)`, { app: name });
+    }
+    return { elsewhere: names.filter((name) => !here.includes(name)), ran: this.queue.ran(here) };
+  }
+
+  /**
+   * A push moved these apps' revision with nothing changed under their paths (the webhook, once the apps
+   * it touched have run): queued to record the new revision, sharing the fetch started from `since` on;
+   * the build keeps the previous render (build.ts, previousRender).
+   */
+  revisionMoved(names: readonly string[], since: number): void {
     for (const name of names) if (this.opts.owns?.(name) ?? true) this.queue.add(name, { kind: "shared", since });
   }
 

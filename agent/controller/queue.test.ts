@@ -67,4 +67,32 @@ describe("WorkQueue", () => {
     expect(runs).toHaveLength(2);
     await q.drain();
   });
+
+  it("tells when the named apps have run, counting an app queued again while it ran with its next run", async () => {
+    const { q, runs } = queue([]);
+    q.add("a");
+    q.add("b");
+    await settle(1);
+    q.add("a"); // while a runs: its next run is the one waited for
+    let ranAt = -1;
+    const ran = q.ran(["a", "b", "idle"]).then(() => { ranAt = runs.length; });
+    await ran;
+    expect(runs.map((r) => r.name)).toEqual(["a", "b", "a"]);
+    expect(ranAt).toBe(3);
+    await expect(q.ran(["nothing-queued"])).resolves.toBeUndefined();
+    await q.drain();
+  });
+
+  it("starts nothing from the backlog while an urgent request runs", async () => {
+    const { q, runs } = queue([]);
+    q.add("pushed", { kind: "shared", since: 2 }, true);
+    for (const name of ["a", "b", "c"]) q.add(name, { kind: "shared", since: 1 });
+    await settle(1);
+    // Two workers, but the backlog waits for the urgent run to end.
+    expect(runs.map((r) => r.name)).toEqual(["pushed"]);
+    while (runs.length < 4) await settle(10);
+    expect(runs.map((r) => r.name)).toEqual(["pushed", "a", "b", "c"]);
+    expect(runs[1]!.at).toBeGreaterThanOrEqual(runs[0]!.at + 4);
+    await q.drain();
+  });
 });

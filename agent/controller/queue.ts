@@ -49,9 +49,13 @@ export class WorkQueue {
    */
   private readonly urgent = new Set<string>();
   private readonly running = new Set<string>();
+  /** The running reconciles that were urgent. */
+  private readonly urgentRunning = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly idle = new Set<() => void>();
+  /** Callers waiting until some apps have run (`ran`), each with the names still to run. */
+  private readonly waiters = new Set<{ readonly names: Set<string>; readonly resolve: () => void }>();
   private closed = false;
 
   constructor(private readonly opts: WorkQueueOptions) {}
@@ -76,24 +80,45 @@ export class WorkQueue {
     this.pump();
   }
 
+  /**
+   * Resolves once each of `names` that is queued or running now has run and is not queued again (an
+   * app queued while it runs counts with its next run). What a webhook waits for before it queues the
+   * apps its push did not touch: they must not take the workers from the ones it did.
+   */
+  ran(names: readonly string[]): Promise<void> {
+    const waiting = new Set(names.filter((n) => this.pending.has(n) || this.running.has(n)));
+    if (waiting.size === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ names: waiting, resolve }));
+  }
+
   /** Stops taking work and resolves once running reconciles finished. */
   async drain(): Promise<void> {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.pending.clear();
     this.urgent.clear();
+    for (const w of this.waiters) w.resolve();
+    this.waiters.clear();
     if (this.running.size === 0) return;
     await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
+  /**
+   * Starts what the workers can take, urgent requests first. While one runs, nothing else starts: the
+   * app a push touched has the agent (and the API server) to itself for the second it takes, instead of
+   * sharing them with the poll's backlog or the apps a previous push only moved to a new revision.
+   */
   private pump(): void {
     for (const name of [...this.urgent, ...this.pending.keys()]) {
-      const freshness = this.pending.get(name);
       if (this.running.size >= this.opts.workers) return;
+      const urgent = this.urgent.has(name);
+      if (!urgent && this.urgentRunning.size > 0) return;
+      const freshness = this.pending.get(name);
       if (freshness === undefined || this.running.has(name)) continue;
       this.pending.delete(name);
       this.urgent.delete(name);
       this.running.add(name);
+      if (urgent) this.urgentRunning.add(name);
       void this.runOne(name, freshness);
     }
   }
@@ -107,9 +132,22 @@ export class WorkQueue {
       result = { kind: "retry" };
     }
     this.running.delete(name);
+    this.urgentRunning.delete(name);
     this.settle(name, result);
+    this.finished(name);
     if (this.running.size === 0) for (const resolve of this.idle) resolve();
     this.pump();
+  }
+
+  /** Tells the callers of `ran` that `name` ran, unless it is queued again (then its next run counts). */
+  private finished(name: string): void {
+    if (this.pending.has(name)) return;
+    for (const w of this.waiters) {
+      w.names.delete(name);
+      if (w.names.size > 0) continue;
+      this.waiters.delete(w);
+      w.resolve();
+    }
   }
 
   private settle(name: string, result: RunResult): void {

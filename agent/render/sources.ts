@@ -29,9 +29,11 @@ export interface GitTrees {
   checkout(repoURL: string, commit: string): Promise<SourceTree>;
   /**
    * The tree of a commit shared by renders that only read it (one extraction for all the apps of a
-   * commit); `cleanup` releases it. Without it every source gets a {@link checkout}.
+   * commit); `cleanup` releases it. Without it every source gets a {@link checkout}. `dir`: the source's
+   * path, when nothing else of the tree is lent to other sources (a `ref`): the tree may then hold
+   * only it, if it is a directory of plain files.
    */
-  sharedTree?(repoURL: string, commit: string): Promise<SourceTree>;
+  sharedTree?(repoURL: string, commit: string, dir?: string): Promise<SourceTree>;
 }
 
 export interface SourcesRenderInput {
@@ -125,7 +127,8 @@ export async function renderSources(input: SourcesRenderInput): Promise<SourcesR
  */
 async function treeOf(input: SourcesRenderInput, source: ApplicationSource, commit: string): Promise<SourceTree> {
   if (input.git.sharedTree === undefined) return await input.git.checkout(source.repoURL, commit);
-  const shared = await input.git.sharedTree(source.repoURL, commit);
+  const own = source.ref === undefined && source.path !== undefined ? source.path : undefined;
+  const shared = await input.git.sharedTree(source.repoURL, commit, own);
   if (await readsOnly(shared.dir, withSource(input.app, source), source)) return shared;
   await shared.cleanup();
   return await input.git.checkout(source.repoURL, commit);

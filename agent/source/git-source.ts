@@ -8,7 +8,7 @@ import { TetherError, errorMessage } from "../errors.ts";
 import { classifyFetchError, gitClient, gitEnv, gitReason, scrub } from "./git.ts";
 import { isSshCredentials, mirrorName, parseRepoUrl, type RepoCredentials, type RepoLocation } from "./repo-url.ts";
 import { openSshSession, type SshSession } from "./ssh.ts";
-import type { TreeEntry } from "./watched-paths.ts";
+import { cleanPath, reachesOutside, type TreeEntry } from "./watched-paths.ts";
 
 /**
  * Looks up the credential for a repository URL (without any `user:password@` in it): a password for
@@ -56,6 +56,14 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 const SHARED_TREES = 8;
 /** Answers about commits kept (changed files, tree listings): commits never change, and a push asks the same for every app. */
 const COMMIT_ANSWERS = 256;
+/** Whole-commit listings kept (one per commit, filtered for each directory asked): a push asks every app's directory of one commit. */
+const COMMIT_LISTINGS = 4;
+/**
+ * Renders of one commit that read only their own directory get a tree of that directory alone (a push
+ * renders the one app it touched: its twenty files, not the repository's thousands); past this many,
+ * the commit is extracted whole once and shared (a first sync of thousands of apps of one commit).
+ */
+const PARTIAL_TREES = 8;
 
 /** One commit's tree that renders only read: extracted once, shared by every render of that commit. */
 interface SharedTree {
@@ -86,10 +94,14 @@ export class GitSource {
   private readonly generations = new Map<string, number>();
   /** What `git ls-remote` said before the last fetch that succeeded, by repository key. */
   private readonly fetchedRefs = new Map<string, string>();
-  /** Read-only trees by `repository key@commit`. */
+  /** Read-only trees by `repository key@commit`, or `repository key@commit:directory` for a tree of one directory. */
   private readonly shared = new Map<string, SharedTree>();
-  /** `changedFiles` and `treeEntries` answers by repository, commits and path, the most recent {@link COMMIT_ANSWERS}. */
-  private readonly commitAnswers = new Map<string, Promise<readonly string[] | readonly TreeEntry[]>>();
+  /** How many one-directory trees each `repository key@commit` had extracted (the most recent commits). */
+  private readonly partials = new Map<string, number>();
+  /** Each commit's whole tree listing (`git ls-tree -r`), the most recent {@link COMMIT_LISTINGS}. */
+  private readonly listings = new Map<string, Promise<readonly TreeEntry[]>>();
+  /** `changedFiles` answers by repository and commits, the most recent {@link COMMIT_ANSWERS}. */
+  private readonly commitAnswers = new Map<string, Promise<readonly string[]>>();
 
   constructor(options: GitSourceOptions) {
     this.options = options;
@@ -156,13 +168,18 @@ export class GitSource {
    * render of it (the apps of an app-of-apps all render paths of one commit) and kept, the
    * {@link SHARED_TREES} most recently used, for the next. `cleanup` says this render is done with it.
    * A render that edits its tree (Kustomize, Helm dependencies) takes a {@link checkout} of its own.
+   * With `dir`, the render reads only that directory when it holds plain files (no symlink, no
+   * Jsonnet, which may reach outside it): then, unless the whole commit is extracted already, the tree
+   * may hold that directory alone, at the same path.
    */
-  async sharedTree(url: string, commit: string): Promise<Checkout> {
+  async sharedTree(url: string, commit: string, dir?: string): Promise<Checkout> {
     const repo = this.repoOf(url);
-    const key = `${repo.key}@${commit}`;
+    const whole = `${repo.key}@${commit}`;
+    const only = dir === undefined || this.shared.has(whole) ? undefined : await this.ownDirectory(url, commit, dir);
+    const key = only === undefined ? whole : `${whole}:${only}`;
     let entry = this.shared.get(key);
     if (entry === undefined) {
-      const created: SharedTree = { tree: this.checkout(url, commit), users: 0, lastUsed: Date.now() };
+      const created: SharedTree = { tree: this.checkout(url, commit, only), users: 0, lastUsed: Date.now() };
       created.tree.catch(() => { if (this.shared.get(key) === created) this.shared.delete(key); });
       this.shared.set(key, created);
       entry = created;
@@ -190,6 +207,24 @@ export class GitSource {
   }
 
   /**
+   * `dir` (repository-relative, clean) when a tree of it alone serves a render of it: it exists, holds
+   * only plain files, and fewer than {@link PARTIAL_TREES} such trees of the commit were made.
+   */
+  private async ownDirectory(url: string, commit: string, dir: string): Promise<string | undefined> {
+    const clean = cleanPath(dir);
+    if (clean === "" || dir.split(/[\\/]/).includes("..") || !FULL_SHA.test(commit)) return undefined;
+    const whole = `${this.repoOf(url).key}@${commit}`;
+    const made = this.partials.get(whole) ?? 0;
+    if (made >= PARTIAL_TREES) return undefined;
+    const entries = await this.treeEntries(url, commit, clean);
+    if (entries.length === 0 || entries.some(reachesOutside)) return undefined;
+    this.partials.delete(whole);
+    this.partials.set(whole, made + 1);
+    if (this.partials.size > COMMIT_LISTINGS) this.partials.delete(this.partials.keys().next().value!);
+    return clean;
+  }
+
+  /**
    * The files that differ between two fetched commits of `url` (full SHAs; both sides of a rename),
    * repository-relative: what a push changed, when its payload did not say.
    */
@@ -206,16 +241,23 @@ export class GitSource {
   async treeEntries(url: string, commit: string, dir: string): Promise<readonly TreeEntry[]> {
     const repo = this.repoOf(url);
     if (!FULL_SHA.test(commit)) throw new Error(`internal: treeEntries needs a full commit SHA, got '${commit}'`);
-    return await this.remembered(`tree ${repo.key} ${commit} ${dir}`, async () => {
-      const out = await gitRaw(await this.mirrorClient(repo), gitRevArgv({ options: ["ls-tree", "-r", "-z"], positionals: [commit, ...(dir === "" ? [] : [dir])] }));
-      return out.split("\0").filter((l) => l !== "").map((line) => {
-        const tab = line.indexOf("\t");
-        return { mode: line.slice(0, line.indexOf(" ")), path: line.slice(tab + 1) };
-      });
-    });
+    const key = `${repo.key} ${commit}`;
+    let listing = this.listings.get(key);
+    if (listing === undefined) {
+      // One `ls-tree` of the whole commit answers every app's directory: a push asks them all.
+      const created = this.mirrorClient(repo).then(async (git) => treeOfListing(await gitRaw(git, gitRevArgv({ options: ["ls-tree", "-r", "-z"], positionals: [commit] }))));
+      created.catch(() => { if (this.listings.get(key) === created) this.listings.delete(key); });
+      listing = created;
+      if (this.listings.size >= COMMIT_LISTINGS) this.listings.delete(this.listings.keys().next().value!);
+    } else {
+      this.listings.delete(key);
+    }
+    this.listings.set(key, listing);
+    const base = cleanPath(dir);
+    return base === "" ? await listing : (await listing).filter((e) => e.path === base || e.path.startsWith(`${base}/`));
   }
 
-  private remembered<T extends readonly string[] | readonly TreeEntry[]>(key: string, compute: () => Promise<T>): Promise<T> {
+  private remembered<T extends readonly string[]>(key: string, compute: () => Promise<T>): Promise<T> {
     const known = this.commitAnswers.get(key);
     if (known !== undefined) {
       // Most recently used last.
@@ -250,8 +292,8 @@ export class GitSource {
     this.resolved.delete(repo.key);
   }
 
-  /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory. */
-  async checkout(url: string, commit: string): Promise<Checkout> {
+  /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory; with `only`, that directory of it alone. */
+  async checkout(url: string, commit: string, only?: string): Promise<Checkout> {
     const repo = this.repoOf(url);
     if (!FULL_SHA.test(commit)) {
       throw new TetherError("SourceFailed", `cannot check out '${commit}' of ${repo.url}: a full commit SHA is needed, resolve the revision first`, { object: repo.url });
@@ -263,7 +305,7 @@ export class GitSource {
     const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
     try {
       // `git archive` writes the tree without index or worktree bookkeeping in the mirror.
-      const archive = argv({ options: [`--git-dir=${mirror}`, "archive", "--format=tar"], positionals: [commit] });
+      const archive = argv({ options: [`--git-dir=${mirror}`, "archive", "--format=tar"], positionals: [commit, ...(only === undefined ? [] : [only])] });
       await runTool("git", archive, { env: gitEnv(), extendEnv: false })
         .pipe(runTool("tar", argv({ options: ["-x", "--file=-", `--directory=${dir}`] }), {}));
     } catch (err) {
@@ -368,6 +410,14 @@ export class GitSource {
       cause: new Error(stderr),
     });
   }
+}
+
+/** `git ls-tree -r -z`'s output as entries. */
+function treeOfListing(out: string): TreeEntry[] {
+  return out.split("\0").filter((l) => l !== "").map((line) => {
+    const tab = line.indexOf("\t");
+    return { mode: line.slice(0, line.indexOf(" ")), path: line.slice(tab + 1) };
+  });
 }
 
 /** The fetches running per mirror directory in this process, across every GitSource on one cache. */

@@ -324,6 +324,45 @@ describe("GitSource.sharedTree", () => {
   });
 });
 
+describe("GitSource.sharedTree of one directory", () => {
+  const relative = async (dir: string) => (await allFilesUnder(dir)).map((f) => f.slice(dir.length + 1)).sort();
+
+  it("gives a render of a directory of plain files that directory alone, until the commit is extracted whole", async () => {
+    const repo = join(work, "dirs");
+    await mkdir(repo);
+    git(repo, "init", "-q", "-b", "main");
+    const files: Record<string, string> = { "base/cm.yaml": "b: 1\n", "lib/x.libsonnet": "{}\n", "jsonnet/main.jsonnet": "import '../lib/x.libsonnet'\n" };
+    for (let i = 0; i < 10; i++) files[`apps/app-${i}/cm.yaml`] = `app: ${i}\n`;
+    await commitFiles(repo, files, "apps");
+    await symlink("../base", join(repo, "apps/app-0/base"));
+    const commit = await commitFiles(repo, {}, "a symlink out of app-0");
+    await source.fetch(repo);
+
+    const one = await source.sharedTree(repo, commit, "apps/app-1/");
+    expect(await relative(one.dir)).toEqual(["apps/app-1/cm.yaml"]);
+    // A symlink or Jsonnet may reach outside the directory: the whole commit.
+    const linked = await source.sharedTree(repo, commit, "apps/app-0");
+    expect(await relative(linked.dir)).toContain("base/cm.yaml");
+    const jsonnet = await source.sharedTree(repo, commit, "jsonnet");
+    expect(jsonnet.dir).toBe(linked.dir);
+    // With the whole commit extracted, the next directory render shares it.
+    const two = await source.sharedTree(repo, commit, "apps/app-2");
+    expect(two.dir).toBe(linked.dir);
+    for (const t of [one, linked, jsonnet, two]) await t.cleanup();
+    await source.close();
+  });
+
+  it("extracts the commit whole once many renders of it asked for a directory each (a first sync of many apps)", async () => {
+    await source.fetch(origin);
+    const trees = [];
+    for (let i = 0; i < 12; i++) trees.push(await source.sharedTree(origin, commits.second!, "apps"));
+    expect(await relative(trees[0]!.dir)).toEqual(["apps/a.yaml", "apps/b.yaml"]);
+    expect(await relative(trees.at(-1)!.dir)).toEqual(expect.arrayContaining([".gitattributes", "apps/a.yaml", "apps/b.yaml"]));
+    for (const t of trees) await t.cleanup();
+    await source.close();
+  });
+});
+
 describe("GitSource.changedFiles and treeEntries", () => {
   it("lists what two commits changed (a removed file too), and a directory's entries with their modes", async () => {
     await source.fetch(origin);

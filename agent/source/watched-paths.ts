@@ -61,6 +61,11 @@ const SYMLINK_MODE = "120000";
  * Kustomize (`../base`), Helm (value files, `file://` dependencies), Jsonnet (imports) and symlinks
  * may read elsewhere in the repository. `entries` is the source path's tree at the new commit.
  */
+/** Whether a file may make a render read beyond its directory: a symlink, Jsonnet (its imports). */
+export function reachesOutside(entry: TreeEntry): boolean {
+  return entry.mode === SYMLINK_MODE || entry.path.endsWith(".jsonnet") || entry.path.endsWith(".libsonnet");
+}
+
 export function renderReach(app: Application, source: ApplicationSource, entries: readonly TreeEntry[]): RenderReach {
   if (manifestPathsAnnotation(app) !== undefined) {
     return { kind: "paths", paths: watchedPaths(app, source), why: "manifest-generate-paths" };
@@ -70,8 +75,7 @@ export function renderReach(app: Application, source: ApplicationSource, entries
   }
   const base = cleanPath(source.path ?? "");
   const top = (e: TreeEntry) => posix.dirname(e.path) === (base === "" ? "." : base);
-  const outside = entries.find((e) => e.mode === SYMLINK_MODE || e.path.endsWith(".jsonnet") || e.path.endsWith(".libsonnet")
-    || (top(e) && (KUSTOMIZATION.has(posix.basename(e.path)) || posix.basename(e.path) === "Chart.yaml")));
+  const outside = entries.find((e) => reachesOutside(e) || (top(e) && (KUSTOMIZATION.has(posix.basename(e.path)) || posix.basename(e.path) === "Chart.yaml")));
   if (outside !== undefined) return { kind: "whole", why: `${outside.path} may make it read files outside its path` };
   return { kind: "paths", paths: [base], why: "a directory of manifests reads only its path" };
 }

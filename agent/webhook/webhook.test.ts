@@ -164,20 +164,23 @@ describe("Webhook over HTTP", () => {
     expect(listed).toBeLessThan(5);
   });
 
-  it("queues the apps whose paths the push did not touch only after refreshing the touched one", async () => {
+  it("queues the apps whose paths the push did not touch only after the touched one ran, sharing its fetch", async () => {
     const calls: string[] = [];
+    const since: number[] = [];
     const hook = new Webhook({
       secrets: () => Promise.resolve({ default: SECRET }), log: () => undefined,
       applications: () => Promise.resolve([app("web", "https://github.com/acme/gitops", ["main", "apps/web"]),
         app("api", "https://github.com/acme/gitops", ["main", "apps/api"])]),
-      refresh: async (names) => { await new Promise((r) => setTimeout(r, 50)); calls.push(`refresh ${names.join()}`); },
-      revisionMoved: (names) => { calls.push(`revision ${names.join()}`); },
+      refresh: async (names, at) => { since.push(at); await new Promise((r) => setTimeout(r, 50)); calls.push(`refresh ${names.join()}`); },
+      revisionMoved: (names, at) => { since.push(at); calls.push(`revision ${names.join()}`); },
     });
     server = http.createServer((req, res) => hook.handle(req, (code, body) => { res.writeHead(code); res.end(body); }));
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/webhook`, github(githubPush, `sha256=${hmac(githubPush)}`));
     expect(await res.text()).toBe("refreshing 1 application(s); 1 more move to the new revision without a change under their paths\n");
     await vi.waitFor(() => expect(calls).toEqual(["refresh web", "revision api"]), { timeout: 5_000, interval: 20 });
+    // One fetch for both: the apps behind ask for one started when the delivery arrived, not when they are queued.
+    expect(since[1]).toBe(since[0]);
     hook.stop();
   });
 

@@ -15,6 +15,11 @@ import { forgeOf, isPush, parsePush, verifySignature, type Forge, type Push } fr
 import { pushTargets, type PushTargets } from "./match.ts";
 
 const COALESCE_MS = 300;
+/**
+ * The apps a push did not touch wait for the ones it did at most this long: they share the workers,
+ * and a slow render or sync (a hook, a large chart) must not hold the revision of the others for long.
+ */
+const BEHIND_WAIT_MS = 10_000;
 
 export type Send = (code: number, body: string, type?: string) => void;
 
@@ -73,13 +78,18 @@ export interface WebhookOptions {
   readonly secrets: () => Promise<WebhookSecrets | undefined>;
   /** The Applications the agent manages. */
   readonly applications: () => Promise<readonly Application[]>;
-  /** Refreshes these Applications with a fresh fetch. */
-  readonly refresh: (names: readonly string[]) => Promise<void>;
+  /**
+   * Refreshes these Applications with a fetch started at `since` or later (the delivery's arrival, so
+   * the pushed commit is in it); resolves once they have run (the controller) or were asked to (the
+   * refresh annotation, for apps another replica reconciles).
+   */
+  readonly refresh: (names: readonly string[], since: number) => Promise<void>;
   /**
    * Told, after the refresh of the apps a push touched, of the apps whose revision moved with nothing
-   * changed under their paths: the controller queues them behind, to record the revision (no render).
+   * changed under their paths: the controller queues them to record the revision (no render), sharing
+   * the fetch started at `since` or later.
    */
-  readonly revisionMoved?: (names: readonly string[]) => void;
+  readonly revisionMoved?: (names: readonly string[], since: number) => void;
   readonly log: (line: string) => void;
   /** Larger bodies get 413, counted while they stream. Default 1 MiB: a push event is a few KiB (`--webhook-max-payload`). */
   readonly maxBodyBytes?: number;
@@ -245,7 +255,11 @@ export class Webhook {
     if (this.timer === undefined) this.flush();
   }
 
-  /** Refreshes what is pending, then queues the apps behind; keeps a window open while pushes come. */
+  /**
+   * Refreshes what is pending, then, once those have run, queues the apps behind: the app a push touched
+   * gets the workers to itself, not one of four behind a hundred that only record a revision. Keeps a
+   * window open while pushes come.
+   */
   private flush(): void {
     const refresh = [...this.pending];
     const behind = [...this.behind].filter((name) => !this.pending.has(name));
@@ -256,9 +270,16 @@ export class Webhook {
       this.timer = undefined;
       this.flush();
     }, this.opts.coalesceMs ?? COALESCE_MS);
+    const since = Date.now();
     const refreshed = refresh.length === 0 ? Promise.resolve()
-      : this.opts.refresh(refresh).catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
-    void refreshed.then(() => { if (behind.length > 0) this.opts.revisionMoved?.(behind); });
+      : this.opts.refresh(refresh, since).catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
+    if (behind.length === 0) return;
+    let waited: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => { waited = setTimeout(resolve, BEHIND_WAIT_MS); });
+    void Promise.race([refreshed, bound]).then(() => {
+      clearTimeout(waited);
+      this.opts.revisionMoved?.(behind, since);
+    });
   }
 }
 
