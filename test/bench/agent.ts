@@ -25,6 +25,7 @@ import { execa } from "execa";
 import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesListObject } from "@kubernetes/client-node";
 import { TetherClient } from "../../agent/api/client.ts";
 import type { Application, Manifest } from "../../agent/api/types.ts";
+import { inventoryOf } from "../../agent/apply/inventory.ts";
 import { startControlPlane } from "../harness/controlplane.ts";
 import { pathWithTools } from "../harness/paths.ts";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
@@ -389,7 +390,8 @@ try {
     const status = (await bigClient.getApplication("big"))?.status ?? {};
     const bytes = (v: unknown) => (v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v)));
     report(`1×${BIG_OBJECTS}: status size (bytes of JSON; target < 524288)`, `${bytes(status)} (resources ${bytes(status.resources)}, `
-      + `inventory ${bytes(status.inventory)}, syncResult ${bytes(status.operationState?.syncResult)})`);
+      + `inventory ${bytes(status.inventory ?? status.inventoryFromResources)} naming ${inventoryOf(status).length} objects, `
+      + `syncResult ${bytes(status.operationState?.syncResult)})`);
     report(`1×${BIG_OBJECTS}: requests of the first sync`, await requests(agent));
     report(`1×${BIG_OBJECTS}: agent RSS when Synced`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
     await agent.stop();
