@@ -43,10 +43,10 @@ describe("the status of a 5,000-object app", () => {
     expect(after.operationState?.message).toMatch(/and 4980 more \(4980 created\)$/);
   });
 
-  it.each([
-    { owned: OBJECTS - 1000, fold: "except", listed: 1000 },
-    { owned: 0, fold: "only", listed: 0 },
-  ])("with $owned of the objects owned (the others not applied yet), the inventory costs $listed entries", ({ owned, fold, listed }) => {
+  it.each<[string, { owned: number; fold: string; listed: number }]>([
+    ["4,000 of the objects owned (the others not applied yet): the 1,000 others named", { owned: OBJECTS - 1000, fold: "except", listed: 1000 }],
+    ["none owned (the first sync has not run): `only: []`", { owned: 0, fold: "only", listed: 0 }],
+  ])("%s", (_title, { owned, fold, listed }) => {
     const app: Application = {
       apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "big", namespace: "tether-system" },
       spec: { source: { repoURL: "https://git.example.com/platform.git", path: "big" }, destination: { namespace: "big-apps" } },
