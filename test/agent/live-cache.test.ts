@@ -7,6 +7,7 @@ import path from "node:path";
 import { Watch, type V1ConfigMap } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRACKING_ANNOTATION, TRACKING_LABEL } from "../../agent/api/types.ts";
+import { TetherClient } from "../../agent/api/client.ts";
 import { inventoryOf } from "../../agent/apply/inventory.ts";
 import { startAgent, cli, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, synced } from "../support/apps.ts";
@@ -80,6 +81,27 @@ describe("the live cache", () => {
     await eventually("the orphan pruned", async () =>
       (await core.listNamespacedConfigMap({ namespace: DEST, fieldSelector: "metadata.name=lost" })).items.length === 0 ? true : undefined, 30_000);
     expect((await core.readNamespacedConfigMap({ name: "cm-001", namespace: DEST })).data).toEqual({ k: "v" });
+  });
+
+  it("prunes what the inventory of an older agent's status names, and writes the next status with the inventory folded into resources", async () => {
+    // An object found only through that inventory: it carries the app's tracking id but not its label,
+    // so the live cache's tracked objects do not hold it.
+    await core.createNamespacedConfigMap({ namespace: DEST, body: {
+      metadata: { name: "legacy", annotations: { [TRACKING_ANNOTATION]: `${NS}/ghost:/ConfigMap:${DEST}/legacy` } }, data: { k: "v" },
+    } });
+    // The app idle first, so that no status write of the agent's in flight replaces the one written here.
+    const before = await reader.until("ghost", "Synced, nothing running", (a) => a.status?.sync?.status === "Synced" && a.status.operationState?.phase !== "Running");
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const old = { ...before.status, inventory: [...inventoryOf(before.status), `${DEST}_legacy__ConfigMap_v1`] };
+    delete old.inventoryFromResources;
+    await new TetherClient(kc, NS).writeStatus("ghost", old);
+    const refreshed = await cli(["app", "refresh", "ghost", "--namespace", NS, "--timeout", "30s"], { kubeconfig: kubeconfigPath });
+    expect(refreshed.exitCode, refreshed.stderr).toBe(0);
+    await eventually("the object of the old inventory pruned", async () =>
+      (await core.listNamespacedConfigMap({ namespace: DEST, fieldSelector: "metadata.name=legacy" })).items.length === 0 ? true : undefined, 30_000);
+    const after = await reader.until("ghost", "status rewritten", (a) => a.status?.inventory === undefined && a.status?.inventoryFromResources !== undefined);
+    expect(inventoryOf(after.status)).toEqual(inventoryOf(before.status));
+    expect(after.status?.resources?.find((r) => r.name === "cm-001")).toEqual({ version: "v1", kind: "ConfigMap", namespace: DEST, name: "cm-001", status: "Synced" });
   });
 
   it("leaves alone an object labelled for the app whose tracking id names another object (a copy)", async () => {
