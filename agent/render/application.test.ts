@@ -1,4 +1,5 @@
-import { cp } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pathWithTools } from "../../test/harness/paths.ts";
@@ -81,8 +82,26 @@ describe("renderApplication dispatches on the source", () => {
   });
 
   it.each([
-    ["apps/shop", "kustomize"], ["charts/guestbook", "helm"], ["apps/plain", "directory"],
+    ["apps/shop", "kustomize"], ["charts/guestbook", "helm"], ["apps/plain", "directory"], ["apps/gone", "directory"],
   ])("detects %s as %s", async (path, type) => {
     expect(await detectType(join(root, path))).toBe(type);
+  });
+
+  it.each([
+    ["a kustomization.yaml that links to a file", "kustomization.yaml", "file", "kustomize"],
+    ["a Chart.yaml that links to a file", "Chart.yaml", "file", "helm"],
+    ["a kustomization.yaml that is a directory", "kustomization.yaml", "dir", "directory"],
+    ["a kustomization.yaml that links to nothing", "kustomization.yaml", "dangling", "directory"],
+  ] as const)("detects %s as %s", async (_what, name, target, type) => {
+    const dir = await mkdtemp(join(tmpdir(), "tether-detect-"));
+    try {
+      await writeFile(join(dir, "real.yaml"), "resources: []\n");
+      await mkdir(join(dir, "sub"));
+      if (target === "dir") await mkdir(join(dir, name));
+      else await symlink(target === "file" ? "real.yaml" : "missing.yaml", join(dir, name));
+      expect(await detectType(dir)).toBe(type);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

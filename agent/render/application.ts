@@ -1,6 +1,6 @@
 // The render stage's dispatch for one Application: which renderer its source needs, with the
 // decrypt stage plugged in.
-import { stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { sourcesOf } from "../api/sources.ts";
 import type { Application, ApplicationSource } from "../api/types.ts";
@@ -81,7 +81,15 @@ function theSource(app: Application): ApplicationSource {
 
 /** Kustomize when a kustomization file is present, Helm when a Chart.yaml is, else plain manifests. */
 export async function detectType(dir: string): Promise<SourceType> {
-  const has = (name: string): Promise<boolean> => stat(join(dir, name)).then((s) => s.isFile(), () => false);
+  // One read of the directory, not a stat per candidate name: every render of every app asks.
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  const has = async (name: string): Promise<boolean> => {
+    const entry = byName.get(name);
+    if (entry === undefined) return false;
+    // A link is followed, as stat does: a file it leads to counts.
+    return entry.isFile() || (entry.isSymbolicLink() && await stat(join(dir, name)).then((s) => s.isFile(), () => false));
+  };
   for (const name of KUSTOMIZATION_FILES) if (await has(name)) return "kustomize";
   if (await has("Chart.yaml")) return "helm";
   return "directory";
