@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { foldInventory, identity, inventoryEntry, inventoryOf, nextInventory, parseInventoryEntry, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
+import { foldInventory, identity, inventoryEntry, inventoryListed, inventoryOf, nextInventory, parseInventoryEntry, parseRefKey, refKey, refOf, staleEntries } from "./inventory.ts";
 
 describe("inventory", () => {
   it("round-trips core, grouped and cluster-scoped references", () => {
@@ -100,5 +100,16 @@ describe("the inventory folded into status.resources", () => {
   it("owns nothing when the status holds neither: resources alone (a status copied from elsewhere) never make objects prunable", () => {
     expect(inventoryOf({ resources: listed(cm("a")) })).toEqual([]);
     expect(inventoryOf(undefined)).toEqual([]);
+  });
+});
+
+describe("inventoryListed (for an Application CRD that drops the fold)", () => {
+  it("writes the same inventory as the old list, which inventoryOf reads back", () => {
+    const resources = [{ version: "v1", kind: "ConfigMap", namespace: "web", name: "a", status: "Synced" as const },
+      { version: "v1", kind: "ConfigMap", namespace: "web", name: "b", status: "OutOfSync" as const }];
+    const status = { resources, inventoryFromResources: { except: ["web_b__ConfigMap_v1"], also: ["web_gone__ConfigMap_v1"] } };
+    const listed = inventoryListed(status);
+    expect(listed).toEqual({ resources, inventory: ["web_a__ConfigMap_v1", "web_gone__ConfigMap_v1"] });
+    expect(inventoryOf(listed)).toEqual(inventoryOf(status));
   });
 });

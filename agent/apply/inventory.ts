@@ -132,3 +132,10 @@ export function inventoryOf(status: Pick<ApplicationStatus, "inventory" | "inven
   const listed = (status?.resources ?? []).map(resourceRef).filter(owns).map(inventoryEntry);
   return [...new Set([...listed, ...fold.also ?? []])].sort();
 }
+
+/** The status with its inventory as the list written before the fold (for an Application CRD that does not know the fold). */
+export function inventoryListed(status: ApplicationStatus): ApplicationStatus {
+  const next: ApplicationStatus = { ...status, inventory: inventoryOf(status) };
+  delete next.inventoryFromResources;
+  return next;
+}

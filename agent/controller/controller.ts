@@ -10,10 +10,10 @@ import { makeInformer, type Informer, type KubeConfig, type ObjectCache } from "
 import { TetherClient } from "../api/client.ts";
 import { escapeToken } from "../diff/json.ts";
 import { keySecretOf } from "../api/sources.ts";
-import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, NOTIFIED_ANNOTATION, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type Condition, type OperationState } from "../api/types.ts";
+import { GROUP, POST_DELETE_FINALIZER, PRE_DELETE_FINALIZER, NOTIFIED_ANNOTATION, REFRESH_ANNOTATION, TRACKING_LABEL, VERSION, type AppProject, type Application, type ApplicationStatus, type Condition, type OperationState } from "../api/types.ts";
 import type { Cluster } from "../apply/cluster.ts";
 import { CLUSTER_SECRET_LABELS, Destinations } from "../apply/destinations.ts";
-import { inventoryOf } from "../apply/inventory.ts";
+import { inventoryListed, inventoryOf } from "../apply/inventory.ts";
 import { errorMessage } from "../errors.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
 import type { RenderLimits } from "../render/limits.ts";
@@ -317,7 +317,7 @@ export class Controller {
       this.opts.log(`${name}: this replica no longer holds the app's Lease; its status is left to the one that does`, { app: name });
       return DONE;
     }
-    if (progress.wrote || statusChanged(app.status, outcome.status)) this.wrote(await this.client.writeStatus(name, outcome.status));
+    if (progress.wrote || statusChanged(app.status, outcome.status)) this.wrote(await this.writeStatus(name, outcome.status));
     await this.deleteHookFinalizers(app, { [POST_DELETE_FINALIZER]: outcome.postDeleteHooks, [PRE_DELETE_FINALIZER]: outcome.preDeleteHooks });
     await this.clearRequests(app, outcome);
     if (outcome.destination) this.drift.ensure(outcome.destination, inventoryOf(outcome.status));
@@ -361,6 +361,19 @@ export class Controller {
    * running after {@link SLOW_STAGE_MS}, so a quick sync costs one status write, its final one, and a
    * slow one shows Running as Argo CD's does. Writes go one after another, each with the latest record.
    */
+  /**
+   * Writes the status a reconcile left. An Application CRD from an older `tether install` drops
+   * `status.inventoryFromResources` (an unknown field): the inventory is then written again as the old
+   * `status.inventory` list, which that CRD keeps, so prune still knows what the app owns.
+   */
+  private async writeStatus(name: string, status: ApplicationStatus): Promise<Application> {
+    const written = await this.client.writeStatus(name, status);
+    if (status.inventoryFromResources === undefined || written.status?.inventoryFromResources !== undefined) return written;
+    this.opts.log(`${name}: the Application CRD drops status.inventoryFromResources (installed by an older tether); `
+      + "the inventory is written as status.inventory. Run `tether install` to update the CRD", { app: name });
+    return await this.client.writeStatus(name, inventoryListed(status));
+  }
+
   private progressReporter(app: Application): ProgressReporter {
     const name = app.metadata?.name ?? "";
     let timer: NodeJS.Timeout | undefined;
