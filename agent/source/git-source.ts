@@ -2,6 +2,7 @@
 // materialised as throwaway trees.
 import { access, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SimpleGit } from "simple-git";
 import { argv, gitRaw, gitRevArgv, runTool } from "../exec.ts";
 import { TetherError, errorMessage } from "../errors.ts";
@@ -63,7 +64,9 @@ const COMMIT_LISTINGS = 4;
  * renders the one app it touched: its twenty files, not the repository's thousands); past this many,
  * the commit is extracted whole once and shared (a first sync of thousands of apps of one commit).
  */
-const PARTIAL_TREES = 8;
+const PARTIAL_TREES = 32;
+/** Directories of one commit asked within this many milliseconds are extracted by one `git archive`. */
+const BATCH_MS = 5;
 
 /** One commit's tree that renders only read: extracted once, shared by every render of that commit. */
 interface SharedTree {
@@ -94,8 +97,10 @@ export class GitSource {
   private readonly generations = new Map<string, number>();
   /** What `git ls-remote` said before the last fetch that succeeded, by repository key. */
   private readonly fetchedRefs = new Map<string, string>();
-  /** Read-only trees by `repository key@commit`, or `repository key@commit:directory` for a tree of one directory. */
+  /** Read-only trees by `repository key@commit`, or `repository key@commit:directory` for a tree holding that directory (and those batched with it). */
   private readonly shared = new Map<string, SharedTree>();
+  /** Directories of a commit waiting to be extracted together, by `repository key@commit`. */
+  private readonly batches = new Map<string, { readonly dirs: Set<string>; readonly entry: SharedTree }>();
   /** How many one-directory trees each `repository key@commit` had extracted (the most recent commits). */
   private readonly partials = new Map<string, number>();
   /** Each commit's whole tree listing (`git ls-tree -r`), the most recent {@link COMMIT_LISTINGS}. */
@@ -178,12 +183,7 @@ export class GitSource {
     const only = dir === undefined || this.shared.has(whole) ? undefined : await this.ownDirectory(url, commit, dir);
     const key = only === undefined ? whole : `${whole}:${only}`;
     let entry = this.shared.get(key);
-    if (entry === undefined) {
-      const created: SharedTree = { tree: this.checkout(url, commit, only), users: 0, lastUsed: Date.now() };
-      created.tree.catch(() => { if (this.shared.get(key) === created) this.shared.delete(key); });
-      this.shared.set(key, created);
-      entry = created;
-    }
+    if (entry === undefined) entry = only === undefined ? this.extract(key, () => this.checkout(url, commit)) : this.batched(url, commit, only);
     const used = entry;
     used.users++;
     let tree: Checkout;
@@ -204,6 +204,40 @@ export class GitSource {
         await this.evictShared();
       },
     };
+  }
+
+  /** A shared tree under `key`, forgotten if its extraction fails. */
+  private extract(key: string, make: () => Promise<Checkout>): SharedTree {
+    const created: SharedTree = { tree: make(), users: 0, lastUsed: Date.now() };
+    created.tree.catch(() => { if (this.shared.get(key) === created) this.shared.delete(key); });
+    this.shared.set(key, created);
+    return created;
+  }
+
+  /**
+   * The tree holding `dir` of `commit`: the directories of one commit asked within {@link BATCH_MS}
+   * (the apps one push touched, rendered side by side) share one `git archive` of them all, not one
+   * process pair each.
+   */
+  private batched(url: string, commit: string, dir: string): SharedTree {
+    const whole = `${this.repoOf(url).key}@${commit}`;
+    let batch = this.batches.get(whole);
+    if (batch === undefined) {
+      const dirs = new Set<string>();
+      const tree = sleep(BATCH_MS).then(() => {
+        this.batches.delete(whole);
+        return this.checkout(url, commit, [...dirs]);
+      });
+      const created: SharedTree = { tree, users: 0, lastUsed: Date.now() };
+      tree.catch(() => {
+        for (const d of dirs) if (this.shared.get(`${whole}:${d}`) === created) this.shared.delete(`${whole}:${d}`);
+      });
+      batch = { dirs, entry: created };
+      this.batches.set(whole, batch);
+    }
+    batch.dirs.add(dir);
+    this.shared.set(`${whole}:${dir}`, batch.entry);
+    return batch.entry;
   }
 
   /**
@@ -274,15 +308,18 @@ export class GitSource {
 
   /** Removes every shared tree (the agent stops); a render still reading one fails and is retried. */
   async close(): Promise<void> {
-    const entries = [...this.shared.values()];
+    const entries = new Set(this.shared.values());
     this.shared.clear();
     for (const e of entries) await e.tree.then((t) => t.cleanup(), () => undefined);
   }
 
+  /** Removes the least recently used trees no render reads beyond {@link SHARED_TREES} (a batch's tree is one, under each of its directories). */
   private async evictShared(): Promise<void> {
-    const idle = [...this.shared].filter(([, e]) => e.users === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [key, e] of idle.slice(0, Math.max(0, this.shared.size - SHARED_TREES))) {
-      this.shared.delete(key);
+    const keys = new Map<SharedTree, string[]>();
+    for (const [key, e] of this.shared) keys.set(e, [...keys.get(e) ?? [], key]);
+    const idle = [...keys].filter(([e]) => e.users === 0).sort((a, b) => a[0].lastUsed - b[0].lastUsed);
+    for (const [e, names] of idle.slice(0, Math.max(0, keys.size - SHARED_TREES))) {
+      for (const key of names) this.shared.delete(key);
       await e.tree.then((t) => t.cleanup(), () => undefined);
     }
   }
@@ -292,8 +329,8 @@ export class GitSource {
     this.resolved.delete(repo.key);
   }
 
-  /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory; with `only`, that directory of it alone. */
-  async checkout(url: string, commit: string, only?: string): Promise<Checkout> {
+  /** Writes the tree of `commit` (a full SHA from {@link resolve}) into a fresh directory; with `only`, those directories of it alone. */
+  async checkout(url: string, commit: string, only?: readonly string[]): Promise<Checkout> {
     const repo = this.repoOf(url);
     if (!FULL_SHA.test(commit)) {
       throw new TetherError("SourceFailed", `cannot check out '${commit}' of ${repo.url}: a full commit SHA is needed, resolve the revision first`, { object: repo.url });
@@ -305,7 +342,7 @@ export class GitSource {
     const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
     try {
       // `git archive` writes the tree without index or worktree bookkeeping in the mirror.
-      const archive = argv({ options: [`--git-dir=${mirror}`, "archive", "--format=tar"], positionals: [commit, ...(only === undefined ? [] : [only])] });
+      const archive = argv({ options: [`--git-dir=${mirror}`, "archive", "--format=tar"], positionals: [commit, ...only ?? []] });
       await runTool("git", archive, { env: gitEnv(), extendEnv: false })
         .pipe(runTool("tar", argv({ options: ["-x", "--file=-", `--directory=${dir}`] }), {}));
     } catch (err) {

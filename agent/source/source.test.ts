@@ -340,6 +340,10 @@ describe("GitSource.sharedTree of one directory", () => {
 
     const one = await source.sharedTree(repo, commit, "apps/app-1/");
     expect(await relative(one.dir)).toEqual(["apps/app-1/cm.yaml"]);
+    // Asked side by side (one push's apps), directories share one extraction.
+    const [three, four] = await Promise.all([source.sharedTree(repo, commit, "apps/app-3"), source.sharedTree(repo, commit, "apps/app-4")]);
+    expect(three.dir).toBe(four.dir);
+    expect(await relative(three.dir)).toEqual(["apps/app-3/cm.yaml", "apps/app-4/cm.yaml"]);
     // A symlink or Jsonnet may reach outside the directory: the whole commit.
     const linked = await source.sharedTree(repo, commit, "apps/app-0");
     expect(await relative(linked.dir)).toContain("base/cm.yaml");
@@ -348,14 +352,14 @@ describe("GitSource.sharedTree of one directory", () => {
     // With the whole commit extracted, the next directory render shares it.
     const two = await source.sharedTree(repo, commit, "apps/app-2");
     expect(two.dir).toBe(linked.dir);
-    for (const t of [one, linked, jsonnet, two]) await t.cleanup();
+    for (const t of [one, three, four, linked, jsonnet, two]) await t.cleanup();
     await source.close();
   });
 
   it("extracts the commit whole once many renders of it asked for a directory each (a first sync of many apps)", async () => {
     await source.fetch(origin);
     const trees = [];
-    for (let i = 0; i < 12; i++) trees.push(await source.sharedTree(origin, commits.second!, "apps"));
+    for (let i = 0; i < 40; i++) trees.push(await source.sharedTree(origin, commits.second!, "apps"));
     expect(await relative(trees[0]!.dir)).toEqual(["apps/a.yaml", "apps/b.yaml"]);
     expect(await relative(trees.at(-1)!.dir)).toEqual(expect.arrayContaining([".gitattributes", "apps/a.yaml", "apps/b.yaml"]));
     for (const t of trees) await t.cleanup();

@@ -1,6 +1,6 @@
 // The git webhook: a forge says a repository was pushed, and the Applications that follow the pushed
 // branch and path are refreshed at once; those of the branch whose paths did not change are queued
-// behind them to record the new revision (agent/webhook/match.ts). Only a request signed with the
+// to record the new revision once pushes are quiet (agent/webhook/match.ts). Only a request signed with the
 // shared secret is believed; without any secret, deliveries are refused unless the agent runs with
 // `--webhook-allow-unsigned`. Bodies are counted as they stream (413 past the limit, never buffered
 // beyond it), a few deliveries are read at once (503 beyond), and a flood of pushes costs at most two
@@ -16,9 +16,13 @@ import { pushTargets, type PushTargets } from "./match.ts";
 
 const COALESCE_MS = 300;
 /**
- * The apps a push did not touch wait for the ones it did at most this long: they share the workers,
- * and a slow render or sync (a hook, a large chart) must not hold the revision of the others for long.
+ * The apps a push moved to a new revision without touching their paths record it once pushes to the
+ * agent have been quiet this long (or at the next poll, which queues every app): while a busy
+ * repository takes a commit every few seconds, their hundred reconciles would compete with the one
+ * each push touched. Argo CD leaves them to the next refresh altogether.
  */
+const BEHIND_QUIET_MS = 3000;
+/** Once quiet, they still wait for the last refresh at most this long (a hook, a large chart). */
 const BEHIND_WAIT_MS = 10_000;
 
 export type Send = (code: number, body: string, type?: string) => void;
@@ -109,6 +113,8 @@ export interface WebhookOptions {
   readonly onPush?: (push: Push) => void;
   /** Pushes after the first within this window cost one more refresh per app, when it closes. Default 300 ms: a burst of deliveries arrives within it. */
   readonly coalesceMs?: number;
+  /** The apps a push did not touch are queued once no push came for this long. Default 3 s. */
+  readonly behindQuietMs?: number;
 }
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -142,8 +148,13 @@ function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise
 
 export class Webhook {
   private readonly pending = new Set<string>();
-  /** Apps whose revision moved without a change under their paths, queued after the refreshes. */
+  /** Apps whose revision moved without a change under their paths, queued once pushes are quiet. */
   private readonly behind = new Set<string>();
+  /** When the latest push arrived: a fetch started since then has every pushed commit. */
+  private behindSince = 0;
+  private behindTimer: NodeJS.Timeout | undefined;
+  /** The refresh of the latest window, which the apps behind wait for. */
+  private refreshed: Promise<void> = Promise.resolve();
   /** Deliveries being read and checked now. */
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -175,10 +186,12 @@ export class Webhook {
     }).finally(() => { this.inFlight--; });
   }
 
-  /** Refreshes what is pending now; the agent calls it on stop. */
+  /** Drops what is pending; the agent calls it on stop (the poll covers every app). */
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    clearTimeout(this.timer);
+    clearTimeout(this.behindTimer);
     this.timer = undefined;
+    this.behindTimer = undefined;
   }
 
   private async deliver(req: http.IncomingMessage, send: Send): Promise<void> {
@@ -249,37 +262,45 @@ export class Webhook {
   }
 
   private schedule(targets: PushTargets): void {
-    for (const name of targets.refresh) this.pending.add(name);
-    for (const name of targets.revisionOnly) this.behind.add(name);
+    for (const name of targets.refresh) {
+      this.pending.add(name);
+      this.behind.delete(name);
+    }
+    for (const name of targets.revisionOnly) if (!this.pending.has(name)) this.behind.add(name);
     // The first push of a quiet spell is refreshed at once; the window then collects the rest.
     if (this.timer === undefined) this.flush();
+    if (this.behind.size > 0) this.deferBehind();
   }
 
-  /**
-   * Refreshes what is pending, then, once those have run, queues the apps behind: the app a push touched
-   * gets the workers to itself, not one of four behind a hundred that only record a revision. Keeps a
-   * window open while pushes come.
-   */
+  /** Refreshes what is pending; keeps a window open while pushes come. */
   private flush(): void {
     const refresh = [...this.pending];
-    const behind = [...this.behind].filter((name) => !this.pending.has(name));
     this.pending.clear();
-    this.behind.clear();
-    if (refresh.length === 0 && behind.length === 0) return;
+    if (refresh.length === 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
     }, this.opts.coalesceMs ?? COALESCE_MS);
-    const since = Date.now();
-    const refreshed = refresh.length === 0 ? Promise.resolve()
-      : this.opts.refresh(refresh, since).catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
-    if (behind.length === 0) return;
-    let waited: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => { waited = setTimeout(resolve, BEHIND_WAIT_MS); });
-    void Promise.race([refreshed, bound]).then(() => {
-      clearTimeout(waited);
-      this.opts.revisionMoved?.(behind, since);
-    });
+    this.refreshed = this.opts.refresh(refresh, Date.now())
+      .catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
+  }
+
+  /** Queues the apps behind once no push came for {@link BEHIND_QUIET_MS} and the last refresh ran. */
+  private deferBehind(): void {
+    this.behindSince = Date.now();
+    clearTimeout(this.behindTimer);
+    this.behindTimer = setTimeout(() => {
+      this.behindTimer = undefined;
+      const since = this.behindSince;
+      let waited: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => { waited = setTimeout(resolve, BEHIND_WAIT_MS); });
+      void Promise.race([this.refreshed, bound]).then(() => {
+        clearTimeout(waited);
+        const names = [...this.behind].filter((name) => !this.pending.has(name));
+        this.behind.clear();
+        if (names.length > 0) this.opts.revisionMoved?.(names, since);
+      });
+    }, this.opts.behindQuietMs ?? BEHIND_QUIET_MS);
   }
 }
 
