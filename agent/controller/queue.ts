@@ -109,18 +109,23 @@ export class WorkQueue {
    * sharing them with the poll's backlog or the apps a previous push only moved to a new revision.
    */
   private pump(): void {
-    for (const name of [...this.urgent, ...this.pending.keys()]) {
-      if (this.running.size >= this.opts.workers) return;
-      const urgent = this.urgent.has(name);
-      if (!urgent && this.urgentRunning.size > 0) return;
-      const freshness = this.pending.get(name);
-      if (freshness === undefined || this.running.has(name)) continue;
-      this.pending.delete(name);
-      this.urgent.delete(name);
-      this.running.add(name);
-      if (urgent) this.urgentRunning.add(name);
-      void this.runOne(name, freshness);
-    }
+    // Iterated in place (a Set or Map skips what is deleted meanwhile): a copy of 10,000 pending names per call was seconds of CPU.
+    for (const name of this.urgent) if (!this.start(name, true)) return;
+    if (this.urgentRunning.size > 0) return;
+    for (const name of this.pending.keys()) if (!this.start(name, false)) return;
+  }
+
+  /** Starts `name` unless it runs already; false when the workers are all busy. */
+  private start(name: string, urgent: boolean): boolean {
+    if (this.running.size >= this.opts.workers) return false;
+    const freshness = this.pending.get(name);
+    if (freshness === undefined || this.running.has(name)) return true;
+    this.pending.delete(name);
+    this.urgent.delete(name);
+    this.running.add(name);
+    if (urgent) this.urgentRunning.add(name);
+    void this.runOne(name, freshness);
+    return true;
   }
 
   private async runOne(name: string, freshness: Freshness): Promise<void> {
