@@ -262,18 +262,20 @@ export class Webhook {
   }
 
   private schedule(targets: PushTargets): void {
+    // One instant for the delivery: the apps behind share the fetch the touched ones start now.
+    const now = Date.now();
     for (const name of targets.refresh) {
       this.pending.add(name);
       this.behind.delete(name);
     }
     for (const name of targets.revisionOnly) if (!this.pending.has(name)) this.behind.add(name);
     // The first push of a quiet spell is refreshed at once; the window then collects the rest.
-    if (this.timer === undefined) this.flush();
-    if (this.behind.size > 0) this.deferBehind();
+    if (this.timer === undefined) this.flush(now);
+    if (this.behind.size > 0) this.deferBehind(now);
   }
 
   /** Refreshes what is pending; keeps a window open while pushes come. */
-  private flush(): void {
+  private flush(now = Date.now()): void {
     const refresh = [...this.pending];
     this.pending.clear();
     if (refresh.length === 0) return;
@@ -281,13 +283,13 @@ export class Webhook {
       this.timer = undefined;
       this.flush();
     }, this.opts.coalesceMs ?? COALESCE_MS);
-    this.refreshed = this.opts.refresh(refresh, Date.now())
+    this.refreshed = this.opts.refresh(refresh, now)
       .catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
   }
 
   /** Queues the apps behind once no push came for {@link BEHIND_QUIET_MS} and the last refresh ran. */
-  private deferBehind(): void {
-    this.behindSince = Date.now();
+  private deferBehind(now: number): void {
+    this.behindSince = now;
     clearTimeout(this.behindTimer);
     this.behindTimer = setTimeout(() => {
       this.behindTimer = undefined;
