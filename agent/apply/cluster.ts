@@ -59,7 +59,28 @@ export interface WriteOptions {
   readonly force?: boolean;
   /** The live object read before (client-side apply merges against it; replace picks create or update by it). */
   readonly live?: Manifest;
+  /**
+   * A server-side apply that may only create: an object that exists already is left as it is and the
+   * apply fails with {@link ObjectExists}. For an object read as missing without a request (the live
+   * cache holds only what carries Tether's label): a new object costs one request, one that exists
+   * unlabelled (another Application's, another tool's) is read and decided on before it is written.
+   */
+  readonly createOnly?: boolean;
 }
+
+/** A create-only apply found the object there already: nothing was written. */
+export class ObjectExists extends Error {
+  constructor(readonly ref: ObjectRef) {
+    super(`${displayRef(ref)} exists already`);
+  }
+}
+
+/**
+ * A resourceVersion no object has (etcd's revisions start at 2 and never reach it). A server-side
+ * apply that carries it creates a missing object (the API server drops a resourceVersion on create)
+ * and gets 409 for an existing one (there it is a precondition), in one request.
+ */
+const NO_OBJECT_HAS_VERSION = "9223372036854775807";
 
 export function isNotFound(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 404;
@@ -163,7 +184,12 @@ export class KubeCluster implements Cluster {
       return await this.http.ok("PUT", `${path}${query}`, { json: { ...obj, metadata: { ...obj.metadata, ...keep } }, contentType: "application/json" }) as Manifest;
     }
     // JSON is YAML, so the apply patch content type takes the manifest as it is.
-    return await this.http.ok("PATCH", `${path}${query}&force=true`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
+    if (!opts.createOnly) return await this.http.ok("PATCH", `${path}${query}&force=true`, { json: obj, contentType: "application/apply-patch+yaml" }) as Manifest;
+    const json = { ...obj, metadata: { ...obj.metadata, resourceVersion: NO_OBJECT_HAS_VERSION } };
+    const res = await this.http.request("PATCH", `${path}${query}&force=true`, { json, contentType: "application/apply-patch+yaml" });
+    if (res.status === 409) throw new ObjectExists(ref);
+    if (res.status >= 400) throw new KubeApiError(res.status, res.body, "PATCH", path);
+    return res.body as Manifest;
   }
 
   private async post(obj: Manifest, query: string): Promise<Manifest> {

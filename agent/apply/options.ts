@@ -37,6 +37,8 @@ export interface AppOptions {
   readonly createNamespace: boolean;
   /** `RespectIgnoreDifferences=true`: fields `spec.ignoreDifferences` ignores keep their live value on sync. */
   readonly respectIgnoreDifferences: boolean;
+  /** `FailOnSharedResource=true`: a sync that meets an object another Application tracks fails, applying nothing. */
+  readonly failOnSharedResource: boolean;
 }
 
 /** Every option Tether knows, with the values it accepts (lower-cased). */
@@ -53,8 +55,8 @@ const KNOWN: Readonly<Record<string, readonly string[]>> = {
   PrunePropagationPolicy: ["foreground", "background", "orphan"],
   CreateNamespace: ["true", "false"],
   RespectIgnoreDifferences: ["true", "false"],
-  // Tether never takes over an object another Application tracks: the option states the default.
-  FailOnSharedResource: ["true"],
+  // Tether never takes over an object another Application tracks; =true also fails the sync that meets one.
+  FailOnSharedResource: ["true", "false"],
 };
 
 /** Options Argo CD has that Tether does not implement: named in the condition with the reason. */
@@ -122,6 +124,7 @@ export function appOptionsOf(appOptions: readonly string[] = []): AppOptions {
     propagation: policy === "foreground" ? "Foreground" : policy === "orphan" ? "Orphan" : "Background",
     createNamespace: is("CreateNamespace"),
     respectIgnoreDifferences: is("RespectIgnoreDifferences"),
+    failOnSharedResource: is("FailOnSharedResource"),
   };
 }
 

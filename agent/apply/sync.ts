@@ -6,9 +6,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
 import { errorMessage } from "../errors.ts";
 import { mapLimit, type Change } from "./changeset.ts";
-import type { Cluster } from "./cluster.ts";
+import { ObjectExists, type Cluster } from "./cluster.ts";
 import { displayRef } from "./inventory.ts";
 import { appOptionsOf, optionsOf } from "./options.ts";
+import { trackedElsewhere } from "./ownership.ts";
 import { batches, waveOf, type PlannedObject } from "./plan.ts";
 
 export interface ApplyOptions {
@@ -25,6 +26,17 @@ export interface ApplyResult {
   readonly changes: Change[];
   /** Live objects as the server returned them after apply, keyed by planned object. */
   readonly live: Map<PlannedObject, Manifest>;
+  /**
+   * Objects read as missing that turned out to exist, tracked by another Application: left as they
+   * are, with no change (as when the read had found them), for the status to name (SharedResource).
+   */
+  readonly shared?: Map<PlannedObject, SharedObject>;
+}
+
+export interface SharedObject {
+  readonly live: Manifest;
+  /** The Application that tracks it, `namespace/name`. */
+  readonly owner: string;
 }
 
 /**
@@ -34,6 +46,7 @@ export interface ApplyResult {
 export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOptions): Promise<ApplyResult> {
   const changes: Change[] = [];
   const live = new Map<PlannedObject, Manifest>();
+  const shared = new Map<PlannedObject, SharedObject>();
   let failed = false;
   for (const batch of batches(objects)) {
     if (failed) {
@@ -42,24 +55,52 @@ export async function applyAll(objects: readonly PlannedObject[], opts: ApplyOpt
     }
     const results = await mapLimit(batch, opts.concurrency ?? 8, (o) => applyOne(o, opts));
     for (const [i, r] of results.entries()) {
-      changes.push(r.change);
+      if (r.change) changes.push(r.change);
       if (r.live) live.set(batch[i]!, r.live);
+      if (r.shared) shared.set(batch[i]!, r.shared);
     }
-    failed = results.some((r) => r.change.action === "failed");
+    failed = results.some((r) => r.change?.action === "failed");
     if (!failed && batch.some((o) => o.ref.kind === "CustomResourceDefinition")) {
       await waitEstablished(batch.filter((o) => o.ref.kind === "CustomResourceDefinition"), opts.cluster);
     }
   }
-  return { changes, live };
+  return { changes, live, ...(shared.size > 0 ? { shared } : {}) };
 }
 
-async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<{ change: Change; live?: Manifest }> {
+interface Applied {
+  /** Absent for an object left to the Application that tracks it. */
+  readonly change?: Change;
+  readonly live?: Manifest;
+  readonly shared?: SharedObject;
+}
+
+async function applyOne(obj: PlannedObject, opts: ApplyOptions): Promise<Applied> {
   if (opts.unchanged?.has(obj)) return { change: { ref: obj.ref, action: "unchanged" } };
+  const before = opts.before?.get(obj);
+  const { method, validate, force } = obj.options;
+  // Read as missing (maybe without a request: the live cache holds only labelled objects), so it may only be created.
+  const createOnly = before === undefined && method === "server-side" && !force;
   try {
-    const before = opts.before?.get(obj);
-    const { method, validate, force } = obj.options;
-    const live = await opts.cluster.apply(obj.manifest, { method, validate, force, ...(before ? { live: before } : {}) });
+    const live = await opts.cluster.apply(obj.manifest, { method, validate, force, ...(before ? { live: before } : {}), ...(createOnly ? { createOnly } : {}) });
     return { change: { ref: obj.ref, action: before ? "configured" : "created" }, live };
+  } catch (err) {
+    if (err instanceof ObjectExists) return await applyExisting(obj, opts);
+    return { change: { ref: obj.ref, action: "failed", message: errorMessage(err) } };
+  }
+}
+
+/**
+ * An object read as missing exists (without Tether's label): read it, then, as if the read had found
+ * it, leave it to the Application that tracks it, or apply over it (another tool's: adopted, configured).
+ */
+async function applyExisting(obj: PlannedObject, opts: ApplyOptions): Promise<Applied> {
+  try {
+    const current = await opts.cluster.get(obj.ref);
+    const owner = trackedElsewhere(obj.manifest, current);
+    if (current && owner !== undefined) return { shared: { live: current, owner } };
+    const { method, validate } = obj.options;
+    const live = await opts.cluster.apply(obj.manifest, { method, validate, ...(current ? { live: current } : {}) });
+    return { change: { ref: obj.ref, action: current ? "configured" : "created" }, live };
   } catch (err) {
     return { change: { ref: obj.ref, action: "failed", message: errorMessage(err) } };
   }

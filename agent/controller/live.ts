@@ -39,6 +39,11 @@ export interface LiveReader {
    */
   applied(obj: Manifest): void;
   /**
+   * An object the cache does not hold exists (an apply that could only create it was refused: another
+   * Application's object without the label): later reads GET it instead of reading it as missing.
+   */
+  found(ref: ObjectRef): void;
+  /**
    * The objects labelled for `app` in every kind watched on this cluster: an app's objects found by
    * tracking rather than by its inventory alone (an orphan of a lost status write is pruned too).
    */
@@ -48,8 +53,9 @@ export interface LiveReader {
 export interface ReadOptions {
   /**
    * Refs (by index) the caller will server-side apply if they are not in the cache: not held there
-   * (not created yet, or without Tether's label, so different from Git either way), they are read as
-   * missing without a request, and the apply answers what a GET would have. Only once the kind listed.
+   * (not created yet, or without Tether's label), they are read as missing without a request. The
+   * apply may then only create them (`createOnly`): one that exists is refused, read, and left to the
+   * Application that tracks it or applied over (`found` makes later reads GET it). Only once the kind listed.
    */
   readonly appliedIfMissing?: (i: number) => boolean;
 }
@@ -102,7 +108,7 @@ export class LiveCache {
         const groups = new Map<string, Miss[]>();
         for (const [i, ref] of refs.entries()) {
           if (found[i]) continue;
-          if (informers[i]!.trusted && opts?.appliedIfMissing?.(i) === true) {
+          if (informers[i]!.trusted && opts?.appliedIfMissing?.(i) === true && !informers[i]!.outside(ref)) {
             this.reads.skipped++;
             continue;
           }
@@ -117,10 +123,12 @@ export class LiveCache {
             // A complete list proves absence; otherwise what it did not hold is read on its own.
             if (inList || listed?.complete) {
               found[m.i] = inList;
+              if (!inList) m.informer.gone(m.ref);
               return;
             }
             this.reads.get++;
             found[m.i] = await destination.cluster.get(m.ref);
+            if (found[m.i] === undefined) m.informer.gone(m.ref);
           });
         });
         return found;
@@ -129,6 +137,7 @@ export class LiveCache {
         if (obj.metadata.labels?.[TRACKING_LABEL] === undefined) return;
         this.informer(destination, obj.apiVersion, obj.kind).wrote(obj);
       },
+      found: (ref) => this.informer(destination, apiVersionOf(ref), ref.kind).found(ref),
       tracked: (app) => [...this.kinds.values()].filter((k) => k.destination.server === destination.server).flatMap((k) => k.labelled(app)),
     };
   }
@@ -200,6 +209,8 @@ type WatchEnd = { readonly kind: "closed"; readonly version: string } | { readon
 /** The objects of one kind on one cluster that carry the tracking label: list, then watch from there. */
 class KindInformer {
   private readonly store = new ObjectStore(TRACKING_LABEL);
+  /** Keys of objects found live without the label (LiveReader.found), until a read finds them gone. */
+  private readonly unlabelled = new Set<string>();
   private readonly http: KubeHttp;
   private watch: AbortController | undefined;
   private stopped = false;
@@ -239,6 +250,19 @@ class KindInformer {
   /** The object when the cache may be trusted and holds it. */
   cached(ref: ObjectRef): Manifest | undefined {
     return this.synced ? this.store.get(keyOf(ref.namespace, ref.name)) : undefined;
+  }
+
+  /** Whether the object was found live without the label: absence from the cache does not mean missing. */
+  outside(ref: ObjectRef): boolean {
+    return this.unlabelled.size > 0 && this.unlabelled.has(keyOf(ref.namespace, ref.name));
+  }
+
+  found(ref: ObjectRef): void {
+    this.unlabelled.add(keyOf(ref.namespace, ref.name));
+  }
+
+  gone(ref: ObjectRef): void {
+    this.unlabelled.delete(keyOf(ref.namespace, ref.name));
   }
 
   /**

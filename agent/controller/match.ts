@@ -4,6 +4,7 @@
 import { TRACKING_ANNOTATION, type Manifest, type ObjectRef } from "../api/types.ts";
 import { roleOf } from "../apply/hooks.ts";
 import { identity, refOf } from "../apply/inventory.ts";
+import { trackedElsewhere } from "../apply/ownership.ts";
 import type { PlannedObject } from "../apply/plan.ts";
 
 export interface Pair {
@@ -28,9 +29,8 @@ export interface Matched {
 export function match(planned: readonly PlannedObject[], live: readonly (Manifest | undefined)[], stale: readonly StaleLive[]): Matched {
   const pairs = planned.map((p, i): Pair => {
     const current = live[i];
-    const owner = current?.metadata.annotations?.[TRACKING_ANNOTATION];
-    const shared = current !== undefined && owner !== undefined && owner !== p.manifest.metadata.annotations?.[TRACKING_ANNOTATION];
-    return shared ? { planned: p, live: current, sharedWith: owner.split(":")[0] ?? owner } : { planned: p, live: current };
+    const owner = trackedElsewhere(p.manifest, current);
+    return owner === undefined ? { planned: p, live: current } : { planned: p, live: current, sharedWith: owner };
   });
   return { pairs, stale };
 }

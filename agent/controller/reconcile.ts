@@ -17,7 +17,8 @@ import { postDeleteHooks, preDeleteHooks } from "../apply/delete-hooks.ts";
 import { operationTasks, runOperation, type OperationInput, type OperationResult } from "../apply/operation.ts";
 import { appOptionsOf } from "../apply/options.ts";
 import { isSelected } from "../apply/selection.ts";
-import { applyAll, pruneAll, waveOfLive } from "../apply/sync.ts";
+import { sharedMessage } from "../apply/ownership.ts";
+import { applyAll, pruneAll, waveOfLive, type SharedObject } from "../apply/sync.ts";
 import { waveGate } from "../apply/tasks.ts";
 import { compare } from "../diff/index.ts";
 import { respectIgnored } from "../diff/ignore.ts";
@@ -233,6 +234,7 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   const record = operationRecord(app, decision);
   const retryCount = decision.continuing ? app.status?.operationState?.retryCount ?? 0 : decision.retryCount ?? 0;
   const result: SyncResult = decision.sync ? await stage("Syncing", () => runSync(input, deps, { decision, record, retryCount })) : { changes: [], after: new Map() };
+  const compared = withShared(input.compared, result.shared);
   const next = nextRun({
     ...(result.operation ? { phase: result.operation.phase } : {}), continued: decision.continuing === true, retryCount,
     ...(app.spec.syncPolicy?.retry ? { retry: app.spec.syncPolicy.retry } : {}),
@@ -240,7 +242,16 @@ async function syncStage(input: Compared, deps: ReconcileDeps, stage: <T>(name: 
   });
   const operationDone = app.operation !== undefined && decision.fromRequest === true && !result.waiting;
   const why = desired.keptRender === undefined ? decision.why : `${decision.why}; the previous render kept: ${desired.keptRender}`;
-  return { status: statusAfter(input, { decision, record, result, retryCount }), changes: result.changes, operationDone, next, why, destination: ctx.destination };
+  return { status: statusAfter({ ...input, compared }, { decision, record, result, retryCount }), changes: result.changes, operationDone, next, why, destination: ctx.destination };
+}
+
+/** The pairs as the sync left them: an object read as missing that another Application tracks is shared, as if read so. */
+function withShared(compared: readonly ComparedPair[], shared: ReadonlyMap<PlannedObject, SharedObject> | undefined): readonly ComparedPair[] {
+  if (!shared?.size) return compared;
+  return compared.map((p) => {
+    const found = shared.get(p.planned);
+    return found ? { ...p, live: found.live, sharedWith: found.owner, inSync: false } : p;
+  });
 }
 
 function statusAfter(input: Compared, after: {
@@ -251,7 +262,7 @@ function statusAfter(input: Compared, after: {
   return buildStatus({
     app, revision: desired.revision, renderKey: desired.renderKey, pairs: input.compared, stale: input.stale, after: result.after,
     ...(desired.sources.length > 1 ? { revisions: desired.revisions, sources: desired.sources } : {}), warnings: desired.warnings, repeated: input.repeated,
-    changes: result.changes, inventory: decision.sync ? inventoryAfter(input, result.changes) : inventoryOf(app.status),
+    changes: result.changes, inventory: decision.sync && !result.refused ? inventoryAfter(input, result.changes) : inventoryOf(app.status),
     synced: decision.sync, now: new Date().toISOString(),
     ...(retryCount > 0 ? { retryCount } : {}),
     ...(result.operation ? { operation: result.operation } : {}), ...(decision.syncError ? { syncError: decision.syncError } : {}),
@@ -292,7 +303,9 @@ function appliesWhatDiffers(app: Application, desired: Desired): boolean {
  * a replace, a client-side apply and RespectIgnoreDifferences read the live object to write.
  */
 function appliedAsIs(app: Application, o: PlannedObject): boolean {
-  return o.options.method === "server-side" && !o.options.force && !appOptionsOf(app.spec.syncPolicy?.syncOptions).respectIgnoreDifferences;
+  const options = appOptionsOf(app.spec.syncPolicy?.syncOptions);
+  // FailOnSharedResource=true: an object another Application tracks must be known before anything is applied.
+  return o.options.method === "server-side" && !o.options.force && !options.respectIgnoreDifferences && !options.failOnSharedResource;
 }
 
 /** What the operation runs, as `operationState.operation` records it: the request, or an automated sync. */
@@ -323,6 +336,10 @@ interface SyncResult {
   readonly operation?: OperationResult;
   /** Its steps as planned when it started. */
   readonly tasks?: readonly OperationTask[];
+  /** Objects read as missing that another Application tracks, found by their apply (left as they are). */
+  readonly shared?: ReadonlyMap<PlannedObject, SharedObject>;
+  /** The operation failed before its first side effect (FailOnSharedResource=true): the inventory stays. */
+  readonly refused?: boolean;
 }
 
 /**
@@ -334,19 +351,38 @@ async function runSync(input: Compared, deps: ReconcileDeps, op: { readonly deci
   const selection = op.record.sync?.resources;
   const { ctx, compared } = input;
   const cluster = ctx.writer;
+  const refused = sharedRefusal(ctx.app, compared);
+  if (refused) return refused;
   // A selective sync (`tether app sync --resource`) takes only the objects it names, prunes only those and runs no hooks (as Argo CD).
   const owned = compared.filter((p) => p.sharedWith === undefined && isSelected(p.planned.ref, selection)).map((p) => toApply(ctx, p));
   const hooks = selection?.length ? [] : input.hooks;
   const started = op.decision.continuing && ctx.app.status?.operationState
     ? ctx.app.status.operationState
     : await recordStart(input, deps, { ...op, resources: owned.map((p) => p.planned), hooks });
+  const shared = new Map<PlannedObject, SharedObject>();
   // Once recorded, the operation is not lost to an error: it stays Running and goes on at the next attempt.
   const operation = await runRecorded(started, async () => {
     await createNamespace(ctx.app, cluster);
-    return await runOperation(operationInput(input, deps, { started, owned, hooks, prune, selection }));
+    return await runOperation(operationInput(input, deps, { started, owned, hooks, prune, selection, shared }));
   });
   const waiting = operation.phase === "Running" ? operation.message : undefined;
-  return { changes: operation.changes, after: operation.live, operation, ...(started.tasks ? { tasks: started.tasks } : {}), ...(waiting ? { waiting } : {}) };
+  return {
+    changes: operation.changes, after: operation.live, operation, ...(started.tasks ? { tasks: started.tasks } : {}), ...(waiting ? { waiting } : {}),
+    ...(shared.size > 0 ? { shared } : {}),
+  };
+}
+
+/**
+ * `FailOnSharedResource=true`: an operation that would meet an object another Application tracks
+ * fails before its first side effect, as Argo CD's (`Shared resource found: ...`). Without the option
+ * such objects are left as they are and the rest is synced.
+ */
+function sharedRefusal(app: Application, compared: readonly ComparedPair[]): SyncResult | undefined {
+  const shared = compared.flatMap((p) => p.sharedWith === undefined ? [] : [sharedMessage(p.planned.ref, p.sharedWith)]);
+  if (shared.length === 0 || !appOptionsOf(app.spec.syncPolicy?.syncOptions).failOnSharedResource) return undefined;
+  const now = new Date().toISOString();
+  const operation: OperationResult = { phase: "Failed", message: `Shared resource found: ${shared.join("; ")}`, startedAt: now, changes: [], live: new Map(), hooks: [] };
+  return { changes: [], after: new Map(), operation, refused: true };
 }
 
 async function runRecorded(started: OperationState, run: () => Promise<OperationResult>): Promise<OperationResult> {
@@ -365,9 +401,11 @@ async function runRecorded(started: OperationState, run: () => Promise<Operation
 function operationInput(input: Compared, deps: ReconcileDeps, op: {
   readonly started: OperationState; readonly owned: readonly ComparedPair[]; readonly hooks: readonly PlannedObject[];
   readonly prune: boolean; readonly selection: SyncOperationResource[] | undefined;
+  /** Filled with the objects an apply found another Application tracks. */
+  readonly shared: Map<PlannedObject, SharedObject>;
 }): OperationInput {
   const { ctx, stale } = input;
-  const { started, owned, hooks, prune, selection } = op;
+  const { started, owned, hooks, prune, selection, shared } = op;
   const cluster = ctx.writer;
   const appOptions = ctx.app.spec.syncPolicy?.syncOptions ?? [];
   // Only what differs is written, always: Argo CD's ApplyOutOfSyncOnly=true is Tether's only behaviour.
@@ -387,9 +425,14 @@ function operationInput(input: Compared, deps: ReconcileDeps, op: {
         deps.memo.applied(ctx.app, obj, manifest);
         ctx.live.applied(manifest);
       }
+      for (const [obj, found] of applied.shared ?? []) {
+        shared.set(obj, found);
+        ctx.live.found(obj.ref);
+      }
       return applied;
     },
-    ready: (objects, applied) => waveGate(objects.map((o) => applied.live.get(o) ?? before.get(o))),
+    // An object left to the Application that tracks it is not waited on, as when the read had found it.
+    ready: (objects, applied) => waveGate(objects.filter((o) => !shared.has(o)).map((o) => applied.live.get(o) ?? before.get(o))),
     prune: async () => {
       const prunable = prune ? prunableOf(ctx.app, stale).filter((st) => isSelected(st.ref, selection)) : [];
       if (prunable.length === 0) return { changes: [] };

@@ -7,6 +7,7 @@ import {
 import { summarize, type Change } from "../apply/changeset.ts";
 import { displayRef, foldInventory, identity, resourceEntry, resourceRef } from "../apply/inventory.ts";
 import { invalidObjectOptions, invalidOptions } from "../apply/options.ts";
+import { sharedMessage } from "../apply/ownership.ts";
 import { resourceHealth, worst } from "../health/index.ts";
 import { conditionOf, mergeConditions, type Reported } from "../status/conditions.ts";
 import { nextHistory } from "../status/history.ts";
@@ -151,8 +152,7 @@ function conditions(input: StatusInput): Condition[] {
     ...invalidOptions(input.app.spec.syncPolicy?.syncOptions ?? []).map((m) => `spec.syncPolicy.syncOptions: ${m}`),
     ...input.pairs.flatMap((p) => invalidObjectOptions(p.planned.manifest).map((m) => `${displayRef(p.planned.ref)}: ${m}`)),
   ]);
-  add("SharedResource", input.pairs.filter((p) => p.sharedWith !== undefined)
-    .map((p) => `${displayRef(p.planned.ref)} is already managed by ${p.sharedWith}; not taken over`));
+  add("SharedResource", input.pairs.flatMap((p) => p.sharedWith === undefined ? [] : [sharedMessage(p.planned.ref, p.sharedWith)]));
   const failed = input.changes.filter((c) => c.action === "failed");
   const planned = new Set(input.pairs.map((p) => identity(p.planned.ref)));
   // Argo CD's condition for a failed sync: each object the API server refused, and each hook that failed.

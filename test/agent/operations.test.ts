@@ -3,7 +3,8 @@
 import { rename } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TRACKING_ANNOTATION } from "../../agent/api/types.ts";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { TRACKING_ANNOTATION, TRACKING_LABEL } from "../../agent/api/types.ts";
 import { cli, startAgent, type AgentProcess } from "../support/agent.ts";
 import { application, applyApp, appReader, hasCondition, synced, syncedAndHealthy } from "../support/apps.ts";
 import { createRepo, type TestRepo } from "../support/git.ts";
@@ -44,6 +45,63 @@ describe("ownership", () => {
     const cm = await core.readNamespacedConfigMap({ name: "shared", namespace: "e2e-shared" });
     expect(cm.data?.VALUE).toBe("owner");
     expect(cm.metadata?.annotations?.[TRACKING_ANNOTATION]).toMatch(/^tether-e2e-ops\/owner:/);
+  });
+
+  it("does not take over another application's object whose tracking label was removed by hand", async () => {
+    // The live cache watches by tracking label: without it, the object is not in the cache, and the
+    // intruder's first sync must still find out that the owner tracks it before writing anything.
+    const rev = await repo.commit({ "owner2/cm.yaml": configMap("unlabelled", "owner"), "intruder2/cm.yaml": configMap("unlabelled", "intruder") });
+    await applyApp(objects, application("owner2", { repoURL: repo.url, path: "owner2", destNamespace: "e2e-shared", agentNamespace: NS, syncPolicy: { automated: { prune: true } } }));
+    await reader.until("owner2", "Synced", synced(rev));
+    await core.patchNamespacedConfigMap({ name: "unlabelled", namespace: "e2e-shared", body: [{ op: "remove", path: `/metadata/labels/${TRACKING_LABEL.replace("/", "~1")}` }] },
+      setHeaderOptions("Content-Type", PatchStrategy.JsonPatch));
+    await applyApp(objects, application("intruder2", { repoURL: repo.url, path: "intruder2", destNamespace: "e2e-shared", agentNamespace: NS, syncPolicy: automated }));
+    const app = await reader.until("intruder2", "SharedResource", hasCondition("SharedResource"));
+    expect(app.status?.conditions?.find((c) => c.type === "SharedResource")?.message).toMatch(/ConfigMap\/e2e-shared\/unlabelled is already managed by tether-e2e-ops\/owner2/);
+    expect(app.status?.resources?.find((r) => r.name === "unlabelled")?.status).toBe("OutOfSync");
+    const cm = await core.readNamespacedConfigMap({ name: "unlabelled", namespace: "e2e-shared" });
+    expect(cm.data?.VALUE).toBe("owner");
+    expect(cm.metadata?.annotations?.[TRACKING_ANNOTATION]).toMatch(/^tether-e2e-ops\/owner2:/);
+    // And it stays so: the next reconciles read the object instead of trying to create it again.
+    expect((await run(["app", "refresh", "intruder2", "--timeout", "30s"])).exitCode).toBe(0);
+    const again = await reader.get("intruder2");
+    expect(again.status?.conditions?.map((c) => c.type)).toContain("SharedResource");
+    expect(again.status?.operationState?.startedAt, "no second sync of an object left to its owner").toBe(app.status?.operationState?.startedAt);
+    expect((await core.readNamespacedConfigMap({ name: "unlabelled", namespace: "e2e-shared" })).data?.VALUE).toBe("owner");
+  });
+
+  it("reports an object another tool created before the first sync as configured, not created", async () => {
+    await core.createNamespace({ body: { metadata: { name: "e2e-adopt" } } });
+    await core.createNamespacedConfigMap({ namespace: "e2e-adopt", body: { metadata: { name: "by-hand" }, data: { VALUE: "by hand" } } });
+    const rev = await repo.commit({ "adopt/cm.yaml": configMap("by-hand", "from git"), "adopt/new.yaml": configMap("brand-new", "from git") });
+    const gets = await agent.metric('tether_live_reads_total{source="get"}');
+    await applyApp(objects, application("adopt", { repoURL: repo.url, path: "adopt", destNamespace: "e2e-adopt", agentNamespace: NS, syncPolicy: automated }));
+    const app = await reader.until("adopt", "Synced", synced(rev));
+    const results = app.status?.operationState?.syncResult?.resources ?? [];
+    expect(results.find((r) => r.name === "by-hand")?.message).toBe("configured");
+    expect(results.find((r) => r.name === "brand-new")?.message).toBe("created");
+    expect((await core.readNamespacedConfigMap({ name: "by-hand", namespace: "e2e-adopt" })).data?.VALUE).toBe("from git");
+    // Still no GET before an apply: the object that existed was read only once its create was refused.
+    expect(await agent.metric('tether_live_reads_total{source="get"}')).toBe(gets);
+    const events = await eventually("a Synced event", async () => {
+      const list = await core.listNamespacedEvent({ namespace: NS, fieldSelector: "involvedObject.name=adopt" });
+      return list.items.find((e) => e.reason === "Synced");
+    });
+    expect(events.message).toContain("configured ConfigMap/e2e-adopt/by-hand");
+    expect(events.message).toContain("created ConfigMap/e2e-adopt/brand-new");
+  });
+
+  it("fails the sync and applies nothing with FailOnSharedResource=true when another application tracks an object", async () => {
+    const rev = await repo.commit({ "strict/cm.yaml": configMap("unlabelled", "strict"), "strict/other.yaml": configMap("strict-only", "strict") });
+    await applyApp(objects, application("strict", {
+      repoURL: repo.url, path: "strict", destNamespace: "e2e-shared", agentNamespace: NS,
+      syncPolicy: { automated: { prune: true }, syncOptions: ["FailOnSharedResource=true"] },
+    }));
+    const app = await reader.until("strict", "operation Failed", (a) => a.status?.operationState?.phase === "Failed");
+    expect(app.status?.operationState?.message).toMatch(/^Shared resource found: ConfigMap\/e2e-shared\/unlabelled is already managed by tether-e2e-ops\/owner2/);
+    expect(app.status?.operationState?.syncResult?.revision).toBe(rev);
+    expect(await core.readNamespacedConfigMap({ name: "strict-only", namespace: "e2e-shared" }).catch(() => undefined)).toBeUndefined();
+    expect((await core.readNamespacedConfigMap({ name: "unlabelled", namespace: "e2e-shared" })).data?.VALUE).toBe("owner");
   });
 });
 
