@@ -95,4 +95,48 @@ describe("WorkQueue", () => {
     expect(runs[1]!.at).toBeGreaterThanOrEqual(runs[0]!.at + 4);
     await q.drain();
   });
+
+  /** A queue whose runs take `msOf(name)`, logging `start NAME` and `end NAME` in the order they happen. */
+  function timed(msOf: (name: string) => number, opts: { readonly urgentHoldMs: number; readonly onStart?: (name: string) => void }) {
+    const log: string[] = [];
+    const q = new WorkQueue({
+      workers: 2, log: () => undefined, urgentHoldMs: opts.urgentHoldMs,
+      run: async (name) => {
+        log.push(`start ${name}`);
+        opts.onStart?.(name);
+        await settle(msOf(name));
+        log.push(`end ${name}`);
+        return { kind: "done" };
+      },
+    });
+    return { q, log };
+  }
+
+  it("lets the backlog start beside a slow urgent reconcile once it has held it for a while", async () => {
+    // A webhook for an app of 5,000 objects: the poll's backlog waits a moment, not the whole reconcile.
+    const { q, log } = timed((name) => (name === "big" ? 1500 : 5), { urgentHoldMs: 50 });
+    q.add("big", { kind: "fresh" }, true);
+    q.add("a");
+    q.add("b");
+    while (!log.includes("end big")) await settle(10);
+    expect(log.indexOf("start a")).toBeGreaterThan(log.indexOf("start big"));
+    expect(log.indexOf("start a"), log.join(", ")).toBeLessThan(log.indexOf("end big"));
+    expect(log.indexOf("start b"), log.join(", ")).toBeLessThan(log.indexOf("end big"));
+    await q.drain();
+  });
+
+  it("does not let urgent requests that keep coming starve the backlog", async () => {
+    // Each urgent run brings the next one (pushes, refreshes): without a bound the backlog never starts.
+    let n = 0;
+    const { q, log } = timed(() => 40, {
+      urgentHoldMs: 100,
+      onStart: (name) => { if (name.startsWith("push-") && n < 40) q.add(`push-${++n}`, { kind: "fresh" }, true); },
+    });
+    q.add("push-0", { kind: "fresh" }, true);
+    q.add("polled");
+    while (!log.includes("end polled") && n < 40) await settle(10);
+    expect(log.includes("start polled"), log.join(", ")).toBe(true);
+    expect(n, "the backlog ran while pushes still came").toBeLessThan(40);
+    await q.drain();
+  });
 });

@@ -39,7 +39,14 @@ export interface WorkQueueOptions {
   readonly log: (line: string) => void;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
+  /**
+   * The longest urgent reconciles hold the backlog in a row (default 5 s): then the backlog goes first
+   * for the next free worker, so a slow urgent app or a stream of pushes cannot starve the poll's apps.
+   */
+  readonly urgentHoldMs?: number;
 }
+
+const URGENT_HOLD_MS = 5_000;
 
 export class WorkQueue {
   private readonly pending = new Map<string, Freshness>();
@@ -54,6 +61,9 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly idle = new Set<() => void>();
+  /** Since when urgent reconciles have held the backlog without it starting anything, and the timer that ends the hold. */
+  private heldSince: number | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
   /** Callers waiting until some apps have run (`ran`), each with the names still to run. */
   private readonly waiters = new Set<{ readonly names: Set<string>; readonly resolve: () => void }>();
   private closed = false;
@@ -95,6 +105,7 @@ export class WorkQueue {
   async drain(): Promise<void> {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
+    clearTimeout(this.holdTimer);
     this.pending.clear();
     this.urgent.clear();
     for (const w of this.waiters) w.resolve();
@@ -109,10 +120,35 @@ export class WorkQueue {
    * sharing them with the poll's backlog or the apps a previous push only moved to a new revision.
    */
   private pump(): void {
+    // Held too long (urgentHoldMs): the backlog takes the free workers first, then urgent requests.
+    if (this.heldSince !== undefined && Date.now() - this.heldSince >= (this.opts.urgentHoldMs ?? URGENT_HOLD_MS)) this.startBacklog();
     // Iterated in place (a Set or Map skips what is deleted meanwhile): a copy of 10,000 pending names per call was seconds of CPU.
-    for (const name of this.urgent) if (!this.start(name, true)) return;
-    if (this.urgentRunning.size > 0) return;
-    for (const name of this.pending.keys()) if (!this.start(name, false)) return;
+    for (const name of this.urgent) if (!this.start(name, true)) break;
+    if (this.urgentRunning.size > 0) return this.hold();
+    this.heldSince = undefined;
+    this.startBacklog();
+  }
+
+  private startBacklog(): void {
+    for (const name of this.pending.keys()) {
+      if (this.urgent.has(name)) continue;
+      if (!this.start(name, false)) return;
+      this.heldSince = undefined;
+    }
+  }
+
+  /** Urgent reconciles run and the backlog waits: at most urgentHoldMs in a row, then pump lets it go first. */
+  private hold(): void {
+    if (this.pending.size === this.urgent.size) {
+      this.heldSince = undefined;
+      return;
+    }
+    this.heldSince ??= Date.now();
+    if (this.holdTimer !== undefined) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.pump();
+    }, this.heldSince + (this.opts.urgentHoldMs ?? URGENT_HOLD_MS) - Date.now());
   }
 
   /** Starts `name` unless it runs already; false when the workers are all busy. */
