@@ -156,6 +156,12 @@ describe("renderDirectory: what is in a file", () => {
       expected: ["list.json: Namespace/web", "list.json: ServiceAccount/web", "one.json: Secret/s"],
     },
     {
+      name: "reads JSON objects, one per document, in a YAML stream",
+      files: { "cms.yaml": `${JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } })}\n---\n${configMap("b")}--- `
+        + `${JSON.stringify({ apiVersion: "v1", kind: "List", items: [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } }] })}\n` },
+      expected: ["cms.yaml: ConfigMap/a", "cms.yaml: ConfigMap/b", "cms.yaml: ConfigMap/c"],
+    },
+    {
       name: "flattens a YAML *List",
       files: { "cms.yaml": `apiVersion: v1\nkind: ConfigMapList\nitems:\n- ${configMap("a").replaceAll("\n", "\n  ").trimEnd()}\n` },
       expected: ["cms.yaml: ConfigMap/a"],
@@ -201,6 +207,16 @@ describe("renderDirectory: what is in a file", () => {
       name: "a document without kind, with file, line and document number",
       files: { "components/app/deploy.yaml": `${configMap("ok")}---\napiVersion: v1\nmetadata:\n  name: nokind\n` },
       message: /^components\/app\/deploy\.yaml:8: document 2 has no kind: every manifest needs apiVersion, kind and metadata\.name$/,
+    },
+    {
+      name: "a JSON document without kind after a YAML one, with the line its object starts on",
+      files: { "components/app/deploy.yaml": `${configMap("ok")}---\n\n{"apiVersion":"v1","metadata":{"name":"nokind"}}\n` },
+      message: /^components\/app\/deploy\.yaml:9: document 2 has no kind: /,
+    },
+    {
+      name: "a JSON object with a key twice, as the YAML parser refuses it",
+      files: { "components/app/x.json": '{"apiVersion":"v1","kind":"ConfigMap",\n"kind":"Secret","metadata":{"name":"x"}}' },
+      message: /^components\/app\/x\.json:\d+: .*unique/,
     },
     {
       name: "a document without apiVersion and name",

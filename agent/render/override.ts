@@ -2,11 +2,13 @@
 // Git source's path are merged into the source before it renders (a JSON merge patch, RFC 7386, as Argo
 // CD's repo server applies them: maps merge, lists and values replace). Image Updater's Git write-back
 // writes Helm parameters and Kustomize images there.
+import { lstatSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { parse } from "yaml";
 import type { ApplicationSource } from "../api/types.ts";
 import { TetherError } from "../errors.ts";
-import { safeJoin } from "../source/safe-join.ts";
+import { isInside, safeJoin } from "../source/safe-join.ts";
 
 /** The override files of an app, in the order they apply. */
 export function overrideFiles(appName: string): string[] {
@@ -19,6 +21,7 @@ export async function withOverrides(root: string, source: ApplicationSource, app
   let merged: unknown = source;
   for (const name of overrideFiles(appName)) {
     const file = `${source.path.replace(/\/+$/, "")}/${name}`;
+    if (absent(root, file)) continue;
     let text: string;
     try {
       text = await readFile(await safeJoin(root, file), "utf8");
@@ -41,6 +44,21 @@ export async function withOverrides(root: string, source: ApplicationSource, app
   const result = merged as ApplicationSource;
   // The override may change how the source renders, never where it comes from.
   return { ...result, repoURL: source.repoURL, ...(source.targetRevision === undefined ? {} : { targetRevision: source.targetRevision }), path: source.path };
+}
+
+/**
+ * Whether `file` is certainly not in the checkout: most sources have neither override file, and one
+ * lstat says so (a safeJoin that fails takes four calls to the disk, twice per render). Anything that
+ * is there (a link too), or that lstat cannot tell, goes through safeJoin, which refuses what leaves the checkout.
+ */
+function absent(root: string, file: string): boolean {
+  const lexical = resolve(root, file);
+  if (!isInside(resolve(root), lexical)) return false;
+  try {
+    return lstatSync(lexical, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
