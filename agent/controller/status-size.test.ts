@@ -65,6 +65,27 @@ describe("the status of a 5,000-object app", () => {
     expect(Buffer.byteLength(JSON.stringify(status))).toBeLessThan(ETCD_LIMIT);
   });
 
+  it("is under 512 KiB before the first sync too, every object Missing: no per-object health for a kind without a health check", () => {
+    const app: Application = {
+      apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "big", namespace: "tether-system" },
+      spec: { source: { repoURL: "https://git.example.com/platform.git", path: "big" }, destination: { namespace: "big-apps" } },
+    };
+    const manifests: Manifest[] = Array.from({ length: OBJECTS }, (_, i) =>
+      ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `settings-${String(i).padStart(4, "0")}` }, data: { k: "v" } }));
+    const planned = plan({ app: { name: "big", namespace: "tether-system" }, manifests, defaultNamespace: "big-apps", isNamespaced: () => true });
+    const status = buildStatus({
+      app, revision: "0123456789abcdef0123456789abcdef01234567", renderKey: "k", stale: [], after: new Map(), changes: [], inventory: [], synced: false,
+      pairs: planned.map((p) => ({ planned: p, live: undefined, inSync: false })), now: "2026-12-06T06:00:00Z",
+    });
+    const bytes = Buffer.byteLength(JSON.stringify(status));
+    console.log(`status size of a never-synced ${OBJECTS}-object app: ${bytes} bytes of JSON`);
+    expect(bytes).toBeLessThan(STATUS_TARGET);
+    expect(status.resources).toHaveLength(OBJECTS);
+    expect(status.resources?.every((r) => r.status === "OutOfSync")).toBe(true);
+    // The app still says what a user must know: nothing of it exists yet.
+    expect(status.health).toEqual({ status: "Missing", message: "ConfigMap/big-apps/settings-0000: Missing" });
+  });
+
   it.each([
     { objects: PLAIN_RESULTS_LISTED, listed: PLAIN_RESULTS_LISTED + 1 },
     { objects: PLAIN_RESULTS_LISTED + 1, listed: 1 },

@@ -54,6 +54,14 @@ describe("buildStatus", () => {
     expect(s).toMatchObject({ sync: { status: "OutOfSync" }, health: { status: "Missing" } });
   });
 
+  it("lists a missing object's health Missing only for a kind with a health check, as a live one's", () => {
+    const [deployment] = plan({ app: { name: "web", namespace: "tether-system" }, defaultNamespace: "web", isNamespaced: () => true,
+      manifests: [{ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "api" }, spec: { replicas: 1 } }] });
+    const s = buildStatus(input({ pairs: [{ planned: a!, live: undefined, inSync: false }, { planned: deployment!, live: undefined, inSync: false }] }));
+    expect(s.resources?.map((r) => [r.kind, r.status, r.health?.status])).toEqual([["ConfigMap", "OutOfSync", undefined], ["Deployment", "OutOfSync", "Missing"]]);
+    expect(s.health?.status).toBe("Missing");
+  });
+
   it("names a failed apply in SyncError and a failed prune in PruneFailed, and records a Failed operation without history", () => {
     const stale = { group: "", version: "v1", kind: "ConfigMap", namespace: "web", name: "old" };
     const changes: Change[] = [{ ref: a!.ref, action: "failed", message: "HTTP 422: field is immutable" }, { ref: stale, action: "failed", message: "HTTP 403" }];

@@ -59,8 +59,9 @@ export interface StatusInput {
 
 export function buildStatus(input: StatusInput): ApplicationStatus {
   const previous = input.app.status ?? {};
-  const resources = resourceStatuses(input);
-  const health = appHealth(resources.slice(0, input.pairs.length));
+  const assessed = resourceStatuses(input);
+  const health = appHealth(assessed.slice(0, input.pairs.length));
+  const resources = withoutUncheckedMissing(assessed, input.pairs);
   const status: ApplicationStatus = {
     ...withoutOldInventory(previous),
     sync: { status: appSynced(input, resources) ? "Synced" : "OutOfSync", revision: input.revision, ...revisionsOf(input) },
@@ -75,6 +76,22 @@ export function buildStatus(input: StatusInput): ApplicationStatus {
   // A revision that renders what is already live (a commit outside the app's path, a comment) is recorded, not synced.
   else if (status.sync?.status === "Synced" && previous.operationState?.phase !== "Running") status.observedRenderKey = input.renderKey;
   return status;
+}
+
+/**
+ * `health: Missing` left out of a missing object's entry when its kind has no health check (a ConfigMap:
+ * its live entry has none either; Argo CD 3 writes no per-object health at all): OutOfSync says it is
+ * not there, the app's health still says Missing, and a never-synced 5,000-object app's status stays
+ * under 512 KiB (665 KB with it).
+ */
+function withoutUncheckedMissing(resources: ResourceStatus[], pairs: readonly ComparedPair[]): ResourceStatus[] {
+  return resources.map((r, i) => {
+    const pair = pairs[i];
+    if (r.health?.status !== "Missing" || pair === undefined || resourceHealth(pair.planned.manifest) !== undefined) return r;
+    const rest = { ...r };
+    delete rest.health;
+    return rest;
+  });
 }
 
 /** The status without `inventory` as written before `inventoryFromResources`: read once, never written again. */
