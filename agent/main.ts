@@ -213,8 +213,8 @@ function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controll
     onPush, onRegistryPush: (repositories) => images.trigger(repositories),
     // The informer's list (a LIST of every app per push costs the API server at fleet size); a standby reads it.
     secrets: secretReader(opts.kc, opts.namespace), applications: async () => controller.applications() ?? await client.listApplications(),
-    refresh: async (names, since) => {
-      const { elsewhere, ran } = controller.refreshNow(names, since);
+    refresh: async (names, since, touched) => {
+      const { elsewhere, ran } = controller.refreshNow(names, since, touched);
       await annotate(elsewhere);
       await ran;
     },

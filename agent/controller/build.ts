@@ -23,7 +23,7 @@ import type { Freshness } from "./queue.ts";
 export type RenderFn = (input: ApplicationRenderInput) => Promise<RenderedObject[]>;
 
 export interface SourceStage {
-  fetch(url: string, opts?: { since?: number }): Promise<void>;
+  fetch(url: string, opts?: { since?: number; refsMoved?: boolean }): Promise<void>;
   resolve(url: string, revision?: string): Promise<string>;
   checkout(url: string, commit: string): Promise<{ dir: string; cleanup(): Promise<void> }>;
   /** A commit's tree shared by the renders that only read it (GitSource.sharedTree). */
@@ -57,6 +57,8 @@ export interface BuildDeps {
 export interface Resolved {
   readonly sources: readonly ApplicationSource[];
   readonly revisions: readonly string[];
+  /** A push's file list named a file under the app's paths: the previous render is not kept (no `git diff` to ask). */
+  readonly touched?: boolean;
 }
 
 export interface Desired {
@@ -83,11 +85,12 @@ export interface Desired {
 export async function resolveRevisions(app: Application, freshness: Freshness, deps: Pick<BuildDeps, "source" | "charts">): Promise<Resolved> {
   const sources = sourcesOf(app);
   const since = freshness.kind === "fresh" ? undefined : freshness.kind === "shared" ? freshness.since : 0;
+  const push = freshness.kind === "shared" ? freshness.push : undefined;
   for (const url of new Set(sources.filter((s) => s.chart === undefined).map((s) => s.repoURL))) {
-    await deps.source.fetch(url, since === undefined ? {} : { since });
+    await deps.source.fetch(url, { ...since === undefined ? {} : { since }, ...push ? { refsMoved: true } : {} });
   }
   const revisions = await resolveSources(requested(app, sources), { git: deps.source, charts: deps.charts });
-  return { sources, revisions };
+  return { sources, revisions, ...push === "touched" ? { touched: true } : {} };
 }
 
 /** The sources with the revisions a requested sync names in place of their targetRevision. */
@@ -163,7 +166,7 @@ async function previousRender(app: Application, resolved: Resolved, deps: BuildD
   const [revision] = resolved.revisions;
   const previous = app.status?.sync?.revision;
   const git = deps.source;
-  if (resolved.sources.length !== 1 || source === undefined || source.chart !== undefined || revision === undefined
+  if (resolved.touched === true || resolved.sources.length !== 1 || source === undefined || source.chart !== undefined || revision === undefined
     || previous === undefined || previous === revision || git.changedFiles === undefined || git.treeEntries === undefined) return undefined;
   const render = deps.renderCache.get(renderKeyOf(app, [previous], resolved.sources, deps.capabilities));
   if (render === undefined) return undefined;

@@ -254,11 +254,12 @@ export class Controller {
    * apps this replica does not reconcile (another shard's; all of them while it stands by or starts),
    * for the caller to ask through the annotation, and when the queued ones have run.
    */
-  refreshNow(names: readonly string[], since: number): { readonly elsewhere: readonly string[]; readonly ran: Promise<void> } {
+  refreshNow(names: readonly string[], since: number, touched: readonly string[] = []): { readonly elsewhere: readonly string[]; readonly ran: Promise<void> } {
     if (!this.ready) return { elsewhere: names, ran: Promise.resolve() };
     const here = names.filter((name) => this.opts.owns?.(name) ?? true);
+    const named = new Set(touched);
     for (const name of here) {
-      this.queue.add(name, { kind: "shared", since }, true);
+      this.queue.add(name, { kind: "shared", since, push: named.has(name) ? "touched" : "moved" }, true);
       this.opts.log(`${name}: queued (webhook)`, { app: name });
     }
     return { elsewhere: names.filter((name) => !here.includes(name)), ran: this.queue.ran(here) };

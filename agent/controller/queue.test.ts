@@ -7,6 +7,11 @@ describe("fresher", () => {
     [{ kind: "shared", since: 9 }, { kind: "shared", since: 5 }, { kind: "shared", since: 9 }],
     [{ kind: "shared", since: 9 }, { kind: "fresh" }, { kind: "fresh" }],
     [{ kind: "cached" }, { kind: "cached" }, { kind: "cached" }],
+    // A push's word outlives a later shared request: it only spares work that would find the same.
+    [{ kind: "shared", since: 5, push: "touched" }, { kind: "shared", since: 9 }, { kind: "shared", since: 9, push: "touched" }],
+    [{ kind: "shared", since: 5, push: "touched" }, { kind: "shared", since: 9, push: "moved" }, { kind: "shared", since: 9, push: "touched" }],
+    [{ kind: "shared", since: 9, push: "moved" }, { kind: "shared", since: 5 }, { kind: "shared", since: 9, push: "moved" }],
+    [{ kind: "shared", since: 9, push: "moved" }, { kind: "fresh" }, { kind: "fresh" }],
   ])("%j and %j → %j", (a, b, want) => {
     expect(fresher(a, b)).toEqual(want);
     expect(fresher(b, a)).toEqual(want);
@@ -80,6 +85,33 @@ describe("WorkQueue", () => {
     expect(runs.map((r) => r.name)).toEqual(["a", "b", "a"]);
     expect(ranAt).toBe(3);
     await expect(q.ran(["nothing-queued"])).resolves.toBeUndefined();
+    await q.drain();
+  });
+
+  it("starts an urgent request at once while the backlog holds every worker, and the backlog only in its workers", async () => {
+    const finish = new Map<string, () => void>();
+    const started: string[] = [];
+    const q = new WorkQueue({
+      workers: 2, log: () => undefined,
+      run: async (name) => {
+        started.push(name);
+        await new Promise<void>((resolve) => finish.set(name, resolve));
+        return { kind: "done" };
+      },
+    });
+    for (const name of ["a", "b", "c"]) q.add(name, { kind: "shared", since: 1 });
+    expect(started).toEqual(["a", "b"]);
+    q.add("pushed", { kind: "shared", since: 2 }, true);
+    expect(started).toEqual(["a", "b", "pushed"]);
+    finish.get("a")!();
+    await settle(5);
+    // The backlog waits for the urgent run, and then for a worker of its own.
+    expect(started).toEqual(["a", "b", "pushed"]);
+    finish.get("pushed")!();
+    await settle(5);
+    expect(started).toEqual(["a", "b", "pushed", "c"]);
+    finish.get("b")!();
+    finish.get("c")!();
     await q.drain();
   });
 

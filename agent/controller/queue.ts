@@ -7,10 +7,12 @@ import { errorMessage } from "../errors.ts";
  * How fresh the Git data of a reconcile must be. `fresh`: a fetch of its own (refresh, webhook);
  * `shared`: any fetch started at or after `since` will do (the poll's start, the time of a change);
  * `cached`: what the mirror holds (drift or a child's health changed, Git did not).
+ * `push`: a forge's push event queued it: its refs `moved` (the fetch need not ask whether they did),
+ * and when the push listed its files, whether one `touched` the app's paths (the render is not kept).
  */
 export type Freshness =
   | { readonly kind: "fresh" }
-  | { readonly kind: "shared"; readonly since: number }
+  | { readonly kind: "shared"; readonly since: number; readonly push?: "moved" | "touched" }
   | { readonly kind: "cached" };
 
 /** What a reconcile asks of the queue. */
@@ -27,7 +29,12 @@ export const CACHED: Freshness = { kind: "cached" };
 /** The stronger of two freshness requests: a fresh fetch wins, then the later shared fetch. */
 export function fresher(a: Freshness, b: Freshness): Freshness {
   if (a.kind === "fresh" || b.kind === "fresh") return { kind: "fresh" };
-  if (a.kind === "shared" && b.kind === "shared") return a.since >= b.since ? a : b;
+  if (a.kind === "shared" && b.kind === "shared") {
+    const [later, other] = a.since >= b.since ? [a, b] : [b, a];
+    // What a push said stays true of a later fetch: it only spares work that would find the same.
+    const push = later.push === "touched" || other.push === "touched" ? "touched" : later.push ?? other.push;
+    return push === later.push ? later : { ...later, ...(push ? { push } : {}) };
+  }
   return a.kind === "shared" ? a : b;
 }
 
@@ -47,6 +54,11 @@ export interface WorkQueueOptions {
 }
 
 const URGENT_HOLD_MS = 5_000;
+/**
+ * Workers urgent requests may take beyond `workers`: the app a push touched starts at once even while
+ * the poll's backlog holds every worker (it then waits for nothing but the CPU).
+ */
+const URGENT_EXTRA = 4;
 
 export class WorkQueue {
   private readonly pending = new Map<string, Freshness>();
@@ -153,7 +165,7 @@ export class WorkQueue {
 
   /** Starts `name` unless it runs already; false when the workers are all busy. */
   private start(name: string, urgent: boolean): boolean {
-    if (this.running.size >= this.opts.workers) return false;
+    if (this.running.size >= this.opts.workers + (urgent ? Math.min(URGENT_EXTRA, this.opts.workers) : 0)) return false;
     const freshness = this.pending.get(name);
     if (freshness === undefined || this.running.has(name)) return true;
     this.pending.delete(name);

@@ -1,6 +1,6 @@
 // The source stage: one bare mirror per repository, revisions resolved to commits, commits
 // materialised as throwaway trees.
-import { access, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SimpleGit } from "simple-git";
@@ -9,7 +9,8 @@ import { TetherError, errorMessage } from "../errors.ts";
 import { classifyFetchError, gitClient, gitEnv, gitReason, scrub } from "./git.ts";
 import { isSshCredentials, mirrorName, parseRepoUrl, type RepoCredentials, type RepoLocation } from "./repo-url.ts";
 import { openSshSession, type SshSession } from "./ssh.ts";
-import { cleanPath, reachesOutside, type TreeEntry } from "./watched-paths.ts";
+import { listDirectory, ObjectReader, writeBlobs, type ListedEntry } from "./blobs.ts";
+import { cleanPath, reachesOutside } from "./watched-paths.ts";
 
 /**
  * Looks up the credential for a repository URL (without any `user:password@` in it): a password for
@@ -43,6 +44,12 @@ export interface FetchOptions {
    * after the request, so it always sees the push that caused it. Default: now.
    */
   readonly since?: number;
+  /**
+   * The caller knows the remote's refs moved (a forge's push event): the fetch runs without asking
+   * `git ls-remote` first and leaves git's housekeeping to the next poll. The remote's default branch
+   * is followed by the next fetch that asks.
+   */
+  readonly refsMoved?: boolean;
 }
 
 /** A tree of one commit in a throwaway directory. */
@@ -97,6 +104,8 @@ export class GitSource {
   private readonly generations = new Map<string, number>();
   /** What `git ls-remote` said before the last fetch that succeeded, by repository key. */
   private readonly fetchedRefs = new Map<string, string>();
+  /** Repositories whose default branch a fetch of this process followed (the mirror's HEAD is the remote's). */
+  private readonly headFollowed = new Set<string>();
   /** Read-only trees by `repository key@commit`, or `repository key@commit:directory` for a tree holding that directory (and those batched with it). */
   private readonly shared = new Map<string, SharedTree>();
   /** Directories of a commit waiting to be extracted together, by `repository key@commit`. */
@@ -104,9 +113,11 @@ export class GitSource {
   /** How many one-directory trees each `repository key@commit` had extracted (the most recent commits). */
   private readonly partials = new Map<string, number>();
   /** Each commit's whole tree listing (`git ls-tree -r`), the most recent {@link COMMIT_LISTINGS}. */
-  private readonly listings = new Map<string, Promise<readonly TreeEntry[]>>();
-  /** `changedFiles` answers by repository and commits, the most recent {@link COMMIT_ANSWERS}. */
-  private readonly commitAnswers = new Map<string, Promise<readonly string[]>>();
+  private readonly listings = new Map<string, Promise<readonly ListedEntry[]>>();
+  /** One `git cat-file --batch` per mirror, by repository key. */
+  private readonly readers = new Map<string, ObjectReader>();
+  /** `changedFiles` answers and directory listings by repository and commits, the most recent {@link COMMIT_ANSWERS}. */
+  private readonly commitAnswers = new Map<string, Promise<unknown>>();
 
   constructor(options: GitSourceOptions) {
     this.options = options;
@@ -133,7 +144,7 @@ export class GitSource {
     const done = previous.then(() => withMirrorLock(this.mirrorDir(repo), async () => {
       let changed = true;
       try {
-        changed = await this.fetchNow(repo);
+        changed = await this.fetchNow(repo, options.refsMoved === true);
       } finally {
         if (changed) this.refsMayChange(repo);
       }
@@ -156,7 +167,7 @@ export class GitSource {
     if (cached !== undefined) return cached;
     const git = await this.mirrorClient(repo);
     for (const candidate of revisionCandidates(rev)) {
-      const sha = await revParseCommit(git, candidate);
+      const sha = await branchTip(this.mirrorDir(repo), candidate) ?? await revParseCommit(git, candidate);
       if (sha === undefined) continue;
       if ((this.generations.get(repo.key) ?? 0) === generation) {
         const entry = this.resolved.get(repo.key);
@@ -226,7 +237,7 @@ export class GitSource {
       const dirs = new Set<string>();
       const tree = sleep(BATCH_MS).then(() => {
         this.batches.delete(whole);
-        return this.checkout(url, commit, [...dirs]);
+        return this.directories(url, commit, [...dirs]);
       });
       const created: SharedTree = { tree, users: 0, lastUsed: Date.now() };
       tree.catch(() => {
@@ -238,6 +249,41 @@ export class GitSource {
     batch.dirs.add(dir);
     this.shared.set(`${whole}:${dir}`, batch.entry);
     return batch.entry;
+  }
+
+  /**
+   * `dirs` of `commit` in a fresh directory, written from the mirror's blobs through one long-lived
+   * `git cat-file` (no process per push); by `git archive` when they hold anything but regular files.
+   */
+  private async directories(url: string, commit: string, dirs: readonly string[]): Promise<Checkout> {
+    const repo = this.repoOf(url);
+    const entries = (await Promise.all(dirs.map((d) => this.treeEntries(url, commit, d)))).flat();
+    if (!entries.every(plainFile)) return await this.checkout(url, commit, dirs);
+    const reader = await this.objects(repo);
+    const tree = await this.treeDir();
+    try {
+      await writeBlobs(reader, tree.dir, entries);
+      return tree;
+    } catch {
+      // git's own extraction says what is wrong, if anything is.
+      await tree.cleanup();
+      return await this.checkout(url, commit, dirs);
+    }
+  }
+
+  /** The mirror's object reader (one long-lived `git cat-file`). */
+  private async objects(repo: RepoLocation): Promise<ObjectReader> {
+    let reader = this.readers.get(repo.key);
+    if (reader === undefined) this.readers.set(repo.key, reader = new ObjectReader(await this.existingMirror(repo)));
+    return reader;
+  }
+
+  /** A fresh directory for a tree under the cache. */
+  private async treeDir(): Promise<Checkout> {
+    const parent = join(this.options.cacheDir, "checkouts");
+    await mkdir(parent, { recursive: true });
+    const dir = await mkdtemp(join(parent, "tree-"));
+    return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 
   /**
@@ -272,11 +318,16 @@ export class GitSource {
   }
 
   /** The entries (path and mode) of `commit`'s tree under `dir` (repository-relative, `""` the root), recursively. */
-  async treeEntries(url: string, commit: string, dir: string): Promise<readonly TreeEntry[]> {
+  async treeEntries(url: string, commit: string, dir: string): Promise<readonly ListedEntry[]> {
     const repo = this.repoOf(url);
     if (!FULL_SHA.test(commit)) throw new Error(`internal: treeEntries needs a full commit SHA, got '${commit}'`);
     const key = `${repo.key} ${commit}`;
+    const base = cleanPath(dir);
     let listing = this.listings.get(key);
+    if (listing === undefined && base !== "") {
+      // One directory: read tree by tree through the mirror's cat-file, no process (a push's app).
+      return await this.remembered(`tree ${key}:${base}`, async () => listDirectory(await this.objects(repo), commit, base));
+    }
     if (listing === undefined) {
       // One `ls-tree` of the whole commit answers every app's directory: a push asks them all.
       const created = this.mirrorClient(repo).then(async (git) => treeOfListing(await gitRaw(git, gitRevArgv({ options: ["ls-tree", "-r", "-z"], positionals: [commit] }))));
@@ -287,11 +338,10 @@ export class GitSource {
       this.listings.delete(key);
     }
     this.listings.set(key, listing);
-    const base = cleanPath(dir);
     return base === "" ? await listing : (await listing).filter((e) => e.path === base || e.path.startsWith(`${base}/`));
   }
 
-  private remembered<T extends readonly string[]>(key: string, compute: () => Promise<T>): Promise<T> {
+  private remembered<T>(key: string, compute: () => Promise<T>): Promise<T> {
     const known = this.commitAnswers.get(key);
     if (known !== undefined) {
       // Most recently used last.
@@ -308,6 +358,8 @@ export class GitSource {
 
   /** Removes every shared tree (the agent stops); a render still reading one fails and is retried. */
   async close(): Promise<void> {
+    for (const reader of this.readers.values()) reader.close();
+    this.readers.clear();
     const entries = new Set(this.shared.values());
     this.shared.clear();
     for (const e of entries) await e.tree.then((t) => t.cleanup(), () => undefined);
@@ -336,21 +388,18 @@ export class GitSource {
       throw new TetherError("SourceFailed", `cannot check out '${commit}' of ${repo.url}: a full commit SHA is needed, resolve the revision first`, { object: repo.url });
     }
     const mirror = await this.existingMirror(repo);
-    const parent = join(this.options.cacheDir, "checkouts");
-    await mkdir(parent, { recursive: true });
-    const dir = await mkdtemp(join(parent, "tree-"));
-    const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+    const tree = await this.treeDir();
     try {
       // `git archive` writes the tree without index or worktree bookkeeping in the mirror.
       const archive = argv({ options: [`--git-dir=${mirror}`, "archive", "--format=tar"], positionals: [commit, ...only ?? []] });
       await runTool("git", archive, { env: gitEnv(), extendEnv: false })
-        .pipe(runTool("tar", argv({ options: ["-x", "--file=-", `--directory=${dir}`] }), {}));
+        .pipe(runTool("tar", argv({ options: ["-x", "--file=-", `--directory=${tree.dir}`] }), {}));
     } catch (err) {
-      await cleanup();
+      await tree.cleanup();
       const reason = scrub(gitReason(stderrOf(err)), [], [this.options.cacheDir]);
       throw new TetherError("SourceFailed", `cannot check out ${commit} of ${repo.url}: ${reason}`, { object: repo.url, retryable: true, cause: err });
     }
-    return { dir, cleanup };
+    return tree;
   }
 
   /**
@@ -394,11 +443,17 @@ export class GitSource {
     return this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  /** Fetches unless the remote's refs are those this process fetched last time; returns whether it fetched. */
-  private async fetchNow(repo: RepoLocation): Promise<boolean> {
+  /**
+   * Fetches unless the remote's refs are those this process fetched last time; returns whether it
+   * fetched. With `refsMoved` (and the default branch known), fetches without asking first.
+   */
+  private async fetchNow(repo: RepoLocation, refsMoved: boolean): Promise<boolean> {
     const dir = this.mirrorDir(repo);
     // A mirror removed from under the agent is fetched whole again.
-    if (!await hasHead(dir)) this.fetchedRefs.delete(repo.key);
+    if (!await hasHead(dir)) {
+      this.fetchedRefs.delete(repo.key);
+      this.headFollowed.delete(repo.key);
+    }
     await ensureMirror(dir, repo);
     const found = await this.credentialsFor(repo);
     if (found?.secretName === undefined) this.credentialNames.delete(repo.key);
@@ -408,15 +463,26 @@ export class GitSource {
     try {
       ssh = isSshCredentials(found) ? await openSshSession(found) : undefined;
       const git = gitClient({ baseDir: dir, timeoutMs: this.timeoutMs(), ...(credentials ? { credentials } : {}), ...(ssh ? { sshCommand: ssh.command } : {}) });
+      // Heads and tags only: `--mirror` would also copy refs/pull/* and similar, often thousands.
+      // `--progress` keeps stderr busy on a long first clone, so the silence timeout only hits a stall.
+      const fetch = (...extra: string[]) => gitRaw(git, argv({
+        options: ["fetch", "--prune", "--no-tags", "--progress", ...extra], positionals: [repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
+      }));
+      if (refsMoved && this.headFollowed.has(repo.key)) {
+        // A push said so: one process pair fewer on the way from a commit to the cluster. The next poll
+        // asks `ls-remote` again (and fetches once more, with git's automatic maintenance).
+        this.fetchedRefs.delete(repo.key);
+        await fetch("--no-auto-maintenance");
+        return true;
+      }
       // The remote's default branch, branches and tags: when they are what the last fetch of this
       // process brought, the mirror holds them already and a poll costs this one command.
       const refs = await gitRaw(git, argv({ options: ["ls-remote", "--symref"], positionals: [repo.url, "HEAD", "refs/heads/*", "refs/tags/*"] }));
       if (this.fetchedRefs.get(repo.key) === refs) return false;
       this.fetchedRefs.delete(repo.key);
-      // Heads and tags only: `--mirror` would also copy refs/pull/* and similar, often thousands.
-      // `--progress` keeps stderr busy on a long first clone, so the silence timeout only hits a stall.
-      await gitRaw(git, argv({ options: ["fetch", "--prune", "--no-tags", "--progress"], positionals: [repo.url, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"] }));
-      await followDefaultBranch(git, refs);
+      await fetch();
+      await followDefaultBranch(git, dir, refs);
+      this.headFollowed.add(repo.key);
       this.fetchedRefs.set(repo.key, refs);
       return true;
     } catch (err) {
@@ -449,12 +515,19 @@ export class GitSource {
   }
 }
 
-/** `git ls-tree -r -z`'s output as entries. */
-function treeOfListing(out: string): TreeEntry[] {
+/** `git ls-tree -r -z`'s output (`<mode> <type> <object>\t<path>`) as entries. */
+function treeOfListing(out: string): ListedEntry[] {
   return out.split("\0").filter((l) => l !== "").map((line) => {
     const tab = line.indexOf("\t");
-    return { mode: line.slice(0, line.indexOf(" ")), path: line.slice(tab + 1) };
+    const [mode = "", type = "", object = ""] = line.slice(0, tab).split(" ");
+    return { mode, type, object, path: line.slice(tab + 1) };
   });
+}
+
+/** A regular file at a plain relative path: what {@link writeBlobs} writes as `git archive` would. */
+function plainFile(entry: ListedEntry): boolean {
+  return entry.type === "blob" && (entry.mode === "100644" || entry.mode === "100755")
+    && !entry.path.split("/").some((part) => part === "" || part === "." || part === "..");
 }
 
 /** The fetches running per mirror directory in this process, across every GitSource on one cache. */
@@ -507,9 +580,12 @@ function hasHead(dir: string): Promise<boolean> {
 }
 
 /** Points the mirror's HEAD where the remote's HEAD points, so `HEAD` means the default branch. */
-async function followDefaultBranch(git: SimpleGit, lsRemote: string): Promise<void> {
+async function followDefaultBranch(git: SimpleGit, dir: string, lsRemote: string): Promise<void> {
   const match = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(lsRemote);
-  if (match?.[1] !== undefined) await gitRaw(git, argv({ options: ["symbolic-ref"], positionals: ["HEAD", match[1]] }));
+  if (match?.[1] === undefined) return;
+  // Most fetches find it where it was: no process for that.
+  if (await readFile(join(dir, "HEAD"), "utf8").then((head) => head.trim() === `ref: ${match[1]}`, () => false)) return;
+  await gitRaw(git, argv({ options: ["symbolic-ref"], positionals: ["HEAD", match[1]] }));
 }
 
 /** Refs to try for a revision, in order of preference. */
@@ -518,6 +594,30 @@ function revisionCandidates(rev: string): string[] {
   const candidates = rev.startsWith("refs/") ? [rev] : [`refs/heads/${rev}`, `refs/tags/${rev}`];
   if (SHORT_SHA.test(rev)) candidates.push(rev.toLowerCase());
   return candidates;
+}
+
+/**
+ * The commit a branch (or `HEAD`, the default branch) of the mirror points at, read from its ref files
+ * without a process: a pushed commit resolves in microseconds. Undefined for anything else (tags may
+ * need peeling, SHAs need the object store), which `git rev-parse` answers.
+ */
+async function branchTip(dir: string, candidate: string): Promise<string | undefined> {
+  let ref = candidate;
+  if (ref === "HEAD") {
+    const head = (await readFile(join(dir, "HEAD"), "utf8").catch(() => "")).trim();
+    if (!head.startsWith("ref: ")) return undefined;
+    ref = head.slice("ref: ".length);
+  }
+  if (!ref.startsWith("refs/heads/") || ref.split("/").some((part) => part === "" || part === "." || part === "..")) return undefined;
+  // A loose ref wins over packed-refs; git writes both by renaming a whole file into place.
+  const loose = (await readFile(join(dir, ref), "utf8").catch(() => "")).trim();
+  if (FULL_SHA.test(loose)) return loose;
+  const packed = await readFile(join(dir, "packed-refs"), "utf8").catch(() => "");
+  for (const line of packed.split("\n")) {
+    const [sha, name] = line.split(" ");
+    if (name === ref && sha !== undefined && FULL_SHA.test(sha)) return sha;
+  }
+  return undefined;
 }
 
 async function revParseCommit(git: SimpleGit, candidate: string): Promise<string | undefined> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TetherError } from "../errors.ts";
 import { gitConfig, gitEnv } from "./git.ts";
 import { GitSource, safeJoin } from "./index.ts";
+import { mirrorName, parseRepoUrl } from "./repo-url.ts";
 
 const GIT_IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"];
 
@@ -166,6 +167,34 @@ describe("GitSource.fetch", () => {
     await commitFiles(remote, { "x.yaml": "x: 4\n" }, "four");
     await source.fetch(remote);
     expect(await source.resolve(remote, "doomed")).toBe(git(remote, "rev-parse", "doomed"));
+  });
+
+  it("fetches a push a forge announced without asking ls-remote, leaving the default branch to the next poll", async () => {
+    await source.fetch(remote);
+    git(remote, "checkout", "-q", "-b", "trunk");
+    const pushed = await commitFiles(remote, { "t.yaml": "t: 1\n" }, "on the new default branch");
+    await source.fetch(remote, { refsMoved: true });
+    expect(await source.resolve(remote, "trunk")).toBe(pushed);
+    // Only ls-remote tells the remote's HEAD: the push's fetch kept the one it had.
+    expect(await source.resolve(remote, "HEAD")).toBe(git(remote, "rev-parse", "main"));
+    await source.fetch(remote);
+    expect(await source.resolve(remote, "HEAD")).toBe(pushed);
+  });
+
+  it("resolves branches from the mirror's ref files, packed or loose, the loose one winning", async () => {
+    await source.fetch(remote);
+    const mirror = join(cacheDir, "mirrors", mirrorName(parseRepoUrl(remote).key));
+    git(mirror, "pack-refs", "--all");
+    expect(await readdir(join(mirror, "refs", "heads"))).toEqual([]);
+    const first = git(remote, "rev-parse", "HEAD");
+    expect(await source.resolve(remote, "doomed")).toBe(first);
+    expect(await source.resolve(remote, "HEAD")).toBe(first);
+    const next = await commitFiles(remote, { "x.yaml": "x: 5\n" }, "five");
+    await source.fetch(remote);
+    expect(await source.resolve(remote, "main")).toBe(next);
+    expect(await source.resolve(remote, "refs/heads/main")).toBe(next);
+    expect(await source.resolve(remote, "doomed")).toBe(first);
+    expect(await source.resolve(remote, "moving")).toBe(first);
   });
 
   it("shares one fetch between the callers of one poll, and fetches again for a later request", async () => {
@@ -372,9 +401,32 @@ describe("GitSource.changedFiles and treeEntries", () => {
     await source.fetch(origin);
     expect([...await source.changedFiles(origin, commits.first!, commits.second!)].sort()).toEqual([".gitattributes", "apps/b.yaml", "ignored.txt", "old.txt"]);
     expect(await source.changedFiles(origin, commits.second!, commits.second!)).toEqual([]);
-    expect(await source.treeEntries(origin, commits.second!, "apps")).toEqual([
+    expect(await source.treeEntries(origin, commits.second!, "apps")).toMatchObject([
       { path: "apps/a.yaml", mode: "100644" }, { path: "apps/b.yaml", mode: "100644" }]);
     expect((await source.treeEntries(origin, commits.second!, "")).map((e) => e.path)).toContain("ignored.txt");
+  });
+
+  it("lists one directory tree by tree exactly as git ls-tree -r lists it: nested files, modes, symlinks, odd names", async () => {
+    const remote = join(work, `listing-${Date.now()}`);
+    await mkdir(remote);
+    git(remote, "init", "-q", "-b", "main");
+    await commitFiles(remote, { "apps/web/deep/x.yaml": "x: 1\n", "apps/web/run.sh": "echo\n", "apps/web/ü ber.yaml": "u: 1\n", "apps/webx/no.yaml": "n: 1\n" }, "files");
+    await execa("chmod", ["+x", join(remote, "apps/web/run.sh")]);
+    await symlink("../webx/no.yaml", join(remote, "apps/web/link.yaml"));
+    const commit = await commitFiles(remote, {}, "modes");
+    await source.fetch(remote);
+    const listed = git(remote, "-c", "core.quotePath=false", "ls-tree", "-r", commit, "--", "apps/web").split("\n").map((line) => {
+      const [meta, path] = line.split("\t");
+      const [mode, type, object] = meta!.split(" ");
+      return { path, mode, type, object };
+    });
+    const one = await source.treeEntries(remote, commit, "apps/web");
+    expect([...one].sort((a, b) => a.path.localeCompare(b.path))).toEqual(listed.sort((a, b) => a.path!.localeCompare(b.path!)));
+    expect(one.map((e) => e.mode).sort()).toEqual(["100644", "100644", "100755", "120000"]);
+    expect(await source.treeEntries(remote, commit, "apps/nothing")).toEqual([]);
+    // The whole commit's listing, once made, answers the same.
+    await source.treeEntries(remote, commit, "");
+    expect([...await source.treeEntries(remote, commit, "apps/web")].sort((a, b) => a.path.localeCompare(b.path))).toEqual([...one].sort((a, b) => a.path.localeCompare(b.path)));
   });
 
   it("refuses anything but full SHAs", async () => {

@@ -15,6 +15,8 @@ export interface PushTargets {
   readonly refresh: readonly string[];
   /** Their revision moved and nothing under their paths changed: queued behind, to record the new revision without a render. */
   readonly revisionOnly: readonly string[];
+  /** The payload listed its files: each app in `refresh` has a change under its paths (not merely an unknown one). */
+  readonly listed: boolean;
 }
 
 /** Which Applications a push refreshes, and which only move to its revision. */
@@ -29,7 +31,7 @@ export function pushTargets(apps: readonly Application[], push: Push): PushTarge
     if (moved.some((source) => pathsChanged(app, source, push.changedFiles))) refresh.push(name);
     else revisionOnly.push(name);
   }
-  return { refresh: refresh.sort(), revisionOnly: revisionOnly.sort() };
+  return { refresh: refresh.sort(), revisionOnly: revisionOnly.sort(), listed: (push.changedFiles?.length ?? 0) > 0 };
 }
 
 /** Whether the push moved the revision `source` follows in its repository. */

@@ -97,12 +97,12 @@ describe("pushTargets", () => {
   ];
 
   it("refreshes the apps of that repository and branch whose path changed, and moves the others of the branch to the revision", () => {
-    expect(pushTargets(apps, parsePush("github", Buffer.from(githubPush)))).toEqual({ refresh: ["api-base", "web", "web-ssh"], revisionOnly: ["api"] });
+    expect(pushTargets(apps, parsePush("github", Buffer.from(githubPush)))).toEqual({ refresh: ["api-base", "web", "web-ssh"], revisionOnly: ["api"], listed: true });
   });
 
   it("refreshes every app of the repository and branch when the payload lists no files", () => {
     const push = { forge: "github" as const, repoURLs: ["https://github.com/acme/gitops.git"], refs: [{ kind: "branch" as const, name: "main" }] };
-    expect(pushTargets(apps, push)).toEqual({ refresh: ["api", "api-base", "web", "web-ssh"], revisionOnly: [] });
+    expect(pushTargets(apps, push)).toEqual({ refresh: ["api", "api-base", "web", "web-ssh"], revisionOnly: [], listed: false });
   });
 
   it.each([

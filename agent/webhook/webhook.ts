@@ -85,9 +85,10 @@ export interface WebhookOptions {
   /**
    * Refreshes these Applications with a fetch started at `since` or later (the delivery's arrival, so
    * the pushed commit is in it); resolves once they have run (the controller) or were asked to (the
-   * refresh annotation, for apps another replica reconciles).
+   * refresh annotation, for apps another replica reconciles). `touched`: those of them a push's file
+   * list named a file of (the others' pushes listed no files).
    */
-  readonly refresh: (names: readonly string[], since: number) => Promise<void>;
+  readonly refresh: (names: readonly string[], since: number, touched: readonly string[]) => Promise<void>;
   /**
    * Told, after the refresh of the apps a push touched, of the apps whose revision moved with nothing
    * changed under their paths: the controller queues them to record the revision (no render), sharing
@@ -147,7 +148,8 @@ function readBody(req: http.IncomingMessage, limit: number, send: Send): Promise
 }
 
 export class Webhook {
-  private readonly pending = new Set<string>();
+  /** Apps to refresh, each with whether a push's file list named a file under its paths. */
+  private readonly pending = new Map<string, boolean>();
   /** Apps whose revision moved without a change under their paths, queued once pushes are quiet. */
   private readonly behind = new Set<string>();
   /** When the latest push arrived: a fetch started since then has every pushed commit. */
@@ -265,7 +267,7 @@ export class Webhook {
     // One instant for the delivery: the apps behind share the fetch the touched ones start now.
     const now = Date.now();
     for (const name of targets.refresh) {
-      this.pending.add(name);
+      this.pending.set(name, this.pending.get(name) === true || targets.listed);
       this.behind.delete(name);
     }
     for (const name of targets.revisionOnly) if (!this.pending.has(name)) this.behind.add(name);
@@ -276,14 +278,15 @@ export class Webhook {
 
   /** Refreshes what is pending; keeps a window open while pushes come. */
   private flush(now = Date.now()): void {
-    const refresh = [...this.pending];
+    const refresh = [...this.pending.keys()];
+    const touched = refresh.filter((name) => this.pending.get(name) === true);
     this.pending.clear();
     if (refresh.length === 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
     }, this.opts.coalesceMs ?? COALESCE_MS);
-    this.refreshed = this.opts.refresh(refresh, now)
+    this.refreshed = this.opts.refresh(refresh, now, touched)
       .catch((err: unknown) => this.opts.log(`webhook: refresh of ${refresh.join(", ")} failed: ${errorMessage(err)}`));
   }
 
@@ -309,18 +312,30 @@ export class Webhook {
 /** Reads the webhook secrets from the Secret in the agent namespace, at most once per `ttlMs`. */
 export function secretReader(kc: KubeConfig, namespace: string, ttlMs = 5000): () => Promise<WebhookSecrets | undefined> {
   const core = kc.makeApiClient(CoreV1Api);
+  const read = () => core.readNamespacedSecret({ name: WEBHOOK_SECRET_NAME, namespace }).then(
+    (secret) => secretsFromData(Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))),
+    (err: unknown) => {
+      if ((err as { code?: unknown }).code === 404) return undefined;
+      // Fail closed: a Secret that cannot be read must not turn signature checks off.
+      throw err;
+    });
   let cached: { at: number; value: Promise<WebhookSecrets | undefined> } | undefined;
+  let ahead = false;
   return () => {
-    if (cached !== undefined && Date.now() - cached.at < ttlMs) return cached.value;
-    const value = core.readNamespacedSecret({ name: WEBHOOK_SECRET_NAME, namespace }).then(
-      (secret) => secretsFromData(Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]))),
-      (err: unknown) => {
-        if ((err as { code?: unknown }).code === 404) return undefined;
-        // Fail closed: a Secret that cannot be read must not turn signature checks off.
-        throw err;
-      });
-    cached = { at: Date.now(), value };
-    return value;
+    const age = cached === undefined ? Infinity : Date.now() - cached.at;
+    if (cached === undefined || age >= ttlMs) {
+      cached = { at: Date.now(), value: read() };
+      return cached.value;
+    }
+    // Read again ahead of expiry while deliveries keep coming: a busy repository's pushes never wait
+    // on the API server, and a changed Secret still counts within the TTL.
+    if (age >= ttlMs / 2 && !ahead) {
+      ahead = true;
+      const at = Date.now();
+      const value = read();
+      void value.then(() => { cached = { at, value }; }, () => undefined).finally(() => { ahead = false; });
+    }
+    return cached.value;
   };
 }
 

@@ -215,16 +215,19 @@ describe("SOPS-encrypted secrets", () => {
   it("never writes the plaintext to its logs or its working directories", () => {
     expect(agent.logs()).not.toContain(TOKEN);
     const files: string[] = [];
+    // The agent keeps working meanwhile: a tree it removes while this walks is skipped.
     const walk = (dir: string) => {
-      for (const entry of readdirSync(dir)) {
+      for (const entry of (() => { try { return readdirSync(dir); } catch { return []; } })()) {
         const full = path.join(dir, entry);
-        if (statSync(full).isDirectory()) walk(full);
-        else files.push(full);
+        const stat = statSync(full, { throwIfNoEntry: false });
+        if (stat?.isDirectory()) walk(full);
+        else if (stat) files.push(full);
       }
     };
     walk(cacheDir);
     expect(files.length).toBeGreaterThan(0);
-    const leaking = files.filter((f) => readFileSync(f).includes(TOKEN) || readFileSync(f).includes(Buffer.from(TOKEN).toString("base64")));
+    const read = (f: string) => { try { return readFileSync(f); } catch { return Buffer.alloc(0); } };
+    const leaking = files.filter((f) => read(f).includes(TOKEN) || read(f).includes(Buffer.from(TOKEN).toString("base64")));
     expect(leaking).toEqual([]);
   });
 
