@@ -165,7 +165,11 @@ export class WorkQueue {
 
   /** Starts `name` unless it runs already; false when the workers are all busy. */
   private start(name: string, urgent: boolean): boolean {
-    if (this.running.size >= this.opts.workers + (urgent ? Math.min(URGENT_EXTRA, this.opts.workers) : 0)) return false;
+    // Urgent runs may take a few workers beyond the backlog's, never more than `workers` of their own.
+    const full = urgent
+      ? this.urgentRunning.size >= this.opts.workers || this.running.size >= this.opts.workers + Math.min(URGENT_EXTRA, this.opts.workers)
+      : this.running.size >= this.opts.workers;
+    if (full) return false;
     const freshness = this.pending.get(name);
     if (freshness === undefined || this.running.has(name)) return true;
     this.pending.delete(name);
