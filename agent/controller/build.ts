@@ -139,7 +139,7 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
     const allowed = (url: string) => repoAllowed(project, url);
     render = await renderSources({
       app, sources: resolved.sources, revisions: resolved.revisions, git: deps.source,
-      charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: await decryptionKeysFor(project, app, deps.decryptionKeys),
+      charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: once(() => decryptionKeysFor(project, app, deps.decryptionKeys)),
       allowRemoteBases: allowed, allowLocalRepos: deps.source.allowsLocalRepos?.() === true, agentNamespace: deps.agentNamespace, renderTree: deps.render,
       ...(capabilities ? { capabilities } : {}),
     });
@@ -153,6 +153,12 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
     renderKey, rendered: inheritSource(render.objects, app), warnings, origin: origin ?? (kept ? "kept" : "rendered"),
     ...(kept ? { keptRender: kept.why } : {}),
   };
+}
+
+/** `read` called at most once, when first asked (the key Secret: read only by a render that needs it). */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => (value ??= read());
 }
 
 /**

@@ -23,6 +23,7 @@ beforeAll(async () => {
   root = checkout.root;
   await writeTree(root, {
     "apps/plain/cm.yaml": CONFIGMAP,
+    "apps/unencrypted/cm.yaml": CONFIGMAP,
     "apps/plain/secret.enc.yaml": await encrypt("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: pw\n", { recipient: key.recipient, format: "yaml" }),
     "apps/plain/kustomize-like/kustomization.yaml": "resources: []\n",
   });
@@ -52,6 +53,18 @@ describe("renderApplication dispatches on the source", () => {
   it("renders a directory of manifests, decrypting SOPS files with the Application's keys", async () => {
     const objects = await renderApplication({ root, app: app({ path: "apps/plain" }), decryptionKeys: [key.identity] });
     expect(objects.map((o) => [o.manifest.metadata.name, o.decrypted])).toEqual([["plain", false], ["db", true]]);
+  });
+
+  it("reads the Application's keys only for a render that needs them: an encrypted file, a kustomization", async () => {
+    const asked: string[] = [];
+    const keys = (path: string) => () => {
+      asked.push(path);
+      return Promise.resolve([key.identity]);
+    };
+    for (const path of ["apps/unencrypted", "charts/guestbook", "apps/plain", "apps/shop"]) {
+      await renderApplication({ root, app: app({ path }), decryptionKeys: keys(path) });
+    }
+    expect(asked).toEqual(["apps/plain", "apps/shop"]);
   });
 
   it("renders a kustomization, with KSOPS generators decrypted", async () => {

@@ -11,14 +11,18 @@ import type { DependencyFetch } from "./chart-deps.ts";
 import { renderDirectory } from "./directory.ts";
 import { renderHelm } from "./helm.ts";
 import { KUSTOMIZATION_FILES, renderKustomize } from "./kustomize.ts";
-import type { Capabilities, RenderedObject } from "./types.ts";
+import type { Capabilities, DecryptFn, RenderedObject } from "./types.ts";
 
 export interface ApplicationRenderInput {
   /** The checked-out tree of the commit: a throwaway copy (the Kustomize renderer edits it). */
   readonly root: string;
   readonly app: Application;
-  /** age identities from the Application's key Secret; never logged. */
-  readonly decryptionKeys: readonly string[];
+  /**
+   * age identities from the Application's key Secret; never logged. As a function they are read only
+   * when the render needs them (a Kustomize build, an encrypted file): most apps' plain files and every
+   * Helm chart render without reading the key Secret.
+   */
+  readonly decryptionKeys: AgeKeys;
   /** Whether a remote Kustomize base may be fetched (the AppProject decides); refused when absent. */
   readonly allowRemoteBases?: (url: string) => boolean;
   /** Whether a remote Kustomize base may be a repository on the agent's disk (`--allow-local-repos`). */
@@ -45,7 +49,7 @@ export async function renderApplication(input: ApplicationRenderInput): Promise<
   switch (explicitType(app) ?? await detectType(dir)) {
     case "kustomize":
       return renderKustomize({
-        root, path, ageKeys: input.decryptionKeys,
+        root, path, ageKeys: await keysOf(input.decryptionKeys),
         ...(src.kustomize ? { kustomize: src.kustomize } : {}),
         ...(input.allowRemoteBases ? { allowRemoteBases: input.allowRemoteBases } : {}),
         ...(input.allowLocalRepos === true ? { allowLocalRepos: true } : {}),
@@ -60,8 +64,20 @@ export async function renderApplication(input: ApplicationRenderInput): Promise<
         ...(input.capabilities ? { capabilities: input.capabilities } : {}),
       });
     case "directory":
-      return renderDirectory({ root, path, ...(src.directory ? { directory: src.directory } : {}), decrypt: sopsDecryptor({ ageKeys: input.decryptionKeys }) });
+      return renderDirectory({ root, path, ...(src.directory ? { directory: src.directory } : {}), decrypt: lazyDecryptor(input.decryptionKeys) });
   }
+}
+
+/** age identities, or how to read them when a render first needs them. */
+export type AgeKeys = readonly string[] | (() => Promise<readonly string[]>);
+
+async function keysOf(keys: AgeKeys): Promise<readonly string[]> {
+  return typeof keys === "function" ? await keys() : keys;
+}
+
+/** SOPS decryption whose keys are read when the first encrypted file asks for them. */
+function lazyDecryptor(keys: AgeKeys): DecryptFn {
+  return async (text, file, format) => sopsDecryptor({ ageKeys: await keysOf(keys) })(text, file, format);
 }
 
 /** The type the Application names by setting `directory`, `kustomize` or `helm` (as Argo CD reads it). */

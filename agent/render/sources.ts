@@ -10,7 +10,7 @@ import { safeJoin } from "../source/safe-join.ts";
 import { adoptArgoCdManifests } from "./argocd.ts";
 import { adoptKargoManifests } from "./kargo.ts";
 import { withOverrides } from "./override.ts";
-import { detectType, explicitType, renderApplication, type ApplicationRenderInput } from "./application.ts";
+import { detectType, explicitType, renderApplication, type AgeKeys, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
 import type { Capabilities, RenderedObject } from "./types.ts";
@@ -49,8 +49,8 @@ export interface SourcesRenderInput {
   readonly git: GitTrees;
   /** Charts from chart repositories and registries, dependencies included, and the AppProject's say on them. */
   readonly charts: DependencyFetch;
-  /** age identities from the Application's key Secret; never logged. */
-  readonly decryptionKeys: readonly string[];
+  /** age identities from the Application's key Secret (never logged), or how to read them when a render first needs them. */
+  readonly decryptionKeys: AgeKeys;
   readonly allowRemoteBases?: (url: string) => boolean;
   /** Whether a remote Kustomize base may be a repository on the agent's disk (`--allow-local-repos`). */
   readonly allowLocalRepos?: boolean;

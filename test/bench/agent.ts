@@ -228,8 +228,12 @@ try {
     await execa("kubectl", ["--kubeconfig", kubeconfig, "apply", "--server-side", "-R", "-f", kubectlDir], { stdout: "ignore" });
     const kubectlMs = Date.now() - t0;
     report(`${APPS}×${PER_APP}: kubectl apply --server-side -R`, `${seconds(kubectlMs)} (${Math.round(total / kubectlMs * 1000)} objects/s)`);
+    const ssaCpu0 = process.cpuUsage();
     const ssaMs = await parallelApply(ssaObjects, SSA_CONCURRENCY);
+    const ssaCpu = process.cpuUsage(ssaCpu0);
     report(`${APPS}×${PER_APP}: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(total / ssaMs * 1000)} objects/s)`);
+    // The client's own CPU (this process): what an agent's requests cost at least, beside the agent's CPU below.
+    report(`  the SSA client's CPU`, `${((ssaCpu.user + ssaCpu.system) / 1e6).toFixed(2)} s`);
 
     head = await repo.commit(files, "many apps");
     const agent = await agentProcess(NS);
