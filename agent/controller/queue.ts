@@ -54,11 +54,6 @@ export interface WorkQueueOptions {
 }
 
 const URGENT_HOLD_MS = 5_000;
-/**
- * Workers urgent requests may take beyond `workers`: the app a push touched starts at once even while
- * the poll's backlog holds every worker (it then waits for nothing but the CPU).
- */
-const URGENT_EXTRA = 4;
 
 export class WorkQueue {
   private readonly pending = new Map<string, Freshness>();
@@ -133,12 +128,17 @@ export class WorkQueue {
    */
   private pump(): void {
     // Held too long (urgentHoldMs): the backlog takes the free workers first, then urgent requests.
-    if (this.heldSince !== undefined && Date.now() - this.heldSince >= (this.opts.urgentHoldMs ?? URGENT_HOLD_MS)) this.startBacklog();
+    if (this.heldTooLong()) this.startBacklog();
     // Iterated in place (a Set or Map skips what is deleted meanwhile): a copy of 10,000 pending names per call was seconds of CPU.
     for (const name of this.urgent) if (!this.start(name, true)) break;
     if (this.urgentRunning.size > 0) return this.hold();
     this.heldSince = undefined;
     this.startBacklog();
+  }
+
+  /** Whether urgent runs have held the backlog for {@link WorkQueueOptions.urgentHoldMs} in a row. */
+  private heldTooLong(): boolean {
+    return this.heldSince !== undefined && Date.now() - this.heldSince >= (this.opts.urgentHoldMs ?? URGENT_HOLD_MS);
   }
 
   private startBacklog(): void {
@@ -165,11 +165,11 @@ export class WorkQueue {
 
   /** Starts `name` unless it runs already; false when the workers are all busy. */
   private start(name: string, urgent: boolean): boolean {
-    // Urgent runs may take a few workers beyond the backlog's, never more than `workers` of their own.
-    const full = urgent
-      ? this.urgentRunning.size >= this.opts.workers || this.running.size >= this.opts.workers + Math.min(URGENT_EXTRA, this.opts.workers)
-      : this.running.size >= this.opts.workers;
-    if (full) return false;
+    // Urgent runs (someone waits: the apps of a push) may take as many workers again beyond the
+    // backlog's, so they start at once even while the poll's backlog holds every worker and wait for
+    // nothing but the CPU; not once they held the backlog too long, so it gets its turn.
+    const limit = urgent && !this.heldTooLong() ? 2 * this.opts.workers : this.opts.workers;
+    if (this.running.size >= limit) return false;
     const freshness = this.pending.get(name);
     if (freshness === undefined || this.running.has(name)) return true;
     this.pending.delete(name);
