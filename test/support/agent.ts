@@ -62,7 +62,11 @@ export async function startAgent(opts: {
     child.stdout?.on("data", check);
     child.once("exit", (code) => { clearTimeout(timer); reject(new Error(`agent exited with ${code}:\n${output}`)); });
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // 'exit' may come before the last lines written to stdout are read ("released Lease" just before
+  // process.exit): wait for the pipes to close too, a moment at most (a grandchild could hold them).
+  const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+    .then(() => Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, 2000))]));
   return {
     logs: () => output,
     port,
