@@ -101,6 +101,9 @@ export class ObjectReader {
 function startCatFile(gitDir: string) {
   return runTool("git", gitRevArgv({ options: [`--git-dir=${gitDir}`, "cat-file", "--batch"] }), {
     env: gitEnv(), extendEnv: false, stdin: "pipe", stdout: "pipe", stderr: "pipe", buffer: false, reject: false,
+    // No exit hook (execa's cleanup installs signal-exit, which took the agent's SIGTERM from its graceful stop):
+    // the process ends by itself when the agent's end of its stdin closes.
+    cleanup: false,
   });
 }
 
