@@ -15,7 +15,10 @@
 // BENCH_COMMITS, BENCH_SHARD_APPS, BENCH_MANY_APPS (fleet), BENCH_BIG_OBJECTS (big), BENCH_SSA_CONCURRENCY and
 // BENCH_AGENT_ARGS override one figure each. BENCH_ONLY=first,commit,root,noop,shards,fleet,big runs only
 // those phases (commit, root and noop need first's agent and apps, so they bring it along).
-import { readFileSync } from "node:fs";
+// The first sync also prints the control plane's CPU (kube-apiserver and etcd) beside each client's, and
+// what the API server served; BENCH_APISERVER_PROFILE=FILE writes the API server's own CPU profile of the
+// SSA client (FILE.ssa) and of the agent's first sync (FILE), for `go tool pprof -top FILE`.
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
 import os from "node:os";
@@ -162,6 +165,35 @@ function usage(pid: number): { cpu: number; rssMb: number } {
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return { cpu: ticks / 100, rssMb: Number(rss) / 1024 };
 }
+/** CPU seconds used so far by the control plane's own processes (kube-apiserver and etcd): what each client's requests cost the server. */
+function controlPlaneCpu(): number {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      if (comm === "kube-apiserver" || comm === "etcd") total += usage(Number(pid)).cpu;
+    } catch { /* gone meanwhile */ }
+  }
+  return total;
+}
+/** The API server's request counters (apiserver_request_total) by verb and resource: what a phase asked of it. */
+async function served(): Promise<Map<string, number>> {
+  const { stdout } = await execa("kubectl", ["--kubeconfig", kubeconfig, "get", "--raw", "/metrics"]);
+  const counts = new Map<string, number>();
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("apiserver_request_total{")) continue;
+    const verb = /verb="([^"]*)"/.exec(line)?.[1];
+    const resource = /resource="([^"]*)"/.exec(line)?.[1];
+    const sub = /subresource="([^"]*)"/.exec(line)?.[1];
+    const key = `${verb} ${resource}${sub ? `/${sub}` : ""}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.split(" ").at(-1)));
+  }
+  return counts;
+}
+function servedSince(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ");
+}
 const percentile = (values: readonly number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(p * values.length) - 1)]!;
 const writesOf = (agent: AgentProcess) => agent.metric("tether_kube_writes_total");
 /** The requests an agent sent so far, by kind: what it does beyond the SSA client's one apply per object. */
@@ -229,15 +261,26 @@ try {
     const kubectlMs = Date.now() - t0;
     report(`${APPS}×${PER_APP}: kubectl apply --server-side -R`, `${seconds(kubectlMs)} (${Math.round(total / kubectlMs * 1000)} objects/s)`);
     const ssaCpu0 = process.cpuUsage();
+    const ssaServer0 = controlPlaneCpu();
+    const ssaProf = process.env.BENCH_APISERVER_PROFILE
+      ? execa("kubectl", ["--kubeconfig", kubeconfig, "get", "--raw", "/debug/pprof/profile?seconds=3"], { encoding: "buffer" })
+      : undefined;
     const ssaMs = await parallelApply(ssaObjects, SSA_CONCURRENCY);
     const ssaCpu = process.cpuUsage(ssaCpu0);
+    const ssaServer = controlPlaneCpu() - ssaServer0;
+    if (ssaProf) await writeFile(`${process.env.BENCH_APISERVER_PROFILE!}.ssa`, (await ssaProf).stdout);
     report(`${APPS}×${PER_APP}: parallel SSA client (${SSA_CONCURRENCY} in flight)`, `${seconds(ssaMs)} (${Math.round(total / ssaMs * 1000)} objects/s)`);
     // The client's own CPU (this process): what an agent's requests cost at least, beside the agent's CPU below.
-    report(`  the SSA client's CPU`, `${((ssaCpu.user + ssaCpu.system) / 1e6).toFixed(2)} s`);
+    report(`  the SSA client's CPU`, `${((ssaCpu.user + ssaCpu.system) / 1e6).toFixed(2)} s, the control plane's ${ssaServer.toFixed(2)} s`);
 
     head = await repo.commit(files, "many apps");
     const agent = await agentProcess(NS);
     const cpu0 = usage(agent.pid).cpu;
+    const server0 = controlPlaneCpu();
+    const served0 = await served();
+    const pprof = process.env.BENCH_APISERVER_PROFILE
+      ? execa("kubectl", ["--kubeconfig", kubeconfig, "get", "--raw", "/debug/pprof/profile?seconds=7"], { encoding: "buffer" })
+      : undefined;
     t0 = Date.now();
     await parallelApply(Array.from({ length: APPS }, (_, a) => application(`many-${a}`, { repoURL: repo.url, path: `many/app-${a}`, namespace: `a-${a}` })), 16);
     const manyMs = await untilApps(client, "agent first sync", syncedAt(head), APPS);
@@ -248,8 +291,10 @@ try {
       target("first sync ≥ 0.8× the faster baseline", best / manyMs >= 0.8, APPS === 100 && PER_APP === 20);
     }
     report(`agent RSS at ${await agent.metric("tether_live_cache_objects")} managed objects`, `${Math.round(usage(agent.pid).rssMb)} MiB`);
-    report(`  the agent's CPU during the first sync`, `${(usage(agent.pid).cpu - cpu0).toFixed(2)} s`);
+    report(`  the agent's CPU during the first sync`, `${(usage(agent.pid).cpu - cpu0).toFixed(2)} s, the control plane's ${(controlPlaneCpu() - server0).toFixed(2)} s`);
     report(`  requests of the first sync`, await requests(agent));
+    report(`  what the API server served meanwhile`, servedSince(served0, await served()));
+    if (pprof) await writeFile(process.env.BENCH_APISERVER_PROFILE!, (await pprof).stdout);
 
     // 2. commit -> applied (the ConfigMap has the new value), through the webhook and through the poll.
     if (runs("commit")) {

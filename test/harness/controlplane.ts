@@ -65,7 +65,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       `--tls-private-key-file=${pki.serverKey}`, `--client-ca-file=${pki.caCert}`, "--authorization-mode=RBAC",
       "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
       "--service-account-issuer=https://kubernetes.default.svc", `--service-account-key-file=${pki.saPub}`,
-      `--service-account-signing-key-file=${pki.saKey}`, "--profiling=false", "--v=1",
+      `--service-account-signing-key-file=${pki.saKey}`, `--profiling=${process.env.BENCH_APISERVER_PROFILE ? "true" : "false"}`, "--v=1",
       // Logs, exec and port-forward on a real node (test/harness/node.ts): the API server dials the kubelet at the
       // node's InternalIP (its name resolves nowhere) with a client certificate the kubelet authorizes. The
       // kubelet's serving certificate is its own self-signed one: no --kubelet-certificate-authority, as kubeadm leaves it by default.
