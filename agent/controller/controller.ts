@@ -27,6 +27,7 @@ import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
 import { reconcile, tally, type ReconcileOutcome, type SourceStage, type Stage } from "./reconcile.ts";
 import { appContext, desiredState, type PipelineDeps } from "./pipeline.ts";
+import { Turns } from "./turns.ts";
 import type { DiffSettings } from "../diff/settings.ts";
 import { onlyIgnoredFieldsChanged } from "../diff/updates.ts";
 import { assessHealth } from "../health/index.ts";
@@ -89,6 +90,8 @@ export class Controller {
   readonly metrics: AgentMetrics;
   private readonly queue: WorkQueue;
   private readonly renderCache: RenderCache;
+  /** Renders and compares a few at a time, so a push's first app applies while the next renders (turns.ts). */
+  private readonly turns = new Turns({ slots: 2, holdMs: 100 });
   private readonly memo = new SyncMemo();
   /** Events in flight: recorded beside the next reconciles, not before them. */
   private readonly events = new Background(EVENTS_IN_FLIGHT);
@@ -493,7 +496,7 @@ export class Controller {
     return {
       source: this.timedSource, charts: this.opts.charts, agentNamespace: this.opts.namespace, allowLocalRepos: this.opts.allowLocalRepos,
       ...(this.opts.renderLimits ? { limits: this.opts.renderLimits } : {}), destinations: this.destinations,
-      decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.project(p), renderCache: this.renderCache,
+      decryptionKeys: (a) => this.client.ageKeys(keySecretOf(a)), project: (p) => this.project(p), renderCache: this.renderCache, turns: this.turns,
       ...(this.opts.diffSettings ? { diffSettings: this.opts.diffSettings } : {}),
     };
   }

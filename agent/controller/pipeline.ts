@@ -20,6 +20,7 @@ import { DEFAULT_RENDER_LIMITS, withRenderLimits, type RenderLimits } from "../r
 import { parseRepoUrl } from "../source/repo-url.ts";
 import { build, resolveRevisions, type BuildDeps, type Desired, type Resolved } from "./build.ts";
 import type { Freshness } from "./queue.ts";
+import { inTurn, type Turns } from "./turns.ts";
 
 /**
  * What the pipeline needs: the build stage's dependencies, but the render (the pipeline wraps it in
@@ -40,6 +41,8 @@ export interface PipelineDeps extends Omit<BuildDeps, "render" | "capabilities">
   readonly destinations?: DestinationResolver;
   /** tether-cm's global diff rules as they stand now (agent/diff/settings.ts); none when absent. */
   readonly diffSettings?: () => DiffSettings;
+  /** The agent's turns for CPU-bound stages (turns.ts): the render and plan take one; none for a CLI's one-off render. */
+  readonly turns?: Turns;
 }
 
 /** The identity side of an app: its project, where it deploys, and who writes there. */
@@ -112,12 +115,14 @@ export async function desiredState(req: DesiredStateRequest, deps: PipelineDeps)
   const resolved = await stage("Fetching source", () => resolveRevisions(req.revisionsOf ?? req.app, req.freshness ?? { kind: "fresh" }, deps));
   req.onResolved?.(resolved);
   const render = withRenderLimits(renderApplication, deps.limits ?? DEFAULT_RENDER_LIMITS);
-  const desired = await stage("Building manifests", async () => {
-    const capabilities = await capabilitiesOf(ctx);
-    return await build(req.app, resolved, { ...deps, render, ...(capabilities ? { capabilities } : {}) }, ctx.project);
-  });
   const repeated: string[] = [];
-  const planned = await stage("Planning", () => planDesired(req.app, desired, ctx.destination?.cluster, (m) => repeated.push(m)));
+  const { desired, planned } = await inTurn(deps.turns, "start", async () => {
+    const desired = await stage("Building manifests", async () => {
+      const capabilities = await capabilitiesOf(ctx);
+      return await build(req.app, resolved, { ...deps, render, ...(capabilities ? { capabilities } : {}) }, ctx.project);
+    });
+    return { desired, planned: await stage("Planning", () => planDesired(req.app, desired, ctx.destination?.cluster, (m) => repeated.push(m))) };
+  });
   guardObjects(ctx.project, req.app, planned);
   return { ...ctx, resolved, desired, planned, repeated };
 }

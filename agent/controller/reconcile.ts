@@ -29,6 +29,7 @@ import { stableHash } from "../hash.ts";
 import { report, type Reported } from "../status/conditions.ts";
 import type { Desired, Resolved, SourceStage } from "./build.ts";
 import { desiredState, type DesiredState, type PipelineDeps } from "./pipeline.ts";
+import { inTurn } from "./turns.ts";
 import { decide, emptyPruneRefusal, nextRun, operationsOf, pinnedToOperation, type SyncDecision } from "./decide.ts";
 import type { LiveReader } from "./live.ts";
 import { match, trackedOrphans, type Pair, type StaleLive } from "./match.ts";
@@ -120,8 +121,11 @@ export async function reconcile(req: ReconcileRequest, deps: ReconcileDeps): Pro
     const hooks = planned.filter((o) => o.hook);
     const resources = planned.filter((o) => !o.hook);
     const applied = appliesWhatDiffers(ctx.app, desired) ? (o: PlannedObject) => appliedAsIs(ctx.app, o) : () => false;
-    const matched = await stage("Reading live state", () => readLive(ctx, resources, deps.concurrency, applied));
-    const compared = await stage("Comparing", () => compareAll(ctx, matched.pairs, deps));
+    // In a turn that goes before apps starting to render: this app's apply follows sooner (turns.ts).
+    const { matched, compared } = await inTurn(deps.turns, "finish", async () => {
+      const matched = await stage("Reading live state", () => readLive(ctx, resources, deps.concurrency, applied));
+      return { matched, compared: await stage("Comparing", () => compareAll(ctx, matched.pairs, deps)) };
+    });
     const outcome = await syncStage({ ctx, desired, compared, stale: matched.stale, hooks, repeated: state.repeated }, deps, stage);
     return { ...outcome, status: withSourceCredential(outcome.status, credentialOf(req.app, deps.source)), postDeleteHooks: postDeleteHooks(hooks).length > 0,
       preDeleteHooks: preDeleteHooks(hooks).length > 0, build: desired.origin };

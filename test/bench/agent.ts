@@ -18,6 +18,7 @@
 // The first sync also prints the control plane's CPU (kube-apiserver and etcd) beside each client's, and
 // what the API server served; BENCH_APISERVER_PROFILE=FILE writes the API server's own CPU profile of the
 // SSA client (FILE.ssa) and of the agent's first sync (FILE), for `go tool pprof -top FILE`.
+// BENCH_AGENT_NODE_ARGS passes options to the agents' node (e.g. "--cpu-prof --cpu-prof-dir=DIR").
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import https from "node:https";
@@ -204,7 +205,8 @@ async function requests(agent: AgentProcess): Promise<string> {
 }
 
 async function agentProcess(namespace: string, extra: readonly string[] = []): Promise<AgentProcess> {
-  const agent = await startAgent({ kubeconfig, namespace, pollInterval: POLL, extraArgs: [...AGENT_ARGS, ...extra] });
+  const agent = await startAgent({ kubeconfig, namespace, pollInterval: POLL, extraArgs: [...AGENT_ARGS, ...extra],
+    ...(process.env.BENCH_AGENT_NODE_ARGS ? { nodeArgs: process.env.BENCH_AGENT_NODE_ARGS.split(" ") } : {}) });
   agents.push(agent);
   return agent;
 }
