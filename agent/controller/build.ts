@@ -10,7 +10,8 @@ import { checkPlaintextSecrets } from "../policy/plaintext.ts";
 import { decryptionKeysFor, repoAllowed } from "../policy/project.ts";
 import type { ApplicationRenderInput } from "../render/application.ts";
 import type { ChartSource } from "../render/chart-deps.ts";
-import { renderSources, resolveSources, type SourcesRender } from "../render/sources.ts";
+import type { RenderLimits } from "../render/limits.ts";
+import { renderSources, resolveSources, type PlainFile, type SourcesRender } from "../render/sources.ts";
 import type { Capabilities, RenderedObject } from "../render/types.ts";
 import { helmRepoAccess } from "../source/helm-credentials.ts";
 import { ChartFetcher } from "../source/helm-repo.ts";
@@ -36,11 +37,15 @@ export interface SourceStage {
   changedFiles?(url: string, from: string, to: string): Promise<readonly string[]>;
   /** The entries of a commit's tree under a directory (GitSource.treeEntries). */
   treeEntries?(url: string, commit: string, dir: string): Promise<readonly TreeEntry[]>;
+  /** A plain directory's files read without a tree on disk (GitSource.plainFiles). */
+  plainFiles?(url: string, commit: string, dir: string, maxFileBytes: number): Promise<readonly PlainFile[] | undefined>;
 }
 
 export interface BuildDeps {
   readonly source: SourceStage;
   readonly render: RenderFn;
+  /** The limits `render` applies; given, a plain directory renders from Git's objects under them (render/sources.ts). */
+  readonly limits?: RenderLimits;
   /** Charts from chart repositories and OCI registries (agent/source/helm-repo.ts's ChartFetcher). */
   readonly charts: ChartSource;
   /** Where rendered `argoproj.io` Applications and AppProjects are moved: the agent's namespace. */
@@ -141,6 +146,7 @@ export async function build(app: Application, resolved: Resolved, deps: BuildDep
       app, sources: resolved.sources, revisions: resolved.revisions, git: deps.source,
       charts: { charts: deps.charts, allowRepo: allowed }, decryptionKeys: once(() => decryptionKeysFor(project, app, deps.decryptionKeys)),
       allowRemoteBases: allowed, allowLocalRepos: deps.source.allowsLocalRepos?.() === true, agentNamespace: deps.agentNamespace, renderTree: deps.render,
+      ...(deps.limits ? { limits: deps.limits } : {}),
       ...(capabilities ? { capabilities } : {}),
     });
     deps.renderCache.set(renderKey, render);

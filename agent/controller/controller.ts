@@ -157,6 +157,7 @@ export class Controller {
       credentialName: (url) => this.opts.source.credentialName?.(url),
       ...(source.changedFiles ? { changedFiles: source.changedFiles.bind(source) } : {}),
       ...(source.treeEntries ? { treeEntries: source.treeEntries.bind(source) } : {}),
+      ...(source.plainFiles ? { plainFiles: source.plainFiles.bind(source) } : {}),
     };
   }
 

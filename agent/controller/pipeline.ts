@@ -114,12 +114,13 @@ export async function desiredState(req: DesiredStateRequest, deps: PipelineDeps)
   req.onContext?.(ctx);
   const resolved = await stage("Fetching source", () => resolveRevisions(req.revisionsOf ?? req.app, req.freshness ?? { kind: "fresh" }, deps));
   req.onResolved?.(resolved);
-  const render = withRenderLimits(renderApplication, deps.limits ?? DEFAULT_RENDER_LIMITS);
+  const limits = deps.limits ?? DEFAULT_RENDER_LIMITS;
+  const render = withRenderLimits(renderApplication, limits);
   const repeated: string[] = [];
   const { desired, planned } = await inTurn(deps.turns, "start", async () => {
     const desired = await stage("Building manifests", async () => {
       const capabilities = await capabilitiesOf(ctx);
-      return await build(req.app, resolved, { ...deps, render, ...(capabilities ? { capabilities } : {}) }, ctx.project);
+      return await build(req.app, resolved, { ...deps, render, limits, ...(capabilities ? { capabilities } : {}) }, ctx.project);
     });
     return { desired, planned: await stage("Planning", () => planDesired(req.app, desired, ctx.destination?.cluster, (m) => repeated.push(m))) };
   });

@@ -76,7 +76,7 @@ async function keysOf(keys: AgeKeys): Promise<readonly string[]> {
 }
 
 /** SOPS decryption whose keys are read when the first encrypted file asks for them. */
-function lazyDecryptor(keys: AgeKeys): DecryptFn {
+export function lazyDecryptor(keys: AgeKeys): DecryptFn {
   return async (text, file, format) => sopsDecryptor({ ageKeys: await keysOf(keys) })(text, file, format);
 }
 

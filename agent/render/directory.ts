@@ -74,12 +74,46 @@ interface Found {
 
 /** Manifest files under `base`, relative to it with `/` separators, sorted. */
 async function listManifestFiles(base: string, directory: DirectorySource, where: Omit<Walk, "recurse">): Promise<Found[]> {
+  return chosen(await walk(base, "", { ...where, recurse: directory.recurse === true }), directory);
+}
+
+/** The files `directory.include` / `directory.exclude` keep (exclude wins), in path order. */
+function chosen<F extends { readonly rel: string }>(files: readonly F[], directory: DirectorySource): F[] {
   const include = directory.include ? compileGlob(directory.include, "include") : undefined;
   const exclude = directory.exclude ? compileGlob(directory.exclude, "exclude") : undefined;
-  const files = await walk(base, "", { ...where, recurse: directory.recurse === true });
   return files
     .filter(({ rel }) => exclude?.test(rel) !== true && include?.test(rel) !== false)
     .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+/** What {@link renderFiles} renders: a plain directory's files, already read. */
+export interface FilesRenderInput {
+  /** `spec.source.path`. */
+  readonly path: string;
+  /** Every regular file under it, paths relative to it with `/` separators; no symlink, no Jsonnet. */
+  readonly files: readonly { readonly path: string; readonly text: string }[];
+  readonly directory?: DirectorySource;
+  readonly decrypt?: DecryptFn;
+}
+
+/**
+ * {@link renderDirectory} of files already in memory (read from the mirror's objects): the same files
+ * chosen (hidden entries skipped at every level, subdirectories only with `directory.recurse`,
+ * include / exclude), in the same order, parsed the same way.
+ */
+export async function renderFiles(input: FilesRenderInput): Promise<RenderedObject[]> {
+  const sourcePath = normalizeSourcePath(input.path);
+  const recurse = input.directory?.recurse === true;
+  const manifests = input.files.filter(({ path }) => {
+    const parts = path.split("/");
+    return !parts.some((p) => p.startsWith(".")) && (recurse || parts.length === 1) && MANIFEST_FILE.test(parts.at(-1)!);
+  });
+  const objects: RenderedObject[] = [];
+  for (const { rel, text } of chosen(manifests.map((f) => ({ rel: f.path, text: f.text })), input.directory ?? {})) {
+    const file = sourcePath === "" ? rel : `${sourcePath}/${rel}`;
+    objects.push(...(await renderFile({ file, text, decrypt: input.decrypt })));
+  }
+  return objects;
 }
 
 /** Where a walk happens: the checkout root (the bound for symlinks) and the source path inside it. */

@@ -44,6 +44,12 @@ export function renderTooLarge(what: { file: string; limit: number; flag: string
     "split the manifests into several applications, or raise the limit and the agent's memory together", { object: what.file, retryable: false });
 }
 
+/** RenderTooLarge for the file `child` (relative to the source path `path`) of `size` bytes. */
+export function fileTooLarge(path: string, child: string, size: number, limits: RenderLimits): TetherError {
+  const file = [path.replace(/^\.?\/?|\/+$/g, ""), child].filter((p) => p !== "").join("/");
+  return renderTooLarge({ file, limit: limits.maxFileBytes, flag: "--max-file-size", detail: `the file is ${shown(size)}` });
+}
+
 /** Throws RenderTooLarge for the first file under `root/path` larger than the limit (symlinks not followed). */
 export async function checkFileSizes(root: string, path: string, limits: RenderLimits): Promise<void> {
   const base = await safeJoin(root, path);
@@ -54,10 +60,7 @@ export async function checkFileSizes(root: string, path: string, limits: RenderL
       else if (entry.isFile()) {
         // One synchronous lstat per file: the promise API's cost ten times the CPU, for every file of every render.
         const { size } = lstatSync(join(dir, entry.name));
-        if (size > limits.maxFileBytes) {
-          const file = [path.replace(/^\.?\/?|\/+$/g, ""), child].filter((p) => p !== "").join("/");
-          throw renderTooLarge({ file, limit: limits.maxFileBytes, flag: "--max-file-size", detail: `the file is ${shown(size)}` });
-        }
+        if (size > limits.maxFileBytes) throw fileTooLarge(path, child, size, limits);
       }
     }
   };

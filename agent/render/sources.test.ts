@@ -66,3 +66,55 @@ describe("renderSources' trees", () => {
     }
   });
 });
+
+describe("renderSources of a plain directory from Git's files", () => {
+  const cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-git\n";
+  const FILES: Record<string, Record<string, string>> = {
+    plain: { "cm.yaml": cm, "README.md": "docs\n" },
+    kust: { "kustomization.yaml": "resources: []\n", "cm.yaml": cm },
+    chart: { "Chart.yaml": "name: c\n", "cm.yaml": cm },
+    overridden: { ".argocd-source-a.yaml": "directory: {recurse: true}\n", "cm.yaml": cm },
+    jsonnet: { "main.jsonnet": "{}\n" },
+    big: { "cm.yaml": cm, "huge.yaml": "x".repeat(200) },
+  };
+  const limits = { maxFileBytes: 80, maxRenderBytes: 1_000_000 };
+  const render = async (source: ApplicationSource, opts: { limits?: typeof limits } = { limits }) => {
+    const calls: string[] = [];
+    const tree = (kind: string) => {
+      calls.push(kind);
+      return Promise.resolve({ dir: "/nonexistent", cleanup: () => Promise.resolve() });
+    };
+    const trees: GitTrees = {
+      resolve: () => Promise.resolve("a".repeat(40)), checkout: () => tree("own"), sharedTree: () => tree("shared"),
+      plainFiles: (_url, _commit, dir, max) => Promise.resolve(Object.entries(FILES[dir] ?? {})
+        .map(([path, text]) => (text.length > max ? { path, size: text.length } : { path, size: text.length, text }))),
+    };
+    const app: Application = { metadata: { name: "a" }, spec: { source, destination: { namespace: "ns" } } };
+    const result = await renderSources({ app, sources: [source], revisions: ["a".repeat(40)], git: trees, charts: {} as DependencyFetch,
+      decryptionKeys: [], agentNamespace: "tether", renderTree: () => Promise.resolve([]), ...opts })
+      .then((r) => r.objects.map((o) => `${o.file}#${o.manifest.metadata.name ?? ""}`), (err: Error) => `error: ${err.message}`);
+    return { result, calls };
+  };
+
+  it("renders plain manifests without a tree", async () => {
+    expect(await render(git({ path: "plain" }))).toEqual({ result: ["plain/cm.yaml#from-git"], calls: [] });
+    // Named a directory source, a kustomization file is one more file (here excluded), as on disk.
+    expect(await render(git({ path: "kust", directory: { exclude: "kustomization.yaml" } }))).toEqual({ result: ["kust/cm.yaml#from-git"], calls: [] });
+  });
+
+  it.each([
+    ["a kustomization", "kust"], ["a Chart.yaml", "chart"], ["an override file", "overridden"], ["a Jsonnet file", "jsonnet"],
+  ])("renders from a tree when the directory holds %s", async (_, path) => {
+    expect((await render(git({ path }))).calls).toEqual(["shared"]);
+  });
+
+  it("renders from a tree without the render limits (a caller with a renderer of its own)", async () => {
+    expect((await render(git({ path: "plain" }), {})).calls).toEqual(["shared"]);
+  });
+
+  it("refuses a file over --max-file-size by name, before rendering", async () => {
+    const { result, calls } = await render(git({ path: "big" }));
+    expect(calls).toEqual([]);
+    expect(result).toMatch(/^error: .*big\/huge\.yaml.*--max-file-size/);
+  });
+});

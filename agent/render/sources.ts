@@ -9,10 +9,14 @@ import { TetherError } from "../errors.ts";
 import { safeJoin } from "../source/safe-join.ts";
 import { adoptArgoCdManifests } from "./argocd.ts";
 import { adoptKargoManifests } from "./kargo.ts";
-import { withOverrides } from "./override.ts";
-import { detectType, explicitType, renderApplication, type AgeKeys, type ApplicationRenderInput } from "./application.ts";
+import { overrideFiles, withOverrides } from "./override.ts";
+import { detectType, explicitType, lazyDecryptor, renderApplication, type AgeKeys, type ApplicationRenderInput } from "./application.ts";
 import type { DependencyFetch } from "./chart-deps.ts";
 import { renderChart } from "./chart.ts";
+import { renderFiles } from "./directory.ts";
+import { isJsonnetFile } from "./jsonnet.ts";
+import { KUSTOMIZATION_FILES } from "./kustomize.ts";
+import { checkRenderedSize, fileTooLarge, type RenderLimits } from "./limits.ts";
 import type { Capabilities, RenderedObject } from "./types.ts";
 
 /** A commit's tree in a throwaway directory (the Kustomize renderer edits it). */
@@ -34,6 +38,18 @@ export interface GitTrees {
    * only it, if it is a directory of plain files.
    */
   sharedTree?(repoURL: string, commit: string, dir?: string): Promise<SourceTree>;
+  /**
+   * The regular files under `dir` of a commit, read without a tree on disk (GitSource.plainFiles);
+   * undefined when the directory holds anything else. A file over `maxFileBytes` comes without its text.
+   */
+  plainFiles?(repoURL: string, commit: string, dir: string, maxFileBytes: number): Promise<readonly PlainFile[] | undefined>;
+}
+
+/** A file of a plain directory, read from Git. */
+export interface PlainFile {
+  readonly path: string;
+  readonly size: number;
+  readonly text?: string;
 }
 
 export interface SourcesRenderInput {
@@ -58,6 +74,11 @@ export interface SourcesRenderInput {
   readonly agentNamespace: string;
   /** Renders one Git source's tree; the agent wraps {@link renderApplication} in its render limits. */
   readonly renderTree?: (input: ApplicationRenderInput) => Promise<RenderedObject[]>;
+  /**
+   * The limits `renderTree` applies. Given, a plain directory is rendered from Git's objects under
+   * them, without a tree on disk (when `git.plainFiles` reads it).
+   */
+  readonly limits?: RenderLimits;
   /** The destination's version and APIs, for Helm's `.Capabilities`; absent without a cluster. */
   readonly capabilities?: Capabilities;
 }
@@ -102,6 +123,8 @@ export async function renderSources(input: SourcesRenderInput): Promise<SourcesR
   if (input.revisions.length !== input.sources.length) {
     throw new Error(`internal: ${input.revisions.length} revisions for ${input.sources.length} sources`);
   }
+  const inMemory = await plainDirectory(input);
+  if (inMemory !== undefined) return adopted([inMemory], input);
   const trees = new Map<number, SourceTree>();
   try {
     for (const [i, source] of input.sources.entries()) {
@@ -112,12 +135,47 @@ export async function renderSources(input: SourcesRenderInput): Promise<SourcesR
     for (const [i, source] of input.sources.entries()) {
       perSource.push(await renderOne({ input, source: pinned(source, input.revisions[i]!), tree: trees.get(i), valueRoots }));
     }
-    const adopted = adoptArgoCdManifests(mergeObjects(perSource), { namespace: input.agentNamespace });
-    const kargo = adoptKargoManifests(adopted.objects);
-    return { objects: kargo.objects, warnings: [...adopted.warnings, ...kargo.warnings] };
+    return adopted(perSource, input);
   } finally {
     for (const tree of trees.values()) await tree.cleanup();
   }
+}
+
+/** The sources' objects merged, rendered Argo CD and Kargo objects adopted. */
+function adopted(perSource: readonly (readonly RenderedObject[])[], input: SourcesRenderInput): SourcesRender {
+  const argo = adoptArgoCdManifests(mergeObjects(perSource), { namespace: input.agentNamespace });
+  const kargo = adoptKargoManifests(argo.objects);
+  return { objects: kargo.objects, warnings: [...argo.warnings, ...kargo.warnings] };
+}
+
+/**
+ * One Git source whose path is a directory of plain manifests (regular files only; no kustomization,
+ * Chart.yaml, Jsonnet or override file): rendered from the mirror's objects under the render limits,
+ * without writing its files to a tree and reading them back (a first sync's thousands of files, most of
+ * a push's disk work). Undefined when anything else: the source then renders from a tree.
+ */
+async function plainDirectory(input: SourcesRenderInput): Promise<RenderedObject[] | undefined> {
+  const [source] = input.sources;
+  const { limits, git } = input;
+  if (limits === undefined || git.plainFiles === undefined || input.sources.length !== 1 || source === undefined
+    || source.chart !== undefined || source.ref !== undefined || source.path === undefined) return undefined;
+  const app = withSource(input.app, source);
+  const type = explicitType(app);
+  if (type !== undefined && type !== "directory") return undefined;
+  const files = await git.plainFiles(source.repoURL, input.revisions[0]!, source.path, limits.maxFileBytes);
+  if (files === undefined) return undefined;
+  const top = new Set(files.filter((f) => !f.path.includes("/")).map((f) => f.path));
+  const toolFiles = type === undefined ? [...KUSTOMIZATION_FILES, "Chart.yaml"] : [];
+  if ([...toolFiles, ...overrideFiles(app.metadata?.name ?? "")].some((f) => top.has(f)) || files.some((f) => isJsonnetFile(f.path))) return undefined;
+  const read: { path: string; text: string }[] = [];
+  for (const file of files) {
+    if (file.text === undefined) throw fileTooLarge(source.path, file.path, file.size, limits);
+    read.push({ path: file.path, text: file.text });
+  }
+  const objects = await renderFiles({ path: source.path, files: read, decrypt: lazyDecryptor(input.decryptionKeys),
+    ...(source.directory ? { directory: source.directory } : {}) });
+  checkRenderedSize(objects, source.path, limits);
+  return objects;
 }
 
 /**

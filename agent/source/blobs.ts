@@ -11,14 +11,16 @@ const IDLE_MS = 30_000;
 /** Blobs asked at once: their contents are held until written, so a huge directory streams through. */
 const IN_FLIGHT = 64;
 
-/** An object as `git cat-file` gives it. */
+/** An object as `git cat-file` gives it; without `content` when it was larger than the read allowed. */
 export interface GitObject {
   readonly oid: string;
   readonly type: string;
-  readonly content: Buffer;
+  readonly size: number;
+  readonly content?: Buffer;
 }
 
 interface Pending {
+  readonly maxBytes: number;
   readonly resolve: (data: GitObject | undefined) => void;
   readonly reject: (err: Error) => void;
 }
@@ -28,6 +30,8 @@ interface Session {
   readonly child: ReturnType<typeof startCatFile>;
   readonly pending: Pending[];
   buffered: Buffer;
+  /** Bytes of an object too large to keep (and its newline) still to pass by unkept. */
+  skipping: number;
 }
 
 /** One `git cat-file --batch` of one repository, started on first read and ended when idle. */
@@ -37,14 +41,17 @@ export class ObjectReader {
 
   constructor(private readonly gitDir: string) {}
 
-  /** The object `spec` names (an id, `<commit>:<path>`, `<commit>^{tree}`); undefined when there is none. */
-  read(spec: string): Promise<GitObject | undefined> {
+  /**
+   * The object `spec` names (an id, `<commit>:<path>`, `<commit>^{tree}`); undefined when there is none.
+   * Content over `maxBytes` is not kept: the object comes without it (its size says why).
+   */
+  read(spec: string, maxBytes = Infinity): Promise<GitObject | undefined> {
     if (spec.includes("\n") || spec === "") return Promise.reject(new Error(`internal: not an object name: '${spec}'`));
     clearTimeout(this.idle);
     const session = this.session ?? this.start();
     if (session.pending.length === 0) hold(session, true);
     return new Promise((resolve, reject) => {
-      session.pending.push({ resolve, reject });
+      session.pending.push({ maxBytes, resolve, reject });
       session.child.stdin.write(`${spec}\n`);
     });
   }
@@ -58,7 +65,7 @@ export class ObjectReader {
 
   private start(): Session {
     const child = startCatFile(this.gitDir);
-    const session: Session = { child, pending: [], buffered: Buffer.alloc(0) };
+    const session: Session = { child, pending: [], buffered: Buffer.alloc(0), skipping: 0 };
     this.session = session;
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => { stderr = (stderr + d.toString("utf8")).slice(-2000); });
@@ -74,17 +81,31 @@ export class ObjectReader {
 
   /** Parses `<oid> <type> <size>\n<content>\n` (or `<oid> missing\n`) answers as they stream in. */
   private received(session: Session, data: Buffer): void {
+    if (session.skipping > 0) {
+      const skipped = Math.min(session.skipping, data.length);
+      session.skipping -= skipped;
+      data = data.subarray(skipped);
+    }
     session.buffered = session.buffered.length === 0 ? data : Buffer.concat([session.buffered, data]);
     for (;;) {
       const eol = session.buffered.indexOf(10);
       if (eol < 0) return;
       const header = session.buffered.subarray(0, eol).toString("utf8").split(" ");
+      const maxBytes = session.pending[0]?.maxBytes ?? Infinity;
       let object: GitObject | undefined;
       if (header.length === 3 && header[1] !== "missing") {
         const size = Number(header[2]);
-        if (session.buffered.length < eol + 1 + size + 1) return;
-        object = { oid: header[0]!, type: header[1]!, content: Buffer.from(session.buffered.subarray(eol + 1, eol + 1 + size)) };
-        session.buffered = session.buffered.subarray(eol + 1 + size + 1);
+        if (size > maxBytes) {
+          // Passed by as it streams in, never held: the reader asked for its size only.
+          object = { oid: header[0]!, type: header[1]!, size };
+          const here = Math.min(session.buffered.length - eol - 1, size + 1);
+          session.skipping = size + 1 - here;
+          session.buffered = session.buffered.subarray(eol + 1 + here);
+        } else {
+          if (session.buffered.length < eol + 1 + size + 1) return;
+          object = { oid: header[0]!, type: header[1]!, size, content: Buffer.from(session.buffered.subarray(eol + 1, eol + 1 + size)) };
+          session.buffered = session.buffered.subarray(eol + 1 + size + 1);
+        }
       } else {
         session.buffered = session.buffered.subarray(eol + 1);
       }
@@ -136,7 +157,7 @@ export async function listDirectory(reader: ObjectReader, commit: string, dir: s
   const entries: ListedEntry[] = [];
   const walk = async (spec: string, prefix: string): Promise<void> => {
     const tree = await reader.read(spec);
-    if (tree?.type !== "tree") return;
+    if (tree?.type !== "tree" || tree.content === undefined) return;
     const idBytes = tree.oid.length / 2;
     const subtrees: Promise<void>[] = [];
     const { content } = tree;
@@ -169,7 +190,7 @@ export async function writeBlobs(reader: ObjectReader, root: string, entries: re
     const chunk = entries.slice(i, i + IN_FLIGHT);
     await Promise.all(chunk.map(async (entry) => {
       const blob = await reader.read(entry.object);
-      if (blob?.type !== "blob") throw new Error(`object ${entry.object} (${entry.path}) is not a blob of the mirror`);
+      if (blob?.type !== "blob" || blob.content === undefined) throw new Error(`object ${entry.object} (${entry.path}) is not a blob of the mirror`);
       writeFileSync(join(root, entry.path), blob.content, { mode: entry.mode === "100755" ? 0o755 : 0o644 });
     }));
   }

@@ -305,6 +305,26 @@ export class GitSource {
   }
 
   /**
+   * The regular files under `dir` of `commit` (`dir` repository-relative, not the root; paths returned
+   * relative to it), read from the mirror's objects without touching the disk: what a plain directory
+   * renders from. Undefined when `dir` is no directory of the commit or holds anything but regular files
+   * (a symlink, a submodule). A file over `maxFileBytes` comes without its text, and is never held whole.
+   */
+  async plainFiles(url: string, commit: string, dir: string, maxFileBytes: number): Promise<PlainFile[] | undefined> {
+    const clean = cleanPath(dir);
+    if (clean === "" || dir.split(/[\\/]/).includes("..") || !FULL_SHA.test(commit)) return undefined;
+    const entries = await this.treeEntries(url, commit, clean);
+    if (entries.length === 0 || !entries.every(plainFile)) return undefined;
+    const reader = await this.objects(this.repoOf(url));
+    return await Promise.all(entries.map(async (entry): Promise<PlainFile> => {
+      const blob = await reader.read(entry.object, maxFileBytes);
+      if (blob?.type !== "blob") throw new Error(`object ${entry.object} (${entry.path}) is not a blob of the mirror of ${url}`);
+      const path = entry.path.slice(clean.length + 1);
+      return blob.content === undefined ? { path, size: blob.size } : { path, size: blob.size, text: blob.content.toString("utf8") };
+    }));
+  }
+
+  /**
    * The files that differ between two fetched commits of `url` (full SHAs; both sides of a rename),
    * repository-relative: what a push changed, when its payload did not say.
    */
@@ -522,6 +542,13 @@ function treeOfListing(out: string): ListedEntry[] {
     const [mode = "", type = "", object = ""] = line.slice(0, tab).split(" ");
     return { mode, type, object, path: line.slice(tab + 1) };
   });
+}
+
+/** A regular file of a plain directory as {@link GitSource.plainFiles} reads it; `text` absent when over the size asked. */
+export interface PlainFile {
+  readonly path: string;
+  readonly size: number;
+  readonly text?: string;
 }
 
 /** A regular file at a plain relative path: what {@link writeBlobs} writes as `git archive` would. */

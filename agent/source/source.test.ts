@@ -473,3 +473,51 @@ describe("safeJoin", () => {
     expect((err as TetherError).message).not.toContain(root);
   });
 });
+
+describe("GitSource.plainFiles", () => {
+  let repo: string;
+  let commit: string;
+  const big = "x".repeat(200_000);
+  beforeAll(async () => {
+    repo = join(work, "plain");
+    await mkdir(repo);
+    git(repo, "init", "-q", "-b", "main");
+    await mkdir(join(repo, "linked"));
+    await symlink("../plain-app/a.yaml", join(repo, "linked", "a.yaml"));
+    commit = await commitFiles(repo, {
+      "plain-app/a.yaml": "a: 1\n", "plain-app/big.yaml": big, "plain-app/nested/z.yaml": "z: 26\n", "plain-app/.hidden": "h\n",
+      "other/b.yaml": "b: 2\n",
+    }, "plain files");
+  });
+
+  const url = () => pathToFileURL(repo).href;
+
+  it("reads a directory's regular files from the mirror, paths relative to it", async () => {
+    await source.fetch(url());
+    const files = await source.plainFiles(url(), commit, "plain-app/", 1_000_000);
+    expect(files?.map((f) => [f.path, f.size, f.text?.length])).toEqual([
+      [".hidden", 2, 2], ["a.yaml", 5, 5], ["big.yaml", big.length, big.length], ["nested/z.yaml", 6, 6],
+    ]);
+    expect(files?.find((f) => f.path === "nested/z.yaml")?.text).toBe("z: 26\n");
+  });
+
+  it("leaves out the text of a file over the size asked, and reads the files after it intact", async () => {
+    await source.fetch(url());
+    const files = await source.plainFiles(url(), commit, "plain-app", 1000);
+    expect(files?.find((f) => f.path === "big.yaml")).toEqual({ path: "big.yaml", size: big.length });
+    expect(files?.find((f) => f.path === "nested/z.yaml")?.text).toBe("z: 26\n");
+    // The stream stays in step after the unkept object: a later read gets its own answer.
+    expect((await source.plainFiles(url(), commit, "other", 1000))?.map((f) => f.text)).toEqual(["b: 2\n"]);
+  });
+
+  it.each([
+    ["a directory holding a symlink", "linked"],
+    ["the root", ""],
+    ["a path that is not in the commit", "missing"],
+    ["a file, not a directory", "other/b.yaml"],
+    ["a path leaving the repository", "../plain-app"],
+  ])("answers nothing for %s (the render then reads a tree on disk)", async (_, dir) => {
+    await source.fetch(url());
+    expect(await source.plainFiles(url(), commit, dir, 1_000_000)).toBeUndefined();
+  });
+});
