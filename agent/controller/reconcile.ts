@@ -20,7 +20,7 @@ import { isSelected } from "../apply/selection.ts";
 import { sharedMessage } from "../apply/ownership.ts";
 import { applyAll, pruneAll, waveOfLive, type SharedObject } from "../apply/sync.ts";
 import { waveGate } from "../apply/tasks.ts";
-import { compare } from "../diff/index.ts";
+import { isSynced } from "../diff/index.ts";
 import { respectIgnored } from "../diff/ignore.ts";
 import { ignoresExtraneous } from "../diff/options.ts";
 import { droppedFields } from "../diff/owned.ts";
@@ -197,10 +197,10 @@ async function isInSync(ctx: Context, pair: Pair, deps: ReconcileDeps): Promise<
   if (!live) return false;
   const { ignoreDifferences } = ctx;
   if (!appliedAsGit(planned, live)) return false;
-  if (compare({ desired: planned.manifest, live, ignoreDifferences }).status === "Synced") return true;
+  if (isSynced({ desired: planned.manifest, live, ignoreDifferences })) return true;
   if (deps.memo.unchangedSinceApply(ctx.app, planned, live)) return true;
   const predicted = await ctx.writer.apply(planned.manifest, { dryRun: true, validate: planned.options.validate });
-  const synced = compare({ desired: planned.manifest, live, predicted, ignoreDifferences }).status === "Synced";
+  const synced = isSynced({ desired: planned.manifest, live, predicted, ignoreDifferences });
   if (synced) deps.memo.remember(ctx.app, planned, live);
   return synced;
 }

@@ -1,6 +1,7 @@
 import type { Manifest, ResourceIgnoreDifferences } from "../api/types.ts";
+import { ruleMatches } from "./ignore.ts";
 import { escapeToken, isEmptyCollection, isObject } from "./json.ts";
-import { normalize } from "./normalize.ts";
+import { LAST_APPLIED_ANNOTATION, normalize, SERVER_METADATA } from "./normalize.ts";
 
 export interface CompareInput {
   /** The object as rendered from Git. */
@@ -46,6 +47,76 @@ export function compare(input: CompareInput): CompareResult {
 }
 
 /**
+ * `compare(input).status === "Synced"`, for a caller that needs only the verdict (the reconcile's
+ * compare of every object). Most objects are unchanged: for them a walk of Git's fields beside the
+ * live object answers without copying or normalizing either; whatever it cannot vouch for (a field
+ * that differs, an ignoreDifferences rule, a Secret's stringData, a dry-run result) goes to compare().
+ */
+export function isSynced(input: CompareInput): boolean {
+  if (input.live === undefined) return false;
+  if (input.predicted === undefined && walkSynced(input.desired, input.live, input.ignoreDifferences ?? [])) return true;
+  return compare(input).status === "Synced";
+}
+
+/**
+ * Whether every field `desired` sets has that value in `live`, as compare() would find it without a
+ * dry-run: what normalize() removes (server metadata, status, the last-applied annotation, null
+ * fields) is skipped on Git's side, `cpu: 1` equals `"1"`, an empty map or list equals an absent one,
+ * lists compare by position and length. False means "not vouched for", not OutOfSync: anything
+ * normalize() would change on the live side within Git's fields (a null live), any ignoreDifferences
+ * rule matching the object, and a Secret's stringData answer false. Exported for its tests.
+ */
+export function walkSynced(desired: Manifest, live: Manifest, ignoreDifferences: readonly ResourceIgnoreDifferences[]): boolean {
+  if (!isObject(desired) || !isObject(live)) return false;
+  if (desired.kind === "Secret" && desired.apiVersion === "v1" && (desired as { stringData?: unknown }).stringData !== undefined) return false;
+  if (ignoreDifferences.some((rule) => ruleMatches(rule, live))) return false;
+  for (const key of Object.keys(desired)) {
+    if (key === "status") continue;
+    const value = (desired as Record<string, unknown>)[key];
+    const ok = key === "metadata" && isObject(value) && isObject(live.metadata) ? metadataCovered(value, live.metadata) : fieldCovered(value, live, key);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Git's metadata beside live's, without what normalize() removes from both. */
+function metadataCovered(desired: Record<string, unknown>, live: Record<string, unknown>): boolean {
+  for (const key of Object.keys(desired)) {
+    if ((SERVER_METADATA as readonly string[]).includes(key)) continue;
+    const value = desired[key];
+    if (key === "annotations" && isObject(value)) {
+      const annotations = Object.keys(value).filter((k) => k !== LAST_APPLIED_ANNOTATION);
+      if (annotations.length === 0) continue;
+      const liveAnnotations = live.annotations;
+      if (!isObject(liveAnnotations) || !annotations.every((k) => fieldCovered(value[k], liveAnnotations, k))) return false;
+    } else if (!fieldCovered(value, live, key)) return false;
+  }
+  return true;
+}
+
+/** Whether Git's `value` for `key` is what `live` holds there, as overlay() then diffPointers() would find it. */
+function fieldCovered(value: unknown, live: Record<string, unknown>, key: string): boolean {
+  // null is "no opinion": normalize() drops it from Git's side.
+  if (value === null) return true;
+  const present = Object.hasOwn(live, key);
+  if (!present) return isEmptyCollection(value);
+  return covered(value, live[key]);
+}
+
+function covered(desired: unknown, live: unknown): boolean {
+  if (isObject(desired)) {
+    if (!isObject(live)) return false;
+    for (const key of Object.keys(desired)) if (!fieldCovered(desired[key], live, key)) return false;
+    return true;
+  }
+  if (Array.isArray(desired)) {
+    // A null list item is kept by normalize(): left to compare().
+    return Array.isArray(live) && live.length === desired.length && desired.every((item: unknown, i) => item !== null && covered(item, live[i]));
+  }
+  return isScalar(desired) && isScalar(live) && String(desired) === String(live);
+}
+
+/**
  * Live with desired laid over it: every field desired sets wins, every other live field stays
  * (the server filled it in). Lists are matched by position, objects inside them the same way.
  * An empty list or map desired where live has none is what the server stores as nothing.
@@ -54,7 +125,7 @@ function overlay(live: unknown, desired: unknown): unknown {
   if (isObject(live) && isObject(desired)) {
     const merged = { ...live };
     for (const [key, value] of Object.entries(desired)) {
-      if (isEmptyCollection(value) && !(key in live)) continue;
+      if (isEmptyCollection(value) && !Object.hasOwn(live, key)) continue;
       merged[key] = overlay(live[key], value);
     }
     return merged;

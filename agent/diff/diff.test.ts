@@ -49,6 +49,14 @@ describe("normalize", () => {
     expect(normalize(fixture("secret-desired")).stringData).toBeUndefined();
   });
 
+  it("keeps null list items and a member named __proto__ as data, as the API server returns them", () => {
+    const odd = JSON.parse('{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"spec":{"args":[null,"a"],"__proto__":{"b":1}}}') as Manifest;
+    const spec = normalize(odd).spec as Record<string, unknown>;
+    expect(spec.args).toEqual([null, "a"]);
+    expect(Object.keys(spec)).toEqual(["args", "__proto__"]);
+    expect(Object.getPrototypeOf(spec)).toBe(Object.prototype);
+  });
+
   it("does not change the object it is given", () => {
     const before = structuredClone(live);
     normalize(live, { ignoreDifferences: [{ group: "apps", kind: "Deployment", jsonPointers: ["/spec/replicas"] }] });

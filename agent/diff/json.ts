@@ -20,5 +20,6 @@ export function groupOf(apiVersion: string): string {
 
 /** One RFC 6901 reference token, escaped (`~` as `~0`, `/` as `~1`). */
 export function escapeToken(token: string): string {
+  if (!token.includes("~") && !token.includes("/")) return token;
   return token.replaceAll("~", "~0").replaceAll("/", "~1");
 }

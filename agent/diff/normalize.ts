@@ -3,7 +3,7 @@ import { removeIgnoredFields } from "./ignore.ts";
 import { isEmptyCollection, isObject, type JsonObject } from "./json.ts";
 
 /** Metadata the API server owns: it differs between any two reads and says nothing about drift. */
-const SERVER_METADATA = [
+export const SERVER_METADATA = [
   "managedFields",
   "resourceVersion",
   "uid",
@@ -34,9 +34,7 @@ export interface NormalizeOptions {
  * `data` as the API server stores it. Ignored fields are removed last.
  */
 export function normalize(obj: Manifest, opts: NormalizeOptions = {}): Manifest {
-  const copy = structuredClone(obj);
-  dropNulls(copy);
-  delete copy.status;
+  const copy = comparable(obj);
   if (isObject(copy.metadata)) normalizeMetadata(copy.metadata);
   if (copy.kind === "Secret" && copy.apiVersion === "v1") foldStringData(copy);
   removeIgnoredFields(copy, opts.ignoreDifferences ?? [], opts.matchAgainst ?? obj);
@@ -72,13 +70,43 @@ function foldStringData(secret: JsonObject): void {
   delete secret.stringData;
 }
 
-function dropNulls(node: unknown): void {
-  if (Array.isArray(node)) {
-    for (const item of node) dropNulls(item);
-  } else if (isObject(node)) {
-    for (const [key, value] of Object.entries(node)) {
-      if (value === null) delete node[key];
-      else dropNulls(value);
-    }
+/**
+ * A copy without `status`, server metadata and `null` members of objects (null list items stay), made
+ * in one pass: what is dropped is never copied (managedFields are most of a small live object).
+ */
+function comparable(obj: Manifest): Manifest {
+  const copy: JsonObject = {};
+  for (const key of Object.keys(obj)) {
+    const value = (obj as JsonObject)[key];
+    if (key === "status" || value === null) continue;
+    put(copy, key, key === "metadata" && isObject(value) ? withoutServerMetadata(value) : withoutNulls(value));
   }
+  return copy as Manifest;
+}
+
+function withoutServerMetadata(metadata: JsonObject): JsonObject {
+  const copy: JsonObject = {};
+  for (const key of Object.keys(metadata)) {
+    const value = metadata[key];
+    if (value !== null && !(SERVER_METADATA as readonly string[]).includes(key)) put(copy, key, withoutNulls(value));
+  }
+  return copy;
+}
+
+/** A copy of a JSON value without the `null` members of its objects (a template's "no opinion"). */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isObject(value)) return value;
+  const copy: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const member = value[key];
+    if (member !== null) put(copy, key, withoutNulls(member));
+  }
+  return copy;
+}
+
+/** A member set as data: `__proto__` from JSON is a field like any other, never the copy's prototype. */
+function put(copy: JsonObject, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  else copy[key] = value;
 }

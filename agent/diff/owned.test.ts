@@ -51,4 +51,15 @@ describe("droppedFields", () => {
     expect(droppedFields(desired, live, "kubectl")).toEqual([]);
     expect(droppedFields({ ...desired, apiVersion: "apps/v1beta2" }, live)).toEqual([]);
   });
+
+  it.each([
+    ["a label whose name has a slash", { metadata: { name: "web", labels: {} }, spec: { replicas: 2, template: { spec: { nodeSelector: { disk: "ssd" }, containers: [container] } } } },
+      ["/metadata/labels/tether.dev~1app"]],
+    ["two fields at once, each by its own path", { metadata: { name: "web", labels: { "tether.dev/app": "a" } }, spec: { template: { spec: { containers: [container] } } } },
+      ["/spec/replicas", "/spec/template/spec/nodeSelector"]],
+    ["a whole list item", { metadata: { name: "web", labels: { "tether.dev/app": "a" } }, spec: { replicas: 2, template: { spec: { nodeSelector: { disk: "ssd" }, containers: [] } } } },
+      ['/spec/template/spec/containers/k:{"name":"app"}']],
+  ])("names %s", (_what, desired, dropped) => {
+    expect(droppedFields({ apiVersion: "apps/v1", kind: "Deployment", ...desired }, live)).toEqual(dropped);
+  });
 });

@@ -16,30 +16,41 @@ interface ManagedFieldsEntry {
 export function droppedFields(desired: Manifest, live: Manifest, manager = FIELD_MANAGER): string[] {
   const entries = (live.metadata.managedFields ?? []) as ManagedFieldsEntry[];
   const ours = entries.find((e) => e.manager === manager && e.operation === "Apply" && e.apiVersion === desired.apiVersion);
-  return ours?.fieldsV1 ? missing(ours.fieldsV1, desired, "") : [];
+  const out: string[] = [];
+  if (ours?.fieldsV1) missing(ours.fieldsV1, desired, { tokens: [], out });
+  return out;
 }
 
-/** Walks a fieldsV1 set beside the desired value and returns where the desired value has no such field. */
-function missing(fields: Record<string, unknown>, desired: unknown, path: string): string[] {
-  const out: string[] = [];
+/** Where a walk is (its pointer's tokens, escaped) and what it found; the pointer is joined only for a field that is missing. */
+interface Walk {
+  readonly tokens: string[];
+  readonly out: string[];
+}
+
+/** Walks a fieldsV1 set beside the desired value and records where the desired value has no such field. */
+function missing(fields: Record<string, unknown>, desired: unknown, walk: Walk): void {
   for (const [key, sub] of Object.entries(fields)) {
     if (key === ".") continue;
     const children = isObject(sub) ? sub : {};
     if (key.startsWith("f:")) {
-      const name = key.slice(2);
-      const value = isObject(desired) ? desired[name] : undefined;
-      if (value === undefined) out.push(`${path}/${escapeToken(name)}`);
-      else out.push(...missing(children, value, `${path}/${escapeToken(name)}`));
+      const value = isObject(desired) ? desired[key.slice(2)] : undefined;
+      within(walk, escapeToken(key.slice(2)), value === undefined ? undefined : () => missing(children, value, walk));
     } else if (key.startsWith("k:")) {
       const item = findItem(desired, JSON.parse(key.slice(2)) as Record<string, unknown>);
-      if (item === undefined) out.push(`${path}/${key}`);
-      else out.push(...missing(children, item, `${path}/${key}`));
+      within(walk, key, item === undefined ? undefined : () => missing(children, item, walk));
     } else if (key.startsWith("v:")) {
       const value: unknown = JSON.parse(key.slice(2));
-      if (!Array.isArray(desired) || !desired.some((d) => sameScalar(d, value))) out.push(`${path}/${key}`);
+      if (!Array.isArray(desired) || !desired.some((d) => sameScalar(d, value))) within(walk, key, undefined);
     }
   }
-  return out;
+}
+
+/** Runs `inside` one token deeper; without it, the field there is missing. */
+function within(walk: Walk, token: string, inside: (() => void) | undefined): void {
+  walk.tokens.push(token);
+  if (inside) inside();
+  else walk.out.push(`/${walk.tokens.join("/")}`);
+  walk.tokens.pop();
 }
 
 /**
