@@ -1,6 +1,6 @@
 // The agent's own CPU for one app between "files written" and "apply", without a cluster: the real
 // reconcile (build/render of a plain directory of PER_APP ConfigMap files → plan → read live → compare
-// → decide → sync → status) over a checkout on disk, with the cluster's side played by an in-memory
+// → decide → sync → status) over a plain directory's files (in memory, as GitSource.plainFiles reads them), with the cluster's side played by an in-memory
 // server that answers a server-side apply as the API server does (uid, resourceVersion, managedFields).
 // Only the edges are stand-ins; every stage between them is the agent's code.
 //   npx tsx test/bench/app-cpu.ts                       # ms of CPU per app for each scenario
@@ -21,6 +21,7 @@ import { identity, refOf } from "../../agent/apply/inventory.ts";
 import type { LiveReader } from "../../agent/controller/live.ts";
 import { RenderCache, SyncMemo } from "../../agent/controller/memo.ts";
 import { reconcile, type ReconcileDeps } from "../../agent/controller/reconcile.ts";
+import type { PlainFile } from "../../agent/render/sources.ts";
 import { ChartFetcher } from "../../agent/source/helm-repo.ts";
 
 const ROUNDS = Number(process.env.APP_CPU_ROUNDS ?? 100);
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
       resolve: () => Promise.resolve(commit),
       checkout: () => Promise.resolve({ dir: root, cleanup: () => Promise.resolve() }),
       sharedTree: () => Promise.resolve({ dir: root, cleanup: () => Promise.resolve() }),
+      // A plain directory's files as the mirror's objects give them (GitSource.plainFiles): no tree on disk.
+      plainFiles: (_url, _commit, dir) => Promise.resolve(files.get(dir)),
     },
     charts: new ChartFetcher({ cacheDir: path.join(root, ".charts"), access: () => Promise.resolve(undefined) }),
     agentNamespace: "tether-system", decryptionKeys: () => Promise.resolve([]), project: () => Promise.resolve(project),
@@ -120,9 +123,17 @@ async function main(): Promise<void> {
     spec: { project: "default", source: { repoURL: "https://git.example.com/r.git", targetRevision: "main", path: `many/app-${i}` },
       destination: { namespace: `a-${i}` }, syncPolicy: { automated: { prune: true, selfHeal: true } } },
   };
+  const files = new Map<string, PlainFile[]>();
+  const write = async (i: number, c: number, value: string) => {
+    const text = `${JSON.stringify(configMap(`cm-${c}`, value))}\n`;
+    await writeFile(path.join(root, "many", `app-${i}`, `cm-${c}.yaml`), text);
+    const dir = files.get(`many/app-${i}`) ?? [];
+    dir[c] = { path: `cm-${c}.yaml`, size: text.length, text };
+    files.set(`many/app-${i}`, dir);
+  };
   for (let i = 0; i < ROUNDS; i++) {
     await mkdir(path.join(root, "many", `app-${i}`), { recursive: true });
-    for (let c = 0; c < PER_APP; c++) await writeFile(path.join(root, "many", `app-${i}`, `cm-${c}.yaml`), `${JSON.stringify(configMap(`cm-${c}`, "0"))}\n`);
+    for (let c = 0; c < PER_APP; c++) await write(i, c, "0");
   }
   const run = async (scenario: string, before: (i: number) => Promise<void>): Promise<void> => {
     const applies = server.writes.apply;
@@ -149,7 +160,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= 3; round++) {
     await run("push", async (i) => {
       commit = `${round}`.padStart(40, "0");
-      await writeFile(path.join(root, "many", `app-${i}`, "cm-0.yaml"), `${JSON.stringify(configMap("cm-0", String(round)))}\n`);
+      await write(i, 0, String(round));
     });
   }
   await run("no-op", () => Promise.resolve());
