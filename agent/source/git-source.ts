@@ -100,7 +100,7 @@ export class GitSource {
    * a reconcile of an unchanged app then runs no git command. A fetch that changed the mirror (or
    * failed) bumps the generation, which drops them; a resolve that raced it is not remembered.
    */
-  private readonly resolved = new Map<string, { generation: number; revisions: Map<string, string> }>();
+  private readonly resolved = new Map<string, { generation: number; revisions: Map<string, Promise<string>> }>();
   private readonly generations = new Map<string, number>();
   /** What `git ls-remote` said before the last fetch that succeeded, by repository key. */
   private readonly fetchedRefs = new Map<string, string>();
@@ -162,19 +162,25 @@ export class GitSource {
     const repo = this.repoOf(url);
     const rev = revision.trim();
     const generation = this.generations.get(repo.key) ?? 0;
-    const known = this.resolved.get(repo.key);
-    const cached = known?.generation === generation ? known.revisions.get(rev) : undefined;
-    if (cached !== undefined) return cached;
-    const git = await this.mirrorClient(repo);
+    let entry = this.resolved.get(repo.key);
+    if (entry?.generation !== generation) this.resolved.set(repo.key, entry = { generation, revisions: new Map() });
+    // The apps of one push resolve one revision at once: they share one answer.
+    let answer = entry.revisions.get(rev);
+    if (answer === undefined) {
+      const asked = answer = this.resolveNow(repo, rev);
+      const revisions = entry.revisions;
+      revisions.set(rev, asked);
+      asked.catch(() => { if (revisions.get(rev) === asked) revisions.delete(rev); });
+    }
+    return await answer;
+  }
+
+  private async resolveNow(repo: RepoLocation, rev: string): Promise<string> {
+    const dir = await this.existingMirror(repo);
+    let git: SimpleGit | undefined;
     for (const candidate of revisionCandidates(rev)) {
-      const sha = await branchTip(this.mirrorDir(repo), candidate) ?? await revParseCommit(git, candidate);
-      if (sha === undefined) continue;
-      if ((this.generations.get(repo.key) ?? 0) === generation) {
-        const entry = this.resolved.get(repo.key);
-        if (entry?.generation === generation) entry.revisions.set(rev, sha);
-        else this.resolved.set(repo.key, { generation, revisions: new Map([[rev, sha]]) });
-      }
-      return sha;
+      const sha = await branchTip(dir, candidate) ?? await revParseCommit(git ??= gitClient({ baseDir: dir, timeoutMs: this.timeoutMs() }), candidate);
+      if (sha !== undefined) return sha;
     }
     throw revisionNotFound(repo, rev);
   }
