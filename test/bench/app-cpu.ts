@@ -27,6 +27,8 @@ import { ChartFetcher } from "../../agent/source/helm-repo.ts";
 const ROUNDS = Number(process.env.APP_CPU_ROUNDS ?? 100);
 const PER_APP = Number(process.env.APP_CPU_PER_APP ?? 20);
 const ONLY = process.env.APP_CPU_ONLY?.split(",");
+/** Rounds of the no-op scenario (to profile it on its own weight). */
+const NOOP_ROUNDS = Number(process.env.APP_CPU_NOOP_ROUNDS ?? 1);
 
 /** The fields an object sets, as a managedFields `fieldsV1` set. */
 function fieldsOf(value: unknown): Record<string, unknown> {
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
       await write(i, 0, String(round));
     });
   }
-  await run("no-op", () => Promise.resolve());
+  for (let round = 0; round < NOOP_ROUNDS; round++) await run("no-op", () => Promise.resolve());
   await rm(root, { recursive: true, force: true });
 }
 
