@@ -27,7 +27,8 @@ import { ChartFetcher } from "../../agent/source/helm-repo.ts";
 const ROUNDS = Number(process.env.APP_CPU_ROUNDS ?? 100);
 const PER_APP = Number(process.env.APP_CPU_PER_APP ?? 20);
 const ONLY = process.env.APP_CPU_ONLY?.split(",");
-/** Rounds of the no-op scenario (to profile it on its own weight). */
+/** Rounds of the push and no-op scenarios (0 profiles the first sync alone). */
+const PUSH_ROUNDS = Number(process.env.APP_CPU_PUSH_ROUNDS ?? 3);
 const NOOP_ROUNDS = Number(process.env.APP_CPU_NOOP_ROUNDS ?? 1);
 
 /** The fields an object sets, as a managedFields `fieldsV1` set. */
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     }
   };
   await run("first-sync", () => Promise.resolve());
-  for (let round = 1; round <= 3; round++) {
+  for (let round = 1; round <= PUSH_ROUNDS; round++) {
     await run("push", async (i) => {
       commit = `${round}`.padStart(40, "0");
       await write(i, 0, String(round));
