@@ -117,9 +117,21 @@ export function renderKeyOf(app: Application, revisions: readonly string[], sour
   // The destination's capabilities change what a chart renders; without a cluster the key is as it was.
   const common = { namespace: app.spec.destination.namespace, app: app.metadata?.name, ...(capabilities ? { capabilities: capabilitiesHash(capabilities) } : {}) };
   const unpinned = sources.map((s) => ({ ...s, targetRevision: undefined }));
-  if (sources.length === 1) return stableHash({ revision: revisions[0], source: unpinned[0], ...common });
-  return stableHash({ revisions, sources: unpinned, ...common });
+  const value = sources.length === 1 ? { revision: revisions[0], source: unpinned[0], ...common } : { revisions, sources: unpinned, ...common };
+  // Asked several times per reconcile of every app: the key-sorted hash once per exact spelling of its inputs.
+  const spelled = JSON.stringify(value);
+  let key = renderKeys.get(spelled);
+  if (key === undefined) {
+    key = stableHash(value);
+    if (renderKeys.size >= RENDER_KEYS) renderKeys.delete(renderKeys.keys().next().value!);
+    renderKeys.set(spelled, key);
+  }
+  return key;
 }
+
+/** Render keys by the JSON of their inputs (a few hundred bytes each), oldest dropped first. */
+const renderKeys = new Map<string, string>();
+const RENDER_KEYS = 4096;
 
 /** The hash of a destination's capabilities, once per value the discovery cache hands out (hundreds of API versions, hashed per reconcile before). */
 const capabilityHashes = new WeakMap<Capabilities, string>();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import type { Application, Manifest } from "../api/types.ts";
 import type { PlannedObject } from "../apply/plan.ts";
-import { SyncMemo } from "./memo.ts";
+import { RenderCache, SyncMemo } from "./memo.ts";
 
 const app: Application = { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "web", uid: "u1" }, spec: { destination: {} } };
 const manifest = (value: string): Manifest => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "web" }, data: { VALUE: value } });
@@ -29,5 +29,25 @@ describe("SyncMemo", () => {
     memo.remember(app, planned("1"), live("7"));
     memo.forget(app);
     expect(memo.unchangedSinceApply(app, planned("1"), live("7"))).toBe(false);
+  });
+});
+
+describe("RenderCache", () => {
+  const render = { objects: [{ file: "web/cm.yaml", decrypted: false, manifest: manifest("1") }], warnings: ["w"] };
+  const bytes = JSON.stringify(manifest("1")).length + "web/cm.yaml".length + 1;
+
+  it("holds a render kept for a new revision under both keys, each counted at the render's size", () => {
+    const cache = new RenderCache();
+    cache.set("rev1", render);
+    cache.set("rev2", render);
+    expect(cache.get("rev1")).toBe(render);
+    expect(cache.get("rev2")).toBe(render);
+    expect(cache.size).toBe(2 * bytes);
+  });
+
+  it("keeps no render larger than the whole cache", () => {
+    const cache = new RenderCache(bytes / 2 / 1024 / 1024);
+    cache.set("rev1", render);
+    expect(cache.get("rev1")).toBeUndefined();
   });
 });

@@ -21,8 +21,7 @@ export class RenderCache {
     this.entries = new LRUCache<string, SourcesRender>({
       maxSize: Math.max(1, Math.round(maxMegabytes * 1024 * 1024)),
       // A render bigger than the whole cache is simply not kept.
-      sizeCalculation: (value) => Math.max(1, value.objects.reduce((n, r) => n + JSON.stringify(r.manifest).length + r.file.length, 0)
-        + value.warnings.reduce((n, w) => n + w.length, 0)),
+      sizeCalculation: sizeOf,
     });
   }
 
@@ -38,6 +37,20 @@ export class RenderCache {
   get size(): number {
     return this.entries.calculatedSize;
   }
+}
+
+/**
+ * Bytes a render holds, once per render: a render kept for a new revision (build.ts, previousRender) is
+ * set again under the new key, and its 20 objects were serialized again for every app a push moved.
+ */
+const sizes = new WeakMap<SourcesRender, number>();
+function sizeOf(value: SourcesRender): number {
+  let size = sizes.get(value);
+  if (size === undefined) {
+    size = Math.max(1, value.objects.reduce((n, r) => n + JSON.stringify(r.manifest).length + r.file.length, 0) + value.warnings.reduce((n, w) => n + w.length, 0));
+    sizes.set(value, size);
+  }
+  return size;
 }
 
 /**
