@@ -22,8 +22,18 @@ export function ruleMatches(rule: ResourceIgnoreDifferences, obj: Manifest): boo
 /** `pattern` equals `value`, `*` standing for any run of characters (Argo CD's glob: `*.crossplane.io`). */
 function globEquals(pattern: string, value: string): boolean {
   if (!pattern.includes("*")) return pattern === value;
-  return new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(value);
+  // Compiled once per pattern: a global rule (`.all`, kind `*`) is matched against every object of every compare.
+  let glob = globs.get(pattern);
+  if (glob === undefined) {
+    glob = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    if (globs.size >= GLOBS) globs.delete(globs.keys().next().value!);
+    globs.set(pattern, glob);
+  }
+  return glob.test(value);
 }
+
+const globs = new Map<string, RegExp>();
+const GLOBS = 256;
 
 /**
  * Removes, in place, every field a rule matching `matchAgainst` points at: its `jsonPointers`, what

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Manifest, ResourceIgnoreDifferences } from "../api/types.ts";
 import { compare, isSynced, walkSynced } from "./compare.ts";
+import { ruleMatches } from "./ignore.ts";
 
 const fixture = (name: string) => parse(readFileSync(new URL(`./testdata/${name}.yaml`, import.meta.url), "utf8")) as Manifest;
 const desired = fixture("deployment-desired");
@@ -104,5 +105,21 @@ describe("isSynced against compare() on generated objects", () => {
       if (walkSynced(git, cluster, [])) expect(compare({ desired: git, live: cluster }).status).toBe("Synced");
       expect(isSynced({ desired: git, live: cluster })).toBe(compare({ desired: git, live: cluster }).status === "Synced");
     }), { numRuns: 3000 });
+  });
+});
+
+describe("ignoreDifferences globs, compiled once per pattern", () => {
+  const obj = (apiVersion: string, kind: string): Manifest => ({ apiVersion, kind, metadata: { name: "x" } });
+  it.each([
+    ["*.crossplane.io", "*", obj("pkg.crossplane.io/v1", "Provider"), true],
+    ["*.crossplane.io", "*", obj("crossplane.io.example.com/v1", "Provider"), false],
+    ["*.crossplane.io", "*", obj("apiextensions.crossplane.io/v1", "Composition"), true],
+    ["*", "Deploy*", obj("apps/v1", "Deployment"), true],
+    ["*", "Deploy*", obj("apps/v1", "StatefulSet"), false],
+    ["a.b*", "*", obj("aXb/v1", "K"), false],
+    ["a.b*", "*", obj("a.bc/v1", "K"), true],
+  ])("group %s, kind %s: %o matches is %s", (group, kind, o, matches) => {
+    expect(ruleMatches({ group, kind }, o)).toBe(matches);
+    expect(ruleMatches({ group, kind }, o)).toBe(matches);
   });
 });
