@@ -26,7 +26,7 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
-import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type KubernetesListObject } from "@kubernetes/client-node";
+import { CustomObjectsApi, KubeConfig, makeInformer, Watch, type KubernetesListObject } from "@kubernetes/client-node";
 import { TetherClient } from "../../agent/api/client.ts";
 import type { Application, Manifest } from "../../agent/api/types.ts";
 import { inventoryOf } from "../../agent/apply/inventory.ts";
@@ -300,14 +300,23 @@ try {
 
     // 2. commit -> applied (the ConfigMap has the new value), through the webhook and through the poll.
     if (runs("commit")) {
-      const core = kc.makeApiClient(CoreV1Api);
-      const applied = async (value: string) => {
-        for (;;) {
-          const cm = await core.readNamespacedConfigMap({ name: "cm-0", namespace: "a-0" }).catch(() => undefined);
-          if (cm?.data?.VALUE === value) return Date.now();
-          await sleep(20);
-        }
-      };
+      // When an app's ConfigMap cm-0 has the value: the arrival of its watch event (GETs every 20 ms, twenty at
+      // once for the wide push, loaded the API server the agent was timed against, and added up to 20 ms).
+      const last = new Map<string, { value?: string; at: number }>();
+      const waiting = new Map<string, (at: number) => void>();
+      const watching = await new Watch(kc).watch("/api/v1/configmaps", { fieldSelector: "metadata.name=cm-0" },
+        (_type: string, cm: { metadata?: { namespace?: string }; data?: Record<string, string> }) => {
+          const namespace = cm.metadata?.namespace ?? "";
+          const seen = { ...(cm.data?.VALUE === undefined ? {} : { value: cm.data.VALUE }), at: Date.now() };
+          last.set(namespace, seen);
+          if (seen.value !== undefined) waiting.get(`${namespace}/${seen.value}`)?.(seen.at);
+        }, () => undefined);
+      const appliedIn = (namespace: string, value: string) => new Promise<number>((resolve) => {
+        const seen = last.get(namespace);
+        if (seen?.value === value) resolve(seen.at);
+        else waiting.set(`${namespace}/${value}`, resolve);
+      });
+      const applied = (value: string) => appliedIn("a-0", value);
       // As a user pushes: `git commit -a` and `git push`, two processes (TestRepo.commit's simple-git client runs
       // more, and added 0.1-0.2 s that no user waits for; test/bench/floors.ts times both).
       const userPush = async (files: Record<string, string>, message: string) => {
@@ -359,15 +368,14 @@ try {
         t0 = Date.now();
         await userPush(files, `touch ${wide} apps`);
         await push(Object.keys(files));
-        await Promise.all(Array.from({ length: wide }, async (_, a) => {
-          while ((await core.readNamespacedConfigMap({ name: "cm-0", namespace: `a-${a}` }).catch(() => undefined))?.data?.VALUE !== value) await sleep(20);
-        }));
-        wideTimes.push(Date.now() - t0);
+        const appliedAt = await Promise.all(Array.from({ length: wide }, (_, a) => appliedIn(`a-${a}`, value)));
+        wideTimes.push(Math.max(...appliedAt) - t0);
         await sleep(500);
       }
       report(`commit -> applied through the webhook, one push touching ${wide} apps (all ${wide} applied), ${wideTimes.length} pushes`,
         `p50 ${seconds(percentile(wideTimes, 0.5))}, p90 ${seconds(percentile(wideTimes, 0.9))}`);
       target(`one push touching ${wide} apps: p50 ≤ 1 s`, percentile(wideTimes, 0.5) <= 1000, wide === 20);
+      watching.abort();
       head = await repo.commit(Object.fromEntries(Array.from({ length: wide }, (_, a) => [`many/app-${a}/cm-0.yaml`, yaml(configMap("cm-0", undefined, "0"))])));
     }
 
