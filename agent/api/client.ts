@@ -4,6 +4,7 @@ import {
   CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret,
 } from "@kubernetes/client-node";
 import { isNotFound } from "../apply/cluster.ts";
+import { KubeHttp } from "../apply/http.ts";
 import { matchCredential, type CredentialEntry } from "../source/credentials.ts";
 import type { RepoCredentials } from "../source/repo-url.ts";
 import { GROUP, VERSION, type AppProject, type Application, type ApplicationStatus, type OperationState } from "./types.ts";
@@ -11,6 +12,7 @@ import { GROUP, VERSION, type AppProject, type Application, type ApplicationStat
 type JsonPatch = { op: "add" | "remove" | "replace" | "test"; path: string; value?: unknown }[];
 
 const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+const JSON_PATCH = "application/json-patch+json";
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export class TetherClient {
@@ -18,10 +20,20 @@ export class TetherClient {
   readonly writes = { status: 0, patch: 0, event: 0 };
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
+  /**
+   * The writes every reconcile may make (status, Events) as raw JSON over one keep-alive agent:
+   * client-node's typed serializer and per-request options cost 1.8 ms of CPU per status write.
+   */
+  private readonly http: KubeHttp;
 
   constructor(kc: KubeConfig, readonly namespace: string) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.http = new KubeHttp(kc);
+  }
+
+  private statusPath(name: string): string {
+    return `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(this.namespace)}/applications/${encodeURIComponent(name)}/status`;
   }
 
   private ref(plural: string, name = "") {
@@ -49,7 +61,7 @@ export class TetherClient {
   async writeStatus(name: string, status: ApplicationStatus): Promise<Application> {
     return await retrying(() => {
       this.writes.status++;
-      return this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body: [{ op: "add", path: "/status", value: status }] }, jsonPatch) as Promise<Application>;
+      return this.http.ok("PATCH", this.statusPath(name), { json: [{ op: "add", path: "/status", value: status }], contentType: JSON_PATCH }) as Promise<Application>;
     });
   }
 
@@ -59,7 +71,7 @@ export class TetherClient {
     const body: JsonPatch = app.status ? [{ op: "add", path: "/status/operationState", value: state }] : [{ op: "add", path: "/status", value: { operationState: state } }];
     return await retrying(() => {
       this.writes.status++;
-      return this.custom.patchNamespacedCustomObjectStatus({ ...this.ref("applications", name), body }, jsonPatch) as Promise<Application>;
+      return this.http.ok("PATCH", this.statusPath(name), { json: body, contentType: JSON_PATCH }) as Promise<Application>;
     });
   }
 
@@ -78,21 +90,19 @@ export class TetherClient {
 
   /** A Kubernetes Event on the Application, as `kubectl describe` shows them. */
   async recordEvent(app: Application, event: { type: "Normal" | "Warning"; reason: string; message: string }): Promise<void> {
-    const now = new Date();
+    const now = new Date().toISOString();
     this.writes.event++;
-    await this.core.createNamespacedEvent({
-      namespace: this.namespace,
-      body: {
-        metadata: { generateName: `${app.metadata?.name ?? "app"}.`, namespace: this.namespace },
-        involvedObject: {
-          apiVersion: `${GROUP}/${VERSION}`, kind: "Application", name: app.metadata?.name ?? "", namespace: this.namespace,
-          ...(app.metadata?.uid ? { uid: app.metadata.uid } : {}),
-        },
-        type: event.type, reason: event.reason, message: event.message.slice(0, 1024),
-        firstTimestamp: now, lastTimestamp: now, count: 1, source: { component: "tether-agent" },
-        reportingComponent: "tether-agent", reportingInstance: "tether-agent",
+    await this.http.ok("POST", `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/events`, { contentType: "application/json", json: {
+      apiVersion: "v1", kind: "Event",
+      metadata: { generateName: `${app.metadata?.name ?? "app"}.`, namespace: this.namespace },
+      involvedObject: {
+        apiVersion: `${GROUP}/${VERSION}`, kind: "Application", name: app.metadata?.name ?? "", namespace: this.namespace,
+        ...(app.metadata?.uid ? { uid: app.metadata.uid } : {}),
       },
-    });
+      type: event.type, reason: event.reason, message: event.message.slice(0, 1024),
+      firstTimestamp: now, lastTimestamp: now, count: 1, source: { component: "tether-agent" },
+      reportingComponent: "tether-agent", reportingInstance: "tether-agent",
+    } });
   }
 
   /** Secrets of the agent namespace with a label selector (cluster and repository Secrets). */
