@@ -34,6 +34,8 @@ export interface AgentOptions {
   readonly kc: KubeConfig;
   readonly namespace: string;
   readonly pollIntervalMs: number;
+  /** `--poll-jitter`: the window each poll round's apps are spread over (agent/controller/spread.ts); default half the interval. */
+  readonly pollJitterMs?: number;
   readonly listen: { readonly host: string; readonly port: number };
   /** Mirrors and throwaway checkouts; an emptyDir in cluster. */
   readonly cacheDir?: string;
@@ -109,7 +111,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     kc: opts.kc, namespace: opts.namespace, cluster, source, allowLocalRepos: opts.allowLocalRepos ?? false,
     ...(opts.renderLimits ? { renderLimits: opts.renderLimits } : {}),
     charts: chartFetcher(client, cacheDir, opts.fetchLimits),
-    pollIntervalMs: opts.pollIntervalMs, workers: opts.workers ?? DEFAULT_WORKERS, log,
+    pollIntervalMs: opts.pollIntervalMs, pollJitterMs: opts.pollJitterMs ?? Math.floor(opts.pollIntervalMs / 2), workers: opts.workers ?? DEFAULT_WORKERS, log,
     ...(opts.applyConcurrency === undefined ? {} : { applyConcurrency: opts.applyConcurrency }),
     ...(opts.renderCacheMb === undefined ? {} : { renderCacheMb: opts.renderCacheMb }),
     ...(opts.sharding ? { owns: (app: string) => sharding?.owns(app) ?? false } : {}),

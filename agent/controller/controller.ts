@@ -27,6 +27,7 @@ import { DEFAULT_RENDER_CACHE_MB, RenderCache, SyncMemo } from "./memo.ts";
 import { DONE, WorkQueue, type Freshness, type RunResult } from "./queue.ts";
 import { reconcile, tally, type ReconcileOutcome, type SourceStage, type Stage } from "./reconcile.ts";
 import { appContext, desiredState, type PipelineDeps } from "./pipeline.ts";
+import { spread } from "./spread.ts";
 import { Turns } from "./turns.ts";
 import type { DiffSettings } from "../diff/settings.ts";
 import { onlyIgnoredFieldsChanged } from "../diff/updates.ts";
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   readonly charts: ChartSource;
   /** How often every repository is fetched; a webhook or refresh does not wait for it. */
   readonly pollIntervalMs: number;
+  /** The window a poll round's apps are spread over (spread.ts), less than the interval; 0 or absent: all at once. */
+  readonly pollJitterMs?: number;
   /** Reconciles running at once across Applications. */
   readonly workers: number;
   /** Requests in flight at once within one app's reconcile (reads, dry-runs, applies of one wave, prunes). */
@@ -105,6 +108,8 @@ export class Controller {
   private readonly ownWrites = new Map<string, string>();
   private pollTimer: NodeJS.Timeout | undefined;
   private pollStartedAt = 0;
+  /** Drops what the current poll round has not yet queued. */
+  private pollSpread: (() => void) | undefined;
   private stopped = false;
   private synced = false;
   /** What of each Application asks for a reconcile when it changes (not its status). */
@@ -191,12 +196,14 @@ export class Controller {
     this.synced = true;
     this.pollStartedAt = Date.now();
     this.pollTimer = setInterval(() => this.poll(), this.opts.pollIntervalMs);
-    this.opts.log(`watching Applications in ${this.opts.namespace}; polling git every ${this.opts.pollIntervalMs / 1000}s`);
+    const jitter = this.opts.pollJitterMs ? ` (each round's apps spread over ${this.opts.pollJitterMs / 1000}s)` : "";
+    this.opts.log(`watching Applications in ${this.opts.namespace}; polling git every ${this.opts.pollIntervalMs / 1000}s${jitter}`);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollSpread?.();
     this.drift.stop();
     this.live.stop();
     await this.informer?.stop();
@@ -216,9 +223,15 @@ export class Controller {
     this.enqueueParent(app);
   }
 
+  /** A poll round: every app, spread over the jitter window, sharing one fetch started from the round's start on. */
   private poll(): void {
-    this.pollStartedAt = Date.now();
-    for (const app of this.informer?.list() ?? []) this.queue.add(app.metadata?.name ?? "", { kind: "shared", since: this.pollStartedAt });
+    const since = Date.now();
+    this.pollStartedAt = since;
+    this.pollSpread?.();
+    const names = (this.informer?.list() ?? []).map((app) => app.metadata?.name ?? "");
+    this.pollSpread = spread(names, this.opts.pollJitterMs ?? 0, (batch) => {
+      for (const name of batch) this.queue.add(name, { kind: "shared", since });
+    });
   }
 
   private enqueue(app: Application, why: string): void {

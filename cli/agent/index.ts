@@ -14,6 +14,7 @@ import { useRepoTools } from "../tools.ts";
 
 interface AgentFlags extends KubeFlags {
   readonly pollInterval: string;
+  readonly pollJitter?: string;
   readonly listen: string;
   readonly cacheDir?: string;
   readonly workers: string;
@@ -55,6 +56,16 @@ function electionTiming(flags: AgentFlags): ElectionTiming | undefined {
   return timing;
 }
 
+/** `--poll-jitter`, checked against the interval; absent, the agent's default (half of it). */
+export function pollJitter(text: string | undefined, intervalMs: number): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, "--poll-jitter");
+  if (ms >= intervalMs) {
+    throw new UsageError(`--poll-jitter ${text}: must be less than --poll-interval (${intervalMs / 1000}s), or each round would spill into the next; e.g. --poll-jitter ${intervalMs / 2000}s`);
+  }
+  return ms;
+}
+
 /** A positive whole number, or a usage error naming the flag. */
 function countFlag(text: string, flag: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new UsageError(`${flag} ${text}: expected a whole number of at least 1, e.g. 8`);
@@ -86,6 +97,8 @@ export function agentCommand(): Command {
     .description("Run the Tether agent: keep the cluster equal to the Git sources of its Applications"),
   "namespace holding Applications, AppProjects and key Secrets")
     .option("--poll-interval <duration>", "how often every repository is fetched", "60s")
+    .option("--poll-jitter <duration>", "spread each poll round's apps over this window, each app at a fixed point in it "
+      + "(Argo CD's timeout.reconciliation.jitter); less than --poll-interval, 0 for all at once (default: half of --poll-interval)")
     .option("--listen <host:port>", "probes (/healthz, /readyz), /metrics and /api/webhook", "127.0.0.1:8080")
     .option("--cache-dir <dir>", "git mirrors and throwaway checkouts (default: a temporary directory)")
     .option("--workers <n>", "Applications reconciled at once (one reconcile per app at a time)", String(DEFAULT_WORKERS))
@@ -122,9 +135,10 @@ export function agentCommand(): Command {
       const logging = logFlags(flags);
       if ((flags.tlsCertFile === undefined) !== (flags.tlsKeyFile === undefined)) throw new UsageError("--tls-cert-file and --tls-key-file go together");
       useRepoTools();
+      const pollIntervalMs = parseDuration(flags.pollInterval, "--poll-interval");
       const agent = await startAgent({
         kc: loadKubeConfig(flags), namespace: flags.namespace ?? DEFAULT_NAMESPACE,
-        pollIntervalMs: parseDuration(flags.pollInterval, "--poll-interval"),
+        pollIntervalMs, ...(flags.pollJitter === undefined ? {} : { pollJitterMs: pollJitter(flags.pollJitter, pollIntervalMs) }),
         listen: { host, port: Number(port) }, ...logging, allowLocalRepos: flags.allowLocalRepos,
         webhookAllowUnsigned: flags.webhookAllowUnsigned, metricsAllowUnauthenticated: flags.metricsAllowUnauthenticated,
         insecurePlainHttp: flags.insecurePlainHttp,
