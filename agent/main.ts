@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { TetherClient } from "./api/client.ts";
+import type { Application } from "./api/types.ts";
 import { KubeCluster } from "./apply/cluster.ts";
 import { campaign, type ElectionTiming, type Leadership } from "./leader/index.ts";
 import { shard, type Sharding } from "./leader/shards.ts";
@@ -126,12 +127,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
   const appsets = agentAppSets(opts, { source, log }, () => leadership?.mayWrite() ?? sharding?.owns("applicationsets") ?? true);
-  const images = agentImageUpdater(opts, { client, controller, cacheDir, log }, () => leadership?.mayWrite() ?? sharding?.owns("image-updater") ?? true);
+  // The informer's list for the passes that read every app (a LIST of 10,000 apps is tens of MB); a standby LISTs.
+  const applications = async () => controller.applications() ?? await client.listApplications();
+  const images = agentImageUpdater(opts, { client, controller, cacheDir, log, applications }, () => leadership?.mayWrite() ?? sharding?.owns("image-updater") ?? true);
   const webhook = agentWebhook(opts, { client, controller, log }, (push) => appsets.onPush(push), images);
   // Promotion (Kargo's Warehouses and Stages): one replica writes, as for the sets.
   const promotion = promotionController({
     kc: opts.kc, namespace: opts.namespace, client, source, cacheDir, allowLocalRepos: opts.allowLocalRepos ?? false, log,
-    tickMs: Math.min(opts.pollIntervalMs, 5000), owns: () => leadership?.mayWrite() ?? sharding?.owns("promotions") ?? true,
+    tickMs: Math.min(opts.pollIntervalMs, 5000), owns: () => leadership?.mayWrite() ?? sharding?.owns("promotions") ?? true, applications,
   });
   const standby = () => leadership !== undefined && !leadership.isLeader();
   const metricsAuth = opts.metricsAllowUnauthenticated ? undefined : metricsAccess(new KubeHttp(opts.kc));
@@ -196,13 +199,13 @@ function agentAppSets(opts: AgentOptions, deps: { source: GitSource; log: LogFn 
 }
 
 /** Image Updater's annotations: registries polled at the poll interval, new tags written back with the repository's credential. */
-function agentImageUpdater(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; cacheDir: string; log: LogFn },
-  owns: () => boolean): ImageUpdater {
+function agentImageUpdater(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; cacheDir: string; log: LogFn;
+  applications: () => Promise<readonly Application[]> }, owns: () => boolean): ImageUpdater {
   const refresh = refreshThroughAnnotation(deps.client);
   const writer = new GitWriter({ cacheDir: deps.cacheDir, allowLocal: opts.allowLocalRepos ?? false, credentials: (url) => deps.client.repoCredentials(url) });
   return new ImageUpdater({
     kc: opts.kc, namespace: opts.namespace, client: deps.client, writer, rateLimiter: new RateLimiter(20), intervalMs: opts.pollIntervalMs, log: deps.log,
-    renderCheck: (app, repoURL, dir) => deps.controller.renderCheck(app, repoURL, dir), owns,
+    renderCheck: (app, repoURL, dir) => deps.controller.renderCheck(app, repoURL, dir), owns, applications: deps.applications,
     onPushed: (app) => void refresh([app]).catch((err: unknown) => deps.log(`image updater: cannot refresh ${app}: ${errorMessage(err)}`)),
   });
 }

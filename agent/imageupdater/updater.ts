@@ -43,6 +43,8 @@ export interface ImageUpdaterOptions {
   readonly owns?: () => boolean;
   /** Told after a commit was pushed for an app: the agent refreshes it, so the new tag deploys now, not at the next poll. */
   readonly onPushed?: (app: string) => void;
+  /** The Applications as the controller's informer holds them; absent, a LIST each pass (tens of MB at 10,000 apps). */
+  readonly applications?: () => Promise<readonly Application[]>;
 }
 
 /** What one pass over an app did. */
@@ -104,7 +106,7 @@ export class ImageUpdater {
     if (this.opts.owns?.() === false) return;
     let apps: Application[];
     try {
-      apps = await this.opts.client.listApplications();
+      apps = [...await (this.opts.applications?.() ?? this.opts.client.listApplications())];
     } catch (err) {
       this.opts.log(`image updater: cannot list Applications: ${errorMessage(err)}`);
       return;

@@ -24,23 +24,31 @@ export class PromotionClient {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
 
-  constructor(kc: KubeConfig, readonly agentNamespace: string) {
+  /**
+   * `listApplications`: the agent's Applications as its controller's informer holds them. Absent, a LIST;
+   * a LIST of every app each pass (every 5 s) cost the agent and the API server more than a no-op poll
+   * round of 10,000 apps.
+   */
+  constructor(kc: KubeConfig, readonly agentNamespace: string, private readonly listApplications?: () => Promise<readonly Application[]>) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.core = kc.makeApiClient(CoreV1Api);
   }
 
+  /** Everything one pass reads; the Applications only when a Stage could need them. */
   async snapshot(): Promise<Snapshot> {
-    const [projects, warehouses, freight, stages, promotions, apps] = await Promise.all([
+    const [projects, warehouses, freight, stages, promotions] = await Promise.all([
       this.listAll<PromotionProject>("projects"), this.listAll<Warehouse>("warehouses"), this.listAll<Freight>("freights"),
-      this.listAll<Stage>("stages"), this.listAll<Promotion>("promotions"), this.applications(),
+      this.listAll<Stage>("stages"), this.listAll<Promotion>("promotions"),
     ]);
+    const apps = stages.length === 0 ? new Map<string, Application>() : await this.applications();
     return { projects, warehouses, freight, stages, promotions, apps };
   }
 
   /** The agent namespace's Applications by `namespace/name`. */
   async applications(): Promise<Map<string, Application>> {
-    const list = await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.agentNamespace, plural: "applications" }) as { items: Application[] };
-    return new Map(list.items.map((a) => [`${a.metadata?.namespace ?? ""}/${a.metadata?.name ?? ""}`, a]));
+    const items = this.listApplications ? await this.listApplications()
+      : (await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.agentNamespace, plural: "applications" }) as { items: Application[] }).items;
+    return new Map(items.map((a) => [`${a.metadata?.namespace ?? ""}/${a.metadata?.name ?? ""}`, a]));
   }
 
   /** One project's objects (its namespace), for `tether promote` and the UI; the Project is undefined when none exists. */

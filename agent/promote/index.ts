@@ -2,6 +2,7 @@
 // the shared registry client and Git writer.
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { TetherClient } from "../api/client.ts";
+import type { Application } from "../api/types.ts";
 import type { LogFn } from "../log.ts";
 import { RegistryClient, repositoryAuth } from "../registry/index.ts";
 import type { GitSource } from "../source/index.ts";
@@ -22,6 +23,8 @@ export interface PromotionOptions {
   readonly log: LogFn;
   readonly tickMs: number;
   readonly owns?: () => boolean;
+  /** The Applications as the controller's informer holds them (no LIST per pass). */
+  readonly applications?: () => Promise<readonly Application[]>;
 }
 
 const REPOSITORY_SECRETS = ["tether.dev/secret-type in (repository,repo-creds)", "argocd.argoproj.io/secret-type in (repository,repo-creds)"];
@@ -33,7 +36,7 @@ export function promotionController(opts: PromotionOptions): PromotionController
   });
   const writer = new GitWriter({ cacheDir: opts.cacheDir, credentials: (url) => opts.client.repoCredentials(url), allowLocal: opts.allowLocalRepos });
   return new PromotionController({
-    client: new PromotionClient(opts.kc, opts.namespace), discover: registryDiscovery(registry), write: gitBranchWriter(writer, opts.source),
+    client: new PromotionClient(opts.kc, opts.namespace, opts.applications), discover: registryDiscovery(registry), write: gitBranchWriter(writer, opts.source),
     log: opts.log, tickMs: opts.tickMs, ...(opts.owns ? { owns: opts.owns } : {}),
   });
 }

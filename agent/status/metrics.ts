@@ -87,6 +87,8 @@ export class AgentMetrics {
       health_status: app.status?.health?.status ?? "Unknown",
     };
     const before = this.info.get(key);
+    // Most reconciles find the app as it was: its series stays (removing and setting it hashes the labels twice).
+    if (before && sameLabels(before, labels)) return;
     if (before) this.appInfo.remove(before);
     this.appInfo.set(labels, 1);
     this.info.set(key, labels);
@@ -102,4 +104,9 @@ export class AgentMetrics {
   async text(): Promise<string> {
     return await this.registry.metrics();
   }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  for (const key of Object.keys(b)) if (a[key] !== b[key]) return false;
+  return true;
 }
