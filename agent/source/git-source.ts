@@ -671,9 +671,17 @@ function revisionNotFound(repo: RepoLocation, rev: string): TetherError {
   return new TetherError("SourceFailed", `revision '${rev}' not found in ${repo.url}${hint}: push the branch or tag, or fix spec.source.targetRevision`, opts);
 }
 
+/** Parsed repoURLs: every reconcile of every app asks (a `file://` URL resolves a path each time); few distinct ones. */
+const parsedRepos = new Map<string, RepoLocation>();
+
 function repoOf(url: string): RepoLocation {
+  const known = parsedRepos.get(url);
+  if (known) return known;
   try {
-    return parseRepoUrl(url);
+    const repo = parseRepoUrl(url);
+    if (parsedRepos.size >= 1024) parsedRepos.delete(parsedRepos.keys().next().value!);
+    parsedRepos.set(url, repo);
+    return repo;
   } catch {
     // Not even parseable, so the password cannot be cut out precisely: hide all of the user info.
     const shown = url.replace(/\/\/[^/]*@/, "//***@");
