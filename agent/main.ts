@@ -127,10 +127,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   });
   // ApplicationSets: one replica writes them (the leader, or the shard that owns the key "applicationsets").
   const appsets = agentAppSets(opts, { source, log }, () => leadership?.mayWrite() ?? sharding?.owns("applicationsets") ?? true);
-  // The informer's list for the passes that read every app (a LIST of 10,000 apps is tens of MB); a standby LISTs.
+  // The informer's list for whatever reads every app (a push, the image updater's and the promotion's passes):
+  // a LIST of 10,000 apps is tens of MB for the API server to send and the agent to read. A standby LISTs.
   const applications = async () => controller.applications() ?? await client.listApplications();
   const images = agentImageUpdater(opts, { client, controller, cacheDir, log, applications }, () => leadership?.mayWrite() ?? sharding?.owns("image-updater") ?? true);
-  const webhook = agentWebhook(opts, { client, controller, log }, (push) => appsets.onPush(push), images);
+  const webhook = agentWebhook(opts, { controller, log, applications, annotate: refreshThroughAnnotation(client) }, (push) => appsets.onPush(push), images);
   // Promotion (Kargo's Warehouses and Stages): one replica writes, as for the sets.
   const promotion = promotionController({
     kc: opts.kc, namespace: opts.namespace, client, source, cacheDir, allowLocalRepos: opts.allowLocalRepos ?? false, log,
@@ -210,14 +211,12 @@ function agentImageUpdater(opts: AgentOptions, deps: { client: TetherClient; con
   });
 }
 
-function agentWebhook(opts: AgentOptions, deps: { client: TetherClient; controller: Controller; log: LogFn }, onPush: (push: Push) => void,
-  images: ImageUpdater): Webhook {
-  const { client, controller, log } = deps;
-  const annotate = refreshThroughAnnotation(client);
+function agentWebhook(opts: AgentOptions, deps: { controller: Controller; log: LogFn; applications: () => Promise<readonly Application[]>;
+  annotate: (names: readonly string[]) => Promise<void> }, onPush: (push: Push) => void, images: ImageUpdater): Webhook {
+  const { controller, log, annotate } = deps;
   return new Webhook({
     onPush, onRegistryPush: (repositories) => images.trigger(repositories),
-    // The informer's list (a LIST of every app per push costs the API server at fleet size); a standby reads it.
-    secrets: secretReader(opts.kc, opts.namespace), applications: async () => controller.applications() ?? await client.listApplications(),
+    secrets: secretReader(opts.kc, opts.namespace), applications: deps.applications,
     refresh: async (names, since, touched) => {
       const { elsewhere, ran } = controller.refreshNow(names, since, touched);
       await annotate(elsewhere);
